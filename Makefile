@@ -1,0 +1,90 @@
+# pitchforge: one plain Makefile (see ../shared/STYLE.md rule 9).
+# make deps | make | make run | make test | make asan | make bench | make format
+
+# Debian packages the project needs (make deps installs the missing ones).
+DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamplerate0-dev \
+            libhdf5-dev libfftw3-dev libyaml-dev libcmocka-dev libpng-dev nettle-dev \
+            fluid-soundfont-gm timgm6mb-soundfont python3-scipy python3-h5py python3-numpy
+PKGS     := fluidsynth samplerate hdf5 fftw3f yaml-0.1 libpng nettle sndfile
+
+CC       ?= cc
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wvla \
+            -Wpointer-arith -Wformat=2 -Wundef
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) -pthread
+CPPFLAGS += -Iinclude -Isrc $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm -lpthread
+BUILD    ?= build
+PY       := /usr/bin/python3
+
+LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+LIB      := $(BUILD)/libpitchforge.a
+
+.PHONY: all deps run test test-c test-py test-e2e asan bench format clean soundfonts
+all: pitchforge
+
+pitchforge: $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $< \
+	  $(LIB) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# Install the missing Debian packages (apt-get update runs once, only when something is missing).
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing $$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	else echo "make deps: all Debian packages present"; fi
+	@$(MAKE) --no-print-directory soundfonts
+
+# Link the GM soundfonts Debian installs into soundfonts/ (nothing large is committed).
+soundfonts:
+	@for f in /usr/share/sounds/sf2/FluidR3_GM.sf2 /usr/share/sounds/sf2/TimGM6mb.sf2 \
+	          /usr/share/sounds/sf3/MuseScore_General.sf3; do \
+	  [ -f $$f ] && ln -sf $$f soundfonts/ || true; done
+
+run: deps
+	@$(MAKE) --no-print-directory pitchforge
+	./pitchforge generate manifests/default.yaml
+
+test: deps
+	@$(MAKE) --no-print-directory pitchforge $(TEST_BIN)
+	@PY=$(PY) bash tests/run.sh $(TEST_BIN)
+
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	  LDFLAGS="-fsanitize=address,undefined" pitchforge $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
+	@PY=$(PY) PF_BUILD=build/asan bash tests/run.sh $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
+
+bench: pitchforge
+	@bash bench/run.sh
+
+format:
+	clang-format -i $$(find src include tests bench -name '*.[ch]')
+
+clean:
+	rm -rf $(BUILD) pitchforge

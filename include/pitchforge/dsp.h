@@ -1,0 +1,99 @@
+/* pitchforge: signal processing stages (spectrogram, YIN, augmentation). FFTW stays inside. */
+#ifndef PITCHFORGE_DSP_H
+#define PITCHFORGE_DSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pitchforge/error.h"
+#include "pitchforge/rng.h"
+
+/* ---- spectrogram: equal to scipy.signal.spectrogram(window='hann', detrend='constant') ---- */
+
+/** Output modes, named as scipy names them ("log-magnitude" is ln(magnitude + PF_LOG_EPS)). */
+typedef enum pf_spec_mode {
+    PF_SPEC_MAGNITUDE = 0,
+    PF_SPEC_PSD,
+    PF_SPEC_COMPLEX, /**< real and imaginary planes stacked: [2][bins][frames] */
+    PF_SPEC_LOGMAG
+} pf_spec_mode;
+#define PF_LOG_EPS 1e-6
+
+/** Scaling, as scipy's `scaling` argument. */
+typedef enum pf_spec_scaling { PF_SCALE_DENSITY = 0, PF_SCALE_SPECTRUM } pf_spec_scaling;
+
+/** STFT parameters (periodic Hann window of `length`, hop = length - overlap). */
+typedef struct pf_spec_config {
+    int length;      /**< window length in samples (256) */
+    int overlap;     /**< overlap in samples (200) */
+    int nfft;        /**< FFT size, >= length (1024) */
+    double rate_hz;  /**< sample rate (16000), used by density scaling */
+    pf_spec_mode mode;
+    pf_spec_scaling scaling;
+} pf_spec_config;
+
+typedef struct pf_spectrogram pf_spectrogram;
+
+/**
+ * Make a spectrogram engine for signals of @p n_samples samples; plans FFTW once.
+ * @return the engine (free with pf_spectrogram_free) or NULL with @p err filled.
+ */
+pf_spectrogram *pf_spectrogram_new(const pf_spec_config *cfg, size_t n_samples, pf_error *err);
+/** Frequency bins (nfft/2 + 1). */
+size_t pf_spectrogram_bins(const pf_spectrogram *s);
+/** Time frames ((n_samples - length) / hop + 1). */
+size_t pf_spectrogram_frames(const pf_spectrogram *s);
+/** Floats written per call: bins * frames, times 2 in complex mode. */
+size_t pf_spectrogram_size(const pf_spectrogram *s);
+/**
+ * Compute the spectrogram of @p x (length n_samples as given to _new).
+ * @param out  pf_spectrogram_size() floats, layout [bins][frames] (or [2][bins][frames])
+ * @return 0, or -1 with @p err filled (wrong length)
+ */
+int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *out, pf_error *err);
+/** Free the engine; NULL is accepted. */
+void pf_spectrogram_free(pf_spectrogram *s);
+
+/* ---- YIN f0 estimator (label audit, eval baseline) ---- */
+
+typedef struct pf_yin pf_yin;
+
+/**
+ * Make a YIN estimator for frames of @p n_samples at @p rate_hz searching [fmin_hz, fmax_hz].
+ * @return the estimator or NULL with @p err filled.
+ */
+pf_yin *pf_yin_new(size_t n_samples, double rate_hz, double fmin_hz, double fmax_hz, pf_error *err);
+/**
+ * Estimate f0 of @p x (n_samples long) with parabolic sub-sample interpolation.
+ * @param f0_hz        out: estimate in Hz, 0 when unvoiced
+ * @param aperiodicity out (may be NULL): YIN's cumulative-mean-normalized dip, 0..1+
+ * @return 0, or -1 with @p err filled
+ */
+int pf_yin_estimate(pf_yin *y, const float *x, size_t n, double *f0_hz, double *aperiodicity,
+                    pf_error *err);
+/** Free the estimator; NULL is accepted. */
+void pf_yin_free(pf_yin *y);
+
+/* ---- augmentation and level helpers ---- */
+
+/** Noise colours for pf_noise_add. */
+typedef enum pf_noise_kind { PF_NOISE_WHITE = 0, PF_NOISE_PINK } pf_noise_kind;
+
+/** RMS level of @p x in dBFS (20*log10(rms)); -inf for silence. */
+double pf_rms_dbfs(const float *x, size_t n);
+/** Peak |x|; NaN if any sample is not finite. */
+double pf_peak_abs(const float *x, size_t n);
+/** Scale @p x in place so its peak is @p peak; returns the gain used (1 for silence). */
+double pf_peak_normalize(float *x, size_t n, double peak);
+/**
+ * Band-reject the fundamental: a biquad notch (RBJ cookbook) at @p f0_hz with quality @p q,
+ * applied forward then backward (zero phase) in place. Harmonics are left intact.
+ */
+void pf_notch_apply(float *x, size_t n, double f0_hz, double rate_hz, double q);
+/**
+ * Add noise of kind @p kind at @p snr_db relative to the RMS of @p x, drawn from @p rng.
+ * Silence gets no noise. Pink noise is white noise through Kellet's 1/f filter.
+ */
+void pf_noise_add(float *x, size_t n, pf_noise_kind kind, double snr_db, pf_rng *rng);
+
+#endif

@@ -1,0 +1,44 @@
+/* pitchforge: counter-based random numbers (Philox4x32-10), keyed by (seed, stream, id). */
+#ifndef PITCHFORGE_RNG_H
+#define PITCHFORGE_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * A counter-based generator: output block i is Philox4x32-10(counter = {i, stream, id}, key =
+ * seed). Two generators with different (stream, id) never share a stream, and a value depends
+ * only on (seed, stream, id, position): no shared state between examples or threads.
+ */
+typedef struct pf_rng {
+    uint32_t key[2];
+    uint32_t ctr[4];
+    uint32_t out[4];
+    int used; /**< words of `out` consumed (4 = refill) */
+} pf_rng;
+
+/** Streams: one per purpose, so adding draws to one never shifts another. */
+enum { PF_STREAM_DETUNE = 1, PF_STREAM_AUGMENT = 2, PF_STREAM_SHUFFLE = 3, PF_STREAM_SPLIT = 4 };
+
+/** Start the generator for (@p seed, @p stream, @p id) at position 0. */
+void pf_rng_init(pf_rng *r, uint64_t seed, uint32_t stream, uint64_t id);
+/** Next 32 random bits. */
+uint32_t pf_rng_u32(pf_rng *r);
+/** Next 64 random bits. */
+uint64_t pf_rng_u64(pf_rng *r);
+/** Uniform double in [0, 1) with 53 random bits. */
+double pf_rng_uniform(pf_rng *r);
+/** Uniform double in [lo, hi). */
+double pf_rng_range(pf_rng *r, double lo, double hi);
+/** Standard normal deviate (Box-Muller, both from this generator). */
+double pf_rng_normal(pf_rng *r);
+/** Uniform integer in [0, n) without modulo bias; n must be > 0. */
+uint64_t pf_rng_below(pf_rng *r, uint64_t n);
+
+/** One Philox4x32-10 block: @p out = Philox(@p ctr, @p key) (exposed for the known-answer test). */
+void pf_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/** 64-bit FNV-1a of @p len bytes, then a splitmix64 finalizer, salted with @p seed. */
+uint64_t pf_hash64(uint64_t seed, const void *data, size_t len);
+
+#endif

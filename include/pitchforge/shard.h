@@ -1,0 +1,122 @@
+/* pitchforge: HDF5 shards (schema pitchforge-shard/1), the dataset index and readers. */
+#ifndef PITCHFORGE_SHARD_H
+#define PITCHFORGE_SHARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pitchforge/error.h"
+#include "pitchforge/example.h"
+
+#define PF_SHARD_SCHEMA "pitchforge-shard/1"
+#define PF_DATASET_SCHEMA "pitchforge-dataset/1"
+
+/** How /audio is stored. */
+typedef enum pf_store_audio { PF_AUDIO_NONE = 0, PF_AUDIO_INT16, PF_AUDIO_FLOAT32 } pf_store_audio;
+
+/** Reasons a segment is dropped; counted per shard (attributes `rejected_<name>`). */
+typedef enum pf_reject {
+    PF_REJECT_SILENT = 0, PF_REJECT_CLIPPED, PF_REJECT_NONFINITE, PF_REJECT_PITCH, PF_REJECT_COUNT
+} pf_reject;
+extern const char *const pf_reject_names[PF_REJECT_COUNT]; /* "silent", "clipped", ... */
+
+/** Everything a shard records besides its examples (root attributes, DESIGN §4). */
+typedef struct pf_shard_meta {
+    const char *generator_version; /**< e.g. "pitchforge 0.1.0" */
+    const char *manifest_text;     /**< the manifest file, verbatim */
+    const char *manifest_sha256;   /**< hex */
+    uint64_t seed;
+    const char *const *soundfont_ids;    /**< n_soundfonts manifest ids */
+    const char *const *soundfont_sha256; /**< n_soundfonts hex digests */
+    size_t n_soundfonts;
+    const char *fluidsynth_version, *libsamplerate_version, *fftw_version; /* HDF5's is added */
+    double sample_rate;             /**< 16000 */
+    int stft_length, stft_overlap, stft_nfft;
+    const char *spectrogram_mode;    /**< "magnitude" | "psd" | "complex" | "log-magnitude" */
+    const char *spectrogram_scaling; /**< "density" | "spectrum" */
+    size_t bins, frames;            /**< 513, 90 */
+    size_t planes;                  /**< 1, or 2 for complex ([N, 2, bins, frames]) */
+    size_t audio_len;               /**< 5280 */
+    pf_store_audio store_audio;
+    int gzip;                       /**< 0 = none, 1..9 = shuffle+gzip level on /spectrogram and /audio */
+    const char *split;              /**< "train" | "val" | "test" */
+    int shard_index, shard_count;   /**< within the split */
+} pf_shard_meta;
+
+typedef struct pf_shard_writer pf_shard_writer;
+
+/**
+ * Start a shard at @p path: data goes to "@p path.tmp" until pf_shard_commit renames it, so a
+ * shard is whole or absent. HDF5 object timestamps are off: same input, same bytes.
+ * @return the writer or NULL with @p err filled (unwritable folder, ...).
+ */
+pf_shard_writer *pf_shard_create(const char *path, const pf_shard_meta *meta, pf_error *err);
+/**
+ * Append one example.
+ * @param spec   planes*bins*frames floats, [planes][bins][frames]
+ * @param audio  audio_len samples of the store type (int16_t or float), NULL when PF_AUDIO_NONE
+ * @return 0, or -1 with @p err filled (e.g. disk full)
+ */
+int pf_shard_append(pf_shard_writer *w, const pf_label *label, const float *spec, const void *audio,
+                    pf_error *err);
+/** Add @p count to the shard's rejected-examples counter for @p reason. */
+void pf_shard_count_reject(pf_shard_writer *w, pf_reject reason, uint64_t count);
+/**
+ * Write labels, per-bin stats and attributes, flush, fsync, rename to the final path, fsync the
+ * folder; frees @p w. On failure the temp file is removed and nothing is visible.
+ */
+int pf_shard_commit(pf_shard_writer *w, pf_error *err);
+/** Drop an unfinished shard: close and remove its temp file; frees @p w (NULL accepted). */
+void pf_shard_abort(pf_shard_writer *w);
+
+/* ---- readers ---- */
+
+/** What a shard (or dataset.h5 split) holds. */
+typedef struct pf_shard_info {
+    char schema[64];
+    char split[16];
+    size_t n;                    /**< examples */
+    size_t planes, bins, frames; /**< spectrogram shape per example */
+    size_t audio_len;            /**< 0 when no /audio */
+    char mode[32], scaling[32];
+    uint64_t rejected[PF_REJECT_COUNT];
+} pf_shard_info;
+
+/** Read @p path's shape and attributes; refuses (PF_ESCHEMA, saying which) another schema. */
+int pf_shard_info_read(const char *path, pf_shard_info *info, pf_error *err);
+/** Read every label of a shard; free with pf_labels_free. Instrument strings are owned. */
+int pf_shard_read_labels(const char *path, pf_label **rows, size_t *n, pf_error *err);
+/** Free labels from pf_shard_read_labels (frees the instrument strings too). */
+void pf_labels_free(pf_label *rows, size_t n);
+/** Read example @p i's spectrogram into @p out (planes*bins*frames floats). */
+int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, pf_error *err);
+
+/* ---- dataset index ---- */
+
+/** Summary of an index build. */
+typedef struct pf_index_report {
+    size_t shards;
+    size_t examples[3]; /**< train, val, test */
+    uint64_t rejected[PF_REJECT_COUNT];
+} pf_index_report;
+
+/**
+ * (Re)build DIR/dataset.h5 from the shards in @p dir: per split a group of virtual datasets
+ * over every shard (same names as in a shard), /stats (per-bin mean and std of the training
+ * split: mean, std, log_mean, log_std, count) and /checksums (shard name, sha256). Refuses,
+ * naming them, when shards of a split are missing. Written to a temp name and renamed.
+ */
+int pf_index_build(const char *dir, pf_index_report *rep, pf_error *err);
+
+/** Print schema, counts, label histograms and attributes of a shard or dataset.h5 to @p out. */
+int pf_inspect(const char *path, FILE *out, pf_error *err);
+
+/** sha256 of the file at @p path as 64 hex chars + NUL in @p hex. */
+int pf_sha256_file(const char *path, char hex[65], pf_error *err);
+/** sha256 of @p len bytes as 64 hex chars + NUL in @p hex. */
+void pf_sha256_hex(const void *data, size_t len, char hex[65]);
+/** HDF5's version string, e.g. "1.10.8". */
+const char *pf_hdf5_version(void);
+
+#endif
