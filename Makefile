@@ -28,6 +28,8 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC:= $(sort $(wildcard bench/*.c))
+BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB      := $(BUILD)/libpitchforge.a
 
 .PHONY: all deps run test test-c test-py test-e2e asan bench format clean soundfonts
@@ -48,6 +50,10 @@ $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $< \
 	  $(LIB) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
@@ -80,7 +86,7 @@ asan:
 	  LDFLAGS="-fsanitize=address,undefined" pitchforge $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
 	@PY=$(PY) PF_BUILD=build/asan bash tests/run.sh $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
 
-bench: pitchforge
+bench: pitchforge $(BENCH_BIN)
 	@bash bench/run.sh
 
 format:
