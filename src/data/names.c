@@ -1,0 +1,10 @@
+/* Names of the label enums and reject reasons, as stored in shards (DESIGN §4). */
+#include "pitchforge/example.h"
+#include "pitchforge/shard.h"
+
+const char *const pf_segment_names[PF_SEG_COUNT] = {"attack", "sustain", "decay"};
+
+const char *const pf_pitch_check_names[PF_PITCH_CHECK_COUNT] = {"ok", "off", "octave",
+                                                                 "unvoiced", "skipped"};
+
+const char *const pf_reject_names[PF_REJECT_COUNT] = {"silent", "clipped", "nonfinite", "pitch"};
