@@ -1,0 +1,249 @@
+/* Spectrogram parity with scipy.signal.spectrogram (float64 reference via tests/ref), plus
+ * failure paths. Run from the repository root; PY names the Python with scipy (default
+ * /usr/bin/python3), PF_TEST_TMP a scratch folder (default: mkstemp in /tmp). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pitchforge/dsp.h"
+#include "pitchforge/rng.h"
+
+enum { N = 5280, LEN = 256, OVERLAP = 200, NFFT = 1024, NSIG = 8, NMODE = 4, NSCALE = 2 };
+#define RATE 16000.0
+#define TOL 1e-5
+
+static const char *sig_names[NSIG] = {"sine",  "harmonics", "chirp", "white-noise",
+                                      "int16", "silence",   "dc",    "dc+sine"};
+static const char *mode_names[NMODE] = {"magnitude", "psd", "complex", "log-magnitude"};
+static const char *scale_names[NSCALE] = {"density", "spectrum"};
+
+/* ---- test signals: [NSIG][N] ---- */
+
+static void make_signals(float *x) {
+    const double pi = 3.14159265358979323846;
+    pf_rng r;
+    pf_rng_init(&r, 7, 0, 1);
+    for (int i = 0; i < N; i++) {
+        double t = i / RATE, h = 0;
+        for (int k = 1; k <= 10; k++) h += sin(2 * pi * 220 * k * t + 0.1 * k) / k;
+        float *row = x;
+        row[0 * N + i] = (float)(0.5 * sin(2 * pi * 440.0 * t + 0.3));
+        row[1 * N + i] = (float)(0.3 * h);
+        row[2 * N + i] = (float)(0.8 * sin(2 * pi * (100 * t + 0.5 * (5900 / 0.33) * t * t)));
+        row[3 * N + i] = (float)(0.3 * pf_rng_normal(&r));
+        double q = 0.6 * sin(2 * pi * 1000.3 * t) + 0.01 * pf_rng_normal(&r);
+        row[4 * N + i] = (float)(lrint(q * 32767) / 32768.0);
+        row[5 * N + i] = 0.0f;
+        row[6 * N + i] = 0.25f;
+        row[7 * N + i] = (float)(0.9 + 0.05 * sin(2 * pi * 3000.0 * t));
+    }
+}
+
+/* ---- scratch files and the Python reference ---- */
+
+/* A fresh temp file name in $PF_TEST_TMP or /tmp (the file is created empty). */
+static void temp_path(char *path, size_t cap, const char *tag) {
+    const char *dir = getenv("PF_TEST_TMP");
+    snprintf(path, cap, "%s/pf-%s-XXXXXX", dir && *dir ? dir : "/tmp", tag);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static void write_floats(const char *path, const float *x, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(x, sizeof *x, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void read_doubles(const char *path, double *y, size_t n) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(y, sizeof *y, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Run tests/ref/spectrogram_ref.py on the signals; fills ref[NSIG][NSCALE][5 arrays]. */
+static void run_reference(const float *x, double *ref, size_t ref_n) {
+    char in[512], out[512], cmd[1400], line[64] = "";
+    temp_path(in, sizeof in, "spec-in");
+    temp_path(out, sizeof out, "spec-out");
+    write_floats(in, x, (size_t)NSIG * N);
+    const char *py = getenv("PY");
+    snprintf(cmd, sizeof cmd, "'%s' tests/ref/spectrogram_ref.py '%s' '%s' %d %d %d %d %d %g",
+             py && *py ? py : "/usr/bin/python3", in, out, N, NSIG, LEN, OVERLAP, NFFT, RATE);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    if (!fgets(line, sizeof line, p)) line[0] = 0;
+    int st = pclose(p);
+    if (st != 0 || strncmp(line, "ok", 2) != 0) fail_msg("reference failed: %s", cmd);
+    read_doubles(out, ref, ref_n);
+    remove(in);
+    remove(out);
+}
+
+/* ---- comparison ---- */
+
+/* max|a - ref| / max|ref|; when ref is all zero, max|a| itself (must then be 0). With
+ * @p unlog set, both sides are first mapped from ln(m + eps) back to the magnitude m, and
+ * the scale is at least eps (below it the log cannot tell magnitudes apart). */
+static double rel_err(const float *a, const double *ref, size_t n, int unlog) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double u = a[i], v = ref[i];
+        if (unlog) u = exp(u) - PF_LOG_EPS, v = exp(v) - PF_LOG_EPS;
+        num = fmax(num, fabs(u - v));
+        den = fmax(den, fabs(v));
+    }
+    if (unlog) den = fmax(den, PF_LOG_EPS);
+    return den > 0 ? num / den : num;
+}
+
+/* Worst log-domain relative error, reported (not asserted) for log-magnitude: see docs/dsp.md. */
+static double log_domain_worst;
+
+static double compare_one(const float *x, int mode, int scale, const double *ref, int sig) {
+    pf_spec_config c = {LEN, OVERLAP, NFFT, RATE, (pf_spec_mode)mode, (pf_spec_scaling)scale};
+    pf_error e;
+    pf_spectrogram *s = pf_spectrogram_new(&c, N, &e);
+    assert_non_null(s);
+    size_t sz = pf_spectrogram_size(s);
+    float *y = malloc(sz * sizeof *y);
+    assert_int_equal(pf_spectrogram_compute(s, x, N, y, &e), 0);
+    const size_t plane = 513 * 90;
+    static const int first[NMODE] = {0, 1, 2, 4}; /* reference array of each mode */
+    const double *r = ref + first[mode] * plane;
+    double err = rel_err(y, r, sz, mode == PF_SPEC_LOGMAG);
+    if (mode == PF_SPEC_LOGMAG) log_domain_worst = fmax(log_domain_worst, rel_err(y, r, sz, 0));
+    if (err > TOL)
+        print_message("  %-12s %-13s %-8s rel err %.3g\n", sig_names[sig], mode_names[mode],
+                      scale_names[scale], err);
+    free(y);
+    pf_spectrogram_free(s);
+    return err;
+}
+
+static void test_parity_with_scipy(void **state) {
+    (void)state;
+    const size_t plane = 513 * 90, per_scale = 5 * plane;
+    float *x = malloc((size_t)NSIG * N * sizeof *x);
+    double *ref = malloc((size_t)NSIG * NSCALE * per_scale * sizeof *ref);
+    make_signals(x);
+    run_reference(x, ref, (size_t)NSIG * NSCALE * per_scale);
+    double worst_all = 0;
+    for (int m = 0; m < NMODE; m++)
+        for (int sc = 0; sc < NSCALE; sc++) {
+            double worst = 0;
+            for (int g = 0; g < NSIG; g++) {
+                const double *r = ref + ((size_t)g * NSCALE + (size_t)sc) * per_scale;
+                worst = fmax(worst, compare_one(x + (size_t)g * N, m, sc, r, g));
+            }
+            print_message("parity %-13s %-8s max rel err %.3g\n", mode_names[m],
+                          scale_names[sc], worst);
+            worst_all = fmax(worst_all, worst);
+        }
+    print_message("log-magnitude, compared as ln values: max rel err %.3g (float32 FFT "
+                  "round-off near eps, not asserted)\n", log_domain_worst);
+    free(x);
+    free(ref);
+    assert_true(worst_all <= TOL);
+}
+
+/* ---- shapes, repeatability, failure paths ---- */
+
+static void test_shape(void **state) {
+    (void)state;
+    pf_spec_config c = {LEN, OVERLAP, NFFT, RATE, PF_SPEC_COMPLEX, PF_SCALE_DENSITY};
+    pf_spectrogram *s = pf_spectrogram_new(&c, N, NULL);
+    assert_non_null(s);
+    assert_int_equal(pf_spectrogram_bins(s), 513);
+    assert_int_equal(pf_spectrogram_frames(s), 90);
+    assert_int_equal(pf_spectrogram_size(s), 2 * 513 * 90);
+    pf_spectrogram_free(s);
+    c.mode = PF_SPEC_MAGNITUDE;
+    s = pf_spectrogram_new(&c, N + 15, NULL); /* (5295 - 256) / 56 + 1: still 90 frames */
+    assert_int_equal(pf_spectrogram_frames(s), 90);
+    pf_spectrogram_free(s);
+    s = pf_spectrogram_new(&c, N + 16, NULL);
+    assert_int_equal(pf_spectrogram_frames(s), 91);
+    pf_spectrogram_free(s);
+    pf_spectrogram_free(NULL);
+    assert_non_null(pf_fft_version());
+    assert_non_null(strstr(pf_fft_version(), "fftw"));
+}
+
+static void test_repeatable(void **state) {
+    (void)state;
+    pf_spec_config c = {LEN, OVERLAP, NFFT, RATE, PF_SPEC_MAGNITUDE, PF_SCALE_DENSITY};
+    float *x = malloc((size_t)NSIG * N * sizeof *x), a[513 * 90], b[513 * 90];
+    make_signals(x);
+    pf_spectrogram *s1 = pf_spectrogram_new(&c, N, NULL), *s2 = pf_spectrogram_new(&c, N, NULL);
+    assert_int_equal(pf_spectrogram_compute(s1, x + 3 * N, N, a, NULL), 0);
+    assert_int_equal(pf_spectrogram_compute(s1, x + 2 * N, N, b, NULL), 0);
+    assert_int_equal(pf_spectrogram_compute(s2, x + 3 * N, N, b, NULL), 0);
+    assert_memory_equal(a, b, sizeof a);
+    pf_spectrogram_free(s1);
+    pf_spectrogram_free(s2);
+    free(x);
+}
+
+static void expect_einval(pf_spec_config c, size_t n) {
+    pf_error e;
+    pf_error_clear(&e);
+    assert_null(pf_spectrogram_new(&c, n, &e));
+    assert_int_equal(e.code, PF_EINVAL);
+    assert_true(strlen(e.msg) > 0);
+}
+
+static void test_bad_args(void **state) {
+    (void)state;
+    pf_spec_config ok = {LEN, OVERLAP, NFFT, RATE, PF_SPEC_MAGNITUDE, PF_SCALE_DENSITY}, c;
+    c = ok, c.overlap = LEN;
+    expect_einval(c, N);
+    c = ok, c.overlap = -1;
+    expect_einval(c, N);
+    c = ok, c.nfft = LEN - 1;
+    expect_einval(c, N);
+    c = ok, c.length = 0;
+    expect_einval(c, N);
+    c = ok, c.rate_hz = 0;
+    expect_einval(c, N);
+    c = ok, c.mode = (pf_spec_mode)9;
+    expect_einval(c, N);
+    c = ok, c.scaling = (pf_spec_scaling)9;
+    expect_einval(c, N);
+    expect_einval(ok, LEN - 1);
+    pf_error e;
+    assert_null(pf_spectrogram_new(NULL, N, &e));
+    assert_int_equal(e.code, PF_EINVAL);
+    /* wrong length at compute time */
+    pf_spectrogram *s = pf_spectrogram_new(&ok, N, &e);
+    float *x = calloc(N + 1, sizeof *x), *y = malloc(513 * 90 * sizeof *y);
+    assert_int_equal(pf_spectrogram_compute(s, x, N + 1, y, &e), -1);
+    assert_int_equal(e.code, PF_EINVAL);
+    assert_int_equal(pf_spectrogram_compute(s, x, N - 1, y, &e), -1);
+    assert_int_equal(pf_spectrogram_compute(s, NULL, N, y, &e), -1);
+    assert_int_equal(pf_spectrogram_compute(s, x, N, y, &e), 0);
+    pf_spectrogram_free(s);
+    free(x);
+    free(y);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shape),
+        cmocka_unit_test(test_repeatable),
+        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_parity_with_scipy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
