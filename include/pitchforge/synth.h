@@ -62,6 +62,15 @@ typedef struct pf_note {
  * @return 0, or -1 with @p err filled (unknown preset, synth failure)
  */
 int pf_synth_render(pf_synth *s, const pf_note *note, float *out, size_t n, pf_error *err);
+/**
+ * The detune pf_synth_render actually plays for a requested one. FluidSynth resolves a voice's
+ * pitch to whole cents (it truncates before its cents-to-Hz table), so the renderer rounds the
+ * request to the nearest whole cent (half away from zero) and plays exactly that; label examples
+ * with this value, not the request.
+ * @param cents  requested detune in cents
+ * @return the applied detune in cents (a whole number)
+ */
+double pf_synth_applied_cents(double cents);
 /** Free the synth; NULL is accepted. */
 void pf_synth_free(pf_synth *s);
 /** FluidSynth's version string, e.g. "2.3.1". */
