@@ -1,0 +1,85 @@
+/* pitchforge: the dataset manifest (DESIGN §3), parsed and validated before any work. */
+#ifndef PITCHFORGE_MANIFEST_H
+#define PITCHFORGE_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pitchforge/dsp.h"
+#include "pitchforge/error.h"
+#include "pitchforge/shard.h"
+#include "pitchforge/synth.h"
+
+/** A soundfont named in the manifest. */
+typedef struct pf_soundfont_ref {
+    char *id;   /**< manifest id, e.g. "fluidr3" */
+    char *path; /**< resolved path that exists */
+    int line, col;
+} pf_soundfont_ref;
+
+/** One `instruments` entry: a program of a soundfont, or all its melodic programs. */
+typedef struct pf_instrument_spec {
+    int soundfont;       /**< index into soundfonts */
+    int bank;            /**< default 0 */
+    int program;         /**< 0..127, or -1 for all-melodic (bank 0 programs 0..111 present) */
+    int range_lo, range_hi; /**< playable MIDI range (inclusive); 0..127 when not given */
+    int line, col;
+} pf_instrument_spec;
+
+typedef enum pf_split_by { PF_SPLIT_INSTRUMENT = 0, PF_SPLIT_RANDOM, PF_SPLIT_SOUNDFONT, PF_SPLIT_OCTAVE } pf_split_by;
+typedef enum pf_pitch_policy { PF_PCHECK_FLAG = 0, PF_PCHECK_DROP, PF_PCHECK_DROP_PRESET, PF_PCHECK_OFF } pf_pitch_policy;
+typedef enum pf_normalize { PF_NORM_PEAK = 0, PF_NORM_NONE } pf_normalize;
+
+/** A parsed manifest: every key of DESIGN §3 with its default filled in. */
+typedef struct pf_manifest {
+    char *file;          /**< path as given */
+    char *text;          /**< file contents (stored in every shard) */
+    size_t text_len;
+    char sha256[65];
+    char *name;
+    uint64_t seed;
+    char *output;        /**< output folder (after -o override) */
+    pf_soundfont_ref *soundfonts;
+    size_t n_soundfonts;
+    pf_instrument_spec *instruments;
+    size_t n_instruments;
+    struct { int octave_lo, octave_hi; int pitch_class[12]; int n_pitch_classes;
+             int velocity[16]; int n_velocities; } notes;
+    struct { double cents_lo, cents_hi; int copies; int include_exact; } detune;
+    struct { double rate_hz, note_s, release_s, gain; int reverb, chorus; } render;
+    struct { double length_ms; int kind[3]; int n_kinds; double min_rms_dbfs; double clip_level; } segments;
+    struct { pf_pitch_policy pitch_check; double max_cents; double preset_max_median_cents;
+             double preset_max_octave_share; } quality;
+    struct { double volume_lo, volume_hi; double strip_fundamental, strip_q; int noise; /**< 0 off */
+             pf_noise_kind noise_kind; double snr_lo, snr_hi, noise_p; } augment;
+    struct { double rate_hz; pf_resampler_kind resampler; pf_normalize normalize; } audio;
+    pf_spec_config spectrogram;
+    struct { pf_store_audio audio; int gzip; } store;
+    struct { pf_split_by by; double val, test; } split;
+    struct { int examples; } shards;
+} pf_manifest;
+
+/** Names used in the manifest for the enums above (NULL-terminated lists). */
+extern const char *const pf_split_by_names[];
+extern const char *const pf_pitch_policy_names[];
+extern const char *const pf_spec_mode_names[];
+extern const char *const pf_spec_scaling_names[];
+
+/**
+ * Read, parse and validate the manifest at @p path. Unknown keys, wrong types, out-of-range
+ * values and missing soundfonts fail with PF_ECONFIG and "FILE:LINE:COL: message".
+ * @param m out: filled manifest; release with pf_manifest_release (also after a failure)
+ */
+int pf_manifest_load(pf_manifest *m, const char *path, pf_error *err);
+/** Same as pf_manifest_load on in-memory text (for tests); @p name is used in messages. */
+int pf_manifest_parse(pf_manifest *m, const char *name, const char *text, size_t len, pf_error *err);
+/** Free what the manifest owns (a zeroed manifest is accepted). */
+void pf_manifest_release(pf_manifest *m);
+/** Segment length in samples at the output rate (5280 for 330 ms at 16 kHz). */
+size_t pf_manifest_segment_len(const pf_manifest *m);
+/** Parse a note name ("A4", "C#3", "Bb-1") into a MIDI key; -1 if not a note. */
+int pf_note_parse(const char *name);
+/** Write the name of MIDI key @p midi ("C#4") into @p buf (at least 8 bytes). */
+void pf_note_name(int midi, char *buf, size_t size);
+
+#endif

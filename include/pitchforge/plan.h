@@ -1,0 +1,75 @@
+/* pitchforge: the plan — every note and example enumerated, split and spread over shards. */
+#ifndef PITCHFORGE_PLAN_H
+#define PITCHFORGE_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pitchforge/manifest.h"
+
+typedef enum pf_split { PF_TRAIN = 0, PF_VAL = 1, PF_TEST = 2 } pf_split;
+#define PF_SPLIT_COUNT 3
+extern const char *const pf_split_names[PF_SPLIT_COUNT]; /* "train", "val", "test" */
+
+/** A resolved instrument: one preset of one soundfont, with its playable range and split. */
+typedef struct pf_instrument {
+    int soundfont, bank, program;
+    int range_lo, range_hi;
+    char preset_name[64];
+    char label[96];  /**< "sfid/bank/program preset name", stored as the `instrument` label */
+    int split;       /**< pf_split when split.by is instrument or soundfont, else -1 */
+    int line, col;   /**< manifest position of the entry it came from */
+} pf_instrument;
+
+/** One note to render; it yields one example per segment kind. */
+typedef struct pf_note_job {
+    uint64_t note_id;     /**< index in plan order; example_id = note_id * n_kinds + slot */
+    uint32_t instrument;  /**< index into plan.instruments */
+    uint8_t midi, velocity;
+    uint8_t split;        /**< pf_split */
+    float cents;          /**< detune (0 for the exact copy) */
+} pf_note_job;
+
+/** One shard: a run of plan.order. */
+typedef struct pf_shard_job {
+    int split, index, count; /**< index of count within the split */
+    size_t first, n;         /**< plan.order[first .. first+n) */
+} pf_shard_job;
+
+/** The whole plan. */
+typedef struct pf_plan {
+    pf_instrument *instruments;
+    size_t n_instruments;
+    pf_note_job *notes; /**< in note_id order */
+    size_t n_notes;
+    uint32_t *order;    /**< note indices, grouped by shard in shard order */
+    pf_shard_job *shards;
+    size_t n_shards;
+    size_t notes_per_split[PF_SPLIT_COUNT];
+    int n_kinds;
+} pf_plan;
+
+/** Presets found in each soundfont (index = manifest soundfont index). */
+typedef struct pf_preset_list {
+    pf_preset *presets;
+    size_t n;
+} pf_preset_list;
+
+/**
+ * Build the plan for @p m. Instruments are checked against @p presets (a program the soundfont
+ * lacks fails with FILE:LINE:COL). @p exclude (may be NULL) marks resolved instruments, by index
+ * in the un-excluded resolution order, to leave out (the preset audit).
+ */
+int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const uint8_t *exclude,
+                  pf_plan *plan, pf_error *err);
+/** Resolve instruments only (what pf_plan_build uses), for the preset audit. */
+int pf_plan_instruments(const pf_manifest *m, const pf_preset_list *presets, pf_instrument **out,
+                        size_t *n, pf_error *err);
+/** Free what the plan owns (a zeroed plan is accepted). */
+void pf_plan_release(pf_plan *plan);
+/** f0 in Hz of @p midi detuned by @p cents: 440 * 2^((midi - 69 + cents/100) / 12). */
+double pf_midi_to_hz(double midi, double cents);
+/** Shard file name "{split}-{NNNNN}-of-{MMMMM}.h5" into @p buf. */
+void pf_shard_name(const pf_shard_job *job, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,574 @@
+/* generate: the pipeline joining synth, dsp and data — one worker per thread, one shard a job. */
+#include "pitchforge/generate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "pitchforge/dsp.h"
+#include "pitchforge/rng.h"
+#include "pitchforge/synth.h"
+#include "pitchforge/version.h"
+
+/* YIN search range: a fifth below C0's octave-down error up to the new Nyquist's half. */
+#define AUDIT_FMIN_HZ 25.0
+#define AUDIT_FMAX_HZ 6000.0
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- run-wide context shared by workers ---- */
+
+typedef struct run {
+    const pf_manifest *m;
+    const pf_plan *plan;
+    const pf_generate_opts *opts;
+    pf_shard_meta meta;
+    char **sf_sha;
+    atomic_size_t next_job;
+    atomic_size_t notes_done;
+    atomic_int failed;
+    pthread_mutex_t lock; /* guards rep and err */
+    pf_generate_report *rep;
+    pf_error *err;
+    double t0;
+} run;
+
+/* ---- one worker: its own synth, resampler, FFT plans and buffers ---- */
+
+typedef struct worker {
+    run *r;
+    pf_synth *synth;
+    pf_resampler *rs;
+    pf_spectrogram *spec;
+    pf_yin *yin;
+    size_t hold, release, render_len, audio_len, seg_len;
+    float *render, *audio, *seg, *spec_out;
+    int16_t *seg_i16;
+    pf_stage_times t;
+    uint64_t rejected[PF_REJECT_COUNT];
+    size_t examples[PF_SPLIT_COUNT], per_kind[3];
+    pf_error err;
+} worker;
+
+static void worker_release(worker *w)
+{
+    pf_synth_free(w->synth);
+    pf_resampler_free(w->rs);
+    pf_spectrogram_free(w->spec);
+    pf_yin_free(w->yin);
+    free(w->render);
+    free(w->audio);
+    free(w->seg);
+    free(w->spec_out);
+    free(w->seg_i16);
+}
+
+static int worker_init(worker *w, run *r)
+{
+    const pf_manifest *m = r->m;
+    memset(w, 0, sizeof *w);
+    w->r = r;
+    pf_synth_config sc = {m->render.rate_hz, m->render.gain, m->render.reverb, m->render.chorus};
+    w->synth = pf_synth_new(&sc, &w->err);
+    if (!w->synth)
+        return -1;
+    for (size_t i = 0; i < m->n_soundfonts; i++) {
+        int slot;
+        if (pf_synth_load(w->synth, m->soundfonts[i].path, &slot, &w->err))
+            return -1;
+    }
+    w->rs = pf_resampler_new(m->audio.resampler, m->render.rate_hz, m->audio.rate_hz, &w->err);
+    w->seg_len = pf_manifest_segment_len(m);
+    w->spec = w->rs ? pf_spectrogram_new(&m->spectrogram, w->seg_len, &w->err) : NULL;
+    w->yin = w->spec ? pf_yin_new(w->seg_len, m->audio.rate_hz, AUDIT_FMIN_HZ, AUDIT_FMAX_HZ,
+                                  &w->err)
+                     : NULL;
+    if (!w->yin)
+        return -1;
+    w->hold = (size_t)llround(m->render.note_s * m->render.rate_hz);
+    w->release = (size_t)llround(m->render.release_s * m->render.rate_hz);
+    w->render_len = w->hold + w->release;
+    w->audio_len = pf_resampler_out_len(w->rs, w->render_len);
+    w->render = pf_calloc(w->render_len, sizeof *w->render);
+    w->audio = pf_calloc(w->audio_len, sizeof *w->audio);
+    w->seg = pf_calloc(w->seg_len, sizeof *w->seg);
+    w->seg_i16 = pf_calloc(w->seg_len, sizeof *w->seg_i16);
+    w->spec_out = pf_calloc(pf_spectrogram_size(w->spec), sizeof *w->spec_out);
+    return 0;
+}
+
+/* First sample of segment @p kind in the 16 kHz note (attack at 0, sustain centred in the
+ * held part, decay at note-off). */
+static size_t segment_offset(const worker *w, int kind)
+{
+    const pf_manifest *m = w->r->m;
+    double held = m->render.note_s * m->audio.rate_hz;
+    size_t off = kind == PF_SEG_ATTACK    ? 0
+                 : kind == PF_SEG_SUSTAIN ? (size_t)llround(held / 2 - (double)w->seg_len / 2)
+                                          : (size_t)llround(held);
+    return off + w->seg_len > w->audio_len ? w->audio_len - w->seg_len : off;
+}
+
+/* ---- per-example stages ---- */
+
+/* Quality gate on the raw segment: returns a pf_reject reason or -1 when it passes. */
+static int gate(const worker *w, pf_label *lab)
+{
+    double peak = pf_peak_abs(w->seg, w->seg_len);
+    if (isnan(peak))
+        return PF_REJECT_NONFINITE;
+    lab->rms_dbfs = (float)pf_rms_dbfs(w->seg, w->seg_len);
+    if (peak >= w->r->m->segments.clip_level)
+        return PF_REJECT_CLIPPED;
+    if (!(lab->rms_dbfs >= w->r->m->segments.min_rms_dbfs))
+        return PF_REJECT_SILENT;
+    return -1;
+}
+
+/* Classify a measured f0 against the label: ok, an octave (+-1, +-2) off, or off. */
+static int classify_pitch(double err_cents, double tol)
+{
+    if (fabs(err_cents) <= tol)
+        return PF_PITCH_OK;
+    for (int k = -2; k <= 2; k++)
+        if (k && fabs(err_cents - 1200.0 * k) <= tol)
+            return PF_PITCH_OCTAVE;
+    return PF_PITCH_OFF;
+}
+
+/* Label audit: independent YIN estimate on the raw segment. */
+static int audit(worker *w, pf_label *lab)
+{
+    lab->measured_f0_hz = 0;
+    lab->pitch_error_cents = NAN;
+    lab->pitch_check = PF_PITCH_SKIPPED;
+    if (w->r->m->quality.pitch_check == PF_PCHECK_OFF)
+        return 0;
+    double f0, ap;
+    if (pf_yin_estimate(w->yin, w->seg, w->seg_len, &f0, &ap, &w->err))
+        return -1;
+    lab->measured_f0_hz = (float)f0;
+    if (f0 <= 0) {
+        lab->pitch_check = PF_PITCH_UNVOICED;
+        return 0;
+    }
+    lab->pitch_error_cents = (float)(1200.0 * log2(f0 / lab->f0_hz));
+    lab->pitch_check = (uint8_t)classify_pitch(lab->pitch_error_cents, w->r->m->quality.max_cents);
+    return 0;
+}
+
+/* Augmentations drawn from (seed, example id), applied in a fixed order, recorded as labels. */
+static void augment(worker *w, pf_label *lab)
+{
+    const pf_manifest *m = w->r->m;
+    pf_rng rng;
+    pf_rng_init(&rng, m->seed, PF_STREAM_AUGMENT, lab->example_id);
+    double u_strip = pf_rng_uniform(&rng), u_noise = pf_rng_uniform(&rng);
+    double snr = pf_rng_range(&rng, m->augment.snr_lo, m->augment.snr_hi);
+    double vol = pf_rng_range(&rng, m->augment.volume_lo, m->augment.volume_hi);
+    lab->strip_fundamental = u_strip < m->augment.strip_fundamental;
+    if (lab->strip_fundamental)
+        pf_notch_apply(w->seg, w->seg_len, lab->f0_hz, m->audio.rate_hz, m->augment.strip_q);
+    lab->noise_snr_db = NAN;
+    if (m->augment.noise && u_noise < m->augment.noise_p) {
+        lab->noise_snr_db = (float)snr;
+        pf_noise_add(w->seg, w->seg_len, m->augment.noise_kind, snr, &rng);
+    }
+    if (m->audio.normalize == PF_NORM_PEAK)
+        pf_peak_normalize(w->seg, w->seg_len, 1.0);
+    lab->volume = (float)vol;
+    for (size_t i = 0; i < w->seg_len; i++)
+        w->seg[i] *= (float)vol;
+}
+
+/* Quantize to the stored int16 form and back, so the spectrogram is of exactly /audio. */
+static void quantize(worker *w)
+{
+    if (w->r->m->store.audio != PF_AUDIO_INT16)
+        return;
+    for (size_t i = 0; i < w->seg_len; i++) {
+        long q = lrintf(w->seg[i] * 32767.0f);
+        q = q > 32767 ? 32767 : q < -32767 ? -32767 : q;
+        w->seg_i16[i] = (int16_t)q;
+        w->seg[i] = (float)q / 32767.0f;
+    }
+}
+
+static void fill_note_labels(const worker *w, const pf_note_job *nj, pf_label *lab)
+{
+    const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
+    *lab = (pf_label){.f0_hz = pf_midi_to_hz(nj->midi, nj->cents), .midi = nj->midi,
+                      .cents = nj->cents, .octave = (int8_t)(nj->midi / 12 - 1),
+                      .pitch_class = (int8_t)(nj->midi % 12), .velocity = nj->velocity,
+                      .program = (uint8_t)in->program, .bank = (uint16_t)in->bank,
+                      .soundfont = (uint8_t)in->soundfont, .instrument = in->label};
+}
+
+/* One segment of a rendered note: gate, audit, augment, quantize, STFT, append. */
+static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_writer *sw)
+{
+    const pf_manifest *m = w->r->m;
+    pf_label lab;
+    fill_note_labels(w, nj, &lab);
+    lab.segment = (uint8_t)m->segments.kind[slot];
+    lab.example_id = nj->note_id * (uint64_t)m->segments.n_kinds + (uint64_t)slot;
+    lab.segment_offset = (uint32_t)segment_offset(w, lab.segment);
+    memcpy(w->seg, w->audio + lab.segment_offset, w->seg_len * sizeof *w->seg);
+    int reason = gate(w, &lab);
+    double t = now_s();
+    if (reason < 0 && audit(w, &lab))
+        return -1;
+    double t2 = now_s();
+    w->t.audit += t2 - t;
+    if (reason < 0 && m->quality.pitch_check == PF_PCHECK_DROP && lab.pitch_check != PF_PITCH_OK)
+        reason = PF_REJECT_PITCH;
+    if (reason >= 0) {
+        pf_shard_count_reject(sw, (pf_reject)reason, 1);
+        w->rejected[reason]++;
+        return 0;
+    }
+    augment(w, &lab);
+    quantize(w);
+    double t3 = now_s();
+    w->t.augment += t3 - t2;
+    if (pf_spectrogram_compute(w->spec, w->seg, w->seg_len, w->spec_out, &w->err))
+        return -1;
+    double t4 = now_s();
+    w->t.stft += t4 - t3;
+    const void *audio = m->store.audio == PF_AUDIO_INT16     ? (const void *)w->seg_i16
+                        : m->store.audio == PF_AUDIO_FLOAT32 ? (const void *)w->seg
+                                                             : NULL;
+    if (pf_shard_append(sw, &lab, w->spec_out, audio, &w->err))
+        return -1;
+    w->t.write += now_s() - t4;
+    w->examples[nj->split]++;
+    w->per_kind[lab.segment]++;
+    return 0;
+}
+
+/* Render and resample one note, then its segments. */
+static int process_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
+{
+    const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
+    pf_note note = {.sf_slot = in->soundfont, .bank = in->bank, .program = in->program,
+                    .midi = nj->midi, .velocity = nj->velocity, .cents = nj->cents,
+                    .hold_frames = w->hold, .release_frames = w->release};
+    double t0 = now_s();
+    if (pf_synth_render(w->synth, &note, w->render, w->render_len, &w->err))
+        return -1;
+    double t1 = now_s();
+    if (pf_resampler_process(w->rs, w->render, w->render_len, w->audio, w->audio_len, &w->err))
+        return -1;
+    w->t.render += t1 - t0;
+    w->t.resample += now_s() - t1;
+    for (int slot = 0; slot < w->r->m->segments.n_kinds; slot++)
+        if (process_segment(w, nj, slot, sw))
+            return -1;
+    return 0;
+}
+
+/* ---- progress ---- */
+
+static void progress(run *r, int final)
+{
+    if (!r->opts->progress)
+        return;
+    size_t done = atomic_load(&r->notes_done), total = r->plan->n_notes;
+    double el = now_s() - r->t0, rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\rgenerate: %zu/%zu notes (%.0f%%)  %.0f examples/s  ETA %.0fs   ", done,
+            total, total ? 100.0 * (double)done / (double)total : 100.0,
+            rate * r->plan->n_kinds, eta);
+    if (final)
+        fputc('\n', stderr);
+}
+
+/* ---- shards ---- */
+
+static int shard_path(const run *r, const pf_shard_job *job, char *buf, size_t size)
+{
+    char name[64];
+    pf_shard_name(job, name, sizeof name);
+    return snprintf(buf, size, "%s/%s", r->m->output, name) >= (int)size ? -1 : 0;
+}
+
+static int process_shard(worker *w, const pf_shard_job *job)
+{
+    run *r = w->r;
+    char path[4096];
+    if (shard_path(r, job, path, sizeof path))
+        return PF_FAIL(&w->err, PF_EINVAL, "output path too long: %s", r->m->output);
+    pf_shard_meta meta = r->meta;
+    meta.split = pf_split_names[job->split];
+    meta.shard_index = job->index;
+    meta.shard_count = job->count;
+    pf_shard_writer *sw = pf_shard_create(path, &meta, &w->err);
+    if (!sw)
+        return -1;
+    for (size_t i = 0; i < job->n; i++) {
+        if (atomic_load(&r->failed) ||
+            process_note(w, &r->plan->notes[r->plan->order[job->first + i]], sw)) {
+            pf_shard_abort(sw);
+            return -1;
+        }
+        if (atomic_fetch_add(&r->notes_done, 1) % 64 == 63)
+            progress(r, 0);
+    }
+    return pf_shard_commit(sw, &w->err);
+}
+
+static void worker_merge(run *r, worker *w)
+{
+    pthread_mutex_lock(&r->lock);
+    pf_generate_report *rep = r->rep;
+    for (int i = 0; i < PF_REJECT_COUNT; i++)
+        rep->rejected[i] += w->rejected[i];
+    for (int i = 0; i < PF_SPLIT_COUNT; i++)
+        rep->examples[i] += w->examples[i];
+    for (int i = 0; i < 3; i++)
+        rep->per_kind[i] += w->per_kind[i];
+    rep->stages.render += w->t.render, rep->stages.resample += w->t.resample;
+    rep->stages.audit += w->t.audit, rep->stages.augment += w->t.augment;
+    rep->stages.stft += w->t.stft, rep->stages.write += w->t.write;
+    if (w->err.code && !r->err->code)
+        *r->err = w->err;
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void *worker_main(void *arg)
+{
+    run *r = arg;
+    worker w;
+    int rc = worker_init(&w, r);
+    while (!rc) {
+        size_t j = atomic_fetch_add(&r->next_job, 1);
+        if (j >= r->plan->n_shards || atomic_load(&r->failed))
+            break;
+        rc = process_shard(&w, &r->plan->shards[j]);
+    }
+    if (rc)
+        atomic_store(&r->failed, 1);
+    worker_merge(r, &w);
+    worker_release(&w);
+    return NULL;
+}
+
+/* Run the shard jobs on opts->jobs threads (the calling thread counts as one). */
+static int run_workers(run *r)
+{
+    int n = r->opts->jobs > 0 ? r->opts->jobs : 1;
+    pthread_t *th = pf_calloc((size_t)n, sizeof *th);
+    int started = 0;
+    for (int i = 1; i < n; i++)
+        if (pthread_create(&th[i], NULL, worker_main, r) == 0)
+            started = i;
+        else
+            break;
+    worker_main(r);
+    for (int i = 1; i <= started; i++)
+        pthread_join(th[i], NULL);
+    free(th);
+    return atomic_load(&r->failed) ? -1 : 0;
+}
+
+/* ---- output folder ---- */
+
+static int make_dirs(const char *path, pf_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return PF_FAIL(err, PF_EINVAL, "output path too long");
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p)
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0777) && errno != EEXIST)
+            return PF_FAIL(err, PF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
+        if (!(*p = c))
+            break;
+    }
+    if (access(path, W_OK))
+        return PF_FAIL(err, PF_EIO, "%s: folder is not writable: %s", path, strerror(errno));
+    return 0;
+}
+
+/* True if @p name looks like a shard of ours ("train-00001-of-00004.h5"). */
+static int is_shard_name(const char *name)
+{
+    char split[8];
+    int a, b, len = 0;
+    return sscanf(name, "%5[a-z]-%5d-of-%5d.h5%n", split, &a, &b, &len) == 3 &&
+           (size_t)len == strlen(name);
+}
+
+static int in_plan(const pf_plan *p, const char *name)
+{
+    char buf[64];
+    for (size_t i = 0; i < p->n_shards; i++) {
+        pf_shard_name(&p->shards[i], buf, sizeof buf);
+        if (strcmp(buf, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Remove shard files (and temp files) of another plan so the index sees only this run. */
+static void remove_stale(const char *dir, const pf_plan *p)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4096];
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        int tmp = l > 4 && strcmp(e->d_name + l - 4, ".tmp") == 0;
+        if (!tmp && (!is_shard_name(e->d_name) || in_plan(p, e->d_name)))
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* ---- soundfonts and presets ---- */
+
+int pf_preset_lists_load(const pf_manifest *m, pf_preset_list **lists, pf_error *err)
+{
+    *lists = pf_calloc(m->n_soundfonts, sizeof **lists);
+    for (size_t i = 0; i < m->n_soundfonts; i++)
+        if (pf_soundfont_presets(m->soundfonts[i].path, &(*lists)[i].presets, &(*lists)[i].n, err)) {
+            pf_error_prefix(err, "%s:%d:%d", m->file, m->soundfonts[i].line, m->soundfonts[i].col);
+            err->code = PF_ECONFIG;
+            return -1;
+        }
+    return 0;
+}
+
+void pf_preset_lists_free(pf_preset_list *lists, size_t n)
+{
+    for (size_t i = 0; lists && i < n; i++)
+        free(lists[i].presets);
+    free(lists);
+}
+
+size_t pf_example_bytes(const pf_manifest *m)
+{
+    size_t bins = (size_t)m->spectrogram.nfft / 2 + 1;
+    size_t seg = pf_manifest_segment_len(m);
+    size_t hop = (size_t)(m->spectrogram.length - m->spectrogram.overlap);
+    size_t frames = (seg - (size_t)m->spectrogram.length) / hop + 1;
+    size_t planes = m->spectrogram.mode == PF_SPEC_COMPLEX ? 2 : 1;
+    size_t audio = m->store.audio == PF_AUDIO_INT16 ? 2 : m->store.audio == PF_AUDIO_FLOAT32 ? 4 : 0;
+    return planes * bins * frames * 4 + audio * seg + 96;
+}
+
+static void meta_init(run *r)
+{
+    const pf_manifest *m = r->m;
+    pf_shard_meta *mt = &r->meta;
+    const char **ids = pf_calloc(m->n_soundfonts, sizeof *ids);
+    for (size_t i = 0; i < m->n_soundfonts; i++)
+        ids[i] = m->soundfonts[i].id;
+    size_t seg = pf_manifest_segment_len(m), hop = (size_t)(m->spectrogram.length - m->spectrogram.overlap);
+    *mt = (pf_shard_meta){
+        .generator_version = "pitchforge " PF_VERSION, .manifest_text = m->text,
+        .manifest_sha256 = m->sha256, .seed = m->seed, .soundfont_ids = ids,
+        .soundfont_sha256 = (const char *const *)r->sf_sha, .n_soundfonts = m->n_soundfonts,
+        .fluidsynth_version = pf_synth_version(), .libsamplerate_version = pf_resampler_version(),
+        .fftw_version = pf_fft_version(), .sample_rate = m->audio.rate_hz,
+        .stft_length = m->spectrogram.length, .stft_overlap = m->spectrogram.overlap,
+        .stft_nfft = m->spectrogram.nfft,
+        .spectrogram_mode = pf_spec_mode_names[m->spectrogram.mode],
+        .spectrogram_scaling = pf_spec_scaling_names[m->spectrogram.scaling],
+        .bins = (size_t)m->spectrogram.nfft / 2 + 1,
+        .frames = (seg - (size_t)m->spectrogram.length) / hop + 1,
+        .planes = m->spectrogram.mode == PF_SPEC_COMPLEX ? 2 : 1, .audio_len = seg,
+        .store_audio = m->store.audio, .gzip = m->store.gzip};
+}
+
+static int hash_soundfonts(run *r, pf_error *err)
+{
+    r->sf_sha = pf_calloc(r->m->n_soundfonts, sizeof *r->sf_sha);
+    for (size_t i = 0; i < r->m->n_soundfonts; i++) {
+        r->sf_sha[i] = pf_calloc(65, 1);
+        if (pf_sha256_file(r->m->soundfonts[i].path, r->sf_sha[i], err))
+            return -1;
+    }
+    return 0;
+}
+
+static void run_release(run *r)
+{
+    for (size_t i = 0; r->sf_sha && i < r->m->n_soundfonts; i++)
+        free(r->sf_sha[i]);
+    free(r->sf_sha);
+    free((void *)r->meta.soundfont_ids);
+    pthread_mutex_destroy(&r->lock);
+}
+
+static int build_plan(const pf_manifest *m, pf_plan *plan, pf_generate_report *rep, pf_error *err)
+{
+    pf_preset_list *lists;
+    int rc = pf_preset_lists_load(m, &lists, err);
+    uint8_t *exclude = NULL;
+    if (!rc && m->quality.pitch_check == PF_PCHECK_DROP_PRESET) {
+        pf_instrument *ins;
+        size_t n;
+        rc = pf_plan_instruments(m, lists, &ins, &n, err);
+        exclude = rc ? NULL : pf_calloc(n ? n : 1, 1);
+        rc = rc ? rc : pf_preset_audit(m, ins, n, exclude, err);
+        for (size_t i = 0; !rc && rep && i < n; i++)
+            rep->excluded_presets += exclude[i];
+        if (!rc)
+            free(ins);
+    }
+    if (!rc)
+        rc = pf_plan_build(m, lists, exclude, plan, err);
+    free(exclude);
+    pf_preset_lists_free(lists, m->n_soundfonts);
+    return rc;
+}
+
+int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_report *rep,
+                pf_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    pf_plan plan;
+    run r = {.m = m, .plan = &plan, .opts = opts, .rep = rep, .err = err, .t0 = now_s()};
+    pthread_mutex_init(&r.lock, NULL);
+    int rc = build_plan(m, &plan, rep, err);
+    if (!rc)
+        rc = make_dirs(m->output, err);
+    if (!rc)
+        rc = hash_soundfonts(&r, err);
+    if (!rc) {
+        meta_init(&r);
+        remove_stale(m->output, &plan);
+        rep->notes = plan.n_notes;
+        rc = run_workers(&r);
+        progress(&r, 1);
+    }
+    pf_index_report ir;
+    if (!rc)
+        rc = pf_index_build(m->output, &ir, err);
+    rep->seconds = now_s() - r.t0;
+    if (!rc)
+        rc = pf_card_write(m->output, m, &plan, rep, opts->command, err);
+    run_release(&r);
+    pf_plan_release(&plan);
+    return rc;
+}
