@@ -1,0 +1,29 @@
+/* pitchforge: pictures of spectrograms (libpng stays inside). */
+#ifndef PITCHFORGE_IMAGE_H
+#define PITCHFORGE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pitchforge/error.h"
+
+/**
+ * Write an 8-bit RGB PNG, through a temp file renamed into place.
+ * @param rgb  height rows of width*3 bytes, top row first
+ */
+int pf_png_write(const char *path, const uint8_t *rgb, size_t width, size_t height, pf_error *err);
+
+/** Map @p t in [0, 1] to a viridis colour (clamped); writes 3 bytes to @p rgb. */
+void pf_colormap_viridis(double t, uint8_t rgb[3]);
+
+/**
+ * Draw a [bins][frames] spectrogram as a dB picture: low frequencies at the bottom, each frame
+ * @p x_scale pixels wide, colours over the top @p range_db decibels.
+ * @param power  1 if the values are power (psd: 10*log10), 0 if amplitude (20*log10)
+ * @param rgb    out: malloc'ed image, (frames*x_scale) x bins pixels; caller frees
+ */
+void pf_spectrogram_image(const float *spec, size_t bins, size_t frames, int power,
+                          double range_db, size_t x_scale, uint8_t **rgb, size_t *width,
+                          size_t *height);
+
+#endif

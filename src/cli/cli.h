@@ -1,0 +1,26 @@
+/* The command table shared by main.c and the cmd_*.c files. */
+#ifndef PF_CLI_H
+#define PF_CLI_H
+
+#include "pitchforge/error.h"
+
+/** One subcommand: name, one-line summary, usage text (data), entry point. */
+typedef struct pf_command {
+    const char *name;
+    const char *summary;
+    const char *usage;
+    int (*run)(int argc, char **argv); /**< argv[0] is the command name; returns an exit code */
+} pf_command;
+
+extern const pf_command pf_cmd_generate, pf_cmd_inspect, pf_cmd_show, pf_cmd_index;
+
+/** Print @p err as "pitchforge: message" (plus the source place with PITCHFORGE_DEBUG=1). */
+int pf_cli_fail(const pf_error *err);
+/** Print "pitchforge <cmd>: message" and the usage hint; returns 2 (usage error). */
+int pf_cli_usage(const pf_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** True if argv holds -h or --help (before a "--"). */
+int pf_cli_wants_help(int argc, char **argv);
+/** Parse a whole non-negative number; returns -1 if @p s is not one. */
+long pf_cli_parse_count(const char *s);
+
+#endif

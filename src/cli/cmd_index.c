@@ -1,0 +1,27 @@
+/* pitchforge index: rebuild dataset.h5 from finished shards. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "pitchforge/shard.h"
+
+static const char usage[] =
+    "usage: pitchforge index DIR\n"
+    "\n"
+    "(Re)build DIR/dataset.h5 from the shards in DIR: virtual datasets per split, /stats and\n"
+    "/checksums. Refuses, naming them, when shards are missing.\n";
+
+static int run_index(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-')
+        return pf_cli_usage(&pf_cmd_index, "a single DIR is needed");
+    pf_error err = {0};
+    pf_index_report rep;
+    if (pf_index_build(argv[1], &rep, &err))
+        return pf_cli_fail(&err);
+    fprintf(stderr, "index: %zu shards, train %zu, val %zu, test %zu examples -> %s/dataset.h5\n",
+            rep.shards, rep.examples[0], rep.examples[1], rep.examples[2], argv[1]);
+    return 0;
+}
+
+const pf_command pf_cmd_index = {"index", "rebuild dataset.h5 from finished shards", usage,
+                                 run_index};

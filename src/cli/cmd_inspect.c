@@ -1,0 +1,22 @@
+/* pitchforge inspect: what a shard or dataset.h5 holds. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "pitchforge/shard.h"
+
+static const char usage[] =
+    "usage: pitchforge inspect FILE\n"
+    "\n"
+    "Print the schema, shapes, counts, label histograms and attributes of a shard or of\n"
+    "dataset.h5.\n";
+
+static int run_inspect(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-')
+        return pf_cli_usage(&pf_cmd_inspect, "a single FILE is needed");
+    pf_error err = {0};
+    return pf_inspect(argv[1], stdout, &err) ? pf_cli_fail(&err) : 0;
+}
+
+const pf_command pf_cmd_inspect = {"inspect", "show what a shard or dataset.h5 holds", usage,
+                                   run_inspect};

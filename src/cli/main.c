@@ -1,0 +1,103 @@
+/* pitchforge: command-line entry, git-style subcommands from one table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "pitchforge/version.h"
+
+static const pf_command *const commands[] = {&pf_cmd_generate, &pf_cmd_index, &pf_cmd_inspect,
+                                             &pf_cmd_show};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "usage: pitchforge <command> [options]\n\n"
+               "Labelled pitch-detection datasets from General MIDI soundfonts.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "\n'pitchforge help <command>' or 'pitchforge <command> -h' for its options.\n");
+}
+
+static const pf_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i];
+    return NULL;
+}
+
+int pf_cli_fail(const pf_error *err)
+{
+    fprintf(stderr, "pitchforge: %s\n", err->msg[0] ? err->msg : pf_strerror(err->code));
+    const char *dbg = getenv("PITCHFORGE_DEBUG");
+    if (dbg && *dbg && strcmp(dbg, "0") && err->file)
+        fprintf(stderr, "  (%s, raised at %s:%d)\n", pf_strerror(err->code), err->file, err->line);
+    return 1;
+}
+
+int pf_cli_usage(const pf_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "pitchforge %s: ", cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'pitchforge %s -h' for usage)\n", cmd->name);
+    return 2;
+}
+
+int pf_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    return 0;
+}
+
+long pf_cli_parse_count(const char *s)
+{
+    char *end;
+    long v = s && *s ? strtol(s, &end, 10) : -1;
+    return s && *s && !*end && v >= 0 ? v : -1;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const pf_command *c = argc > 1 ? find_command(argv[1]) : NULL;
+    if (argc > 1 && !c) {
+        fprintf(stderr, "pitchforge: no command '%s'\n", argv[1]);
+        return 2;
+    }
+    if (c)
+        fputs(c->usage, stdout);
+    else
+        print_overview(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help"))
+        return cmd_help(argc - 1, argv + 1);
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("pitchforge %s\n", PF_VERSION);
+        return 0;
+    }
+    const pf_command *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "pitchforge: '%s' is not a command (see 'pitchforge help')\n", name);
+        return 2;
+    }
+    if (pf_cli_wants_help(argc - 1, argv + 1)) {
+        fputs(c->usage, stdout);
+        return 0;
+    }
+    return c->run(argc - 1, argv + 1);
+}
