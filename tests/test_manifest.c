@@ -1,0 +1,161 @@
+/* Tests for src/data/manifest.c and src/core/yaml.c: defaults, and every kind of bad manifest
+ * refused with FILE:LINE:COL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pitchforge/manifest.h"
+
+#define SF "/usr/share/sounds/sf2/TimGM6mb.sf2"
+#define HEAD "soundfonts:\n  - {id: t, path: " SF "}\ninstruments:\n  - {soundfont: t, program: 0}\n"
+
+static int parse(const char *text, pf_manifest *m, pf_error *err)
+{
+    return pf_manifest_parse(m, "m.yaml", text, strlen(text), err);
+}
+
+/* Parse @p text, expect failure whose message starts with @p where and contains @p what. */
+static void expect_error(const char *text, const char *where, const char *what)
+{
+    pf_manifest m;
+    pf_error err = {0};
+    int rc = parse(text, &m, &err);
+    pf_manifest_release(&m);
+    if (rc != -1 || strncmp(err.msg, where, strlen(where)) || !strstr(err.msg, what))
+        fail_msg("expected '%s ... %s', got rc=%d '%s'", where, what, rc, err.msg);
+    assert_int_equal(err.code, PF_ECONFIG);
+}
+
+static void defaults_are_the_seed_pipeline(void **state)
+{
+    (void)state;
+    pf_manifest m;
+    pf_error err = {0};
+    assert_int_equal(parse(HEAD, &m, &err), 0);
+    assert_int_equal(m.seed, 20200222);
+    assert_int_equal(m.notes.octave_lo, 2);
+    assert_int_equal(m.notes.octave_hi, 7);
+    assert_int_equal(m.notes.n_pitch_classes, 12);
+    assert_int_equal(m.spectrogram.length, 256);
+    assert_int_equal(m.spectrogram.overlap, 200);
+    assert_int_equal(m.spectrogram.nfft, 1024);
+    assert_int_equal(m.spectrogram.mode, PF_SPEC_MAGNITUDE);
+    assert_int_equal(pf_manifest_segment_len(&m), 5280);
+    assert_int_equal(m.segments.n_kinds, 3);
+    assert_int_equal(m.store.audio, PF_AUDIO_INT16);
+    assert_int_equal(m.split.by, PF_SPLIT_INSTRUMENT);
+    assert_string_equal(m.output, "out/pitch-default");
+    assert_string_equal(m.soundfonts[0].path, SF);
+    assert_int_equal(strlen(m.sha256), 64);
+    pf_manifest_release(&m);
+}
+
+static void values_are_read(void **state)
+{
+    (void)state;
+    pf_manifest m;
+    pf_error err = {0};
+    const char *t = HEAD "name: x\nseed: 5\nnotes: {octaves: [3, 4], pitch_classes: [C, 'A#', 2], "
+                         "velocities: [10, 127]}\n"
+                         "instruments2: 1\n";
+    assert_int_equal(parse(t, &m, &err), -1); /* unknown key still refused */
+    pf_manifest_release(&m);
+    t = HEAD "name: x\nseed: 5\nnotes: {octaves: [3, 4], pitch_classes: [C, 'A#', 2], "
+             "velocities: [10, 127]}\nspectrogram: {mode: psd, scaling: spectrum}\n"
+             "split: {by: random, val: 0.25, test: 0}\nstore: {audio: none, compression: gzip}\n";
+    assert_int_equal(parse(t, &m, &err), 0);
+    assert_int_equal(m.seed, 5);
+    assert_int_equal(m.notes.octave_lo, 3);
+    assert_int_equal(m.notes.n_pitch_classes, 3);
+    assert_int_equal(m.notes.pitch_class[1], 10);
+    assert_int_equal(m.notes.pitch_class[2], 2);
+    assert_int_equal(m.notes.velocity[1], 127);
+    assert_int_equal(m.spectrogram.mode, PF_SPEC_PSD);
+    assert_int_equal(m.spectrogram.scaling, PF_SCALE_SPECTRUM);
+    assert_int_equal(m.split.by, PF_SPLIT_RANDOM);
+    assert_int_equal(m.store.audio, PF_AUDIO_NONE);
+    assert_int_equal(m.store.gzip, 4);
+    assert_string_equal(m.output, "out/x");
+    pf_manifest_release(&m);
+}
+
+static void unknown_keys(void **state)
+{
+    (void)state;
+    expect_error(HEAD "colour: red\n", "m.yaml:5:1:", "unknown key 'colour'");
+    expect_error(HEAD "render: {sample_rate: 44100, reverbb: true}\n", "m.yaml:5:30:",
+                 "unknown key 'reverbb'");
+    expect_error(HEAD "seed: 1\nseed: 2\n", "m.yaml:6:1:", "appears twice");
+}
+
+static void wrong_types(void **state)
+{
+    (void)state;
+    expect_error(HEAD "seed: many\n", "m.yaml:5:7:", "expected a number");
+    expect_error(HEAD "render: {reverb: maybe}\n", "m.yaml:5:18:", "true or false");
+    expect_error(HEAD "notes: {octaves: 3}\n", "m.yaml:5:18:", "range [low, high]");
+    expect_error(HEAD "spectrogram: {length: '256'}\n", "m.yaml:5:23:", "whole number");
+    expect_error(HEAD "render: [1, 2]\n", "m.yaml:5:9:", "expected a mapping");
+}
+
+static void out_of_range(void **state)
+{
+    (void)state;
+    expect_error(HEAD "notes: {velocities: [0, 80]}\n", "m.yaml:5:22:", "out of range");
+    expect_error(HEAD "detune: {cents: [-150, 50]}\n", "m.yaml:5:18:", "out of range");
+    expect_error(HEAD "split: {val: 0.6, test: 0.5}\n", "m.yaml:5:8:", "train");
+    expect_error(HEAD "spectrogram: {length: 256, overlap: 256}\n", "m.yaml:5:14:",
+                 "overlap (256) must be below length");
+    expect_error(HEAD "spectrogram: {mode: loud}\n", "m.yaml:5:21:", "not one of");
+    expect_error(HEAD "render: {note_s: 0.5}\n", "m.yaml:5:9:", "two segments");
+}
+
+static void bad_instruments_and_soundfonts(void **state)
+{
+    (void)state;
+    expect_error("soundfonts:\n  - {id: t, path: nowhere/none.sf2}\ninstruments: [{program: 0}]\n",
+                 "m.yaml:2:19:", "soundfont 'nowhere/none.sf2' not found");
+    expect_error(HEAD "  - {soundfont: q, program: 1}\n", "m.yaml:5:18:", "no soundfont with id 'q'");
+    expect_error(HEAD "  - {soundfont: t, program: 128}\n", "m.yaml:5:30:", "out of range");
+    expect_error(HEAD "  - {soundfont: t, program: 1, range: [H2, C4]}\n", "m.yaml:5:41:",
+                 "not a note name");
+    expect_error(HEAD "  - {soundfont: t, program: 1, range: [C5, C4]}\n", "m.yaml:5:40:",
+                 "low note above");
+}
+
+static void yaml_syntax(void **state)
+{
+    (void)state;
+    expect_error(HEAD "render: {gain: 0.5\n", "m.yaml:", "YAML syntax error");
+    expect_error("", "m.yaml:1:1:", "empty");
+    expect_error(HEAD "a: &x 1\nb: *x\n", "m.yaml:", "");
+}
+
+static void note_names(void **state)
+{
+    (void)state;
+    assert_int_equal(pf_note_parse("A4"), 69);
+    assert_int_equal(pf_note_parse("C4"), 60);
+    assert_int_equal(pf_note_parse("C#3"), 49);
+    assert_int_equal(pf_note_parse("Bb-1"), 10);
+    assert_int_equal(pf_note_parse("G9"), 127);
+    assert_int_equal(pf_note_parse("A9"), -1);
+    assert_int_equal(pf_note_parse("X1"), -1);
+    char buf[8];
+    pf_note_name(61, buf, sizeof buf);
+    assert_string_equal(buf, "C#4");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_the_seed_pipeline), cmocka_unit_test(values_are_read),
+        cmocka_unit_test(unknown_keys), cmocka_unit_test(wrong_types),
+        cmocka_unit_test(out_of_range), cmocka_unit_test(bad_instruments_and_soundfonts),
+        cmocka_unit_test(yaml_syntax), cmocka_unit_test(note_names)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
