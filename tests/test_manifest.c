@@ -119,11 +119,11 @@ static void bad_instruments_and_soundfonts(void **state)
     (void)state;
     expect_error("soundfonts:\n  - {id: t, path: nowhere/none.sf2}\ninstruments: [{program: 0}]\n",
                  "m.yaml:2:19:", "soundfont 'nowhere/none.sf2' not found");
-    expect_error(HEAD "  - {soundfont: q, program: 1}\n", "m.yaml:5:18:", "no soundfont with id 'q'");
-    expect_error(HEAD "  - {soundfont: t, program: 128}\n", "m.yaml:5:30:", "out of range");
-    expect_error(HEAD "  - {soundfont: t, program: 1, range: [H2, C4]}\n", "m.yaml:5:41:",
+    expect_error(HEAD "  - {soundfont: q, program: 1}\n", "m.yaml:5:17:", "no soundfont with id 'q'");
+    expect_error(HEAD "  - {soundfont: t, program: 128}\n", "m.yaml:5:29:", "out of range");
+    expect_error(HEAD "  - {soundfont: t, program: 1, range: [H2, C4]}\n", "m.yaml:5:40:",
                  "not a note name");
-    expect_error(HEAD "  - {soundfont: t, program: 1, range: [C5, C4]}\n", "m.yaml:5:40:",
+    expect_error(HEAD "  - {soundfont: t, program: 1, range: [C5, C4]}\n", "m.yaml:5:39:",
                  "low note above");
 }
 
