@@ -92,6 +92,14 @@ void pf_labels_free(pf_label *rows, size_t n);
 /** Read example @p i's spectrogram into @p out (planes*bins*frames floats). */
 int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, pf_error *err);
 
+/** Like pf_shard_info_read for split @p split ("train", ...) of a dataset.h5 index. */
+int pf_dataset_split_info_read(const char *path, const char *split, pf_shard_info *info,
+                               pf_error *err);
+/** Like pf_shard_read_labels for split @p split of a dataset.h5 index (through its virtual
+ *  datasets, so every shard of the split must be beside it). */
+int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows, size_t *n,
+                           pf_error *err);
+
 /* ---- dataset index ---- */
 
 /** Summary of an index build. */

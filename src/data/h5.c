@@ -33,32 +33,64 @@ static void h5_quiet(void)
     }
 }
 
-/** H5Ewalk callback: keep the deepest error description. */
+/** HDF5's deepest error description, saved by h5_capture until h5_fail reports it. */
+static char last_desc[400];
+
+/**
+ * H5Ewalk callback: keep the deepest error description, shortened to "what: <OS message>"
+ * when it quotes one (the sec2 driver's descriptions hold a time, a buffer address, ...).
+ */
 static herr_t keep_deepest(unsigned n, const H5E_error2_t *e, void *data)
 {
     (void)n;
-    if (e->desc && e->desc[0])
-        snprintf(data, 400, "%s", e->desc);
+    const char *d = e->desc, *os = d ? strstr(d, "error message = '") : NULL;
+    if (!d || !d[0])
+        return 0;
+    if (os) {
+        os += strlen("error message = '");
+        snprintf(data, sizeof last_desc, "%.*s: %.*s", (int)strcspn(d, ":,"), d,
+                 (int)strcspn(os, "'"), os);
+    } else {
+        snprintf(data, sizeof last_desc, "%s", d);
+    }
+    for (char *p = data; *p; p++)
+        *p = *p == '\n' ? ' ' : *p;
     return 0;
 }
 
-/** Fill @p err with "<what> in <file>: <HDF5's deepest error>" and clear HDF5's stack. */
+/**
+ * Save the current HDF5 error (if any) and clear the stack. Call right after a failing HDF5
+ * call when other HDF5 calls (which clear the stack) come before h5_fail.
+ */
+static void h5_capture(void)
+{
+    if (H5Eget_num(H5E_DEFAULT) > 0) {
+        H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_deepest, last_desc);
+        H5Eclear2(H5E_DEFAULT);
+    }
+}
+
+/** Fill @p err with "<what> [<object>] in <file>: <HDF5's deepest error>". */
 static int h5_fail(pf_error *err, pf_h5id loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int h5_fail(pf_error *err, pf_h5id loc, const char *fmt, ...)
 {
-    char what[400], file[300] = "", deep[400] = "unknown HDF5 error";
+    char what[400], file[300] = "", obj[200] = "", deep[sizeof last_desc];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    h5_capture();
+    snprintf(deep, sizeof deep, "%s", last_desc[0] ? last_desc : "unknown HDF5 error");
+    last_desc[0] = '\0';
     if (loc >= 0 && H5Fget_name(loc, file, sizeof file) < 0)
         file[0] = '\0';
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_deepest, deep);
+    H5I_type_t type = loc >= 0 ? H5Iget_type(loc) : H5I_BADID;
+    if ((type == H5I_DATASET || type == H5I_GROUP) && H5Iget_name(loc, obj, sizeof obj) < 0)
+        obj[0] = '\0';
     H5Eclear2(H5E_DEFAULT);
-    if (file[0])
-        return PF_FAIL(err, PF_EIO, "%s in %s: %s", what, file, deep);
-    return PF_FAIL(err, PF_EIO, "%s: %s", what, deep);
+    return PF_FAIL(err, PF_EIO, "%s%s%s%s%s: %s", what, obj[0] ? " " : "", obj,
+                   file[0] ? " in " : "", file, deep);
 }
 
 /* ---- ids and files ---- */
@@ -94,6 +126,7 @@ pf_h5id pf_h5_create(const char *path, pf_error *err)
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = strong_fapl();
     H5Pset_obj_track_times(fcpl, 0);
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    h5_capture();
     H5Pclose(fcpl);
     H5Pclose(fapl);
     if (f < 0)
@@ -106,6 +139,7 @@ pf_h5id pf_h5_open(const char *path, int writable, pf_error *err)
     h5_quiet();
     hid_t fapl = strong_fapl();
     hid_t f = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+    h5_capture();
     H5Pclose(fapl);
     if (f < 0)
         return h5_fail(err, -1, "cannot open %s as HDF5", path), PF_H5_NONE;
@@ -233,6 +267,7 @@ pf_h5id pf_h5_group_create(pf_h5id loc, const char *name, pf_error *err)
     hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
     H5Pset_obj_track_times(gcpl, 0);
     hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    h5_capture();
     H5Pclose(gcpl);
     if (g < 0)
         return h5_fail(err, loc, "cannot create group %s", name), PF_H5_NONE;
@@ -245,6 +280,50 @@ pf_h5id pf_h5_group_open(pf_h5id loc, const char *name, pf_error *err)
     if (g < 0)
         return h5_fail(err, loc, "cannot open group %s", name), PF_H5_NONE;
     return g;
+}
+
+/** A growing list of names, filled by the iteration callbacks below. */
+typedef struct name_list {
+    char **v;
+    size_t n;
+} name_list;
+
+/** Add @p name to @p list. */
+static void name_add(name_list *list, const char *name)
+{
+    list->v = pf_reallocarray(list->v, list->n + 1, sizeof *list->v);
+    list->v[list->n++] = pf_strdup(name);
+}
+
+/** Free a name list. */
+static void name_list_free(name_list *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        free(list->v[i]);
+    free(list->v);
+}
+
+/** H5Literate callback collecting link names. */
+static herr_t collect_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g;
+    (void)info;
+    name_add(data, name);
+    return 0;
+}
+
+int pf_h5_list(pf_h5id loc, const char *name, char ***names, size_t *n, pf_error *err)
+{
+    name_list list = {NULL, 0};
+    hsize_t idx = 0;
+    if (H5Literate_by_name(loc, name, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, &list,
+                           H5P_DEFAULT) < 0) {
+        name_list_free(&list);
+        return h5_fail(err, loc, "cannot list group %s", name);
+    }
+    *names = list.v;
+    *n = list.n;
+    return 0;
 }
 
 /* ---- datasets ---- */
@@ -283,6 +362,7 @@ pf_h5id pf_h5_dset_create(pf_h5id loc, const char *name, pf_h5id type, int rank,
     hid_t space = H5Screate_simple(rank, d, maxd), ft = file_type(type);
     hid_t dcpl = dcpl_for(rank, layout);
     hid_t ds = H5Dcreate2(loc, name, ft, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    h5_capture();
     H5Pclose(dcpl);
     H5Tclose(ft);
     H5Sclose(space);
@@ -305,8 +385,9 @@ int pf_h5_dset_shape(pf_h5id dset, int *rank, uint64_t dims[PF_H5_MAX_RANK], pf_
     int r = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     hsize_t d[PF_H5_MAX_RANK];
     if (r < 0 || r > PF_H5_MAX_RANK || H5Sget_simple_extent_dims(space, d, NULL) < 0) {
+        h5_capture();
         pf_h5_close(space);
-        return h5_fail(err, dset, "cannot read a dataset's shape");
+        return h5_fail(err, dset, "cannot read the shape of");
     }
     H5Sclose(space);
     for (int i = 0; i < r; i++)
@@ -331,10 +412,15 @@ int pf_h5_dset_kind(pf_h5id dset, pf_h5_kind *kind)
     return 0;
 }
 
+pf_h5id pf_h5_dset_type(pf_h5id dset)
+{
+    return H5Dget_type(dset);
+}
+
 int pf_h5_dset_write(pf_h5id dset, pf_h5id memtype, const void *buf, pf_error *err)
 {
     if (H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        return h5_fail(err, dset, "cannot write a dataset");
+        return h5_fail(err, dset, "cannot write");
     return 0;
 }
 
@@ -362,6 +448,7 @@ static int write_rows(hid_t dset, hid_t memtype, uint64_t first, uint64_t count,
     if (rc == 0) {
         hid_t ms = H5Screate_simple(rank, block, NULL);
         rc = H5Dwrite(dset, memtype, ms, fs, H5P_DEFAULT, buf) < 0 ? -1 : 0;
+        h5_capture();
         H5Sclose(ms);
     }
     H5Sclose(fs);
@@ -381,14 +468,14 @@ int pf_h5_dset_append(pf_h5id dset, pf_h5id memtype, const void *buf, uint64_t n
         d[i] = dims[i];
     d[0] = first + nrows;
     if (H5Dset_extent(dset, d) < 0 || write_rows(dset, memtype, first, nrows, buf))
-        return h5_fail(err, dset, "cannot append %" PRIu64 " rows to a dataset", nrows);
+        return h5_fail(err, dset, "cannot append %" PRIu64 " rows to", nrows);
     return 0;
 }
 
 int pf_h5_dset_read(pf_h5id dset, pf_h5id memtype, void *buf, pf_error *err)
 {
     if (H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        return h5_fail(err, dset, "cannot read a dataset");
+        return h5_fail(err, dset, "cannot read");
     return 0;
 }
 
@@ -401,6 +488,7 @@ int pf_h5_dset_read_rows(pf_h5id dset, pf_h5id memtype, uint64_t first, uint64_t
     if (rc == 0) {
         hid_t ms = H5Screate_simple(rank, block, NULL);
         rc = H5Dread(dset, memtype, ms, fs, H5P_DEFAULT, buf) < 0 ? -1 : 0;
+        h5_capture();
         H5Sclose(ms);
     }
     H5Sclose(fs);
@@ -468,7 +556,9 @@ int pf_h5_vds_create(pf_h5id loc, const char *name, pf_h5id type, int rank,
         if (rows[i])
             rc = vds_map(dcpl, vspace, rank, dims, at, rows[i], files[i], src_dset);
     H5Sselect_all(vspace);
+    h5_capture();
     hid_t ds = rc ? -1 : H5Dcreate2(loc, name, ft, vspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    h5_capture();
     H5Pclose(dcpl);
     H5Tclose(ft);
     H5Sclose(vspace);
@@ -490,6 +580,7 @@ int pf_h5_attr_write(pf_h5id loc, const char *name, pf_h5id type, size_t n, cons
         H5Adelete(loc, name);
     hid_t a = H5Acreate2(loc, name, ft, space, H5P_DEFAULT, H5P_DEFAULT);
     int rc = a < 0 || H5Awrite(a, type, buf) < 0 ? -1 : 0;
+    h5_capture();
     pf_h5_close(a);
     H5Tclose(ft);
     H5Sclose(space);
@@ -517,6 +608,7 @@ int pf_h5_attr_strs(pf_h5id loc, const char *name, const char *const *v, size_t 
     } else { /* an empty array: HDF5 needs a null dataspace */
         hid_t space = H5Screate(H5S_NULL);
         hid_t a = H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
+        h5_capture();
         rc = a < 0 ? h5_fail(err, loc, "cannot write attribute %s", name) : 0;
         pf_h5_close(a);
         H5Sclose(space);
@@ -558,6 +650,7 @@ int pf_h5_attr_read_num(pf_h5id loc, const char *name, pf_h5_kind kind, void *ou
 {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     int rc = a < 0 || H5Aread(a, native_of(kind), out) < 0 ? -1 : 0;
+    h5_capture();
     pf_h5_close(a);
     if (rc)
         return h5_fail(err, loc, "cannot read attribute %s as a number", name);
@@ -589,6 +682,7 @@ static char *attr_str_of(hid_t a, hid_t t)
 char *pf_h5_attr_read_str(pf_h5id loc, const char *name, pf_error *err)
 {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    h5_capture();
     hid_t t = a < 0 ? -1 : H5Aget_type(a), space = a < 0 ? -1 : H5Aget_space(a);
     char *out = NULL;
     if (t >= 0 && H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(space) == 1)
@@ -666,27 +760,23 @@ char *pf_h5_attr_text(pf_h5id loc, const char *name, pf_error *err)
 }
 
 /** H5Aiterate callback collecting names. */
-static herr_t collect_name(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+static herr_t collect_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
 {
     (void)loc;
     (void)info;
-    struct { char **v; size_t n; } *c = data;
-    c->v = pf_reallocarray(c->v, c->n + 1, sizeof *c->v);
-    c->v[c->n++] = pf_strdup(name);
+    name_add(data, name);
     return 0;
 }
 
 int pf_h5_attr_names(pf_h5id loc, char ***names, size_t *n, pf_error *err)
 {
-    struct { char **v; size_t n; } c = {NULL, 0};
-    if (H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_name, &c) < 0) {
-        for (size_t i = 0; i < c.n; i++)
-            free(c.v[i]);
-        free(c.v);
+    name_list list = {NULL, 0};
+    if (H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_attr, &list) < 0) {
+        name_list_free(&list);
         return h5_fail(err, loc, "cannot list attributes");
     }
-    *names = c.v;
-    *n = c.n;
+    *names = list.v;
+    *n = list.n;
     return 0;
 }
 
@@ -705,6 +795,7 @@ static int attr_copy(hid_t src, hid_t dst, const char *name)
             H5Adelete(dst, name);
         hid_t b = H5Acreate2(dst, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
         rc = b < 0 || H5Awrite(b, mt, buf) < 0 ? -1 : 0;
+        h5_capture();
         pf_h5_close(b);
         if (H5Tdetect_class(mt, H5T_VLEN) > 0 || H5Tis_variable_str(mt) > 0)
             H5Dvlen_reclaim(mt, space, H5P_DEFAULT, buf);

@@ -63,6 +63,10 @@ pf_h5id pf_h5_group_create(pf_h5id loc, const char *name, pf_error *err);
 /** Open group @p name under @p loc (a file id opens "/" with name "/"). */
 pf_h5id pf_h5_group_open(pf_h5id loc, const char *name, pf_error *err);
 
+/** The names of the links (groups, datasets) in group @p name under @p loc, in name order:
+ *  *@p names (pf_malloc'd array of pf_malloc'd strings) of *@p n; free each and the array. */
+int pf_h5_list(pf_h5id loc, const char *name, char ***names, size_t *n, pf_error *err);
+
 /* ---- datasets ---- */
 
 /** How a dataset is laid out; a NULL layout means contiguous and fixed. */
@@ -85,6 +89,8 @@ pf_h5id pf_h5_dset_open(pf_h5id loc, const char *name, pf_error *err);
 int pf_h5_dset_shape(pf_h5id dset, int *rank, uint64_t dims[PF_H5_MAX_RANK], pf_error *err);
 /** The stored numeric kind of @p dset in *@p kind; -1 when it is not plain numeric. */
 int pf_h5_dset_kind(pf_h5id dset, pf_h5_kind *kind);
+/** A copy of @p dset's stored element type (pf_h5_close it). */
+pf_h5id pf_h5_dset_type(pf_h5id dset);
 /** Write all of @p dset from @p buf (elements of @p memtype). */
 int pf_h5_dset_write(pf_h5id dset, pf_h5id memtype, const void *buf, pf_error *err);
 /** Grow dim 0 of @p dset by @p nrows and write them from @p buf (rows of the other dims). */

@@ -1,0 +1,370 @@
+/* Tests for src/data/shard.c, checksum.c and inspect.c: h5py interop, byte identity, failures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "data/h5.h"
+#include "shard_fixture.h"
+
+/** Write a shard with @p m and @p n examples, then check it with h5py and with our readers. */
+static void roundtrip(const pf_shard_meta *m, size_t n, uint64_t first)
+{
+    char *dir = fx_tmpdir("shard");
+    char shard[600], exp[600], spec[600], audio[600], args[2600];
+    snprintf(shard, sizeof shard, "%s/%s-00000-of-00001.h5", dir, m->split);
+    snprintf(exp, sizeof exp, "%s/expect.json", dir);
+    snprintf(spec, sizeof spec, "%s/spec.f32", dir);
+    snprintf(audio, sizeof audio, "%s/audio.raw", dir);
+    pf_error err = {0};
+    assert_int_equal(fx_write_shard(shard, m, n, first, &err), 0);
+    fx_json_expect(exp, m, first, n);
+    fx_raw(spec, audio, m, first, n);
+    snprintf(args, sizeof args, "%s %s %s %s", shard, exp, spec, audio);
+    assert_int_equal(fx_python("check_shard.py", args), 0);
+
+    pf_shard_info info;
+    assert_int_equal(pf_shard_info_read(shard, &info, &err), 0);
+    assert_string_equal(info.schema, PF_SHARD_SCHEMA);
+    assert_string_equal(info.split, m->split);
+    assert_int_equal(info.n, n);
+    assert_int_equal(info.planes, m->planes);
+    assert_int_equal(info.bins, m->bins);
+    assert_int_equal(info.frames, m->frames);
+    assert_int_equal(info.audio_len, m->store_audio ? m->audio_len : 0);
+    assert_int_equal(info.rejected[PF_REJECT_SILENT], 3);
+    assert_int_equal(info.rejected[PF_REJECT_PITCH], first + 1);
+
+    pf_label *rows;
+    size_t nrows;
+    assert_int_equal(pf_shard_read_labels(shard, &rows, &nrows, &err), 0);
+    assert_int_equal(nrows, n);
+    for (size_t i = 0; i < n; i++) {
+        pf_label want = fx_label(first + i), got = rows[i];
+        assert_string_equal(got.instrument, want.instrument);
+        got.instrument = want.instrument;
+        if (isnan(want.noise_snr_db))
+            assert_true(isnan(got.noise_snr_db)), got.noise_snr_db = want.noise_snr_db = 0;
+        if (isnan(want.pitch_error_cents))
+            assert_true(isnan(got.pitch_error_cents)), got.pitch_error_cents = want.pitch_error_cents = 0;
+        assert_int_equal(got.example_id, want.example_id);
+        assert_true(got.f0_hz == want.f0_hz && got.midi == want.midi && got.cents == want.cents);
+        assert_true(got.segment == want.segment && got.pitch_check == want.pitch_check);
+        assert_true(got.strip_fundamental == want.strip_fundamental);
+        assert_true(got.noise_snr_db == want.noise_snr_db && got.volume == want.volume);
+        assert_true(got.pitch_error_cents == want.pitch_error_cents);
+        assert_true(got.segment_offset == want.segment_offset && got.bank == want.bank);
+    }
+    pf_labels_free(rows, nrows);
+
+    size_t len = m->planes * m->bins * m->frames;
+    float *got = malloc(len * sizeof *got), *want = malloc(len * sizeof *want);
+    fx_example(first + n - 1, want, len, m, NULL);
+    assert_int_equal(pf_shard_read_spectrogram(shard, n - 1, got, len, &err), 0);
+    assert_memory_equal(got, want, len * sizeof *got);
+    assert_int_equal(pf_shard_read_spectrogram(shard, n, got, len, &err), -1);
+    assert_int_equal(err.code, PF_EINVAL);
+    free(got);
+    free(want);
+    free(dir);
+}
+
+static void test_small_int16(void **state)
+{
+    (void)state;
+    pf_shard_meta m = fx_meta(5, 4, 1, PF_AUDIO_INT16, 0, "train", 0, 1);
+    roundtrip(&m, 7, 0);
+}
+
+static void test_small_complex_gzip(void **state)
+{
+    (void)state;
+    pf_shard_meta m = fx_meta(5, 4, 2, PF_AUDIO_NONE, 6, "val", 0, 1);
+    roundtrip(&m, 7, 100);
+}
+
+static void test_real_size_float_audio(void **state)
+{
+    (void)state;
+    pf_shard_meta m = fx_meta(513, 90, 1, PF_AUDIO_FLOAT32, 4, "test", 0, 1);
+    roundtrip(&m, 5, 40);
+}
+
+/** 1 when the files at @p a and @p b have the same bytes. */
+static int same_bytes(const char *a, const char *b)
+{
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+static void test_byte_identical(void **state)
+{
+    (void)state;
+    char *d1 = fx_tmpdir("ident"), *d2 = fx_tmpdir("ident");
+    pf_shard_meta m = fx_meta(513, 90, 1, PF_AUDIO_INT16, 4, "train", 0, 1);
+    pf_error err = {0};
+    const char *a = fx_path(d1, "train-00000-of-00001.h5"), *b = fx_path(d2, "train-00000-of-00001.h5");
+    assert_int_equal(fx_write_shard(a, &m, 9, 0, &err), 0);
+    assert_int_equal(fx_write_shard(b, &m, 9, 0, &err), 0);
+    assert_true(same_bytes(a, b));
+    assert_int_equal(fx_write_shard(b, &m, 9, 1, &err), 0); /* different input: different bytes */
+    assert_false(same_bytes(a, b));
+    free(d1);
+    free(d2);
+}
+
+static void test_abort_leaves_nothing(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("abort");
+    pf_shard_meta m = fx_meta(5, 4, 1, PF_AUDIO_INT16, 0, "train", 0, 1);
+    const char *path = fx_path(dir, "train-00000-of-00001.h5");
+    pf_error err = {0};
+    pf_shard_writer *w = pf_shard_create(path, &m, &err);
+    assert_non_null(w);
+    float spec[20];
+    int16_t audio[11];
+    pf_label l = fx_label(0);
+    fx_example(0, spec, 20, &m, audio);
+    assert_int_equal(pf_shard_append(w, &l, spec, audio, &err), 0);
+    assert_true(fx_exists(fx_path(dir, "train-00000-of-00001.h5.tmp")));
+    pf_shard_abort(w);
+    assert_false(fx_exists(path));
+    assert_false(fx_exists(fx_path(dir, "train-00000-of-00001.h5.tmp")));
+    pf_shard_abort(NULL);
+    pf_labels_free(NULL, 0);
+    free(dir);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("badarg");
+    pf_error err = {0};
+    pf_shard_meta m = fx_meta(5, 4, 3, PF_AUDIO_NONE, 0, "train", 0, 1);
+    assert_null(pf_shard_create(fx_path(dir, "x.h5"), &m, &err));
+    assert_int_equal(err.code, PF_EINVAL);
+    m = fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "dev", 0, 1);
+    assert_null(pf_shard_create(fx_path(dir, "x.h5"), &m, &err));
+    assert_non_null(strstr(err.msg, "dev"));
+    m = fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 1);
+    pf_shard_writer *w = pf_shard_create(fx_path(dir, "x.h5"), &m, &err);
+    pf_label l = fx_label(0);
+    l.segment = 7;
+    float spec[20] = {0};
+    assert_int_equal(pf_shard_append(w, &l, spec, NULL, &err), -1);
+    assert_int_equal(err.code, PF_EINVAL);
+    pf_shard_abort(w);
+    assert_false(fx_exists(fx_path(dir, "x.h5.tmp")));
+    free(dir);
+}
+
+static void test_unwritable_folder(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("unwritable");
+    pf_shard_meta m = fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 1);
+    pf_error err = {0};
+    const char *missing = fx_path(dir, "no/such/folder/train-00000-of-00001.h5");
+    assert_null(pf_shard_create(missing, &m, &err));
+    assert_int_equal(err.code, PF_EIO);
+    assert_non_null(strstr(err.msg, missing));
+    if (geteuid() != 0) { /* root ignores permissions */
+        char *ro = fx_tmpdir("readonly");
+        chmod(ro, 0500);
+        assert_null(pf_shard_create(fx_path(ro, "train-00000-of-00001.h5"), &m, &err));
+        assert_int_equal(err.code, PF_EIO);
+        assert_non_null(strstr(err.msg, ro));
+        assert_false(fx_exists(fx_path(ro, "train-00000-of-00001.h5.tmp")));
+        chmod(ro, 0700);
+        free(ro);
+    }
+    free(dir);
+}
+
+/**
+ * Child of test_disk_full: write under a file-size limit of @p limit bytes (real-size examples
+ * when @p big: fails in an append; else tiny ones: fails at commit); exit 0 if it failed right.
+ */
+static int disk_full_child(const char *dir, rlim_t limit, int big)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {limit, limit};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    pf_shard_meta m = big ? fx_meta(513, 90, 1, PF_AUDIO_FLOAT32, 0, "train", 0, 1)
+                          : fx_meta(5, 4, 1, PF_AUDIO_FLOAT32, 0, "train", 0, 1);
+    pf_error err = {0};
+    const char *path = fx_path(dir, "train-00000-of-00001.h5");
+    int rc = fx_write_shard(path, &m, 40, 0, &err);
+    fprintf(stderr, "    disk full: rc %d code %d: %s\n", rc, err.code, err.msg);
+    if (rc != -1 || err.code != PF_EIO || !strstr(err.msg, dir))
+        return 1;
+    return fx_exists(path) || fx_exists(fx_path(dir, "train-00000-of-00001.h5.tmp")) ? 2 : 0;
+}
+
+/** Run disk_full_child in a fork (the limit must not reach the test runner). */
+static void disk_full_case(rlim_t limit, int big)
+{
+    char *dir = fx_tmpdir("diskfull");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(disk_full_child(dir, limit, big));
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_false(fx_exists(fx_path(dir, "train-00000-of-00001.h5")));
+    free(dir);
+}
+
+static void test_disk_full(void **state)
+{
+    (void)state;
+    disk_full_case(256 * 1024, 1);
+    disk_full_case(1024, 0);
+}
+
+static void test_other_schema(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("schema");
+    pf_shard_meta m = fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 1);
+    const char *path = fx_path(dir, "train-00000-of-00001.h5");
+    pf_error err = {0};
+    assert_int_equal(fx_write_shard(path, &m, 3, 0, &err), 0);
+    pf_h5id f = pf_h5_open(path, 1, &err);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-shard/9", &err), 0);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+    pf_shard_info info;
+    assert_int_equal(pf_shard_info_read(path, &info, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, "pitchforge-shard/9"));
+    assert_non_null(strstr(err.msg, PF_SHARD_SCHEMA));
+    pf_label *rows;
+    size_t n;
+    assert_int_equal(pf_shard_read_labels(path, &rows, &n, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    FILE *junk = fopen(fx_path(dir, "junk.h5"), "w");
+    fputs("not hdf5", junk);
+    fclose(junk);
+    assert_int_equal(pf_shard_info_read(fx_path(dir, "junk.h5"), &info, &err), -1);
+    assert_int_equal(err.code, PF_EIO);
+    assert_non_null(strstr(err.msg, "junk.h5"));
+    free(dir);
+}
+
+static void test_sha256(void **state)
+{
+    (void)state;
+    char hex[65], hex2[65];
+    pf_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    char *dir = fx_tmpdir("sha");
+    FILE *f = fopen(fx_path(dir, "abc"), "w");
+    fputs("abc", f);
+    fclose(f);
+    pf_error err = {0};
+    assert_int_equal(pf_sha256_file(fx_path(dir, "abc"), hex2, &err), 0);
+    assert_string_equal(hex, hex2);
+    assert_int_equal(pf_sha256_file(fx_path(dir, "missing"), hex2, &err), -1);
+    assert_int_equal(err.code, PF_EIO);
+    assert_string_equal(pf_hdf5_version(), "1.10.8");
+    free(dir);
+}
+
+static void test_inspect_shard(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("inspect");
+    pf_shard_meta m = fx_meta(5, 4, 1, PF_AUDIO_INT16, 0, "train", 0, 1);
+    const char *path = fx_path(dir, "train-00000-of-00001.h5");
+    pf_error err = {0};
+    assert_int_equal(fx_write_shard(path, &m, 7, 0, &err), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(pf_inspect(path, out, &err), 0);
+    fclose(out);
+    fprintf(stderr, "%s", text);
+    assert_non_null(strstr(text, PF_SHARD_SCHEMA));
+    assert_non_null(strstr(text, "sustain"));
+    assert_non_null(strstr(text, "Flûte"));
+    assert_non_null(strstr(text, "unvoiced"));
+    assert_non_null(strstr(text, "[7, 5, 4]"));
+    free(text);
+    out = fopen("/dev/null", "w");
+    assert_int_equal(pf_inspect(fx_path(dir, "missing.h5"), out, &err), -1);
+    fclose(out);
+    free(dir);
+}
+
+/** Seconds since an arbitrary origin. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/** With PF_SHARD_BENCH=1: time appending 2000 real-size examples, plain and gzip. */
+static void test_bench_append(void **state)
+{
+    (void)state;
+    if (!getenv("PF_SHARD_BENCH"))
+        skip();
+    char *dir = fx_tmpdir("bench");
+    for (int gz = 0; gz <= 4; gz += 4) {
+        pf_shard_meta m = fx_meta(513, 90, 1, PF_AUDIO_INT16, gz, "train", 0, 1);
+        m.audio_len = 5280;
+        size_t len = 513 * 90;
+        float *spec = malloc(len * sizeof *spec);
+        int16_t *audio = calloc(5280, sizeof *audio);
+        pf_error err = {0};
+        const char *path = fx_path(dir, gz ? "train-00001-of-00002.h5" : "train-00000-of-00002.h5");
+        double t0 = now_s();
+        pf_shard_writer *w = pf_shard_create(path, &m, &err);
+        for (int i = 0; i < 2000; i++) {
+            pf_label l = fx_label((uint64_t)i);
+            for (size_t k = 0; k < len; k++) /* spectrogram-like: positive, decaying */
+                spec[k] = (float)(1e-3 * (1 + (k * 2654435761u + (unsigned)i) % 1000) / (1 + k / 90));
+            assert_int_equal(pf_shard_append(w, &l, spec, audio, &err), 0);
+        }
+        assert_int_equal(pf_shard_commit(w, &err), 0);
+        struct stat st;
+        stat(path, &st);
+        fprintf(stderr, "    bench gzip=%d: %.3f ms/example (incl. fill), %.1f MB\n", gz,
+                (now_s() - t0) / 2.0, (double)st.st_size / 1e6);
+        free(spec);
+        free(audio);
+    }
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_small_int16),
+        cmocka_unit_test(test_small_complex_gzip),
+        cmocka_unit_test(test_real_size_float_audio),
+        cmocka_unit_test(test_byte_identical),
+        cmocka_unit_test(test_abort_leaves_nothing),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_unwritable_folder),
+        cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_other_schema),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_inspect_shard),
+        cmocka_unit_test(test_bench_append),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
