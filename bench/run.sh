@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make bench: end-to-end examples/s of `generate` on manifests/bench.yaml, single thread and all
+# cores, with the per-stage cost; then the stage micro-benchmarks built from bench/*.c.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d /tmp/pitchforge-bench.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+PY=${PY:-/usr/bin/python3}
+summary() {  # label json
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+label, r = sys.argv[1], json.loads(open(sys.argv[2]).read())
+n = r["examples"]; st = r["stage_seconds"]
+print(f"{label}: {n} examples in {r['seconds']:.2f} s = {r['examples_per_s']:.0f} examples/s, "
+      f"peak RSS {r['peak_rss_mb']:.0f} MB")
+notes = max(r["notes"], 1)
+print("  per stage (ms per note | examples/s of that stage alone, one thread):")
+for k in ("render", "resample", "audit", "augment", "stft", "write"):
+    ms = 1000 * st[k] / notes
+    per_ex = st[k] / max(n, 1)
+    print(f"    {k:9s} {ms:7.3f} ms/note   {1 / per_ex if per_ex else float('inf'):9.0f} examples/s")
+PYEOF
+}
+./pitchforge generate manifests/bench.yaml -o "$out/j1" -j 1 -q --json > "$out/j1.json"
+summary "generate -j 1" "$out/j1.json"
+jobs=$(nproc)
+./pitchforge generate manifests/bench.yaml -o "$out/jn" -j "$jobs" -q --json > "$out/jn.json"
+summary "generate -j $jobs" "$out/jn.json"
+for b in build/bench/*; do
+  [ -x "$b" ] && { echo "--- $(basename "$b")"; "$b"; }
+done
