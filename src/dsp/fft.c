@@ -73,6 +73,17 @@ pf_fft_plan *pf_fft_plan_r2c(const pf_fft_batch *b, float *in, pf_cfloat *out, p
     return plan_wrap(fp, "real-to-complex", n, err);
 }
 
+pf_fft_plan *pf_fft_plan_c2c(const pf_fft_batch *b, pf_cfloat *in, pf_cfloat *out, pf_error *err) {
+    if (batch_check(b, err)) return NULL;
+    int n = b->n;
+    pthread_mutex_lock(&planner_lock);
+    fftwf_plan fp = fftwf_plan_many_dft(1, &n, b->howmany, (fftwf_complex *)in, NULL, b->istride,
+                                        b->idist, (fftwf_complex *)out, NULL, b->ostride,
+                                        b->odist, FFTW_FORWARD, PF_FFT_FLAGS);
+    pthread_mutex_unlock(&planner_lock);
+    return plan_wrap(fp, "complex", n, err);
+}
+
 pf_fft_plan *pf_fft_plan_c2r(const pf_fft_batch *b, pf_cfloat *in, float *out, pf_error *err) {
     if (batch_check(b, err)) return NULL;
     int n = b->n;

@@ -37,6 +37,12 @@ void pf_fft_free(void *p);
  */
 pf_fft_plan *pf_fft_plan_r2c(const pf_fft_batch *b, float *in, pf_cfloat *out, pf_error *err);
 /**
+ * Plan a batch of forward complex-to-complex transforms @p in -> @p out (n outputs each); the
+ * input may be overwritten while executing.
+ * @return the plan (free with pf_fft_plan_free) or NULL with @p err filled
+ */
+pf_fft_plan *pf_fft_plan_c2c(const pf_fft_batch *b, pf_cfloat *in, pf_cfloat *out, pf_error *err);
+/**
  * Plan a batch of complex-to-real (inverse, unnormalized) transforms @p in -> @p out.
  * FFTW may overwrite @p in while executing.
  * @return the plan or NULL with @p err filled

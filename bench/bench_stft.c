@@ -1,0 +1,55 @@
+/* Spectrograms per second, one thread, 5280-sample inputs (513 x 90 output), per mode.
+ * usage: bench_stft [seconds per mode (default 1)] [mode name (default: all)] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pitchforge/dsp.h"
+#include "pitchforge/rng.h"
+
+enum { N = 5280 };
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Run @p mode for about @p secs and print its rate; returns 0 or 1 on error. */
+static int bench_mode(pf_spec_mode mode, const char *name, const float *x, double secs) {
+    pf_spec_config c = {256, 200, 1024, 16000.0, mode, PF_SCALE_DENSITY};
+    pf_error e;
+    pf_spectrogram *s = pf_spectrogram_new(&c, N, &e);
+    if (!s) return fprintf(stderr, "bench_stft: %s\n", e.msg), 1;
+    float *out = malloc(pf_spectrogram_size(s) * sizeof *out);
+    double t0 = now_s(), t = t0, sink = 0;
+    long count = 0;
+    while (t - t0 < secs) {
+        for (int i = 0; i < 50; i++, count++) pf_spectrogram_compute(s, x, N, out, NULL);
+        sink += out[count % 1000];
+        t = now_s();
+    }
+    printf("stft %s: %.0f spectrograms/s (%.1f us each)%s\n", name, count / (t - t0),
+           1e6 * (t - t0) / count, sink == 12345 ? " " : "");
+    free(out);
+    pf_spectrogram_free(s);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    double secs = argc > 1 ? atof(argv[1]) : 1.0;
+    float *x = malloc(N * sizeof *x);
+    pf_rng r;
+    pf_rng_init(&r, 1, 0, 0);
+    for (int i = 0; i < N; i++) x[i] = (float)(0.3 * pf_rng_normal(&r));
+    static const char *names[] = {"magnitude", "psd", "complex", "log-magnitude"};
+    int rc = 0;
+    for (int m = 0; m <= PF_SPEC_LOGMAG; m++)
+        if (argc < 3 || strcmp(argv[2], names[m]) == 0)
+            rc |= bench_mode((pf_spec_mode)m, names[m], x, secs);
+    printf("fft: %s\n", pf_fft_version());
+    free(x);
+    return rc;
+}
