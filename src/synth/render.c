@@ -1,9 +1,11 @@
 /*
  * Note rendering through FluidSynth (the only file that includes fluidsynth.h).
  *
- * Determinism: before each note the synth is system-reset (voices killed, channels, reverb and
- * chorus state cleared) and the rest of FluidSynth's current 64-frame block is drained, so the
- * note-on lands on a block boundary and the output depends only on the note.
+ * Determinism: before each note the synth is system-reset (channels, reverb and chorus state
+ * cleared), every voice is killed, and the rest of FluidSynth's current 64-frame block is
+ * drained, so the note-on lands on a block boundary and the output depends only on the note.
+ * The note-off takes effect at the first block boundary at or after hold_frames (up to 63
+ * frames late), the same for every render.
  *
  * Pitch: the detune is a per-key MIDI tuning (pitch[key] = 100 * key + cents). FluidSynth turns
  * a voice's pitch into Hz by truncating it to whole cents, so we play round(cents) and add half a
@@ -34,6 +36,8 @@ struct pf_synth {
     int *sfont_ids; /* FluidSynth ids, indexed by our slot */
     int n_sfonts;
     size_t frames_out; /* frames written since creation, to find the block boundary */
+    double rate_hz;
+    int fx; /* reverb or chorus on */
     float left[PF_RENDER_CHUNK], right[PF_RENDER_CHUNK];
 };
 
@@ -199,6 +203,8 @@ pf_synth *pf_synth_new(const pf_synth_config *cfg, pf_error *err)
     pf_synth *s = pf_calloc(1, sizeof *s);
     s->settings = st;
     s->synth = synth;
+    s->rate_hz = cfg->rate_hz;
+    s->fx = cfg->reverb || cfg->chorus;
     return s;
 }
 
@@ -262,14 +268,38 @@ static int pf_synth_write(pf_synth *s, float *out, size_t n, pf_error *err)
     return 0;
 }
 
+/*
+ * Clear reverb and chorus. system_reset leaves their delay lines ringing (FluidSynth 2.3.1), and
+ * setting the sample rate is the one public call that rebuilds them; it is deprecated but kept.
+ */
+static void pf_synth_fx_clear(pf_synth *s)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    fluid_synth_set_sample_rate(s->synth, (float)s->rate_hz);
+#pragma GCC diagnostic pop
+}
+
 /* Silence everything, clear effects, and drain the current block so the next note starts fresh. */
 static int pf_synth_reset(pf_synth *s, pf_error *err)
 {
-    if (fluid_synth_system_reset(s->synth) != FLUID_OK)
-        return PF_FAIL(err, PF_ELIB, "fluid_synth_system_reset: %s", pf_fluid_why());
-    /* Frames left in FluidSynth's current block were computed before the reset. */
+    /*
+     * Order matters: system_reset only releases sounding voices (a piano keeps ringing for its
+     * release time), and an all_sounds_off queued before it is undone by the note-off it queues
+     * after. Reset first, then kill every voice outright.
+     */
+    if (fluid_synth_system_reset(s->synth) != FLUID_OK ||
+        fluid_synth_all_sounds_off(s->synth, -1) != FLUID_OK)
+        return PF_FAIL(err, PF_ELIB, "synth reset: %s", pf_fluid_why());
+    if (s->fx)
+        pf_synth_fx_clear(s);
+    /*
+     * Frames left in FluidSynth's current block were computed before the reset: drop them. Then
+     * render one silent block so the mixer carries out the kills before the next note-on; else a
+     * note-on on the same key releases the killed voice, which brings it back to life.
+     */
     size_t rest = (PF_FLUID_BLOCK - s->frames_out % PF_FLUID_BLOCK) % PF_FLUID_BLOCK;
-    return pf_synth_write(s, NULL, rest, err);
+    return pf_synth_write(s, NULL, rest + PF_FLUID_BLOCK, err);
 }
 
 /* Select the note's preset on PF_CHANNEL and tune its key by the applied detune. */
@@ -292,17 +322,30 @@ static int pf_synth_prepare(pf_synth *s, const pf_note *note, pf_error *err)
     return 0;
 }
 
+/* Reset, select and tune, then send the note-on: the note starts at the next block boundary. */
+static int pf_synth_start(pf_synth *s, const pf_note *note, pf_error *err)
+{
+    if (pf_synth_reset(s, err) < 0 || pf_synth_prepare(s, note, err) < 0)
+        return -1;
+    if (fluid_synth_noteon(s->synth, PF_CHANNEL, note->midi, note->velocity) != FLUID_OK)
+        return PF_FAIL(err, PF_ELIB, "note-on key %d: %s", note->midi, pf_fluid_why());
+    return 0;
+}
+
 int pf_synth_render(pf_synth *s, const pf_note *note, float *out, size_t n, pf_error *err)
 {
     pf_fluid_log_begin();
     if (!s || !note || (n && !out))
         return PF_FAIL(err, PF_EINVAL, "synth render: NULL argument");
-    if (pf_note_check(s, note, n, err) < 0 || pf_synth_reset(s, err) < 0 ||
-        pf_synth_prepare(s, note, err) < 0)
+    if (pf_note_check(s, note, n, err) < 0)
         return -1;
-    if (fluid_synth_noteon(s->synth, PF_CHANNEL, note->midi, note->velocity) != FLUID_OK)
-        return PF_FAIL(err, PF_ELIB, "note-on key %d: %s", note->midi, pf_fluid_why());
-    if (pf_synth_write(s, out, note->hold_frames, err) < 0)
+    /*
+     * A killed voice slot remembers its last mixing gains, and the next voice in that slot ramps
+     * from them over its first block. Play the note itself for one block first, so the slots it
+     * will take hold its own gains whatever was rendered before (a fresh synth does the same).
+     */
+    if (pf_synth_start(s, note, err) < 0 || pf_synth_write(s, NULL, PF_FLUID_BLOCK, err) < 0 ||
+        pf_synth_start(s, note, err) < 0 || pf_synth_write(s, out, note->hold_frames, err) < 0)
         return -1;
     /* A note-off for a voice that already ended is not an error. */
     fluid_synth_noteoff(s->synth, PF_CHANNEL, note->midi);
