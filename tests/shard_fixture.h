@@ -34,10 +34,10 @@ static UNUSED char *fx_tmpdir(const char *tag)
 /** "dir/name" in a static ring of buffers (enough for one expression's worth of paths). */
 static UNUSED const char *fx_path(const char *dir, const char *name)
 {
-    static char ring[8][512];
+    static char ring[8][1024];
     static int at;
     char *p = ring[at++ % 8];
-    snprintf(p, 512, "%s/%s", dir, name);
+    snprintf(p, sizeof ring[0], "%s/%s", dir, name);
     return p;
 }
 

@@ -2,11 +2,15 @@
 #include "data/h5.h"
 
 #include <hdf5.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/mem.h"
 #include "pitchforge/shard.h"
@@ -161,6 +165,36 @@ int pf_h5_close_file(pf_h5id file, pf_error *err)
     if (H5Fclose(file) < 0)
         return h5_fail(err, -1, "cannot close %s", name);
     return 0;
+}
+
+/** fsync @p path (a file, or a folder when @p dir). */
+static int fsync_path(const char *path, int dir, pf_error *err)
+{
+    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0)
+        return PF_FAIL(err, PF_EIO, "cannot open %s to sync it: %s", path, strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc)
+        return PF_FAIL(err, PF_EIO, "cannot sync %s: %s", path, strerror(e));
+    return 0;
+}
+
+int pf_h5_publish(pf_h5id file, const char *tmp, const char *path, pf_error *err)
+{
+    if (pf_h5_flush(file, err)) {
+        pf_h5_close(file);
+        return -1;
+    }
+    if (pf_h5_close_file(file, err) || fsync_path(tmp, 0, err))
+        return -1;
+    if (rename(tmp, path))
+        return PF_FAIL(err, PF_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    char *copy = pf_strdup(path);
+    int rc = fsync_path(dirname(copy), 1, err);
+    free(copy);
+    return rc;
 }
 
 int pf_h5_exists(pf_h5id loc, const char *path)
@@ -410,6 +444,23 @@ int pf_h5_dset_kind(pf_h5id dset, pf_h5_kind *kind)
         return -1;
     *kind = (pf_h5_kind)found;
     return 0;
+}
+
+const char *pf_h5_dset_class(pf_h5id dset)
+{
+    static const struct { H5T_class_t c; const char *name; } names[] = {
+        {H5T_INTEGER, "integer"}, {H5T_FLOAT, "float"}, {H5T_STRING, "string"},
+        {H5T_BITFIELD, "bitfield"}, {H5T_OPAQUE, "opaque"}, {H5T_COMPOUND, "compound"},
+        {H5T_REFERENCE, "reference"}, {H5T_ENUM, "enum"}, {H5T_VLEN, "vlen"},
+        {H5T_ARRAY, "array"},
+    };
+    hid_t t = H5Dget_type(dset);
+    H5T_class_t c = H5Tget_class(t);
+    pf_h5_close(t);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].c == c)
+            return names[i].name;
+    return "unknown";
 }
 
 pf_h5id pf_h5_dset_type(pf_h5id dset)

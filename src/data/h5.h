@@ -37,6 +37,11 @@ pf_h5id pf_h5_open(const char *path, int writable, pf_error *err);
 int pf_h5_flush(pf_h5id file, pf_error *err);
 /** Close a file and every object still open in it, reporting failures (e.g. disk full). */
 int pf_h5_close_file(pf_h5id file, pf_error *err);
+/**
+ * Make a finished file durable and visible: flush and close @p file (closed in every case),
+ * fsync @p tmp, rename it to @p path, fsync the folder. On failure the caller removes @p tmp.
+ */
+int pf_h5_publish(pf_h5id file, const char *tmp, const char *path, pf_error *err);
 /** 1 when every component of @p path (e.g. "labels/f0_hz") exists under @p loc, else 0. */
 int pf_h5_exists(pf_h5id loc, const char *path);
 
@@ -89,6 +94,9 @@ pf_h5id pf_h5_dset_open(pf_h5id loc, const char *name, pf_error *err);
 int pf_h5_dset_shape(pf_h5id dset, int *rank, uint64_t dims[PF_H5_MAX_RANK], pf_error *err);
 /** The stored numeric kind of @p dset in *@p kind; -1 when it is not plain numeric. */
 int pf_h5_dset_kind(pf_h5id dset, pf_h5_kind *kind);
+/** The HDF5 class of @p dset's elements: "integer", "float", "string", "enum", "compound",
+ *  ... (a static string). */
+const char *pf_h5_dset_class(pf_h5id dset);
 /** A copy of @p dset's stored element type (pf_h5_close it). */
 pf_h5id pf_h5_dset_type(pf_h5id dset);
 /** Write all of @p dset from @p buf (elements of @p memtype). */

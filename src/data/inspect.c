@@ -136,7 +136,8 @@ static void shape_print(FILE *out, pf_h5id g, const char *name)
         pf_h5_close(ds);
         return;
     }
-    fprintf(out, "  %-12s %s [", name, pf_h5_dset_kind(ds, &kind) ? "?" : kind_names[kind]);
+    fprintf(out, "  %-12s %s [", name,
+            pf_h5_dset_kind(ds, &kind) ? pf_h5_dset_class(ds) : kind_names[kind]);
     for (int i = 0; i < rank; i++)
         fprintf(out, "%s%" PRIu64, i ? ", " : "", d[i]);
     fprintf(out, "]\n");

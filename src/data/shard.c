@@ -1,10 +1,7 @@
 /* Shards (schema pitchforge-shard/1, DESIGN §4): the writer and the readers. */
 #include "pitchforge/shard.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -332,42 +329,12 @@ static int counts_write(pf_shard_writer *w, pf_error *err)
     return pf_h5_attr_u64(w->file, "n_examples", w->n, err);
 }
 
-/** fsync @p path (a file, or a folder when @p dir). */
-static int fsync_path(const char *path, int dir, pf_error *err)
-{
-    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0)
-        return PF_FAIL(err, PF_EIO, "cannot open %s to sync it: %s", path, strerror(errno));
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (rc)
-        return PF_FAIL(err, PF_EIO, "cannot sync %s: %s", path, strerror(e));
-    return 0;
-}
-
-/** fsync the folder holding @p path. */
-static int fsync_parent(const char *path, pf_error *err)
-{
-    char *copy = pf_strdup(path);
-    int rc = fsync_path(dirname(copy), 1, err);
-    free(copy);
-    return rc;
-}
-
-/** Make the shard durable and visible: flush, close, fsync, rename, fsync the folder. */
+/** Make the shard durable and visible (flush, close, fsync, rename, fsync the folder). */
 static int shard_finish(pf_shard_writer *w, pf_error *err)
 {
-    if (pf_h5_flush(w->file, err))
-        return -1;
     pf_h5id f = w->file;
     w->file = w->spec = w->audio = PF_H5_NONE;
-    if (pf_h5_close_file(f, err) || fsync_path(w->tmp, 0, err))
-        return -1;
-    if (rename(w->tmp, w->path))
-        return PF_FAIL(err, PF_EIO, "cannot rename %s to %s: %s", w->tmp, w->path,
-                       strerror(errno));
-    return fsync_parent(w->path, err);
+    return pf_h5_publish(f, w->tmp, w->path, err);
 }
 
 int pf_shard_commit(pf_shard_writer *w, pf_error *err)

@@ -1,0 +1,207 @@
+/* Tests for src/data/index.c: dataset.h5 over shards, checked with h5py; failure paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <errno.h>
+
+#include "data/h5.h"
+#include "shard_fixture.h"
+
+/** Write shard @p name of @p n examples (ids from @p first) with meta @p m into @p dir. */
+static void shard(const char *dir, const char *name, pf_shard_meta m, size_t n, uint64_t first)
+{
+    pf_error err = {0};
+    if (fx_write_shard(fx_path(dir, name), &m, n, first, &err))
+        fail_msg("%s", err.msg);
+}
+
+/** Run check_index.py on @p dir. */
+static int check_index(const char *dir)
+{
+    char args[600];
+    snprintf(args, sizeof args, "'%s'", dir);
+    return fx_python("check_index.py", args);
+}
+
+/** Write an empty file @p name in @p dir. */
+static void touch(const char *dir, const char *name)
+{
+    FILE *f = fopen(fx_path(dir, name), "w");
+    fclose(f);
+}
+
+/** 2 train + 1 val shards of shape (@p bins, @p frames, @p planes): build, check, move, check. */
+static void index_case(size_t bins, size_t frames, size_t planes, pf_store_audio audio)
+{
+    char *dir = fx_tmpdir("index");
+    shard(dir, "train-00000-of-00002.h5", fx_meta(bins, frames, planes, audio, 0, "train", 0, 2), 5, 0);
+    shard(dir, "train-00001-of-00002.h5", fx_meta(bins, frames, planes, audio, 3, "train", 1, 2), 3, 5);
+    shard(dir, "val-00000-of-00001.h5", fx_meta(bins, frames, planes, audio, 0, "val", 0, 1), 4, 100);
+    touch(dir, "train-00002-of-00002.h5.tmp"); /* a leftover temp file is ignored */
+    touch(dir, "README.md");
+    pf_index_report rep;
+    pf_error err = {0};
+    if (pf_index_build(dir, &rep, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(rep.shards, 3);
+    assert_int_equal(rep.examples[0], 8);
+    assert_int_equal(rep.examples[1], 4);
+    assert_int_equal(rep.examples[2], 0);
+    assert_int_equal(rep.rejected[PF_REJECT_SILENT], 9);
+    assert_int_equal(rep.rejected[PF_REJECT_PITCH], 1 + 6 + 101);
+    assert_false(fx_exists(fx_path(dir, "dataset.h5.tmp")));
+    assert_int_equal(check_index(dir), 0);
+
+    /* the folder moves as a whole: the virtual datasets name their shards relatively */
+    char moved[600];
+    snprintf(moved, sizeof moved, "%s-moved", dir);
+    assert_int_equal(rename(dir, moved), 0);
+    assert_int_equal(check_index(moved), 0);
+
+    pf_shard_info info;
+    assert_int_equal(pf_dataset_split_info_read(fx_path(moved, "dataset.h5"), "train", &info, &err), 0);
+    assert_int_equal(info.n, 8);
+    assert_int_equal(info.bins, bins);
+    assert_int_equal(info.rejected[PF_REJECT_SILENT], 6);
+    pf_label *rows;
+    size_t n;
+    assert_int_equal(pf_dataset_read_labels(fx_path(moved, "dataset.h5"), "val", &rows, &n, &err), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(rows[3].example_id, 103);
+    assert_string_equal(rows[1].instrument, fx_label(101).instrument);
+    pf_labels_free(rows, n);
+    assert_int_equal(pf_dataset_split_info_read(fx_path(moved, "dataset.h5"), "test", &info, &err), -1);
+    assert_int_equal(pf_shard_info_read(fx_path(moved, "dataset.h5"), &info, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(pf_inspect(fx_path(moved, "dataset.h5"), out, &err), 0);
+    fclose(out);
+    fprintf(stderr, "%s", text);
+    assert_non_null(strstr(text, "split train: 8 examples"));
+    assert_non_null(strstr(text, "split val: 4 examples"));
+    free(text);
+    free(dir);
+}
+
+static void test_index_small(void **state)
+{
+    (void)state;
+    index_case(5, 4, 1, PF_AUDIO_INT16);
+}
+
+static void test_index_complex(void **state)
+{
+    (void)state;
+    index_case(5, 4, 2, PF_AUDIO_NONE);
+}
+
+static void test_index_real_size(void **state)
+{
+    (void)state;
+    index_case(513, 90, 1, PF_AUDIO_FLOAT32);
+}
+
+/** pf_index_build on @p dir must fail with @p code and a message holding @p needle. */
+static void expect_failure(const char *dir, int code, const char *needle)
+{
+    pf_error err = {0};
+    assert_int_equal(pf_index_build(dir, NULL, &err), -1);
+    fprintf(stderr, "    expected failure: %s\n", err.msg);
+    assert_int_equal(err.code, code);
+    assert_non_null(strstr(err.msg, needle));
+    assert_false(fx_exists(fx_path(dir, "dataset.h5")));
+    assert_false(fx_exists(fx_path(dir, "dataset.h5.tmp")));
+}
+
+static void test_index_missing_shard(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("missing");
+    shard(dir, "train-00000-of-00003.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 3), 2, 0);
+    shard(dir, "train-00002-of-00003.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 2, 3), 2, 2);
+    shard(dir, "val-00000-of-00001.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "val", 0, 1), 2, 9);
+    expect_failure(dir, PF_EIO, "train-00001-of-00003.h5");
+    free(dir);
+}
+
+static void test_index_counts_disagree(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("disagree");
+    shard(dir, "test-00000-of-00002.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "test", 0, 2), 2, 0);
+    shard(dir, "test-00001-of-00003.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "test", 1, 3), 2, 2);
+    expect_failure(dir, PF_EIO, "test-00001-of-00003.h5");
+    free(dir);
+}
+
+static void test_index_other_schema(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("schema");
+    shard(dir, "train-00000-of-00001.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 1), 2, 0);
+    pf_error err = {0};
+    pf_h5id f = pf_h5_open(fx_path(dir, "train-00000-of-00001.h5"), 1, &err);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-shard/9", &err), 0);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+    expect_failure(dir, PF_ESCHEMA, "pitchforge-shard/9");
+    free(dir);
+}
+
+static void test_index_shape_mismatch(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("shape");
+    shard(dir, "train-00000-of-00001.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 1), 2, 0);
+    shard(dir, "val-00000-of-00001.h5", fx_meta(6, 4, 1, PF_AUDIO_NONE, 0, "val", 0, 1), 2, 0);
+    expect_failure(dir, PF_ESCHEMA, "val-00000-of-00001.h5");
+    free(dir);
+}
+
+static void test_index_empty_and_missing_folder(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("empty");
+    touch(dir, "notes.txt");
+    expect_failure(dir, PF_EIO, "no shards");
+    pf_error err = {0};
+    assert_int_equal(pf_index_build(fx_path(dir, "nope"), NULL, &err), -1);
+    assert_int_equal(err.code, PF_EIO);
+    assert_non_null(strstr(err.msg, "nope"));
+    free(dir);
+}
+
+/** Only val shards: no /train, no /stats; the rest as usual. */
+static void test_index_without_train(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("notrain");
+    shard(dir, "val-00000-of-00001.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "val", 0, 1), 3, 0);
+    pf_error err = {0};
+    if (pf_index_build(dir, NULL, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(check_index(dir), 0);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_index_small),
+        cmocka_unit_test(test_index_complex),
+        cmocka_unit_test(test_index_real_size),
+        cmocka_unit_test(test_index_missing_shard),
+        cmocka_unit_test(test_index_counts_disagree),
+        cmocka_unit_test(test_index_other_schema),
+        cmocka_unit_test(test_index_shape_mismatch),
+        cmocka_unit_test(test_index_empty_and_missing_folder),
+        cmocka_unit_test(test_index_without_train),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
