@@ -86,7 +86,8 @@ static int scan_dir(index_build *b, pf_error *err)
         add_if_shard(b, e->d_name);
     closedir(d);
     for (int s = 0; s < N_SPLITS; s++)
-        qsort(b->splits[s].v, b->splits[s].n, sizeof *b->splits[s].v, cmp_index);
+        if (b->splits[s].n)
+            qsort(b->splits[s].v, b->splits[s].n, sizeof *b->splits[s].v, cmp_index);
     return 0;
 }
 

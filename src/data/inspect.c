@@ -93,7 +93,8 @@ static void hist_instrument(FILE *out, const pf_label *rows, size_t n)
     size_t *counts = pf_calloc(n ? n : 1, sizeof *counts), k = 0;
     for (size_t i = 0; i < n; i++)
         sorted[i] = rows[i].instrument;
-    qsort(sorted, n, sizeof *sorted, cmp_str);
+    if (n)
+        qsort(sorted, n, sizeof *sorted, cmp_str);
     for (size_t i = 0; i < n; i++) {
         if (!k || strcmp(names[k - 1], sorted[i]))
             names[k++] = sorted[i];
