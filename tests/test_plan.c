@@ -51,14 +51,17 @@ static void counts_ids_and_detunes(void **state)
     /* 5 instruments x 36 keys + one with 12 keys, x 2 velocities x 3 copies */
     assert_int_equal(p.n_instruments, 6);
     assert_int_equal(p.n_notes, (5 * 36 + 12) * 2 * 3);
+    size_t nonzero = 0;
     for (size_t i = 0; i < p.n_notes; i++) {
         assert_int_equal(p.notes[i].note_id, i);
-        assert_true(p.notes[i].cents >= -30 && p.notes[i].cents < 30);
+        assert_true(p.notes[i].cents >= -30 && p.notes[i].cents <= 30);
+        assert_true(p.notes[i].cents == roundf(p.notes[i].cents)); /* whole cents */
         if (i % 3 == 0)
             assert_true(p.notes[i].cents == 0.0f); /* the exact copy */
         else
-            assert_true(p.notes[i].cents != 0.0f);
+            nonzero += p.notes[i].cents != 0.0f;
     }
+    assert_true(nonzero > p.n_notes * 2 / 3 * 9 / 10);
     assert_string_equal(p.instruments[3].label, "t/000/024 P24");
     assert_true(fabs(pf_midi_to_hz(69, 0) - 440.0) < 1e-12);
     assert_true(fabs(pf_midi_to_hz(60, 50) - 440.0 * pow(2, -8.5 / 12)) < 1e-9);

@@ -166,7 +166,8 @@ static float draw_cents(const pf_manifest *m, uint64_t note_id, int copy)
         return 0.0f;
     pf_rng r;
     pf_rng_init(&r, m->seed, PF_STREAM_DETUNE, note_id);
-    return (float)pf_rng_range(&r, m->detune.cents_lo, m->detune.cents_hi);
+    /* whole cents: FluidSynth 2.3 resolves voice pitch to the cent, so labels stay exact */
+    return (float)round(pf_rng_range(&r, m->detune.cents_lo, m->detune.cents_hi));
 }
 
 static void push_note(pf_plan *p, size_t *cap, pf_note_job nj)
