@@ -72,15 +72,17 @@ static void read_doubles(const char *path, double *y, size_t n) {
     assert_int_equal(fclose(f), 0);
 }
 
-/* Run tests/ref/spectrogram_ref.py on the signals; fills ref[NSIG][NSCALE][5 arrays]. */
-static void run_reference(const float *x, double *ref, size_t ref_n) {
+/* Run tests/ref/spectrogram_ref.py on the signals with STFT @p c; fills
+ * ref[NSIG][NSCALE][5 arrays of bins x frames]. */
+static void run_reference(const float *x, const pf_spec_config *c, double *ref, size_t ref_n) {
     char in[512], out[512], cmd[1400], line[64] = "";
     temp_path(in, sizeof in, "spec-in");
     temp_path(out, sizeof out, "spec-out");
     write_floats(in, x, (size_t)NSIG * N);
     const char *py = getenv("PY");
     snprintf(cmd, sizeof cmd, "'%s' tests/ref/spectrogram_ref.py '%s' '%s' %d %d %d %d %d %g",
-             py && *py ? py : "/usr/bin/python3", in, out, N, NSIG, LEN, OVERLAP, NFFT, RATE);
+             py && *py ? py : "/usr/bin/python3", in, out, N, NSIG, c->length, c->overlap, c->nfft,
+             c->rate_hz);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     if (!fgets(line, sizeof line, p)) line[0] = 0;
@@ -111,15 +113,15 @@ static double rel_err(const float *a, const double *ref, size_t n, int unlog) {
 /* Worst log-domain relative error, reported (not asserted) for log-magnitude: see docs/dsp.md. */
 static double log_domain_worst;
 
-static double compare_one(const float *x, int mode, int scale, const double *ref, int sig) {
-    pf_spec_config c = {LEN, OVERLAP, NFFT, RATE, (pf_spec_mode)mode, (pf_spec_scaling)scale};
+static double compare_one(const float *x, pf_spec_config c, const double *ref, int sig) {
+    int mode = (int)c.mode, scale = (int)c.scaling;
     pf_error e;
     pf_spectrogram *s = pf_spectrogram_new(&c, N, &e);
     assert_non_null(s);
     size_t sz = pf_spectrogram_size(s);
     float *y = malloc(sz * sizeof *y);
     assert_int_equal(pf_spectrogram_compute(s, x, N, y, &e), 0);
-    const size_t plane = 513 * 90;
+    const size_t plane = pf_spectrogram_bins(s) * pf_spectrogram_frames(s);
     static const int first[NMODE] = {0, 1, 2, 4}; /* reference array of each mode */
     const double *r = ref + first[mode] * plane;
     double err = rel_err(y, r, sz, mode == PF_SPEC_LOGMAG);
@@ -132,29 +134,54 @@ static double compare_one(const float *x, int mode, int scale, const double *ref
     return err;
 }
 
-static void test_parity_with_scipy(void **state) {
-    (void)state;
-    const size_t plane = 513 * 90, per_scale = 5 * plane;
+/* Worst parity error over all signals, modes and scalings for STFT shape @p c. */
+static double parity(pf_spec_config c, int verbose) {
+    const size_t bins = (size_t)c.nfft / 2 + 1;
+    const size_t frames = (N - (size_t)c.length) / (size_t)(c.length - c.overlap) + 1;
+    const size_t per_scale = 5 * bins * frames;
     float *x = malloc((size_t)NSIG * N * sizeof *x);
     double *ref = malloc((size_t)NSIG * NSCALE * per_scale * sizeof *ref);
     make_signals(x);
-    run_reference(x, ref, (size_t)NSIG * NSCALE * per_scale);
+    run_reference(x, &c, ref, (size_t)NSIG * NSCALE * per_scale);
     double worst_all = 0;
     for (int m = 0; m < NMODE; m++)
         for (int sc = 0; sc < NSCALE; sc++) {
             double worst = 0;
+            c.mode = (pf_spec_mode)m, c.scaling = (pf_spec_scaling)sc;
             for (int g = 0; g < NSIG; g++) {
                 const double *r = ref + ((size_t)g * NSCALE + (size_t)sc) * per_scale;
-                worst = fmax(worst, compare_one(x + (size_t)g * N, m, sc, r, g));
+                worst = fmax(worst, compare_one(x + (size_t)g * N, c, r, g));
             }
-            print_message("parity %-13s %-8s max rel err %.3g\n", mode_names[m],
-                          scale_names[sc], worst);
+            if (verbose)
+                print_message("parity %-13s %-8s max rel err %.3g\n", mode_names[m],
+                              scale_names[sc], worst);
             worst_all = fmax(worst_all, worst);
         }
-    print_message("log-magnitude, compared as ln values: max rel err %.3g (float32 FFT "
-                  "round-off near eps, not asserted)\n", log_domain_worst);
     free(x);
     free(ref);
+    return worst_all;
+}
+
+/* Other shapes exercise the general pruning (M = nfft / P ways), odd nfft and SIMD tails. */
+static void test_parity_other_shapes(void **state) {
+    (void)state;
+    static const int shapes[][3] = {{255, 100, 1000}, {256, 0, 256}, {100, 37, 301},
+                                    {64, 48, 1024},   {250, 125, 750}, {7, 3, 8}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        pf_spec_config c = {shapes[i][0], shapes[i][1], shapes[i][2], RATE, 0, 0};
+        double w = parity(c, 0);
+        print_message("parity length %3d overlap %3d nfft %4d: max rel err %.3g\n", c.length,
+                      c.overlap, c.nfft, w);
+        assert_true(w <= TOL);
+    }
+}
+
+static void test_parity_with_scipy(void **state) {
+    (void)state;
+    pf_spec_config c = {LEN, OVERLAP, NFFT, RATE, 0, 0};
+    double worst_all = parity(c, 1);
+    print_message("log-magnitude, compared as ln values: max rel err %.3g (float32 FFT "
+                  "round-off near eps, not asserted)\n", log_domain_worst);
     assert_true(worst_all <= TOL);
 }
 
@@ -244,6 +271,7 @@ int main(void) {
         cmocka_unit_test(test_repeatable),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_parity_with_scipy),
+        cmocka_unit_test(test_parity_other_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
