@@ -11,14 +11,16 @@
 
 enum { N = 5280 };
 
-static double now_s(void) {
+static double now_s(void)
+{
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* Run @p mode for about @p secs and print its rate; returns 0 or 1 on error. */
-static int bench_mode(pf_spec_mode mode, const char *name, const float *x, double secs) {
+static int bench_mode(pf_spec_mode mode, const char *name, const float *x, double secs)
+{
     pf_spec_config c = {256, 200, 1024, 16000.0, mode, PF_SCALE_DENSITY};
     pf_error e;
     pf_spectrogram *s = pf_spectrogram_new(&c, N, &e);
@@ -27,7 +29,8 @@ static int bench_mode(pf_spec_mode mode, const char *name, const float *x, doubl
     double t0 = now_s(), t = t0, sink = 0;
     long count = 0;
     while (t - t0 < secs) {
-        for (int i = 0; i < 50; i++, count++) pf_spectrogram_compute(s, x, N, out, NULL);
+        for (int i = 0; i < 50; i++, count++)
+            pf_spectrogram_compute(s, x, N, out, NULL);
         sink += out[count % 1000];
         t = now_s();
     }
@@ -38,12 +41,14 @@ static int bench_mode(pf_spec_mode mode, const char *name, const float *x, doubl
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     double secs = argc > 1 ? atof(argv[1]) : 1.0;
     float *x = malloc(N * sizeof *x);
     pf_rng r;
     pf_rng_init(&r, 1, 0, 0);
-    for (int i = 0; i < N; i++) x[i] = (float)(0.3 * pf_rng_normal(&r));
+    for (int i = 0; i < N; i++)
+        x[i] = (float)(0.3 * pf_rng_normal(&r));
     static const char *names[] = {"magnitude", "psd", "complex", "log-magnitude"};
     int rc = 0;
     for (int m = 0; m <= PF_SPEC_LOGMAG; m++)

@@ -16,14 +16,17 @@
 #define RATE 16000.0
 enum { N = 5280 };
 
-static void sine(float *x, size_t n, double f, double amp) {
+static void sine(float *x, size_t n, double f, double amp)
+{
     const double pi = 3.14159265358979323846;
-    for (size_t i = 0; i < n; i++) x[i] = (float)(amp * sin(2 * pi * f * (double)i / RATE + 0.4));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(amp * sin(2 * pi * f * (double)i / RATE + 0.4));
 }
 
 /* ---- levels ---- */
 
-static void test_levels(void **state) {
+static void test_levels(void **state)
+{
     (void)state;
     const float a[4] = {0.5f, -0.5f, 0.5f, -0.5f}, b[4] = {1, 0, 0, 0}, c[3] = {0.1f, -0.7f, 0.3f};
     assert_float_equal(pf_rms_dbfs(a, 4), 20 * log10(0.5), 1e-12);
@@ -43,7 +46,8 @@ static void test_levels(void **state) {
     free(x);
 }
 
-static void test_peak_normalize(void **state) {
+static void test_peak_normalize(void **state)
+{
     (void)state;
     float x[3] = {0.1f, -0.4f, 0.2f}, z[3] = {0, 0, 0}, bad[2] = {NAN, 1};
     assert_float_equal(pf_peak_normalize(x, 3, 0.8), 0.8 / (double)0.4f, 1e-12);
@@ -59,7 +63,8 @@ static void test_peak_normalize(void **state) {
 
 /* Level change in dB of a sine at @p f through a notch at @p f0 (quality @p q), over the whole
  * segment and over its middle half (edges hold the filter's start-up transients). */
-static void notch_change(double f, double f0, double q, double *whole_db, double *mid_db) {
+static void notch_change(double f, double f0, double q, double *whole_db, double *mid_db)
+{
     float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
     sine(x, N, f, 0.5);
     memcpy(y, x, N * sizeof *x);
@@ -70,7 +75,8 @@ static void notch_change(double f, double f0, double q, double *whole_db, double
     free(y);
 }
 
-static void test_notch(void **state) {
+static void test_notch(void **state)
+{
     (void)state;
     const double f0s[] = {65.41, 220.0, 440.0, 1000.0, 2637.0, 3951.0}, q = 2.0;
     double worst_rej = -INFINITY, worst_rej_whole = -INFINITY, worst_h2 = 0;
@@ -79,13 +85,15 @@ static void test_notch(void **state) {
         notch_change(f0s[i], f0s[i], q, &w, &m);
         notch_change(2 * f0s[i], f0s[i], q, &w2, &m2);
         print_message("notch q %.1f at %7.2f Hz: f0 %7.2f dB (middle) %7.2f dB (whole); "
-                      "2 f0 %+.3f dB (middle) %+.3f dB (whole)\n", q, f0s[i], m, w, m2, w2);
+                      "2 f0 %+.3f dB (middle) %+.3f dB (whole)\n",
+                      q, f0s[i], m, w, m2, w2);
         worst_rej = fmax(worst_rej, m);
         worst_rej_whole = fmax(worst_rej_whole, w);
         worst_h2 = fmax(worst_h2, fmax(fabs(m2), 2 * f0s[i] < RATE / 2 ? fabs(w2) : 0));
     }
     print_message("notch: weakest rejection %.1f dB (middle) %.1f dB (whole), largest change "
-                  "at 2 f0 %.3f dB\n", worst_rej, worst_rej_whole, worst_h2);
+                  "at 2 f0 %.3f dB\n",
+                  worst_rej, worst_rej_whole, worst_h2);
     assert_true(worst_rej <= -30);
     assert_true(worst_h2 < 1);
     /* As the pipeline should use it: on the whole note (1.5 s, 10 ms attack), then cut. */
@@ -94,7 +102,8 @@ static void test_notch(void **state) {
     double worst_note = -INFINITY;
     for (size_t i = 0; i < sizeof f0s / sizeof *f0s; i++) {
         sine(note, len, f0s[i], 0.5);
-        for (size_t j = 0; j < ramp; j++) note[j] *= (float)j / ramp;
+        for (size_t j = 0; j < ramp; j++)
+            note[j] *= (float)j / ramp;
         memcpy(seg, note + at, N * sizeof *seg);
         pf_notch_apply(note, len, f0s[i], RATE, q);
         worst_note = fmax(worst_note, pf_rms_dbfs(note + at, N) - pf_rms_dbfs(seg, N));
@@ -120,7 +129,8 @@ static void test_notch(void **state) {
 /* ---- noise ---- */
 
 /* SNR in dB of @p after against the clean @p before (noise = after - before). */
-static double measured_snr(const float *before, const float *after, size_t n) {
+static double measured_snr(const float *before, const float *after, size_t n)
+{
     double ps = 0, pn = 0;
     for (size_t i = 0; i < n; i++) {
         double d = (double)after[i] - before[i];
@@ -130,7 +140,8 @@ static double measured_snr(const float *before, const float *after, size_t n) {
     return 10 * log10(ps / pn);
 }
 
-static void test_noise_snr(void **state) {
+static void test_noise_snr(void **state)
+{
     (void)state;
     const double snrs[] = {0, 10, 20, 40};
     float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
@@ -150,7 +161,8 @@ static void test_noise_snr(void **state) {
     free(y);
 }
 
-static void test_noise_repeatable_and_silence(void **state) {
+static void test_noise_repeatable_and_silence(void **state)
+{
     (void)state;
     float *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
     for (int kind = 0; kind < 2; kind++) {
@@ -179,7 +191,8 @@ static void test_noise_repeatable_and_silence(void **state) {
 
 /* Slope in dB/octave of a Welch PSD (Hann 1024, overlap 512: pf_spectrogram in PSD mode,
  * averaged over frames) of @p noise, fitted over [f_lo, f_hi] Hz by least squares. */
-static double psd_slope(const float *noise, size_t n, double f_lo, double f_hi) {
+static double psd_slope(const float *noise, size_t n, double f_lo, double f_hi)
+{
     pf_spec_config c = {1024, 512, 1024, RATE, PF_SPEC_PSD, PF_SCALE_DENSITY};
     pf_spectrogram *s = pf_spectrogram_new(&c, n, NULL);
     size_t bins = pf_spectrogram_bins(s), frames = pf_spectrogram_frames(s);
@@ -189,7 +202,8 @@ static double psd_slope(const float *noise, size_t n, double f_lo, double f_hi) 
     for (size_t k = 1; k < bins; k++) {
         double f = k * RATE / 1024, mean = 0;
         if (f < f_lo || f > f_hi) continue;
-        for (size_t t = 0; t < frames; t++) mean += p[k * frames + t];
+        for (size_t t = 0; t < frames; t++)
+            mean += p[k * frames + t];
         double lx = log2(f), ly = 10 * log10(mean / (double)frames);
         sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly, cnt++;
     }
@@ -198,7 +212,8 @@ static double psd_slope(const float *noise, size_t n, double f_lo, double f_hi) 
     return (cnt * sxy - sx * sy) / (cnt * sxx - sx * sx);
 }
 
-static void test_noise_colour(void **state) {
+static void test_noise_colour(void **state)
+{
     (void)state;
     const size_t n = 1u << 19; /* 33 s: about 1000 averaged frames */
     float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
@@ -208,7 +223,8 @@ static void test_noise_colour(void **state) {
         pf_rng_init(&r, 99, PF_STREAM_AUGMENT, (uint64_t)kind);
         memcpy(y, x, n * sizeof *x);
         pf_noise_add(y, n, (pf_noise_kind)kind, -40, &r);
-        for (size_t i = 0; i < n; i++) y[i] -= x[i];
+        for (size_t i = 0; i < n; i++)
+            y[i] -= x[i];
         double slope = psd_slope(y, n, 50, 5000);
         print_message("%s noise: PSD slope %.3f dB/octave over 50..5000 Hz\n",
                       kind ? "pink" : "white", slope);
@@ -218,7 +234,8 @@ static void test_noise_colour(void **state) {
     free(y);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_peak_normalize),

@@ -27,13 +27,15 @@ static const char *scale_names[NSCALE] = {"density", "spectrum"};
 
 /* ---- test signals: [NSIG][N] ---- */
 
-static void make_signals(float *x) {
+static void make_signals(float *x)
+{
     const double pi = 3.14159265358979323846;
     pf_rng r;
     pf_rng_init(&r, 7, 0, 1);
     for (int i = 0; i < N; i++) {
         double t = i / RATE, h = 0;
-        for (int k = 1; k <= 10; k++) h += sin(2 * pi * 220 * k * t + 0.1 * k) / k;
+        for (int k = 1; k <= 10; k++)
+            h += sin(2 * pi * 220 * k * t + 0.1 * k) / k;
         float *row = x;
         row[0 * N + i] = (float)(0.5 * sin(2 * pi * 440.0 * t + 0.3));
         row[1 * N + i] = (float)(0.3 * h);
@@ -50,7 +52,8 @@ static void make_signals(float *x) {
 /* ---- scratch files and the Python reference ---- */
 
 /* A fresh temp file name in $PF_TEST_TMP or /tmp (the file is created empty). */
-static void temp_path(char *path, size_t cap, const char *tag) {
+static void temp_path(char *path, size_t cap, const char *tag)
+{
     const char *dir = getenv("PF_TEST_TMP");
     snprintf(path, cap, "%s/pf-%s-XXXXXX", dir && *dir ? dir : "/tmp", tag);
     int fd = mkstemp(path);
@@ -58,14 +61,16 @@ static void temp_path(char *path, size_t cap, const char *tag) {
     close(fd);
 }
 
-static void write_floats(const char *path, const float *x, size_t n) {
+static void write_floats(const char *path, const float *x, size_t n)
+{
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(x, sizeof *x, n, f), n);
     assert_int_equal(fclose(f), 0);
 }
 
-static void read_doubles(const char *path, double *y, size_t n) {
+static void read_doubles(const char *path, double *y, size_t n)
+{
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     assert_int_equal(fread(y, sizeof *y, n, f), n);
@@ -74,7 +79,8 @@ static void read_doubles(const char *path, double *y, size_t n) {
 
 /* Run tests/ref/spectrogram_ref.py on the signals with STFT @p c; fills
  * ref[NSIG][NSCALE][5 arrays of bins x frames]. */
-static void run_reference(const float *x, const pf_spec_config *c, double *ref, size_t ref_n) {
+static void run_reference(const float *x, const pf_spec_config *c, double *ref, size_t ref_n)
+{
     char in[512], out[512], cmd[1400], line[64] = "";
     temp_path(in, sizeof in, "spec-in");
     temp_path(out, sizeof out, "spec-out");
@@ -98,7 +104,8 @@ static void run_reference(const float *x, const pf_spec_config *c, double *ref, 
 /* max|a - ref| / max|ref|; when ref is all zero, max|a| itself (must then be 0). With
  * @p unlog set, both sides are first mapped from ln(m + eps) back to the magnitude m, and
  * the scale is at least eps (below it the log cannot tell magnitudes apart). */
-static double rel_err(const float *a, const double *ref, size_t n, int unlog) {
+static double rel_err(const float *a, const double *ref, size_t n, int unlog)
+{
     double num = 0, den = 0;
     for (size_t i = 0; i < n; i++) {
         double u = a[i], v = ref[i];
@@ -113,7 +120,8 @@ static double rel_err(const float *a, const double *ref, size_t n, int unlog) {
 /* Worst log-domain relative error, reported (not asserted) for log-magnitude: see docs/dsp.md. */
 static double log_domain_worst;
 
-static double compare_one(const float *x, pf_spec_config c, const double *ref, int sig) {
+static double compare_one(const float *x, pf_spec_config c, const double *ref, int sig)
+{
     int mode = (int)c.mode, scale = (int)c.scaling;
     pf_error e;
     pf_spectrogram *s = pf_spectrogram_new(&c, N, &e);
@@ -135,7 +143,8 @@ static double compare_one(const float *x, pf_spec_config c, const double *ref, i
 }
 
 /* Worst parity error over all signals, modes and scalings for STFT shape @p c. */
-static double parity(pf_spec_config c, int verbose) {
+static double parity(pf_spec_config c, int verbose)
+{
     const size_t bins = (size_t)c.nfft / 2 + 1;
     const size_t frames = (N - (size_t)c.length) / (size_t)(c.length - c.overlap) + 1;
     const size_t per_scale = 5 * bins * frames;
@@ -163,9 +172,10 @@ static double parity(pf_spec_config c, int verbose) {
 }
 
 /* Other shapes exercise the general pruning (M = nfft / P ways), odd nfft and SIMD tails. */
-static void test_parity_other_shapes(void **state) {
+static void test_parity_other_shapes(void **state)
+{
     (void)state;
-    static const int shapes[][3] = {{255, 100, 1000}, {256, 0, 256}, {100, 37, 301},
+    static const int shapes[][3] = {{255, 100, 1000}, {256, 0, 256},   {100, 37, 301},
                                     {64, 48, 1024},   {250, 125, 750}, {7, 3, 8}};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         pf_spec_config c = {shapes[i][0], shapes[i][1], shapes[i][2], RATE, 0, 0};
@@ -176,18 +186,21 @@ static void test_parity_other_shapes(void **state) {
     }
 }
 
-static void test_parity_with_scipy(void **state) {
+static void test_parity_with_scipy(void **state)
+{
     (void)state;
     pf_spec_config c = {LEN, OVERLAP, NFFT, RATE, 0, 0};
     double worst_all = parity(c, 1);
     print_message("log-magnitude, compared as ln values: max rel err %.3g (float32 FFT "
-                  "round-off near eps, not asserted)\n", log_domain_worst);
+                  "round-off near eps, not asserted)\n",
+                  log_domain_worst);
     assert_true(worst_all <= TOL);
 }
 
 /* ---- shapes, repeatability, failure paths ---- */
 
-static void test_shape(void **state) {
+static void test_shape(void **state)
+{
     (void)state;
     pf_spec_config c = {LEN, OVERLAP, NFFT, RATE, PF_SPEC_COMPLEX, PF_SCALE_DENSITY};
     pf_spectrogram *s = pf_spectrogram_new(&c, N, NULL);
@@ -208,7 +221,8 @@ static void test_shape(void **state) {
     assert_non_null(strstr(pf_fft_version(), "fftw"));
 }
 
-static void test_repeatable(void **state) {
+static void test_repeatable(void **state)
+{
     (void)state;
     pf_spec_config c = {LEN, OVERLAP, NFFT, RATE, PF_SPEC_MAGNITUDE, PF_SCALE_DENSITY};
     float *x = malloc((size_t)NSIG * N * sizeof *x), a[513 * 90], b[513 * 90];
@@ -223,7 +237,8 @@ static void test_repeatable(void **state) {
     free(x);
 }
 
-static void expect_einval(pf_spec_config c, size_t n) {
+static void expect_einval(pf_spec_config c, size_t n)
+{
     pf_error e;
     pf_error_clear(&e);
     assert_null(pf_spectrogram_new(&c, n, &e));
@@ -231,7 +246,8 @@ static void expect_einval(pf_spec_config c, size_t n) {
     assert_true(strlen(e.msg) > 0);
 }
 
-static void test_bad_args(void **state) {
+static void test_bad_args(void **state)
+{
     (void)state;
     pf_spec_config ok = {LEN, OVERLAP, NFFT, RATE, PF_SPEC_MAGNITUDE, PF_SCALE_DENSITY}, c;
     c = ok, c.overlap = LEN;
@@ -265,7 +281,8 @@ static void test_bad_args(void **state) {
     free(y);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_repeatable),

@@ -24,11 +24,13 @@ static const char *tone_names[] = {"sine", "sawtooth", "missing-fundamental"};
 
 /* A tone at @p f0: sine, 10-harmonic sawtooth (1/k), or harmonics 2..10; band-limited below
  * Nyquist, random phases, peak about 0.5. */
-static void make_tone(float *x, tone_kind kind, double f0, pf_rng *r) {
+static void make_tone(float *x, tone_kind kind, double f0, pf_rng *r)
+{
     const double pi = 3.14159265358979323846;
     int k0 = kind == TONE_MISSING ? 2 : 1, k1 = kind == TONE_SINE ? 1 : 10;
     double ph[11];
-    for (int k = 1; k <= 10; k++) ph[k] = 2 * pi * pf_rng_uniform(r);
+    for (int k = 1; k <= 10; k++)
+        ph[k] = 2 * pi * pf_rng_uniform(r);
     for (int i = 0; i < N; i++) {
         double v = 0;
         for (int k = k0; k <= k1 && k * f0 < RATE / 2; k++)
@@ -37,10 +39,14 @@ static void make_tone(float *x, tone_kind kind, double f0, pf_rng *r) {
     }
 }
 
-static double midi_hz(double m) { return 440.0 * pow(2.0, (m - 69) / 12); }
+static double midi_hz(double m)
+{
+    return 440.0 * pow(2.0, (m - 69) / 12);
+}
 
 /* Worst |cents| error over MIDI [m0, m1] with 3 random detunes (+-50 cents) per note. */
-static double sweep(pf_yin *y, tone_kind kind, int m0, int m1) {
+static double sweep(pf_yin *y, tone_kind kind, int m0, int m1)
+{
     pf_rng r;
     pf_rng_init(&r, 2024, 0, (uint64_t)kind);
     float *x = malloc(N * sizeof *x);
@@ -53,13 +59,14 @@ static double sweep(pf_yin *y, tone_kind kind, int m0, int m1) {
             double c = est > 0 ? fabs(1200 * log2(est / f0)) : INFINITY;
             if (c > worst) worst = c, worst_hz = f0;
         }
-    print_message("yin %-20s MIDI %d..%d: worst error %.4f cents (at %.1f Hz)\n",
-                  tone_names[kind], m0, m1, worst, worst_hz);
+    print_message("yin %-20s MIDI %d..%d: worst error %.4f cents (at %.1f Hz)\n", tone_names[kind],
+                  m0, m1, worst, worst_hz);
     free(x);
     return worst;
 }
 
-static void test_tones(void **state) {
+static void test_tones(void **state)
+{
     (void)state;
     pf_yin *y = pf_yin_new(N, RATE, FMIN, FMAX, NULL);
     assert_non_null(y);
@@ -71,7 +78,8 @@ static void test_tones(void **state) {
 }
 
 /* A tone an octave below C2 (as a mislabelled render would be) is still reported. */
-static void test_octave_down_reach(void **state) {
+static void test_octave_down_reach(void **state)
+{
     (void)state;
     pf_yin *y = pf_yin_new(N, RATE, FMIN, FMAX, NULL);
     float *x = malloc(N * sizeof *x);
@@ -86,7 +94,8 @@ static void test_octave_down_reach(void **state) {
     pf_yin_free(y);
 }
 
-static void test_unvoiced(void **state) {
+static void test_unvoiced(void **state)
+{
     (void)state;
     pf_yin *y = pf_yin_new(N, RATE, FMIN, FMAX, NULL);
     float *x = calloc(N, sizeof *x);
@@ -97,7 +106,8 @@ static void test_unvoiced(void **state) {
     pf_rng r;
     for (uint64_t seed = 0; seed < 20; seed++) {
         pf_rng_init(&r, seed, 0, 9);
-        for (int i = 0; i < N; i++) x[i] = (float)(0.3 * pf_rng_normal(&r));
+        for (int i = 0; i < N; i++)
+            x[i] = (float)(0.3 * pf_rng_normal(&r));
         assert_int_equal(pf_yin_estimate(y, x, N, &f0, &ap, NULL), 0);
         if (f0 != 0) print_message("noise seed %d: f0 %g ap %g\n", (int)seed, f0, ap);
         assert_true(f0 == 0);
@@ -110,7 +120,8 @@ static void test_unvoiced(void **state) {
     pf_yin_free(y);
 }
 
-static void test_bad_args(void **state) {
+static void test_bad_args(void **state)
+{
     (void)state;
     pf_error e;
     assert_null(pf_yin_new(N, 0, FMIN, FMAX, &e));
@@ -134,7 +145,8 @@ static void test_bad_args(void **state) {
     pf_yin_free(NULL);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tones),
         cmocka_unit_test(test_octave_down_reach),

@@ -53,7 +53,7 @@ size_t pf_spectrogram_size(const pf_spectrogram *s);
 int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *out, pf_error *err);
 /** Free the engine; NULL is accepted. */
 void pf_spectrogram_free(pf_spectrogram *s);
-/** The FFTW version string the spectrogram uses (e.g. "fftw-3.3.10-sse2-avx"); static, never NULL. */
+/** The FFTW version string in use (e.g. "fftw-3.3.10-sse2-avx"); static storage, never NULL. */
 const char *pf_fft_version(void);
 
 /* ---- YIN f0 estimator (label audit, eval baseline) ---- */

@@ -17,13 +17,14 @@ typedef struct pf_fft_plan pf_fft_plan;
 
 /** Shape of a batch of 1-D transforms (FFTW's "advanced" interface, rank 1). */
 typedef struct pf_fft_batch {
-    int n;       /**< transform size (real length) */
-    int howmany; /**< number of transforms */
+    int n;              /**< transform size (real length) */
+    int howmany;        /**< number of transforms */
     int istride, idist; /**< input element stride, distance between transforms' starts */
     int ostride, odist; /**< output element stride, distance between transforms' starts */
 } pf_fft_batch;
 
-/** SIMD-aligned float buffer of @p n elements, zero-filled; free with pf_fft_free. Aborts on OOM. */
+/** SIMD-aligned float buffer of @p n elements, zero-filled; free with pf_fft_free. Aborts on OOM.
+ */
 float *pf_fft_alloc_real(size_t n);
 /** SIMD-aligned complex buffer of @p n elements, zero-filled; free with pf_fft_free. */
 pf_cfloat *pf_fft_alloc_complex(size_t n);

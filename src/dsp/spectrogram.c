@@ -47,12 +47,13 @@ struct pf_spectrogram {
 
 /* ---- construction ---- */
 
-static int config_check(const pf_spec_config *c, size_t n, pf_error *err) {
+static int config_check(const pf_spec_config *c, size_t n, pf_error *err)
+{
     if (!c) return PF_FAIL(err, PF_EINVAL, "spectrogram: no config");
     if (c->length < 1) return PF_FAIL(err, PF_EINVAL, "spectrogram: length %d < 1", c->length);
     if (c->overlap < 0 || c->overlap >= c->length)
-        return PF_FAIL(err, PF_EINVAL, "spectrogram: overlap %d not in [0, length %d)",
-                       c->overlap, c->length);
+        return PF_FAIL(err, PF_EINVAL, "spectrogram: overlap %d not in [0, length %d)", c->overlap,
+                       c->length);
     if (c->nfft < c->length)
         return PF_FAIL(err, PF_EINVAL, "spectrogram: nfft %d < length %d", c->nfft, c->length);
     if (!(c->rate_hz > 0) || !isfinite(c->rate_hz))
@@ -62,8 +63,7 @@ static int config_check(const pf_spec_config *c, size_t n, pf_error *err) {
     if ((unsigned)c->scaling > PF_SCALE_SPECTRUM)
         return PF_FAIL(err, PF_EINVAL, "spectrogram: unknown scaling %d", (int)c->scaling);
     if (n < (size_t)c->length)
-        return PF_FAIL(err, PF_EINVAL, "spectrogram: %zu samples < window length %d", n,
-                       c->length);
+        return PF_FAIL(err, PF_EINVAL, "spectrogram: %zu samples < window length %d", n, c->length);
     size_t frames = (n - (size_t)c->length) / (size_t)(c->length - c->overlap) + 1;
     if (frames > (size_t)INT_MAX / (size_t)c->nfft / 2)
         return PF_FAIL(err, PF_EINVAL, "spectrogram: %zu samples give too many frames", n);
@@ -71,14 +71,16 @@ static int config_check(const pf_spec_config *c, size_t n, pf_error *err) {
 }
 
 /* Smallest divisor of @p nfft that is >= @p length (nfft itself at worst). */
-static int sub_size(int nfft, int length) {
+static int sub_size(int nfft, int length)
+{
     for (int p = length; p < nfft; p++)
         if (nfft % p == 0) return p;
     return nfft;
 }
 
 /* Periodic Hann (scipy get_window('hann', L)); returns scipy's scale (density or spectrum). */
-static double make_window(float *w, const pf_spec_config *c) {
+static double make_window(float *w, const pf_spec_config *c)
+{
     const double pi = 3.14159265358979323846;
     double sum = 0, sum2 = 0;
     for (int i = 0; i < c->length; i++) {
@@ -90,7 +92,8 @@ static double make_window(float *w, const pf_spec_config *c) {
     return c->scaling == PF_SCALE_DENSITY ? 1.0 / (c->rate_hz * sum2) : 1.0 / (sum * sum);
 }
 
-static void make_twiddles(pf_spectrogram *s) {
+static void make_twiddles(pf_spectrogram *s)
+{
     const double pi = 3.14159265358979323846;
     for (int r = 0; r < s->nres; r++)
         for (int i = 0; i < s->cfg.length; i++) {
@@ -101,10 +104,14 @@ static void make_twiddles(pf_spectrogram *s) {
 }
 
 /* True for a one-sided PSD bin scipy doubles: all but DC and (for even nfft) Nyquist. */
-static int psd_doubled(int k, int nfft) { return k > 0 && (nfft % 2 || k < nfft / 2); }
+static int psd_doubled(int k, int nfft)
+{
+    return k > 0 && (nfft % 2 || k < nfft / 2);
+}
 
 /* Where each bin comes from (residue, index, conjugation), the residues' used lengths, gains. */
-static void make_bin_map(pf_spectrogram *s, double scale) {
+static void make_bin_map(pf_spectrogram *s, double scale)
+{
     int ways = s->cfg.nfft / s->sub;
     size_t plane = (size_t)s->frames * (size_t)s->sub;
     for (int k = 0; k < s->bins; k++) {
@@ -119,7 +126,8 @@ static void make_bin_map(pf_spectrogram *s, double scale) {
     }
 }
 
-static void alloc_buffers(pf_spectrogram *s) {
+static void alloc_buffers(pf_spectrogram *s)
+{
     size_t len = (size_t)s->cfg.length, bins = (size_t)s->bins;
     size_t all = (size_t)s->nres * (size_t)s->frames * (size_t)s->sub;
     s->win = pf_fft_alloc_real(len);
@@ -134,7 +142,8 @@ static void alloc_buffers(pf_spectrogram *s) {
     s->gain = pf_calloc(bins, sizeof *s->gain);
 }
 
-pf_spectrogram *pf_spectrogram_new(const pf_spec_config *cfg, size_t n_samples, pf_error *err) {
+pf_spectrogram *pf_spectrogram_new(const pf_spec_config *cfg, size_t n_samples, pf_error *err)
+{
     if (config_check(cfg, n_samples, err)) return NULL;
     pf_spectrogram *s = pf_calloc(1, sizeof *s);
     s->cfg = *cfg;
@@ -156,16 +165,24 @@ pf_spectrogram *pf_spectrogram_new(const pf_spec_config *cfg, size_t n_samples, 
     return s;
 }
 
-size_t pf_spectrogram_bins(const pf_spectrogram *s) { return (size_t)s->bins; }
+size_t pf_spectrogram_bins(const pf_spectrogram *s)
+{
+    return (size_t)s->bins;
+}
 
-size_t pf_spectrogram_frames(const pf_spectrogram *s) { return (size_t)s->frames; }
+size_t pf_spectrogram_frames(const pf_spectrogram *s)
+{
+    return (size_t)s->frames;
+}
 
-size_t pf_spectrogram_size(const pf_spectrogram *s) {
+size_t pf_spectrogram_size(const pf_spectrogram *s)
+{
     size_t planes = s->cfg.mode == PF_SPEC_COMPLEX ? 2 : 1;
     return planes * (size_t)s->bins * (size_t)s->frames;
 }
 
-void pf_spectrogram_free(pf_spectrogram *s) {
+void pf_spectrogram_free(pf_spectrogram *s)
+{
     if (!s) return;
     pf_fft_plan_free(s->plan);
     pf_fft_free(s->win);
@@ -184,7 +201,8 @@ void pf_spectrogram_free(pf_spectrogram *s) {
 /* ---- per call: numeric kernels (SSE2 where available, same arithmetic as the scalar tail) ---- */
 
 /* Mean of @p x in double, summed in four interleaved lanes (SSE2 and scalar agree). */
-static double frame_mean(const float *x, int len) {
+static double frame_mean(const float *x, int len)
+{
     double acc[4] = {0, 0, 0, 0};
     int i = 0;
 #ifdef __SSE2__
@@ -198,14 +216,17 @@ static double frame_mean(const float *x, int len) {
     _mm_storeu_pd(acc + 2, a23);
 #endif
     for (; i + 4 <= len; i += 4)
-        for (int j = 0; j < 4; j++) acc[j] += x[i + j];
-    for (; i < len; i++) acc[0] += x[i];
+        for (int j = 0; j < 4; j++)
+            acc[j] += x[i + j];
+    for (; i < len; i++)
+        acc[0] += x[i];
     return (acc[0] + acc[1] + acc[2] + acc[3]) / len;
 }
 
 /* dst = (x - mean) * w, the mean split into two floats so the subtraction keeps double
  * accuracy (a constant frame gives exact zeros, as in scipy). */
-static void frame_prepare(const float *x, const float *w, int len, float *dst) {
+static void frame_prepare(const float *x, const float *w, int len, float *dst)
+{
     double mean = frame_mean(x, len);
     float hi = (float)mean, lo = (float)(mean - hi);
     int i = 0;
@@ -216,11 +237,13 @@ static void frame_prepare(const float *x, const float *w, int len, float *dst) {
         _mm_storeu_ps(dst + i, _mm_mul_ps(d, _mm_loadu_ps(w + i)));
     }
 #endif
-    for (; i < len; i++) dst[i] = ((x[i] - hi) - lo) * w[i];
+    for (; i < len; i++)
+        dst[i] = ((x[i] - hi) - lo) * w[i];
 }
 
 /* out[n] = v[n] * tw[n] (real times complex) for n < len, then zeros up to @p size. */
-static void frame_twiddle(const float *v, const pf_cfloat *tw, int len, int size, pf_cfloat *out) {
+static void frame_twiddle(const float *v, const pf_cfloat *tw, int len, int size, pf_cfloat *out)
+{
     int n = 0;
 #ifdef __SSE2__
     for (; n + 4 <= len; n += 4) {
@@ -230,12 +253,14 @@ static void frame_twiddle(const float *v, const pf_cfloat *tw, int len, int size
         _mm_storeu_ps(out[n + 2], _mm_mul_ps(_mm_unpackhi_ps(x, x), t1));
     }
 #endif
-    for (; n < len; n++) out[n][0] = v[n] * tw[n][0], out[n][1] = v[n] * tw[n][1];
+    for (; n < len; n++)
+        out[n][0] = v[n] * tw[n][0], out[n][1] = v[n] * tw[n][1];
     if (size > len) memset(out[len], 0, (size_t)(size - len) * sizeof *out);
 }
 
 /* out[i] = |c[i]|^2, or |c[i]| when @p root. */
-static void power_row(const pf_cfloat *c, int cnt, int root, float *out) {
+static void power_row(const pf_cfloat *c, int cnt, int root, float *out)
+{
     int i = 0;
 #ifdef __SSE2__
     for (; i + 4 <= cnt; i += 4) {
@@ -255,7 +280,8 @@ static void power_row(const pf_cfloat *c, int cnt, int root, float *out) {
 
 /* ---- per call: stages ---- */
 
-static void stage_frames(pf_spectrogram *s, const float *x) {
+static void stage_frames(pf_spectrogram *s, const float *x)
+{
     size_t len = (size_t)s->cfg.length, sub = (size_t)s->sub, frames = (size_t)s->frames;
     for (size_t f = 0; f < frames; f++) {
         frame_prepare(x + f * (size_t)s->hop, s->win, s->cfg.length, s->frame);
@@ -265,7 +291,8 @@ static void stage_frames(pf_spectrogram *s, const float *x) {
     }
 }
 
-static void stage_power(pf_spectrogram *s) {
+static void stage_power(pf_spectrogram *s)
+{
     size_t sub = (size_t)s->sub, frames = (size_t)s->frames;
     int root = s->cfg.mode != PF_SPEC_PSD;
     for (size_t r = 0; r < (size_t)s->nres; r++)
@@ -276,17 +303,20 @@ static void stage_power(pf_spectrogram *s) {
 }
 
 /* Frames [f, f + 4) of bin k from the per-frame rows of @p mag, times @p g, into @p out. */
-static void gather4(const float *mag, size_t sub, size_t src, float g, float *out) {
+static void gather4(const float *mag, size_t sub, size_t src, float g, float *out)
+{
 #ifdef __SSE2__
     __m128 v = _mm_set_ps(mag[3 * sub + src], mag[2 * sub + src], mag[sub + src], mag[src]);
     _mm_storeu_ps(out, _mm_mul_ps(v, _mm_set1_ps(g)));
 #else
-    for (size_t j = 0; j < 4; j++) out[j] = g * mag[j * sub + src];
+    for (size_t j = 0; j < 4; j++)
+        out[j] = g * mag[j * sub + src];
 #endif
 }
 
 /* Write gain * mag in [bin][frame] order, four frames at a time (one 16-byte store per bin). */
-static void gather_real(const pf_spectrogram *s, float *out) {
+static void gather_real(const pf_spectrogram *s, float *out)
+{
     size_t frames = (size_t)s->frames, sub = (size_t)s->sub, f = 0;
     for (; f + 4 <= frames; f += 4)
         for (int k = 0; k < s->bins; k++)
@@ -297,13 +327,16 @@ static void gather_real(const pf_spectrogram *s, float *out) {
 }
 
 /* ln(x + eps) in place over @p n values (log-magnitude mode). */
-static void log_eps(float *x, size_t n) {
+static void log_eps(float *x, size_t n)
+{
     const float eps = (float)PF_LOG_EPS;
-    for (size_t i = 0; i < n; i++) x[i] = logf(x[i] + eps);
+    for (size_t i = 0; i < n; i++)
+        x[i] = logf(x[i] + eps);
 }
 
 /* Gather bins [k0, k1) as complex: real plane @p re, imaginary plane @p im. */
-static void gather_complex(const pf_spectrogram *s, int k0, int k1, float *re, float *im) {
+static void gather_complex(const pf_spectrogram *s, int k0, int k1, float *re, float *im)
+{
     size_t frames = (size_t)s->frames, sub = (size_t)s->sub;
     for (size_t f = 0; f < frames; f++) {
         const pf_cfloat *c = s->spec + f * sub;
@@ -315,7 +348,8 @@ static void gather_complex(const pf_spectrogram *s, int k0, int k1, float *re, f
     }
 }
 
-int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *out, pf_error *err) {
+int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *out, pf_error *err)
+{
     if (!s || !x || !out) return PF_FAIL(err, PF_EINVAL, "spectrogram: NULL argument");
     if (n != s->n)
         return PF_FAIL(err, PF_EINVAL, "spectrogram: %zu samples given, engine made for %zu", n,

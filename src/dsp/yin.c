@@ -24,19 +24,19 @@
 #define PF_YIN_UNVOICED 0.50  /* no dip below the threshold and global min above this: unvoiced */
 #define PF_YIN_MULTIPLE_K 6.0 /* refinement multiple k <= 6 T (T in samples) */
 #define PF_YIN_MULTIPLE_TOL 0.02 /* refinement kept only within 2% of the first estimate */
-enum { PF_YIN_UP = 4 };       /* lag grid: 1/4 sample */
+enum { PF_YIN_UP = 4 };          /* lag grid: 1/4 sample */
 
 struct pf_yin {
-    size_t n;       /* frame length */
+    size_t n; /* frame length */
     double rate_hz;
-    int tau_min;    /* floor(rate / fmax), >= 2 */
-    int tau_max;    /* ceil(rate / fmin) */
-    int tau_hi;     /* tau_max + 1: last lag computed (room for the parabola) */
-    int win;        /* W = n - tau_hi */
-    int size;       /* FFT size >= n */
-    int grid;       /* lags on the fine grid: PF_YIN_UP * tau_hi + 1 */
-    float *a, *b;   /* [size] first W samples / all n samples (zero tails) */
-    float *r;       /* [PF_YIN_UP * size] correlation at 1/PF_YIN_UP-sample lags */
+    int tau_min;        /* floor(rate / fmax), >= 2 */
+    int tau_max;        /* ceil(rate / fmin) */
+    int tau_hi;         /* tau_max + 1: last lag computed (room for the parabola) */
+    int win;            /* W = n - tau_hi */
+    int size;           /* FFT size >= n */
+    int grid;           /* lags on the fine grid: PF_YIN_UP * tau_hi + 1 */
+    float *a, *b;       /* [size] first W samples / all n samples (zero tails) */
+    float *r;           /* [PF_YIN_UP * size] correlation at 1/PF_YIN_UP-sample lags */
     pf_cfloat *fa, *fb; /* [size/2 + 1] spectra of a and b */
     pf_cfloat *cx;      /* [PF_YIN_UP * size/2 + 1] conj(fa) fb, zero-padded */
     double *e;          /* [tau_hi + 2] e(tau) at whole lags */
@@ -47,17 +47,22 @@ struct pf_yin {
 /* ---- construction ---- */
 
 /* Smallest 2^a 3^b 5^c >= n (sizes FFTW handles fastest). */
-static int good_size(size_t n) {
+static int good_size(size_t n)
+{
     for (size_t m = n;; m++) {
         size_t k = m;
-        while (k % 2 == 0) k /= 2;
-        while (k % 3 == 0) k /= 3;
-        while (k % 5 == 0) k /= 5;
+        while (k % 2 == 0)
+            k /= 2;
+        while (k % 3 == 0)
+            k /= 3;
+        while (k % 5 == 0)
+            k /= 5;
         if (k == 1) return (int)m;
     }
 }
 
-static int yin_check(size_t n, double rate, double fmin, double fmax, pf_error *err) {
+static int yin_check(size_t n, double rate, double fmin, double fmax, pf_error *err)
+{
     if (!(rate > 0) || !isfinite(rate))
         return PF_FAIL(err, PF_EINVAL, "yin: rate %g Hz is not positive", rate);
     if (!(fmin > 0) || !(fmax > fmin) || !(fmax <= rate / 2))
@@ -71,7 +76,8 @@ static int yin_check(size_t n, double rate, double fmin, double fmax, pf_error *
     return 0;
 }
 
-static void yin_alloc(pf_yin *y) {
+static void yin_alloc(pf_yin *y)
+{
     size_t size = (size_t)y->size, up = PF_YIN_UP;
     y->a = pf_fft_alloc_real(size);
     y->b = pf_fft_alloc_real(size);
@@ -84,7 +90,8 @@ static void yin_alloc(pf_yin *y) {
     y->dn = pf_calloc((size_t)y->grid, sizeof *y->dn);
 }
 
-static int yin_plan(pf_yin *y, pf_error *err) {
+static int yin_plan(pf_yin *y, pf_error *err)
+{
     pf_fft_batch fw = pf_fft_batch_contiguous(y->size, 1);
     pf_fft_batch inv = pf_fft_batch_contiguous(PF_YIN_UP * y->size, 1);
     y->pa = pf_fft_plan_r2c(&fw, y->a, y->fa, err);
@@ -93,8 +100,8 @@ static int yin_plan(pf_yin *y, pf_error *err) {
     return y->pr ? 0 : -1;
 }
 
-pf_yin *pf_yin_new(size_t n_samples, double rate_hz, double fmin_hz, double fmax_hz,
-                   pf_error *err) {
+pf_yin *pf_yin_new(size_t n_samples, double rate_hz, double fmin_hz, double fmax_hz, pf_error *err)
+{
     if (yin_check(n_samples, rate_hz, fmin_hz, fmax_hz, err)) return NULL;
     pf_yin *y = pf_calloc(1, sizeof *y);
     y->n = n_samples;
@@ -113,7 +120,8 @@ pf_yin *pf_yin_new(size_t n_samples, double rate_hz, double fmin_hz, double fmax
     return y;
 }
 
-void pf_yin_free(pf_yin *y) {
+void pf_yin_free(pf_yin *y)
+{
     if (!y) return;
     pf_fft_plan_free(y->pa);
     pf_fft_plan_free(y->pb);
@@ -134,7 +142,8 @@ void pf_yin_free(pf_yin *y) {
 
 /* r at lags i / PF_YIN_UP into y->r, times y->size: the cross-spectrum conj(A) B, zero-padded
  * to PF_YIN_UP times the length (its Nyquist bin halved: it becomes a +-pair), inverted. */
-static void cross_correlate(pf_yin *y, const float *x) {
+static void cross_correlate(pf_yin *y, const float *x)
+{
     memcpy(y->a, x, (size_t)y->win * sizeof *x);
     memcpy(y->b, x, y->n * sizeof *x); /* tails of a and b stay zero from allocation */
     pf_fft_execute(y->pa);
@@ -150,13 +159,18 @@ static void cross_correlate(pf_yin *y, const float *x) {
     pf_fft_execute(y->pr);
 }
 
-static double sq(float v) { return (double)v * v; }
+static double sq(float v)
+{
+    return (double)v * v;
+}
 
 /* d and d' on the fine grid; returns e0 (energy of the first W samples). */
-static double difference(pf_yin *y, const float *x) {
+static double difference(pf_yin *y, const float *x)
+{
     cross_correlate(y, x);
     double e0 = 0, norm = 1.0 / y->size, run = 0;
-    for (int j = 0; j < y->win; j++) e0 += sq(x[j]);
+    for (int j = 0; j < y->win; j++)
+        e0 += sq(x[j]);
     y->e[0] = e0;
     for (int t = 1; t <= y->tau_hi + 1 && t + y->win - 1 < (int)y->n; t++)
         y->e[t] = y->e[t - 1] + sq(x[t + y->win - 1]) - sq(x[t - 1]);
@@ -175,7 +189,8 @@ static double difference(pf_yin *y, const float *x) {
 /* ---- dip picking (lags in grid units) ---- */
 
 /* Vertex of the parabola through d at i-1, i, i+1 (i itself if degenerate). */
-static double parabolic(const double *d, int i) {
+static double parabolic(const double *d, int i)
+{
     double a = d[i - 1], b = d[i], c = d[i + 1], den = a - 2 * b + c;
     if (!(den > 0)) return i;
     double off = 0.5 * (a - c) / den;
@@ -183,14 +198,16 @@ static double parabolic(const double *d, int i) {
 }
 
 /* Value at that vertex: the dip's depth between grid lags (d[i] itself if degenerate). */
-static double parabolic_min(const double *d, int i) {
+static double parabolic_min(const double *d, int i)
+{
     double a = d[i - 1], b = d[i], c = d[i + 1], den = a - 2 * b + c;
     return den > 0 ? b - (a - c) * (a - c) / (8 * den) : b;
 }
 
 /* First local minimum of d' in [tau_min, tau_max] whose interpolated depth is below the
  * threshold; else the global minimum. */
-static int pick_dip(const pf_yin *y) {
+static int pick_dip(const pf_yin *y)
+{
     const double *dn = y->dn;
     int lo = PF_YIN_UP * y->tau_min, hi = PF_YIN_UP * y->tau_max, best = lo;
     for (int i = lo; i <= hi; i++) {
@@ -202,7 +219,8 @@ static int pick_dip(const pf_yin *y) {
 }
 
 /* Re-estimate period @p p (grid units) from the dip near its largest usable multiple. */
-static double refine_multiple(const pf_yin *y, double p) {
+static double refine_multiple(const pf_yin *y, double p)
+{
     int span = (int)(p / 3) > 1 ? (int)(p / 3) : 1, last = y->grid - 2;
     int k = (int)((last - span) / p), kcap = (int)(PF_YIN_MULTIPLE_K * p / PF_YIN_UP);
     if (k > kcap) k = kcap;
@@ -216,7 +234,8 @@ static double refine_multiple(const pf_yin *y, double p) {
 }
 
 int pf_yin_estimate(pf_yin *y, const float *x, size_t n, double *f0_hz, double *aperiodicity,
-                    pf_error *err) {
+                    pf_error *err)
+{
     if (!y || !x || !f0_hz) return PF_FAIL(err, PF_EINVAL, "yin: NULL argument");
     if (n != y->n) return PF_FAIL(err, PF_EINVAL, "yin: %zu samples given, made for %zu", n, y->n);
     *f0_hz = 0;
