@@ -55,7 +55,8 @@ typedef struct worker {
     pf_spectrogram *spec;
     pf_yin *yin;
     size_t hold, release, render_len, audio_len, seg_len;
-    float *render, *audio, *seg, *spec_out;
+    float *render, *audio, *stripped, *seg, *spec_out;
+    int strip; /* the current note has its fundamental notched out */
     int16_t *seg_i16;
     pf_stage_times t;
     uint64_t rejected[PF_REJECT_COUNT];
@@ -71,6 +72,7 @@ static void worker_release(worker *w)
     pf_yin_free(w->yin);
     free(w->render);
     free(w->audio);
+    free(w->stripped);
     free(w->seg);
     free(w->spec_out);
     free(w->seg_i16);
@@ -104,6 +106,7 @@ static int worker_init(worker *w, run *r)
     w->audio_len = pf_resampler_out_len(w->rs, w->render_len);
     w->render = pf_calloc(w->render_len, sizeof *w->render);
     w->audio = pf_calloc(w->audio_len, sizeof *w->audio);
+    w->stripped = pf_calloc(w->audio_len, sizeof *w->stripped);
     w->seg = pf_calloc(w->seg_len, sizeof *w->seg);
     w->seg_i16 = pf_calloc(w->seg_len, sizeof *w->seg_i16);
     w->spec_out = pf_calloc(pf_spectrogram_size(w->spec), sizeof *w->spec_out);
@@ -170,18 +173,34 @@ static int audit(worker *w, pf_label *lab)
     return 0;
 }
 
-/* Augmentations drawn from (seed, example id), applied in a fixed order, recorded as labels. */
+/* Strip the fundamental of a whole note (drawn from (seed, note id)): notching the note before
+ * cutting keeps the filter's start-up transient out of the segments. */
+static void strip_note(worker *w, const pf_note_job *nj)
+{
+    const pf_manifest *m = w->r->m;
+    pf_rng rng;
+    pf_rng_init(&rng, m->seed, PF_STREAM_STRIP, nj->note_id);
+    w->strip = pf_rng_uniform(&rng) < m->augment.strip_fundamental;
+    if (!w->strip)
+        return;
+    memcpy(w->stripped, w->audio, w->audio_len * sizeof *w->audio);
+    pf_notch_apply(w->stripped, w->audio_len, pf_midi_to_hz(nj->midi, nj->cents), m->audio.rate_hz,
+                   m->augment.strip_q);
+}
+
+/* Augmentations drawn from (seed, example id), applied in a fixed order, recorded as labels:
+ * the (stripped) segment, noise, peak normalization, volume. */
 static void augment(worker *w, pf_label *lab)
 {
     const pf_manifest *m = w->r->m;
     pf_rng rng;
     pf_rng_init(&rng, m->seed, PF_STREAM_AUGMENT, lab->example_id);
-    double u_strip = pf_rng_uniform(&rng), u_noise = pf_rng_uniform(&rng);
+    double u_noise = pf_rng_uniform(&rng);
     double snr = pf_rng_range(&rng, m->augment.snr_lo, m->augment.snr_hi);
     double vol = pf_rng_range(&rng, m->augment.volume_lo, m->augment.volume_hi);
-    lab->strip_fundamental = u_strip < m->augment.strip_fundamental;
-    if (lab->strip_fundamental)
-        pf_notch_apply(w->seg, w->seg_len, lab->f0_hz, m->audio.rate_hz, m->augment.strip_q);
+    lab->strip_fundamental = (uint8_t)w->strip;
+    if (w->strip)
+        memcpy(w->seg, w->stripped + lab->segment_offset, w->seg_len * sizeof *w->seg);
     lab->noise_snr_db = NAN;
     if (m->augment.noise && u_noise < m->augment.noise_p) {
         lab->noise_snr_db = (float)snr;
@@ -273,7 +292,10 @@ static int process_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
     if (pf_resampler_process(w->rs, w->render, w->render_len, w->audio, w->audio_len, &w->err))
         return -1;
     w->t.render += t1 - t0;
-    w->t.resample += now_s() - t1;
+    double t2 = now_s();
+    w->t.resample += t2 - t1;
+    strip_note(w, nj);
+    w->t.augment += now_s() - t2;
     for (int slot = 0; slot < w->r->m->segments.n_kinds; slot++)
         if (process_segment(w, nj, slot, sw))
             return -1;

@@ -18,7 +18,13 @@ typedef struct pf_rng {
 } pf_rng;
 
 /** Streams: one per purpose, so adding draws to one never shifts another. */
-enum { PF_STREAM_DETUNE = 1, PF_STREAM_AUGMENT = 2, PF_STREAM_SHUFFLE = 3, PF_STREAM_SPLIT = 4 };
+enum {
+    PF_STREAM_DETUNE = 1,  /**< per note: the detune */
+    PF_STREAM_AUGMENT = 2, /**< per example: noise, volume */
+    PF_STREAM_SHUFFLE = 3, /**< per split: shard order */
+    PF_STREAM_SPLIT = 4,   /**< split hashing */
+    PF_STREAM_STRIP = 5    /**< per note: strip-fundamental draw */
+};
 
 /** Start the generator for (@p seed, @p stream, @p id) at position 0. */
 void pf_rng_init(pf_rng *r, uint64_t seed, uint32_t stream, uint64_t id);
