@@ -25,7 +25,8 @@ grep -q "^train" "$T/dry.txt" && grep -q "disk about" "$T/dry.txt" || fail "dry 
 shard=$(ls "$T"/a/train-*.h5 | head -1)
 ./pitchforge inspect "$shard" > "$T/inspect.txt"
 grep -q "pitchforge-shard/1" "$T/inspect.txt" || fail "inspect shows no schema"
-./pitchforge inspect "$T/a/dataset.h5" | grep -q "pitchforge-dataset/1" || fail "inspect dataset.h5"
+./pitchforge inspect "$T/a/dataset.h5" > "$T/inspect-ds.txt"
+grep -q "pitchforge-dataset/1" "$T/inspect-ds.txt" || fail "inspect dataset.h5"
 ./pitchforge show "$shard" --example 2 -o "$T/spec.png"
 "$PY" - "$T/spec.png" <<'PYEOF'
 import struct, sys
