@@ -48,7 +48,7 @@ static const char *const fx_sf_sha[] = {
 
 /** Shard metadata with the given shape, audio store and split. */
 static UNUSED pf_shard_meta fx_meta(size_t bins, size_t frames, size_t planes, pf_store_audio audio,
-                             int gzip, const char *split, int index, int count)
+                                    int gzip, const char *split, int index, int count)
 {
     pf_shard_meta m = {
         .generator_version = "pitchforge 0.1.0-test",
@@ -62,11 +62,20 @@ static UNUSED pf_shard_meta fx_meta(size_t bins, size_t frames, size_t planes, p
         .libsamplerate_version = "0.2.2",
         .fftw_version = "fftw-3.3.10",
         .sample_rate = 16000,
-        .stft_length = 256, .stft_overlap = 192, .stft_nfft = 1024,
-        .spectrogram_mode = "magnitude", .spectrogram_scaling = "density",
-        .bins = bins, .frames = frames, .planes = planes, .audio_len = 11,
-        .store_audio = audio, .gzip = gzip, .split = split,
-        .shard_index = index, .shard_count = count,
+        .stft_length = 256,
+        .stft_overlap = 192,
+        .stft_nfft = 1024,
+        .spectrogram_mode = "magnitude",
+        .spectrogram_scaling = "density",
+        .bins = bins,
+        .frames = frames,
+        .planes = planes,
+        .audio_len = 11,
+        .store_audio = audio,
+        .gzip = gzip,
+        .split = split,
+        .shard_index = index,
+        .shard_count = count,
     };
     return m;
 }
@@ -79,13 +88,21 @@ static UNUSED pf_label fx_label(uint64_t id)
 {
     int midi = 21 + (int)(id * 7 % 88);
     pf_label l = {
-        .example_id = id, .midi = (int16_t)midi, .cents = (float)((int)(id % 5) - 2) * 3.5f,
-        .octave = (int8_t)(midi / 12 - 1), .pitch_class = (int8_t)(midi % 12),
-        .velocity = (uint8_t)(40 + id % 80), .program = (uint8_t)(id % 128),
-        .bank = (uint16_t)(id % 3 == 2 ? 128 : 0), .soundfont = (uint8_t)(id % 2),
-        .instrument = fx_instruments[id % 3], .segment = (uint8_t)(id % 3),
-        .segment_offset = (uint32_t)(id * 1000), .rms_dbfs = -20.0f - (float)id / 8,
-        .volume = 0.5f + (float)id / 64, .strip_fundamental = (uint8_t)(id % 4 == 1),
+        .example_id = id,
+        .midi = (int16_t)midi,
+        .cents = (float)((int)(id % 5) - 2) * 3.5f,
+        .octave = (int8_t)(midi / 12 - 1),
+        .pitch_class = (int8_t)(midi % 12),
+        .velocity = (uint8_t)(40 + id % 80),
+        .program = (uint8_t)(id % 128),
+        .bank = (uint16_t)(id % 3 == 2 ? 128 : 0),
+        .soundfont = (uint8_t)(id % 2),
+        .instrument = fx_instruments[id % 3],
+        .segment = (uint8_t)(id % 3),
+        .segment_offset = (uint32_t)(id * 1000),
+        .rms_dbfs = -20.0f - (float)id / 8,
+        .volume = 0.5f + (float)id / 64,
+        .strip_fundamental = (uint8_t)(id % 4 == 1),
         .noise_snr_db = id % 2 ? 30.0f + (float)id : NAN,
         .measured_f0_hz = id % 5 == 3 ? 0 : 440.25f + (float)id,
         .pitch_error_cents = id % 5 == 3 ? NAN : 1.25f * (float)id,
@@ -153,24 +170,33 @@ static UNUSED void fx_json_num(FILE *f, double v, int digits)
 /** Write the labels of ids first..first+n-1 as JSON columns to @p f. */
 static UNUSED void fx_json_labels(FILE *f, uint64_t first, size_t n)
 {
-#define FX_COL(name, expr, digits)                                         \
-    fprintf(f, "  \"%s\": [", name);                                       \
-    for (size_t i = 0; i < n; i++) {                                       \
-        pf_label l = fx_label(first + i);                                  \
-        fx_json_num(f, (double)(expr), digits);                            \
-        fprintf(f, i + 1 < n ? ", " : "");                                 \
-    }                                                                      \
+#define FX_COL(name, expr, digits)                                                                 \
+    fprintf(f, "  \"%s\": [", name);                                                               \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        pf_label l = fx_label(first + i);                                                          \
+        fx_json_num(f, (double)(expr), digits);                                                    \
+        fprintf(f, i + 1 < n ? ", " : "");                                                         \
+    }                                                                                              \
     fprintf(f, "],\n");
-    FX_COL("f0_hz", l.f0_hz, 17) FX_COL("midi", l.midi, 17) FX_COL("cents", l.cents, 9)
-    FX_COL("octave", l.octave, 17) FX_COL("pitch_class", l.pitch_class, 17)
-    FX_COL("velocity", l.velocity, 17) FX_COL("program", l.program, 17)
-    FX_COL("bank", l.bank, 17) FX_COL("soundfont", l.soundfont, 17)
-    FX_COL("segment", l.segment, 17) FX_COL("example_id", l.example_id, 20)
-    FX_COL("rms_dbfs", l.rms_dbfs, 9) FX_COL("volume", l.volume, 9)
-    FX_COL("strip_fundamental", l.strip_fundamental, 17)
-    FX_COL("noise_snr_db", l.noise_snr_db, 9) FX_COL("segment_offset", l.segment_offset, 17)
-    FX_COL("measured_f0_hz", l.measured_f0_hz, 9)
-    FX_COL("pitch_error_cents", l.pitch_error_cents, 9) FX_COL("pitch_check", l.pitch_check, 17)
+    FX_COL("f0_hz", l.f0_hz, 17);
+    FX_COL("midi", l.midi, 17);
+    FX_COL("cents", l.cents, 9);
+    FX_COL("octave", l.octave, 17);
+    FX_COL("pitch_class", l.pitch_class, 17);
+    FX_COL("velocity", l.velocity, 17);
+    FX_COL("program", l.program, 17);
+    FX_COL("bank", l.bank, 17);
+    FX_COL("soundfont", l.soundfont, 17);
+    FX_COL("segment", l.segment, 17);
+    FX_COL("example_id", l.example_id, 20);
+    FX_COL("rms_dbfs", l.rms_dbfs, 9);
+    FX_COL("volume", l.volume, 9);
+    FX_COL("strip_fundamental", l.strip_fundamental, 17);
+    FX_COL("noise_snr_db", l.noise_snr_db, 9);
+    FX_COL("segment_offset", l.segment_offset, 17);
+    FX_COL("measured_f0_hz", l.measured_f0_hz, 9);
+    FX_COL("pitch_error_cents", l.pitch_error_cents, 9);
+    FX_COL("pitch_check", l.pitch_check, 17);
 #undef FX_COL
     fprintf(f, "  \"instrument\": [");
     for (size_t i = 0; i < n; i++)
@@ -202,25 +228,27 @@ static UNUSED void fx_json_expect(const char *path, const pf_shard_meta *m, uint
 {
     static const char *const audio_names[] = {"none", "int16", "float32"};
     FILE *f = fopen(path, "w");
-    fprintf(f, "{\"n\": %zu, \"planes\": %zu, \"bins\": %zu, \"frames\": %zu, "
-               "\"audio\": \"%s\", \"audio_len\": %zu, \"gzip\": %d,\n",
+    fprintf(f,
+            "{\"n\": %zu, \"planes\": %zu, \"bins\": %zu, \"frames\": %zu, "
+            "\"audio\": \"%s\", \"audio_len\": %zu, \"gzip\": %d,\n",
             n, m->planes, m->bins, m->frames, audio_names[m->store_audio], m->audio_len, m->gzip);
-    fprintf(f, "\"attrs\": {\"schema\": \"%s\", \"generator_version\": \"%s\", "
-               "\"manifest_sha256\": \"%s\", \"seed\": %llu, \"fluidsynth_version\": \"%s\", "
-               "\"libsamplerate_version\": \"%s\", \"fftw_version\": \"%s\", "
-               "\"hdf5_version\": \"%s\", \"sample_rate\": %g, \"stft_window\": \"hann\", "
-               "\"stft_length\": %d, \"stft_overlap\": %d, \"stft_nfft\": %d, "
-               "\"spectrogram_mode\": \"%s\", \"spectrogram_scaling\": \"%s\", "
-               "\"split\": \"%s\", \"shard_index\": %d, \"shard_count\": %d, "
-               "\"n_examples\": %zu, \"rejected_silent\": 3, \"rejected_clipped\": 0, "
-               "\"rejected_nonfinite\": 0, \"rejected_pitch\": %llu, "
-               "\"soundfont_ids\": [\"%s\", \"%s\"], \"soundfont_sha256\": [\"%s\", \"%s\"]},\n",
-            PF_SHARD_SCHEMA, m->generator_version, m->manifest_sha256,
-            (unsigned long long)m->seed, m->fluidsynth_version, m->libsamplerate_version,
-            m->fftw_version, pf_hdf5_version(), m->sample_rate, m->stft_length, m->stft_overlap,
-            m->stft_nfft, m->spectrogram_mode, m->spectrogram_scaling, m->split, m->shard_index,
-            m->shard_count, n, (unsigned long long)(first + 1), fx_sf_ids[0], fx_sf_ids[1],
-            fx_sf_sha[0], fx_sf_sha[1]);
+    fprintf(f,
+            "\"attrs\": {\"schema\": \"%s\", \"generator_version\": \"%s\", "
+            "\"manifest_sha256\": \"%s\", \"seed\": %llu, \"fluidsynth_version\": \"%s\", "
+            "\"libsamplerate_version\": \"%s\", \"fftw_version\": \"%s\", "
+            "\"hdf5_version\": \"%s\", \"sample_rate\": %g, \"stft_window\": \"hann\", "
+            "\"stft_length\": %d, \"stft_overlap\": %d, \"stft_nfft\": %d, "
+            "\"spectrogram_mode\": \"%s\", \"spectrogram_scaling\": \"%s\", "
+            "\"split\": \"%s\", \"shard_index\": %d, \"shard_count\": %d, "
+            "\"n_examples\": %zu, \"rejected_silent\": 3, \"rejected_clipped\": 0, "
+            "\"rejected_nonfinite\": 0, \"rejected_pitch\": %llu, "
+            "\"soundfont_ids\": [\"%s\", \"%s\"], \"soundfont_sha256\": [\"%s\", \"%s\"]},\n",
+            PF_SHARD_SCHEMA, m->generator_version, m->manifest_sha256, (unsigned long long)m->seed,
+            m->fluidsynth_version, m->libsamplerate_version, m->fftw_version, pf_hdf5_version(),
+            m->sample_rate, m->stft_length, m->stft_overlap, m->stft_nfft, m->spectrogram_mode,
+            m->spectrogram_scaling, m->split, m->shard_index, m->shard_count, n,
+            (unsigned long long)(first + 1), fx_sf_ids[0], fx_sf_ids[1], fx_sf_sha[0],
+            fx_sf_sha[1]);
     fprintf(f, "\"labels\": {\n");
     fx_json_labels(f, first, n);
     fprintf(f, "}}\n");
@@ -236,8 +264,7 @@ static UNUSED int fx_python(const char *script, const char *args)
     snprintf(cmd, sizeof cmd, "%s %s/tests/ref/%s %s 2>&1", py && *py ? py : "/usr/bin/python3",
              src && *src ? src : ".", script, args);
     FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
+    if (!p) return -1;
     char line[1024];
     while (fgets(line, sizeof line, p))
         fprintf(stderr, "    [%s] %s", script, line);

@@ -14,8 +14,7 @@
 static void shard(const char *dir, const char *name, pf_shard_meta m, size_t n, uint64_t first)
 {
     pf_error err = {0};
-    if (fx_write_shard(fx_path(dir, name), &m, n, first, &err))
-        fail_msg("%s", err.msg);
+    if (fx_write_shard(fx_path(dir, name), &m, n, first, &err)) fail_msg("%s", err.msg);
 }
 
 /** Run check_index.py on @p dir. */
@@ -37,15 +36,17 @@ static void touch(const char *dir, const char *name)
 static void index_case(size_t bins, size_t frames, size_t planes, pf_store_audio audio)
 {
     char *dir = fx_tmpdir("index");
-    shard(dir, "train-00000-of-00002.h5", fx_meta(bins, frames, planes, audio, 0, "train", 0, 2), 5, 0);
-    shard(dir, "train-00001-of-00002.h5", fx_meta(bins, frames, planes, audio, 3, "train", 1, 2), 3, 5);
-    shard(dir, "val-00000-of-00001.h5", fx_meta(bins, frames, planes, audio, 0, "val", 0, 1), 4, 100);
+    shard(dir, "train-00000-of-00002.h5", fx_meta(bins, frames, planes, audio, 0, "train", 0, 2), 5,
+          0);
+    shard(dir, "train-00001-of-00002.h5", fx_meta(bins, frames, planes, audio, 3, "train", 1, 2), 3,
+          5);
+    shard(dir, "val-00000-of-00001.h5", fx_meta(bins, frames, planes, audio, 0, "val", 0, 1), 4,
+          100);
     touch(dir, "train-00002-of-00002.h5.tmp"); /* a leftover temp file is ignored */
     touch(dir, "README.md");
     pf_index_report rep;
     pf_error err = {0};
-    if (pf_index_build(dir, &rep, &err))
-        fail_msg("%s", err.msg);
+    if (pf_index_build(dir, &rep, &err)) fail_msg("%s", err.msg);
     assert_int_equal(rep.shards, 3);
     assert_int_equal(rep.examples[0], 8);
     assert_int_equal(rep.examples[1], 4);
@@ -59,9 +60,9 @@ static void index_case(size_t bins, size_t frames, size_t planes, pf_store_audio
     char cmd[2200];
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", fx_path(dir, "dataset.h5"), fx_path(dir, "first.h5"));
     assert_int_equal(system(cmd), 0);
-    if (pf_index_build(dir, &rep, &err))
-        fail_msg("%s", err.msg);
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", fx_path(dir, "dataset.h5"), fx_path(dir, "first.h5"));
+    if (pf_index_build(dir, &rep, &err)) fail_msg("%s", err.msg);
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", fx_path(dir, "dataset.h5"),
+             fx_path(dir, "first.h5"));
     assert_int_equal(system(cmd), 0);
     unlink(fx_path(dir, "first.h5"));
 
@@ -72,18 +73,21 @@ static void index_case(size_t bins, size_t frames, size_t planes, pf_store_audio
     assert_int_equal(check_index(moved), 0);
 
     pf_shard_info info;
-    assert_int_equal(pf_dataset_split_info_read(fx_path(moved, "dataset.h5"), "train", &info, &err), 0);
+    assert_int_equal(pf_dataset_split_info_read(fx_path(moved, "dataset.h5"), "train", &info, &err),
+                     0);
     assert_int_equal(info.n, 8);
     assert_int_equal(info.bins, bins);
     assert_int_equal(info.rejected[PF_REJECT_SILENT], 6);
     pf_label *rows;
     size_t n;
-    assert_int_equal(pf_dataset_read_labels(fx_path(moved, "dataset.h5"), "val", &rows, &n, &err), 0);
+    assert_int_equal(pf_dataset_read_labels(fx_path(moved, "dataset.h5"), "val", &rows, &n, &err),
+                     0);
     assert_int_equal(n, 4);
     assert_int_equal(rows[3].example_id, 103);
     assert_string_equal(rows[1].instrument, fx_label(101).instrument);
     pf_labels_free(rows, n);
-    assert_int_equal(pf_dataset_split_info_read(fx_path(moved, "dataset.h5"), "test", &info, &err), -1);
+    assert_int_equal(pf_dataset_split_info_read(fx_path(moved, "dataset.h5"), "test", &info, &err),
+                     -1);
     assert_int_equal(pf_shard_info_read(fx_path(moved, "dataset.h5"), &info, &err), -1);
     assert_int_equal(err.code, PF_ESCHEMA);
 
@@ -194,8 +198,7 @@ static void test_index_without_train(void **state)
     char *dir = fx_tmpdir("notrain");
     shard(dir, "val-00000-of-00001.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "val", 0, 1), 3, 0);
     pf_error err = {0};
-    if (pf_index_build(dir, NULL, &err))
-        fail_msg("%s", err.msg);
+    if (pf_index_build(dir, NULL, &err)) fail_msg("%s", err.msg);
     assert_int_equal(check_index(dir), 0);
     free(dir);
 }

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -52,7 +53,8 @@ static void roundtrip(const pf_shard_meta *m, size_t n, uint64_t first)
         if (isnan(want.noise_snr_db))
             assert_true(isnan(got.noise_snr_db)), got.noise_snr_db = want.noise_snr_db = 0;
         if (isnan(want.pitch_error_cents))
-            assert_true(isnan(got.pitch_error_cents)), got.pitch_error_cents = want.pitch_error_cents = 0;
+            assert_true(isnan(got.pitch_error_cents)),
+                got.pitch_error_cents = want.pitch_error_cents = 0;
         assert_int_equal(got.example_id, want.example_id);
         assert_true(got.f0_hz == want.f0_hz && got.midi == want.midi && got.cents == want.cents);
         assert_true(got.segment == want.segment && got.pitch_check == want.pitch_check);
@@ -110,7 +112,8 @@ static void test_byte_identical(void **state)
     char *d1 = fx_tmpdir("ident"), *d2 = fx_tmpdir("ident");
     pf_shard_meta m = fx_meta(513, 90, 1, PF_AUDIO_INT16, 4, "train", 0, 1);
     pf_error err = {0};
-    const char *a = fx_path(d1, "train-00000-of-00001.h5"), *b = fx_path(d2, "train-00000-of-00001.h5");
+    const char *a = fx_path(d1, "train-00000-of-00001.h5"),
+               *b = fx_path(d2, "train-00000-of-00001.h5");
     assert_int_equal(fx_write_shard(a, &m, 9, 0, &err), 0);
     assert_int_equal(fx_write_shard(b, &m, 9, 0, &err), 0);
     assert_true(same_bytes(a, b));
@@ -204,8 +207,7 @@ static int disk_full_child(const char *dir, rlim_t limit, int big)
     const char *path = fx_path(dir, "train-00000-of-00001.h5");
     int rc = fx_write_shard(path, &m, 40, 0, &err);
     fprintf(stderr, "    disk full: rc %d code %d: %s\n", rc, err.code, err.msg);
-    if (rc != -1 || err.code != PF_EIO || !strstr(err.msg, dir))
-        return 1;
+    if (rc != -1 || err.code != PF_EIO || !strstr(err.msg, dir)) return 1;
     return fx_exists(path) || fx_exists(fx_path(dir, "train-00000-of-00001.h5.tmp")) ? 2 : 0;
 }
 
@@ -216,8 +218,7 @@ static void disk_full_case(rlim_t limit, int big)
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(disk_full_child(dir, limit, big));
+    if (pid == 0) _exit(disk_full_child(dir, limit, big));
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st));
@@ -308,6 +309,55 @@ static void test_inspect_shard(void **state)
     free(dir);
 }
 
+/** One writer thread of test_threads: shard @p arg->index of four, written concurrently. */
+typedef struct thread_job {
+    const char *dir;
+    int index, rc;
+    char path[1024];
+} thread_job;
+
+static void *write_in_thread(void *arg)
+{
+    thread_job *j = arg;
+    pf_shard_meta m = fx_meta(64, 16, 1, PF_AUDIO_INT16, 1, "train", j->index, 4);
+    pf_error err = {0};
+    snprintf(j->path, sizeof j->path, "%s/train-%05d-of-00004.h5", j->dir, j->index);
+    j->rc = fx_write_shard(j->path, &m, 300, (uint64_t)j->index * 1000, &err);
+    if (j->rc) fprintf(stderr, "    thread %d: %s\n", j->index, err.msg);
+    return NULL;
+}
+
+/** Generate writes shards from several threads at once: serial HDF5 must be serialized. */
+static void test_threads(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("threads");
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){.dir = dir, .index = i};
+        assert_int_equal(pthread_create(&th[i], NULL, write_in_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(jobs[i].rc, 0);
+        pf_label *rows;
+        size_t n;
+        pf_error err = {0};
+        assert_int_equal(pf_shard_read_labels(jobs[i].path, &rows, &n, &err), 0);
+        assert_int_equal(n, 300);
+        assert_int_equal(rows[39].example_id, (uint64_t)i * 1000 + 39);
+        pf_labels_free(rows, n);
+        float got[64 * 16], want[64 * 16];
+        pf_shard_meta m = fx_meta(64, 16, 1, PF_AUDIO_INT16, 1, "train", i, 4);
+        fx_example((uint64_t)i * 1000 + 17, want, 64 * 16, &m, NULL);
+        assert_int_equal(pf_shard_read_spectrogram(jobs[i].path, 17, got, 64 * 16, &err), 0);
+        assert_memory_equal(got, want, sizeof got);
+    }
+    free(dir);
+}
+
 /** Seconds since an arbitrary origin. */
 static double now_s(void)
 {
@@ -320,8 +370,7 @@ static double now_s(void)
 static void test_bench_append(void **state)
 {
     (void)state;
-    if (!getenv("PF_SHARD_BENCH"))
-        skip();
+    if (!getenv("PF_SHARD_BENCH")) skip();
     char *dir = fx_tmpdir("bench");
     for (int gz = 0; gz <= 4; gz += 4) {
         pf_shard_meta m = fx_meta(513, 90, 1, PF_AUDIO_INT16, gz, "train", 0, 1);
@@ -337,7 +386,8 @@ static void test_bench_append(void **state)
             pf_label l = fx_label((uint64_t)i);
             double t1 = now_s();
             for (size_t k = 0; k < len; k++) /* spectrogram-like: positive, decaying */
-                spec[k] = (float)(1e-3 * (1 + (k * 2654435761u + (unsigned)i) % 1000) / (1 + k / 90));
+                spec[k] =
+                    (float)(1e-3 * (1 + (k * 2654435761u + (unsigned)i) % 1000) / (1 + k / 90));
             fill += now_s() - t1;
             assert_int_equal(pf_shard_append(w, &l, spec, audio, &err), 0);
         }
@@ -346,11 +396,13 @@ static void test_bench_append(void **state)
         struct rusage ru;
         stat(path, &st);
         getrusage(RUSAGE_SELF, &ru);
-        fprintf(stderr, "    bench gzip=%d: %.3f ms/example (append + commit + fsync), %.1f MB, "
-                "max RSS %ld MB\n", gz, (now_s() - t0 - fill) / 2.0, (double)st.st_size / 1e6,
-                ru.ru_maxrss / 1024);
+        fprintf(stderr,
+                "    bench gzip=%d: %.3f ms/example (append + commit + fsync), %.1f MB, "
+                "max RSS %ld MB\n",
+                gz, (now_s() - t0 - fill) / 2.0, (double)st.st_size / 1e6, ru.ru_maxrss / 1024);
         free(spec);
         free(audio);
+        unlink(path);
     }
     free(dir);
 }
@@ -358,17 +410,12 @@ static void test_bench_append(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_small_int16),
-        cmocka_unit_test(test_small_complex_gzip),
-        cmocka_unit_test(test_real_size_float_audio),
-        cmocka_unit_test(test_byte_identical),
-        cmocka_unit_test(test_abort_leaves_nothing),
-        cmocka_unit_test(test_bad_arguments),
-        cmocka_unit_test(test_unwritable_folder),
-        cmocka_unit_test(test_disk_full),
-        cmocka_unit_test(test_other_schema),
-        cmocka_unit_test(test_sha256),
-        cmocka_unit_test(test_inspect_shard),
+        cmocka_unit_test(test_small_int16),           cmocka_unit_test(test_small_complex_gzip),
+        cmocka_unit_test(test_real_size_float_audio), cmocka_unit_test(test_byte_identical),
+        cmocka_unit_test(test_abort_leaves_nothing),  cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_unwritable_folder),     cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_other_schema),          cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_inspect_shard),         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_bench_append),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,8 +30,7 @@ void pf_sha256_hex(const void *data, size_t len, char hex[65])
 int pf_sha256_file(const char *path, char hex[65], pf_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return PF_FAIL(err, PF_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (!f) return PF_FAIL(err, PF_EIO, "cannot open %s: %s", path, strerror(errno));
     struct sha256_ctx ctx;
     unsigned char buf[1 << 16];
     size_t n;
@@ -40,8 +39,7 @@ int pf_sha256_file(const char *path, char hex[65], pf_error *err)
         sha256_update(&ctx, n, buf);
     int failed = ferror(f);
     fclose(f);
-    if (failed)
-        return PF_FAIL(err, PF_EIO, "cannot read %s", path);
+    if (failed) return PF_FAIL(err, PF_EIO, "cannot read %s", path);
     digest_hex(&ctx, hex);
     return 0;
 }

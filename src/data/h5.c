@@ -1,11 +1,12 @@
 /* The HDF5 helper: the one place that includes hdf5.h (STYLE rule 2). */
 #include "data/h5.h"
 
-#include <hdf5.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <hdf5.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,32 @@ _Static_assert(sizeof(hid_t) == sizeof(pf_h5id), "hid_t must fit pf_h5id");
 const char *pf_hdf5_version(void)
 {
     return STR(H5_VERS_MAJOR) "." STR(H5_VERS_MINOR) "." STR(H5_VERS_RELEASE);
+}
+
+/* ---- the lock ---- */
+
+static pthread_mutex_t h5_mutex;
+static pthread_once_t h5_mutex_once = PTHREAD_ONCE_INIT;
+
+/** Make h5_mutex recursive (once). */
+static void h5_mutex_init(void)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&h5_mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
+void pf_h5_lock(void)
+{
+    pthread_once(&h5_mutex_once, h5_mutex_init);
+    pthread_mutex_lock(&h5_mutex);
+}
+
+void pf_h5_unlock(void)
+{
+    pthread_mutex_unlock(&h5_mutex);
 }
 
 /* ---- errors ---- */
@@ -48,8 +75,7 @@ static herr_t keep_deepest(unsigned n, const H5E_error2_t *e, void *data)
 {
     (void)n;
     const char *d = e->desc, *os = d ? strstr(d, "error message = '") : NULL;
-    if (!d || !d[0])
-        return 0;
+    if (!d || !d[0]) return 0;
     if (os) {
         os += strlen("error message = '");
         snprintf(data, sizeof last_desc, "%.*s: %.*s", (int)strcspn(d, ":,"), d,
@@ -87,8 +113,7 @@ static int h5_fail(pf_error *err, pf_h5id loc, const char *fmt, ...)
     h5_capture();
     snprintf(deep, sizeof deep, "%s", last_desc[0] ? last_desc : "unknown HDF5 error");
     last_desc[0] = '\0';
-    if (loc >= 0 && H5Fget_name(loc, file, sizeof file) < 0)
-        file[0] = '\0';
+    if (loc >= 0 && H5Fget_name(loc, file, sizeof file) < 0) file[0] = '\0';
     H5I_type_t type = loc >= 0 ? H5Iget_type(loc) : H5I_BADID;
     if ((type == H5I_DATASET || type == H5I_GROUP) && H5Iget_name(loc, obj, sizeof obj) < 0)
         obj[0] = '\0';
@@ -101,17 +126,31 @@ static int h5_fail(pf_error *err, pf_h5id loc, const char *fmt, ...)
 
 void pf_h5_close(pf_h5id id)
 {
-    if (id < 0)
-        return;
+    if (id < 0) return;
     switch (H5Iget_type(id)) {
-    case H5I_FILE: H5Fclose(id); break;
-    case H5I_GROUP: H5Gclose(id); break;
-    case H5I_DATASET: H5Dclose(id); break;
-    case H5I_DATATYPE: H5Tclose(id); break;
-    case H5I_DATASPACE: H5Sclose(id); break;
-    case H5I_ATTR: H5Aclose(id); break;
-    case H5I_GENPROP_LST: H5Pclose(id); break;
-    default: break;
+    case H5I_FILE:
+        H5Fclose(id);
+        break;
+    case H5I_GROUP:
+        H5Gclose(id);
+        break;
+    case H5I_DATASET:
+        H5Dclose(id);
+        break;
+    case H5I_DATATYPE:
+        H5Tclose(id);
+        break;
+    case H5I_DATASPACE:
+        H5Sclose(id);
+        break;
+    case H5I_ATTR:
+        H5Aclose(id);
+        break;
+    case H5I_GENPROP_LST:
+        H5Pclose(id);
+        break;
+    default:
+        break;
     }
     H5Eclear2(H5E_DEFAULT);
 }
@@ -133,8 +172,7 @@ pf_h5id pf_h5_create(const char *path, pf_error *err)
     h5_capture();
     H5Pclose(fcpl);
     H5Pclose(fapl);
-    if (f < 0)
-        return h5_fail(err, -1, "cannot create %s", path), PF_H5_NONE;
+    if (f < 0) return h5_fail(err, -1, "cannot create %s", path), PF_H5_NONE;
     return f;
 }
 
@@ -145,25 +183,21 @@ pf_h5id pf_h5_open(const char *path, int writable, pf_error *err)
     hid_t f = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
     h5_capture();
     H5Pclose(fapl);
-    if (f < 0)
-        return h5_fail(err, -1, "cannot open %s as HDF5", path), PF_H5_NONE;
+    if (f < 0) return h5_fail(err, -1, "cannot open %s as HDF5", path), PF_H5_NONE;
     return f;
 }
 
 int pf_h5_flush(pf_h5id file, pf_error *err)
 {
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
-        return h5_fail(err, file, "cannot flush");
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) return h5_fail(err, file, "cannot flush");
     return 0;
 }
 
 int pf_h5_close_file(pf_h5id file, pf_error *err)
 {
     char name[300] = "";
-    if (H5Fget_name(file, name, sizeof name) < 0)
-        name[0] = '\0';
-    if (H5Fclose(file) < 0)
-        return h5_fail(err, -1, "cannot close %s", name);
+    if (H5Fget_name(file, name, sizeof name) < 0) name[0] = '\0';
+    if (H5Fclose(file) < 0) return h5_fail(err, -1, "cannot close %s", name);
     return 0;
 }
 
@@ -171,13 +205,11 @@ int pf_h5_close_file(pf_h5id file, pf_error *err)
 static int fsync_path(const char *path, int dir, pf_error *err)
 {
     int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0)
-        return PF_FAIL(err, PF_EIO, "cannot open %s to sync it: %s", path, strerror(errno));
+    if (fd < 0) return PF_FAIL(err, PF_EIO, "cannot open %s to sync it: %s", path, strerror(errno));
     int rc = fsync(fd);
     int e = errno;
     close(fd);
-    if (rc)
-        return PF_FAIL(err, PF_EIO, "cannot sync %s: %s", path, strerror(e));
+    if (rc) return PF_FAIL(err, PF_EIO, "cannot sync %s: %s", path, strerror(e));
     return 0;
 }
 
@@ -187,8 +219,7 @@ int pf_h5_publish(pf_h5id file, const char *tmp, const char *path, pf_error *err
         pf_h5_close(file);
         return -1;
     }
-    if (pf_h5_close_file(file, err) || fsync_path(tmp, 0, err))
-        return -1;
+    if (pf_h5_close_file(file, err) || fsync_path(tmp, 0, err)) return -1;
     if (rename(tmp, path))
         return PF_FAIL(err, PF_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
     char *copy = pf_strdup(path);
@@ -201,19 +232,16 @@ int pf_h5_exists(pf_h5id loc, const char *path)
 {
     char buf[512];
     size_t len = strlen(path);
-    if (len >= sizeof buf)
-        return 0;
+    if (!len || len >= sizeof buf) return 0;
     memcpy(buf, path, len + 1);
-    for (char *p = buf; (p = strchr(p + 1, '/')) || 1;) {
-        if (p)
-            *p = '\0';
-        htri_t ok = H5Lexists(loc, buf, H5P_DEFAULT);
-        if (ok <= 0) {
+    for (char *p = buf + 1;; p++) { /* check "a", then "a/b", ... */
+        p = strchr(p, '/');
+        if (p) *p = '\0';
+        if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0) {
             H5Eclear2(H5E_DEFAULT);
             return 0;
         }
-        if (!p)
-            return 1;
+        if (!p) return 1;
         *p = '/';
     }
 }
@@ -224,17 +252,28 @@ int pf_h5_exists(pf_h5id loc, const char *path)
 static hid_t native_of(pf_h5_kind kind)
 {
     switch (kind) {
-    case PF_H5_I8: return H5T_NATIVE_INT8;
-    case PF_H5_U8: return H5T_NATIVE_UINT8;
-    case PF_H5_I16: return H5T_NATIVE_INT16;
-    case PF_H5_U16: return H5T_NATIVE_UINT16;
-    case PF_H5_I32: return H5T_NATIVE_INT32;
-    case PF_H5_U32: return H5T_NATIVE_UINT32;
-    case PF_H5_I64: return H5T_NATIVE_INT64;
-    case PF_H5_U64: return H5T_NATIVE_UINT64;
-    case PF_H5_F32: return H5T_NATIVE_FLOAT;
-    case PF_H5_F64: return H5T_NATIVE_DOUBLE;
-    default: return H5T_NATIVE_DOUBLE;
+    case PF_H5_I8:
+        return H5T_NATIVE_INT8;
+    case PF_H5_U8:
+        return H5T_NATIVE_UINT8;
+    case PF_H5_I16:
+        return H5T_NATIVE_INT16;
+    case PF_H5_U16:
+        return H5T_NATIVE_UINT16;
+    case PF_H5_I32:
+        return H5T_NATIVE_INT32;
+    case PF_H5_U32:
+        return H5T_NATIVE_UINT32;
+    case PF_H5_I64:
+        return H5T_NATIVE_INT64;
+    case PF_H5_U64:
+        return H5T_NATIVE_UINT64;
+    case PF_H5_F32:
+        return H5T_NATIVE_FLOAT;
+    case PF_H5_F64:
+        return H5T_NATIVE_DOUBLE;
+    default:
+        return H5T_NATIVE_DOUBLE;
     }
 }
 
@@ -267,8 +306,7 @@ pf_h5id pf_h5_type_str(size_t len)
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, len ? len : H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);
-    if (len)
-        H5Tset_strpad(t, H5T_STR_NULLPAD);
+    if (len) H5Tset_strpad(t, H5T_STR_NULLPAD);
     return t;
 }
 
@@ -289,8 +327,7 @@ static hid_t file_type(hid_t type)
 {
     hid_t t = H5Tcopy(type);
     H5T_class_t c = H5Tget_class(t);
-    if (c == H5T_INTEGER || c == H5T_FLOAT)
-        H5Tset_order(t, H5T_ORDER_LE);
+    if (c == H5T_INTEGER || c == H5T_FLOAT) H5Tset_order(t, H5T_ORDER_LE);
     return t;
 }
 
@@ -303,16 +340,14 @@ pf_h5id pf_h5_group_create(pf_h5id loc, const char *name, pf_error *err)
     hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
     h5_capture();
     H5Pclose(gcpl);
-    if (g < 0)
-        return h5_fail(err, loc, "cannot create group %s", name), PF_H5_NONE;
+    if (g < 0) return h5_fail(err, loc, "cannot create group %s", name), PF_H5_NONE;
     return g;
 }
 
 pf_h5id pf_h5_group_open(pf_h5id loc, const char *name, pf_error *err)
 {
     hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
-    if (g < 0)
-        return h5_fail(err, loc, "cannot open group %s", name), PF_H5_NONE;
+    if (g < 0) return h5_fail(err, loc, "cannot open group %s", name), PF_H5_NONE;
     return g;
 }
 
@@ -367,8 +402,7 @@ static hid_t dcpl_for(int rank, const pf_h5_layout *layout)
 {
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_obj_track_times(dcpl, 0);
-    if (!layout || !layout->chunk)
-        return dcpl;
+    if (!layout || !layout->chunk) return dcpl;
     hsize_t chunk[PF_H5_MAX_RANK];
     for (int i = 0; i < rank; i++)
         chunk[i] = layout->chunk[i];
@@ -377,8 +411,7 @@ static hid_t dcpl_for(int rank, const pf_h5_layout *layout)
         H5Pset_shuffle(dcpl);
         H5Pset_deflate(dcpl, (unsigned)layout->gzip);
     }
-    if (layout->extendible)
-        H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+    if (layout->extendible) H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
     return dcpl;
 }
 
@@ -391,8 +424,7 @@ pf_h5id pf_h5_dset_create(pf_h5id loc, const char *name, pf_h5id type, int rank,
     hsize_t d[PF_H5_MAX_RANK], maxd[PF_H5_MAX_RANK];
     for (int i = 0; i < rank; i++)
         d[i] = maxd[i] = dims[i];
-    if (layout && layout->extendible)
-        maxd[0] = H5S_UNLIMITED;
+    if (layout && layout->extendible) maxd[0] = H5S_UNLIMITED;
     hid_t space = H5Screate_simple(rank, d, maxd), ft = file_type(type);
     hid_t dcpl = dcpl_for(rank, layout);
     hid_t ds = H5Dcreate2(loc, name, ft, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
@@ -400,16 +432,14 @@ pf_h5id pf_h5_dset_create(pf_h5id loc, const char *name, pf_h5id type, int rank,
     H5Pclose(dcpl);
     H5Tclose(ft);
     H5Sclose(space);
-    if (ds < 0)
-        return h5_fail(err, loc, "cannot create dataset %s", name), PF_H5_NONE;
+    if (ds < 0) return h5_fail(err, loc, "cannot create dataset %s", name), PF_H5_NONE;
     return ds;
 }
 
 pf_h5id pf_h5_dset_open(pf_h5id loc, const char *name, pf_error *err)
 {
     hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (ds < 0)
-        return h5_fail(err, loc, "cannot open dataset %s", name), PF_H5_NONE;
+    if (ds < 0) return h5_fail(err, loc, "cannot open dataset %s", name), PF_H5_NONE;
     return ds;
 }
 
@@ -436,30 +466,31 @@ int pf_h5_dset_kind(pf_h5id dset, pf_h5_kind *kind)
     int found = -1;
     H5T_class_t c = H5Tget_class(t);
     for (int k = 0; found < 0 && k < PF_H5_KIND_COUNT && (c == H5T_INTEGER || c == H5T_FLOAT); k++)
-        if (H5Tget_class(native_of(k)) == c && H5Tget_size(native_of(k)) == H5Tget_size(t)
-            && (c == H5T_FLOAT || H5Tget_sign(native_of(k)) == H5Tget_sign(t)))
+        if (H5Tget_class(native_of(k)) == c && H5Tget_size(native_of(k)) == H5Tget_size(t) &&
+            (c == H5T_FLOAT || H5Tget_sign(native_of(k)) == H5Tget_sign(t)))
             found = k;
     pf_h5_close(t);
-    if (found < 0)
-        return -1;
+    if (found < 0) return -1;
     *kind = (pf_h5_kind)found;
     return 0;
 }
 
 const char *pf_h5_dset_class(pf_h5id dset)
 {
-    static const struct { H5T_class_t c; const char *name; } names[] = {
-        {H5T_INTEGER, "integer"}, {H5T_FLOAT, "float"}, {H5T_STRING, "string"},
-        {H5T_BITFIELD, "bitfield"}, {H5T_OPAQUE, "opaque"}, {H5T_COMPOUND, "compound"},
-        {H5T_REFERENCE, "reference"}, {H5T_ENUM, "enum"}, {H5T_VLEN, "vlen"},
+    static const struct {
+        H5T_class_t c;
+        const char *name;
+    } names[] = {
+        {H5T_INTEGER, "integer"},     {H5T_FLOAT, "float"},   {H5T_STRING, "string"},
+        {H5T_BITFIELD, "bitfield"},   {H5T_OPAQUE, "opaque"}, {H5T_COMPOUND, "compound"},
+        {H5T_REFERENCE, "reference"}, {H5T_ENUM, "enum"},     {H5T_VLEN, "vlen"},
         {H5T_ARRAY, "array"},
     };
     hid_t t = H5Dget_type(dset);
     H5T_class_t c = H5Tget_class(t);
     pf_h5_close(t);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].c == c)
-            return names[i].name;
+        if (names[i].c == c) return names[i].name;
     return "unknown";
 }
 
@@ -480,10 +511,8 @@ static int select_rows(hid_t space, uint64_t first, uint64_t count, hsize_t *blo
 {
     hsize_t start[PF_H5_MAX_RANK] = {0};
     int r = H5Sget_simple_extent_ndims(space);
-    if (r < 1 || r > PF_H5_MAX_RANK || H5Sget_simple_extent_dims(space, block, NULL) < 0)
-        return -1;
-    if (first + count > block[0])
-        return -2;
+    if (r < 1 || r > PF_H5_MAX_RANK || H5Sget_simple_extent_dims(space, block, NULL) < 0) return -1;
+    if (first + count > block[0]) return -2;
     start[0] = first;
     block[0] = count;
     *rank = r;
@@ -506,13 +535,11 @@ static int write_rows(hid_t dset, hid_t memtype, uint64_t first, uint64_t count,
     return rc;
 }
 
-int pf_h5_dset_append(pf_h5id dset, pf_h5id memtype, const void *buf, uint64_t nrows,
-                      pf_error *err)
+int pf_h5_dset_append(pf_h5id dset, pf_h5id memtype, const void *buf, uint64_t nrows, pf_error *err)
 {
     int rank;
     uint64_t dims[PF_H5_MAX_RANK];
-    if (pf_h5_dset_shape(dset, &rank, dims, err))
-        return -1;
+    if (pf_h5_dset_shape(dset, &rank, dims, err)) return -1;
     uint64_t first = dims[0];
     hsize_t d[PF_H5_MAX_RANK];
     for (int i = 0; i < rank; i++)
@@ -530,8 +557,8 @@ int pf_h5_dset_read(pf_h5id dset, pf_h5id memtype, void *buf, pf_error *err)
     return 0;
 }
 
-int pf_h5_dset_read_rows(pf_h5id dset, pf_h5id memtype, uint64_t first, uint64_t count,
-                         void *buf, pf_error *err)
+int pf_h5_dset_read_rows(pf_h5id dset, pf_h5id memtype, uint64_t first, uint64_t count, void *buf,
+                         pf_error *err)
 {
     hid_t fs = H5Dget_space(dset);
     hsize_t block[PF_H5_MAX_RANK];
@@ -544,11 +571,10 @@ int pf_h5_dset_read_rows(pf_h5id dset, pf_h5id memtype, uint64_t first, uint64_t
     }
     H5Sclose(fs);
     if (rc == -2)
-        return PF_FAIL(err, PF_EINVAL, "rows %" PRIu64 "..%" PRIu64 " are past the end",
-                       first, first + count);
-    if (rc)
-        return h5_fail(err, dset, "cannot read rows %" PRIu64 "..%" PRIu64, first,
+        return PF_FAIL(err, PF_EINVAL, "rows %" PRIu64 "..%" PRIu64 " are past the end", first,
                        first + count);
+    if (rc)
+        return h5_fail(err, dset, "cannot read rows %" PRIu64 "..%" PRIu64, first, first + count);
     return 0;
 }
 
@@ -557,8 +583,7 @@ int pf_h5_write_1d(pf_h5id loc, const char *name, pf_h5id type, size_t n, const 
 {
     uint64_t dims[1] = {n};
     hid_t ds = pf_h5_dset_create(loc, name, type, 1, dims, NULL, err);
-    if (ds < 0)
-        return -1;
+    if (ds < 0) return -1;
     int rc = n ? pf_h5_dset_write(ds, type, buf, err) : 0;
     H5Dclose(ds);
     return rc;
@@ -566,8 +591,7 @@ int pf_h5_write_1d(pf_h5id loc, const char *name, pf_h5id type, size_t n, const 
 
 void pf_h5_strs_free(char **v, size_t n)
 {
-    if (!v)
-        return;
+    if (!v) return;
     for (size_t i = 0; i < n; i++)
         H5free_memory(v[i]);
 }
@@ -583,8 +607,8 @@ static int vds_map(hid_t dcpl, hid_t vspace, int rank, const hsize_t *dims, uint
     count[0] = sdims[0] = rows;
     hid_t sspace = H5Screate_simple(rank, sdims, NULL);
     int rc = -1;
-    if (H5Sselect_hyperslab(vspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0
-        && H5Pset_virtual(dcpl, vspace, file, src_dset, sspace) >= 0)
+    if (H5Sselect_hyperslab(vspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+        H5Pset_virtual(dcpl, vspace, file, src_dset, sspace) >= 0)
         rc = 0;
     H5Sclose(sspace);
     return rc;
@@ -604,8 +628,7 @@ int pf_h5_vds_create(pf_h5id loc, const char *name, pf_h5id type, int rank,
     int rc = 0;
     uint64_t at = 0;
     for (size_t i = 0; i < n_src && !rc; at += rows[i++])
-        if (rows[i])
-            rc = vds_map(dcpl, vspace, rank, dims, at, rows[i], files[i], src_dset);
+        if (rows[i]) rc = vds_map(dcpl, vspace, rank, dims, at, rows[i], files[i], src_dset);
     H5Sselect_all(vspace);
     h5_capture();
     hid_t ds = rc ? -1 : H5Dcreate2(loc, name, ft, vspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
@@ -613,8 +636,7 @@ int pf_h5_vds_create(pf_h5id loc, const char *name, pf_h5id type, int rank,
     H5Pclose(dcpl);
     H5Tclose(ft);
     H5Sclose(vspace);
-    if (ds < 0)
-        return h5_fail(err, loc, "cannot create virtual dataset %s", name);
+    if (ds < 0) return h5_fail(err, loc, "cannot create virtual dataset %s", name);
     H5Dclose(ds);
     return 0;
 }
@@ -627,16 +649,14 @@ int pf_h5_attr_write(pf_h5id loc, const char *name, pf_h5id type, size_t n, cons
     hsize_t dims[1] = {n};
     hid_t space = n ? H5Screate_simple(1, dims, NULL) : H5Screate(H5S_SCALAR);
     hid_t ft = file_type(type);
-    if (H5Aexists(loc, name) > 0)
-        H5Adelete(loc, name);
+    if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
     hid_t a = H5Acreate2(loc, name, ft, space, H5P_DEFAULT, H5P_DEFAULT);
     int rc = a < 0 || H5Awrite(a, type, buf) < 0 ? -1 : 0;
     h5_capture();
     pf_h5_close(a);
     H5Tclose(ft);
     H5Sclose(space);
-    if (rc)
-        return h5_fail(err, loc, "cannot write attribute %s", name);
+    if (rc) return h5_fail(err, loc, "cannot write attribute %s", name);
     return 0;
 }
 
@@ -649,8 +669,7 @@ int pf_h5_attr_str(pf_h5id loc, const char *name, const char *value, pf_error *e
     return rc;
 }
 
-int pf_h5_attr_strs(pf_h5id loc, const char *name, const char *const *v, size_t n,
-                    pf_error *err)
+int pf_h5_attr_strs(pf_h5id loc, const char *name, const char *const *v, size_t n, pf_error *err)
 {
     hid_t t = pf_h5_type_str(0);
     int rc;
@@ -696,15 +715,13 @@ int pf_h5_attr_exists(pf_h5id loc, const char *name)
     return r > 0;
 }
 
-int pf_h5_attr_read_num(pf_h5id loc, const char *name, pf_h5_kind kind, void *out,
-                        pf_error *err)
+int pf_h5_attr_read_num(pf_h5id loc, const char *name, pf_h5_kind kind, void *out, pf_error *err)
 {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     int rc = a < 0 || H5Aread(a, native_of(kind), out) < 0 ? -1 : 0;
     h5_capture();
     pf_h5_close(a);
-    if (rc)
-        return h5_fail(err, loc, "cannot read attribute %s as a number", name);
+    if (rc) return h5_fail(err, loc, "cannot read attribute %s as a number", name);
     return 0;
 }
 
@@ -715,8 +732,7 @@ static char *attr_str_of(hid_t a, hid_t t)
     if (H5Tis_variable_str(t) > 0) {
         char *v = NULL;
         hid_t mt = pf_h5_type_str(0);
-        if (H5Aread(a, mt, &v) >= 0)
-            out = pf_strdup(v ? v : "");
+        if (H5Aread(a, mt, &v) >= 0) out = pf_strdup(v ? v : "");
         H5free_memory(v);
         H5Tclose(mt);
     } else {
@@ -741,8 +757,7 @@ char *pf_h5_attr_read_str(pf_h5id loc, const char *name, pf_error *err)
     pf_h5_close(t);
     pf_h5_close(space);
     pf_h5_close(a);
-    if (!out)
-        h5_fail(err, loc, "cannot read attribute %s as a string", name);
+    if (!out) h5_fail(err, loc, "cannot read attribute %s as a string", name);
     return out;
 }
 
@@ -766,8 +781,7 @@ static char *attr_values_text(hid_t a, hid_t t, H5T_class_t c, size_t n)
     char *text = pf_strdup(""), item[64];
     if (H5Aread(a, mt, vals) >= 0) {
         for (size_t i = 0; i < n; i++) {
-            if (i)
-                text_add(&text, &len, ", ");
+            if (i) text_add(&text, &len, ", ");
             if (is_str)
                 text_add(&text, &len, ((char **)vals)[i] ? ((char **)vals)[i] : "");
             else {
@@ -778,8 +792,7 @@ static char *attr_values_text(hid_t a, hid_t t, H5T_class_t c, size_t n)
                 text_add(&text, &len, item);
             }
         }
-        if (is_str)
-            pf_h5_strs_free(vals, n);
+        if (is_str) pf_h5_strs_free(vals, n);
     }
     free(vals);
     H5Tclose(mt);
@@ -789,8 +802,7 @@ static char *attr_values_text(hid_t a, hid_t t, H5T_class_t c, size_t n)
 char *pf_h5_attr_text(pf_h5id loc, const char *name, pf_error *err)
 {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0)
-        return h5_fail(err, loc, "cannot open attribute %s", name), NULL;
+    if (a < 0) return h5_fail(err, loc, "cannot open attribute %s", name), NULL;
     hid_t t = H5Aget_type(a), space = H5Aget_space(a);
     H5T_class_t c = H5Tget_class(t);
     hssize_t n = H5Sget_simple_extent_npoints(space);
@@ -842,8 +854,7 @@ static int attr_copy(hid_t src, hid_t dst, const char *name)
     void *buf = pf_calloc(size, 1);
     int rc = -1;
     if (a >= 0 && H5Aread(a, mt, buf) >= 0) {
-        if (H5Aexists(dst, name) > 0)
-            H5Adelete(dst, name);
+        if (H5Aexists(dst, name) > 0) H5Adelete(dst, name);
         hid_t b = H5Acreate2(dst, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
         rc = b < 0 || H5Awrite(b, mt, buf) < 0 ? -1 : 0;
         h5_capture();
@@ -864,8 +875,7 @@ int pf_h5_attr_copy_all(pf_h5id src, pf_h5id dst, const char *const *skip, size_
 {
     char **names;
     size_t n;
-    if (pf_h5_attr_names(src, &names, &n, err))
-        return -1;
+    if (pf_h5_attr_names(src, &names, &n, err)) return -1;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         int skipped = 0;

@@ -5,7 +5,11 @@
  * Every object this helper creates has time tracking off, so the same calls give the same
  * bytes. HDF5's own error printing is off; a failing call fills a pf_error (PF_EIO unless
  * said otherwise) whose message names the object and the file and ends with HDF5's deepest
- * error description. Not thread-safe (serial HDF5): use from one thread at a time.
+ * error description.
+ *
+ * The HDF5 build is serial (not thread-safe): no two threads may be inside HDF5 at once. Code
+ * that may run on several threads brackets its helper calls with pf_h5_lock / pf_h5_unlock
+ * (the shard, index and inspect entry points do).
  */
 #ifndef PF_DATA_H5_H
 #define PF_DATA_H5_H
@@ -21,9 +25,23 @@ typedef int64_t pf_h5id; /**< an HDF5 hid_t */
 
 /** Numeric element kinds (native in memory, little-endian in files). */
 typedef enum pf_h5_kind {
-    PF_H5_I8, PF_H5_U8, PF_H5_I16, PF_H5_U16, PF_H5_I32, PF_H5_U32, PF_H5_I64, PF_H5_U64,
-    PF_H5_F32, PF_H5_F64, PF_H5_KIND_COUNT
+    PF_H5_I8,
+    PF_H5_U8,
+    PF_H5_I16,
+    PF_H5_U16,
+    PF_H5_I32,
+    PF_H5_U32,
+    PF_H5_I64,
+    PF_H5_U64,
+    PF_H5_F32,
+    PF_H5_F64,
+    PF_H5_KIND_COUNT
 } pf_h5_kind;
+
+/** Take the process-wide HDF5 lock (recursive: a holder may take it again). */
+void pf_h5_lock(void);
+/** Release the HDF5 lock once. */
+void pf_h5_unlock(void);
 
 /* ---- ids and files ---- */
 
@@ -107,8 +125,8 @@ int pf_h5_dset_append(pf_h5id dset, pf_h5id memtype, const void *buf, uint64_t n
 /** Read all of @p dset into @p buf as @p memtype. */
 int pf_h5_dset_read(pf_h5id dset, pf_h5id memtype, void *buf, pf_error *err);
 /** Read rows [@p first, @p first + @p count) of dim 0 into @p buf as @p memtype. */
-int pf_h5_dset_read_rows(pf_h5id dset, pf_h5id memtype, uint64_t first, uint64_t count,
-                         void *buf, pf_error *err);
+int pf_h5_dset_read_rows(pf_h5id dset, pf_h5id memtype, uint64_t first, uint64_t count, void *buf,
+                         pf_error *err);
 /** Create a contiguous 1-D dataset of @p n elements and write @p buf; the common case. */
 int pf_h5_write_1d(pf_h5id loc, const char *name, pf_h5id type, size_t n, const void *buf,
                    pf_error *err);
@@ -133,8 +151,7 @@ int pf_h5_attr_write(pf_h5id loc, const char *name, pf_h5id type, size_t n, cons
 /** Write a scalar variable-length UTF-8 string attribute. */
 int pf_h5_attr_str(pf_h5id loc, const char *name, const char *value, pf_error *err);
 /** Write a 1-D array of @p n variable-length UTF-8 strings. */
-int pf_h5_attr_strs(pf_h5id loc, const char *name, const char *const *v, size_t n,
-                    pf_error *err);
+int pf_h5_attr_strs(pf_h5id loc, const char *name, const char *const *v, size_t n, pf_error *err);
 /** Write scalar numeric attributes. */
 int pf_h5_attr_u64(pf_h5id loc, const char *name, uint64_t v, pf_error *err);
 int pf_h5_attr_i64(pf_h5id loc, const char *name, int64_t v, pf_error *err);
@@ -142,8 +159,7 @@ int pf_h5_attr_f64(pf_h5id loc, const char *name, double v, pf_error *err);
 /** 1 when attribute @p name exists on @p loc. */
 int pf_h5_attr_exists(pf_h5id loc, const char *name);
 /** Read scalar numeric attribute @p name converted to @p kind into @p out. */
-int pf_h5_attr_read_num(pf_h5id loc, const char *name, pf_h5_kind kind, void *out,
-                        pf_error *err);
+int pf_h5_attr_read_num(pf_h5id loc, const char *name, pf_h5_kind kind, void *out, pf_error *err);
 /** Read a scalar string attribute (variable or fixed length). @return a pf_malloc'd copy the
  *  caller frees, or NULL with @p err filled. */
 char *pf_h5_attr_read_str(pf_h5id loc, const char *name, pf_error *err);

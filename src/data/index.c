@@ -44,11 +44,10 @@ static int parse_name(const char *name, int *index, int *count)
     for (int s = 0; s < N_SPLITS; s++) {
         size_t len = strlen(split_names[s]);
         const char *p = name + len;
-        if (strncmp(name, split_names[s], len) || strlen(p) != 18 || p[0] != '-'
-            || strncmp(p + 6, "-of-", 4) || strcmp(p + 15, ".h5"))
+        if (strncmp(name, split_names[s], len) || strlen(p) != 18 || p[0] != '-' ||
+            strncmp(p + 6, "-of-", 4) || strcmp(p + 15, ".h5"))
             continue;
-        if (strspn(p + 1, "0123456789") < 5 || strspn(p + 10, "0123456789") < 5)
-            return -1;
+        if (strspn(p + 1, "0123456789") < 5 || strspn(p + 10, "0123456789") < 5) return -1;
         *index = atoi(p + 1);
         *count = atoi(p + 10);
         return s;
@@ -60,8 +59,7 @@ static int parse_name(const char *name, int *index, int *count)
 static void add_if_shard(index_build *b, const char *name)
 {
     int index, count, s = parse_name(name, &index, &count);
-    if (s < 0)
-        return;
+    if (s < 0) return;
     split_set *set = &b->splits[s];
     set->v = pf_reallocarray(set->v, set->n + 1, sizeof *set->v);
     shard_ref *r = memset(&set->v[set->n++], 0, sizeof *r);
@@ -80,8 +78,7 @@ static int cmp_index(const void *a, const void *b)
 static int scan_dir(index_build *b, pf_error *err)
 {
     DIR *d = opendir(b->dir);
-    if (!d)
-        return PF_FAIL(err, PF_EIO, "cannot read folder %s: %s", b->dir, strerror(errno));
+    if (!d) return PF_FAIL(err, PF_EIO, "cannot read folder %s: %s", b->dir, strerror(errno));
     for (struct dirent *e; (e = readdir(d));)
         add_if_shard(b, e->d_name);
     closedir(d);
@@ -95,13 +92,12 @@ static int scan_dir(index_build *b, pf_error *err)
 static int check_complete(const index_build *b, int s, pf_error *err)
 {
     const split_set *set = &b->splits[s];
-    if (!set->n)
-        return 0;
+    if (!set->n) return 0;
     int count = set->v[0].count;
     for (size_t i = 1; i < set->n; i++)
         if (set->v[i].count != count)
-            return PF_FAIL(err, PF_EIO, "%s: %s and %s disagree on the number of %s shards",
-                           b->dir, set->v[0].name, set->v[i].name, split_names[s]);
+            return PF_FAIL(err, PF_EIO, "%s: %s and %s disagree on the number of %s shards", b->dir,
+                           set->v[0].name, set->v[i].name, split_names[s]);
     char missing[700] = "";
     size_t len = 0, n_missing = 0, at = 0;
     for (int k = 0; k < count; k++) {
@@ -115,22 +111,23 @@ static int check_complete(const index_build *b, int s, pf_error *err)
         n_missing++;
     }
     if (n_missing || at != set->n)
-        return PF_FAIL(err, PF_EIO, "%s: split %s has %zu of its %d shards; missing: %s%s",
-                       b->dir, split_names[s], at, count, missing,
+        return PF_FAIL(err, PF_EIO, "%s: split %s has %zu of its %d shards; missing: %s%s", b->dir,
+                       split_names[s], at, count, missing,
                        at != set->n ? " (and an index past the count)" : "");
     return 0;
 }
 
 /** Check @p r has the first shard's example shape (virtual datasets need one shape). */
-static int check_shape(const char *dir, const shard_ref *first, const shard_ref *r,
-                       pf_error *err)
+static int check_shape(const char *dir, const shard_ref *first, const shard_ref *r, pf_error *err)
 {
     const pf_shard_info *a = &first->info, *b = &r->info;
-    if (a->planes != b->planes || a->bins != b->bins || a->frames != b->frames
-        || a->audio_len != b->audio_len)
-        return PF_FAIL(err, PF_ESCHEMA, "%s: %s holds [%zu, %zu, %zu] spectrograms and audio "
+    if (a->planes != b->planes || a->bins != b->bins || a->frames != b->frames ||
+        a->audio_len != b->audio_len)
+        return PF_FAIL(err, PF_ESCHEMA,
+                       "%s: %s holds [%zu, %zu, %zu] spectrograms and audio "
                        "of %zu but %s holds [%zu, %zu, %zu] and %zu: one dataset needs one "
-                       "shape", dir, r->name, b->planes, b->bins, b->frames, b->audio_len, first->name,
+                       "shape",
+                       dir, r->name, b->planes, b->bins, b->frames, b->audio_len, first->name,
                        a->planes, a->bins, a->frames, a->audio_len);
     return 0;
 }
@@ -165,11 +162,11 @@ static int stats_add_one(pf_h5id f, const char *name, size_t pb, int is_count, v
 static int stats_add(index_build *b, const char *path, pf_error *err)
 {
     pf_h5id f = pf_h5_open(path, 0, err);
-    int rc = f < 0 || stats_add_one(f, "stats/sum", b->pb, 0, b->sum, err)
-             || stats_add_one(f, "stats/sumsq", b->pb, 0, b->sumsq, err)
-             || stats_add_one(f, "stats/log_sum", b->pb, 0, b->log_sum, err)
-             || stats_add_one(f, "stats/log_sumsq", b->pb, 0, b->log_sumsq, err)
-             || stats_add_one(f, "stats/count", b->pb, 1, b->count, err);
+    int rc = f < 0 || stats_add_one(f, "stats/sum", b->pb, 0, b->sum, err) ||
+             stats_add_one(f, "stats/sumsq", b->pb, 0, b->sumsq, err) ||
+             stats_add_one(f, "stats/log_sum", b->pb, 0, b->log_sum, err) ||
+             stats_add_one(f, "stats/log_sumsq", b->pb, 0, b->log_sumsq, err) ||
+             stats_add_one(f, "stats/count", b->pb, 1, b->count, err);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s", path) : 0;
 }
@@ -182,8 +179,8 @@ static int read_shards(index_build *b, pf_error *err)
             shard_ref *r = &b->splits[s].v[i];
             char *path = pf_malloc(strlen(b->dir) + strlen(r->name) + 2);
             sprintf(path, "%s/%s", b->dir, r->name);
-            int rc = pf_shard_info_read(path, &r->info, err)
-                     || pf_sha256_file(path, r->sha256, err);
+            int rc =
+                pf_shard_info_read(path, &r->info, err) || pf_sha256_file(path, r->sha256, err);
             if (!rc && !b->first) {
                 b->first = r;
                 b->pb = r->info.planes * r->info.bins;
@@ -195,8 +192,7 @@ static int read_shards(index_build *b, pf_error *err)
             }
             rc = rc || check_shape(b->dir, b->first, r, err) || (s == 0 && stats_add(b, path, err));
             free(path);
-            if (rc)
-                return -1;
+            if (rc) return -1;
         }
     }
     return 0;
@@ -215,8 +211,7 @@ static void split_sources(const split_set *set, const char ***files, uint64_t **
 
 /** Create virtual dataset @p name in @p g spanning @p name of every shard of @p set, with the
  *  element type and inner shape of the first shard's (opened as @p first). */
-static int vds_one(pf_h5id g, pf_h5id first, const split_set *set, const char *name,
-                   pf_error *err)
+static int vds_one(pf_h5id g, pf_h5id first, const split_set *set, const char *name, pf_error *err)
 {
     int rank;
     uint64_t d[PF_H5_MAX_RANK];
@@ -247,13 +242,12 @@ static int split_attrs(pf_h5id g, const split_set *set, int s, pf_error *err)
         for (int r = 0; r < PF_REJECT_COUNT; r++)
             rejected[r] += set->v[i].info.rejected[r];
     }
-    if (pf_h5_attr_str(g, "split", split_names[s], err) || pf_h5_attr_u64(g, "n_examples", n, err)
-        || pf_h5_attr_u64(g, "n_shards", set->n, err))
+    if (pf_h5_attr_str(g, "split", split_names[s], err) ||
+        pf_h5_attr_u64(g, "n_examples", n, err) || pf_h5_attr_u64(g, "n_shards", set->n, err))
         return -1;
     for (int r = 0; r < PF_REJECT_COUNT; r++) {
         snprintf(name, sizeof name, "rejected_%s", pf_reject_names[r]);
-        if (pf_h5_attr_u64(g, name, rejected[r], err))
-            return -1;
+        if (pf_h5_attr_u64(g, name, rejected[r], err)) return -1;
     }
     return 0;
 }
@@ -266,11 +260,11 @@ static int write_split(pf_h5id f, const index_build *b, int s, pf_error *err)
     sprintf(path, "%s/%s", b->dir, set->v[0].name);
     pf_h5id src = pf_h5_open(path, 0, err), g = PF_H5_NONE, lg = PF_H5_NONE;
     size_t n = 0;
-    int rc = src < 0 || (g = pf_h5_group_create(f, split_names[s], err)) < 0
-             || split_attrs(g, set, s, err) || vds_one(g, src, set, "spectrogram", err)
-             || (b->first->info.audio_len && vds_one(g, src, set, "audio", err))
-             || (lg = pf_h5_group_create(g, "labels", err)) < 0
-             || pf_h5_list(src, "labels", &names, &n, err);
+    int rc = src < 0 || (g = pf_h5_group_create(f, split_names[s], err)) < 0 ||
+             split_attrs(g, set, s, err) || vds_one(g, src, set, "spectrogram", err) ||
+             (b->first->info.audio_len && vds_one(g, src, set, "audio", err)) ||
+             (lg = pf_h5_group_create(g, "labels", err)) < 0 ||
+             pf_h5_list(src, "labels", &names, &n, err);
     char label[96];
     for (size_t i = 0; i < n; i++) {
         snprintf(label, sizeof label, "labels/%s", names[i]);
@@ -310,8 +304,8 @@ static int write_stats(pf_h5id f, const index_build *b, pf_error *err)
     for (int k = 0; k < 5 && !rc; k++) {
         pf_h5id ds = pf_h5_dset_create(g, k < 4 ? names[k] : "count", k < 4 ? ft : ut, rank,
                                        dims + 2 - rank, NULL, err);
-        rc = ds < 0 || pf_h5_dset_write(ds, k < 4 ? ft : ut, k < 4 ? (void *)out[k]
-                                                                   : (void *)b->count, err);
+        rc = ds < 0 ||
+             pf_h5_dset_write(ds, k < 4 ? ft : ut, k < 4 ? (void *)out[k] : (void *)b->count, err);
         pf_h5_close(ds);
     }
     pf_h5_close(ft);
@@ -340,9 +334,9 @@ static int write_checksums(pf_h5id f, const index_build *b, size_t n_shards, pf_
         }
     pf_h5id ct = pf_h5_type_compound(sizeof(checksum_row));
     pf_h5id vs = pf_h5_type_str(0), fs = pf_h5_type_str(64);
-    int rc = pf_h5_type_insert(ct, "shard", offsetof(checksum_row, shard), vs, err)
-             || pf_h5_type_insert(ct, "sha256", offsetof(checksum_row, sha256), fs, err)
-             || pf_h5_write_1d(f, "checksums", ct, n_shards, rows, err);
+    int rc = pf_h5_type_insert(ct, "shard", offsetof(checksum_row, shard), vs, err) ||
+             pf_h5_type_insert(ct, "sha256", offsetof(checksum_row, sha256), fs, err) ||
+             pf_h5_write_1d(f, "checksums", ct, n_shards, rows, err);
     pf_h5_close(ct);
     pf_h5_close(vs);
     pf_h5_close(fs);
@@ -363,16 +357,13 @@ static int write_counts(pf_h5id f, const index_build *b, pf_index_report *rep, p
         }
         rep->shards += b->splits[s].n;
         snprintf(name, sizeof name, "n_examples_%s", split_names[s]);
-        if (pf_h5_attr_u64(f, name, rep->examples[s], err))
-            return -1;
+        if (pf_h5_attr_u64(f, name, rep->examples[s], err)) return -1;
         snprintf(name, sizeof name, "n_shards_%s", split_names[s]);
-        if (pf_h5_attr_u64(f, name, b->splits[s].n, err))
-            return -1;
+        if (pf_h5_attr_u64(f, name, b->splits[s].n, err)) return -1;
     }
     for (int r = 0; r < PF_REJECT_COUNT; r++) {
         snprintf(name, sizeof name, "rejected_%s", pf_reject_names[r]);
-        if (pf_h5_attr_u64(f, name, rep->rejected[r], err))
-            return -1;
+        if (pf_h5_attr_u64(f, name, rep->rejected[r], err)) return -1;
     }
     return pf_h5_attr_str(f, "schema", PF_DATASET_SCHEMA, err);
 }
@@ -380,9 +371,10 @@ static int write_counts(pf_h5id f, const index_build *b, pf_index_report *rep, p
 /** Copy the first shard's root attributes, less the per-shard ones. */
 static int copy_root_attrs(pf_h5id f, const index_build *b, pf_error *err)
 {
-    static const char *const skip[] = {"schema", "split", "shard_index", "shard_count",
-                                       "n_examples", "rejected_silent", "rejected_clipped",
-                                       "rejected_nonfinite", "rejected_pitch"};
+    static const char *const skip[] = {
+        "schema",        "split",           "shard_index",      "shard_count",
+        "n_examples",    "rejected_silent", "rejected_clipped", "rejected_nonfinite",
+        "rejected_pitch"};
     char *path = pf_malloc(strlen(b->dir) + strlen(b->first->name) + 2);
     sprintf(path, "%s/%s", b->dir, b->first->name);
     pf_h5id src = pf_h5_open(path, 0, err);
@@ -395,13 +387,10 @@ static int copy_root_attrs(pf_h5id f, const index_build *b, pf_error *err)
 /** Write everything into the open temp file @p f. */
 static int write_index(pf_h5id f, const index_build *b, pf_index_report *rep, pf_error *err)
 {
-    if (copy_root_attrs(f, b, err) || write_counts(f, b, rep, err))
-        return -1;
+    if (copy_root_attrs(f, b, err) || write_counts(f, b, rep, err)) return -1;
     for (int s = 0; s < N_SPLITS; s++)
-        if (b->splits[s].n && write_split(f, b, s, err))
-            return -1;
-    if (b->splits[0].n && write_stats(f, b, err))
-        return -1;
+        if (b->splits[s].n && write_split(f, b, s, err)) return -1;
+    if (b->splits[0].n && write_stats(f, b, err)) return -1;
     return write_checksums(f, b, rep->shards, err);
 }
 
@@ -430,8 +419,7 @@ static int publish_index(const index_build *b, pf_index_report *rep, pf_error *e
         rc = pf_h5_publish(f, tmp, path, err);
     else
         pf_h5_close(f);
-    if (rc)
-        unlink(tmp);
+    if (rc) unlink(tmp);
     free(path);
     free(tmp);
     return rc;
@@ -440,15 +428,16 @@ static int publish_index(const index_build *b, pf_index_report *rep, pf_error *e
 int pf_index_build(const char *dir, pf_index_report *rep, pf_error *err)
 {
     pf_index_report local;
-    if (!dir)
-        return PF_FAIL(err, PF_EINVAL, "pf_index_build: NULL folder");
+    if (!dir) return PF_FAIL(err, PF_EINVAL, "pf_index_build: NULL folder");
     index_build b = {.dir = dir};
     int rc = scan_dir(&b, err);
     for (int s = 0; s < N_SPLITS && !rc; s++)
         rc = check_complete(&b, s, err);
     if (!rc && !b.splits[0].n && !b.splits[1].n && !b.splits[2].n)
         rc = PF_FAIL(err, PF_EIO, "%s holds no shards ({split}-NNNNN-of-MMMMM.h5)", dir);
+    pf_h5_lock();
     rc = rc || read_shards(&b, err) || publish_index(&b, rep ? rep : &local, err);
+    pf_h5_unlock();
     build_release(&b);
     return rc ? -1 : 0;
 }

@@ -23,8 +23,8 @@ static size_t text_width(const char *s)
 }
 
 /** Print one histogram: a title, then "name count bar percent" rows with aligned columns. */
-static void hist_print(FILE *out, const char *title, const char *const *names,
-                       const size_t *counts, size_t k)
+static void hist_print(FILE *out, const char *title, const char *const *names, const size_t *counts,
+                       size_t k)
 {
     size_t width = 0, max = 0, total = 0;
     for (size_t i = 0; i < k; i++) {
@@ -37,21 +37,20 @@ static void hist_print(FILE *out, const char *title, const char *const *names,
     for (size_t i = 0; i < k; i++) {
         int bar = max ? (int)((counts[i] * BAR_WIDTH + max - 1) / max) : 0;
         fprintf(out, "    %s%*s %8zu  %-*.*s %5.1f%%\n", names[i],
-                (int)(width - text_width(names[i])), "", counts[i],
-                BAR_WIDTH, bar, "##############################",
+                (int)(width - text_width(names[i])), "", counts[i], BAR_WIDTH, bar,
+                "##############################",
                 total ? 100.0 * (double)counts[i] / (double)total : 0.0);
     }
 }
 
 /** Histogram of a uint8 enum field at byte @p offset of each label. */
-static void hist_enum(FILE *out, const char *title, const pf_label *rows, size_t n,
-                      size_t offset, const char *const *names, size_t k)
+static void hist_enum(FILE *out, const char *title, const pf_label *rows, size_t n, size_t offset,
+                      const char *const *names, size_t k)
 {
     size_t counts[8] = {0};
     for (size_t i = 0; i < n; i++) {
         uint8_t v = *((const uint8_t *)&rows[i] + offset);
-        if (v < k)
-            counts[v]++;
+        if (v < k) counts[v]++;
     }
     hist_print(out, title, names, counts, k);
 }
@@ -64,10 +63,9 @@ static void hist_octave(FILE *out, const pf_label *rows, size_t n)
         lo = rows[i].octave < lo ? rows[i].octave : lo;
         hi = rows[i].octave > hi ? rows[i].octave : hi;
     }
-    if (!n)
-        return;
+    if (!n) return;
     size_t k = (size_t)(hi - lo + 1), *counts = pf_calloc(k, sizeof *counts);
-    char (*labels)[8] = pf_calloc(k, sizeof *labels);
+    char(*labels)[8] = pf_calloc(k, sizeof *labels);
     const char **names = pf_calloc(k, sizeof *names);
     for (size_t i = 0; i < n; i++)
         counts[rows[i].octave - lo]++;
@@ -88,16 +86,14 @@ static int cmp_str(const void *a, const void *b)
 /** Histogram of instrument names (sorted by name). */
 static void hist_instrument(FILE *out, const pf_label *rows, size_t n)
 {
-    const char **sorted = pf_calloc(n ? n : 1, sizeof *sorted), **names = pf_calloc(n ? n : 1,
-                                                                                   sizeof *names);
+    const char **sorted = pf_calloc(n ? n : 1, sizeof *sorted),
+               **names = pf_calloc(n ? n : 1, sizeof *names);
     size_t *counts = pf_calloc(n ? n : 1, sizeof *counts), k = 0;
     for (size_t i = 0; i < n; i++)
         sorted[i] = rows[i].instrument;
-    if (n)
-        qsort(sorted, n, sizeof *sorted, cmp_str);
+    if (n) qsort(sorted, n, sizeof *sorted, cmp_str);
     for (size_t i = 0; i < n; i++) {
-        if (!k || strcmp(names[k - 1], sorted[i]))
-            names[k++] = sorted[i];
+        if (!k || strcmp(names[k - 1], sorted[i])) names[k++] = sorted[i];
         counts[k - 1]++;
     }
     hist_print(out, "instrument", names, counts, k);
@@ -114,10 +110,8 @@ static void labels_print(FILE *out, const pf_label *rows, size_t n)
         lo = rows[i].f0_hz < lo ? rows[i].f0_hz : lo;
         hi = rows[i].f0_hz > hi ? rows[i].f0_hz : hi;
     }
-    if (n)
-        fprintf(out, "  f0           %.2f .. %.2f Hz\n", lo, hi);
-    hist_enum(out, "segment", rows, n, offsetof(pf_label, segment), pf_segment_names,
-              PF_SEG_COUNT);
+    if (n) fprintf(out, "  f0           %.2f .. %.2f Hz\n", lo, hi);
+    hist_enum(out, "segment", rows, n, offsetof(pf_label, segment), pf_segment_names, PF_SEG_COUNT);
     hist_octave(out, rows, n);
     hist_enum(out, "pitch_check", rows, n, offsetof(pf_label, pitch_check), pf_pitch_check_names,
               PF_PITCH_CHECK_COUNT);
@@ -130,8 +124,7 @@ static void shape_print(FILE *out, pf_h5id g, const char *name)
     int rank;
     uint64_t d[PF_H5_MAX_RANK];
     pf_h5_kind kind;
-    if (!pf_h5_exists(g, name))
-        return;
+    if (!pf_h5_exists(g, name)) return;
     pf_h5id ds = pf_h5_dset_open(g, name, NULL);
     if (ds < 0 || pf_h5_dset_shape(ds, &rank, d, NULL)) {
         pf_h5_close(ds);
@@ -160,8 +153,7 @@ static char *shorten(const char *text)
     size_t lines = 0, len = strlen(text), first = strcspn(text, "\n");
     for (const char *p = text; *p; p++)
         lines += *p == '\n';
-    if (len <= 100 && lines == 0)
-        return pf_strdup(text);
+    if (len <= 100 && lines == 0) return pf_strdup(text);
     char *s = pf_malloc(160);
     snprintf(s, 160, "%.*s ... (%zu lines, %zu bytes)", (int)(first < 50 ? first : 50), text,
              lines + (len && text[len - 1] != '\n'), len);
@@ -173,8 +165,7 @@ static void attrs_print(FILE *out, pf_h5id loc)
 {
     char **names;
     size_t n;
-    if (pf_h5_attr_names(loc, &names, &n, NULL))
-        return;
+    if (pf_h5_attr_names(loc, &names, &n, NULL)) return;
     fprintf(out, "attributes\n");
     for (size_t i = 0; i < n; i++) {
         char *text = pf_h5_attr_text(loc, names[i], NULL), *s = shorten(text ? text : "?");
@@ -207,14 +198,13 @@ static int inspect_shard(const char *path, pf_h5id f, FILE *out, pf_error *err)
 }
 
 /** Print one split of a dataset index. */
-static int inspect_split(const char *path, pf_h5id f, const char *split, FILE *out,
-                         pf_error *err)
+static int inspect_split(const char *path, pf_h5id f, const char *split, FILE *out, pf_error *err)
 {
     pf_shard_info info;
     pf_label *rows;
     size_t n;
-    if (pf_dataset_split_info_read(path, split, &info, err)
-        || pf_dataset_read_labels(path, split, &rows, &n, err))
+    if (pf_dataset_split_info_read(path, split, &info, err) ||
+        pf_dataset_read_labels(path, split, &rows, &n, err))
         return -1;
     fprintf(out, "split %s: %zu examples\n", split, info.n);
     pf_h5id g = pf_h5_group_open(f, split, err);
@@ -233,8 +223,7 @@ static int inspect_dataset(const char *path, pf_h5id f, FILE *out, pf_error *err
     static const char *const splits[] = {"train", "val", "test"};
     fprintf(out, "dataset %s\n  schema       %s\n", path, PF_DATASET_SCHEMA);
     for (size_t s = 0; s < 3; s++)
-        if (pf_h5_exists(f, splits[s]) && inspect_split(path, f, splits[s], out, err))
-            return -1;
+        if (pf_h5_exists(f, splits[s]) && inspect_split(path, f, splits[s], out, err)) return -1;
     fprintf(out, "stats (train)\n");
     shape_print(out, f, "stats/mean");
     shape_print(out, f, "stats/count");
@@ -244,13 +233,11 @@ static int inspect_dataset(const char *path, pf_h5id f, FILE *out, pf_error *err
     return 0;
 }
 
-int pf_inspect(const char *path, FILE *out, pf_error *err)
+/** pf_inspect under the HDF5 lock. */
+static int inspect_locked(const char *path, FILE *out, pf_error *err)
 {
-    if (!path || !out)
-        return PF_FAIL(err, PF_EINVAL, "pf_inspect: NULL argument");
     pf_h5id f = pf_h5_open(path, 0, err);
-    if (f < 0)
-        return -1;
+    if (f < 0) return -1;
     char *schema = pf_h5_attr_exists(f, "schema") ? pf_h5_attr_read_str(f, "schema", NULL) : NULL;
     int rc;
     if (schema && !strcmp(schema, PF_SHARD_SCHEMA))
@@ -262,5 +249,14 @@ int pf_inspect(const char *path, FILE *out, pf_error *err)
                      schema ? schema : "(none)", PF_SHARD_SCHEMA, PF_DATASET_SCHEMA);
     free(schema);
     pf_h5_close(f);
+    return rc;
+}
+
+int pf_inspect(const char *path, FILE *out, pf_error *err)
+{
+    if (!path || !out) return PF_FAIL(err, PF_EINVAL, "pf_inspect: NULL argument");
+    pf_h5_lock();
+    int rc = inspect_locked(path, out, err);
+    pf_h5_unlock();
     return rc;
 }

@@ -24,21 +24,33 @@ typedef struct label_col {
     size_t offset, size;
 } label_col;
 
+// clang-format off
 #define COL(field, type, kind) \
     {#field, type, kind, offsetof(pf_label, field), sizeof(((pf_label *)0)->field)}
+// clang-format on
 
 /** Every label column, DESIGN §4 order, then our extras. */
 static const label_col cols[] = {
-    COL(f0_hz, COL_NUM, PF_H5_F64),          COL(midi, COL_NUM, PF_H5_I16),
-    COL(cents, COL_NUM, PF_H5_F32),          COL(octave, COL_NUM, PF_H5_I8),
-    COL(pitch_class, COL_NUM, PF_H5_I8),     COL(velocity, COL_NUM, PF_H5_U8),
-    COL(program, COL_NUM, PF_H5_U8),         COL(bank, COL_NUM, PF_H5_U16),
-    COL(soundfont, COL_NUM, PF_H5_U8),       COL(instrument, COL_STR, 0),
-    COL(segment, COL_SEGMENT, 0),            COL(example_id, COL_NUM, PF_H5_U64),
-    COL(rms_dbfs, COL_NUM, PF_H5_F32),       COL(volume, COL_NUM, PF_H5_F32),
-    COL(strip_fundamental, COL_BOOL, 0),     COL(noise_snr_db, COL_NUM, PF_H5_F32),
-    COL(segment_offset, COL_NUM, PF_H5_U32), COL(measured_f0_hz, COL_NUM, PF_H5_F32),
-    COL(pitch_error_cents, COL_NUM, PF_H5_F32), COL(pitch_check, COL_CHECK, 0),
+    COL(f0_hz, COL_NUM, PF_H5_F64),
+    COL(midi, COL_NUM, PF_H5_I16),
+    COL(cents, COL_NUM, PF_H5_F32),
+    COL(octave, COL_NUM, PF_H5_I8),
+    COL(pitch_class, COL_NUM, PF_H5_I8),
+    COL(velocity, COL_NUM, PF_H5_U8),
+    COL(program, COL_NUM, PF_H5_U8),
+    COL(bank, COL_NUM, PF_H5_U16),
+    COL(soundfont, COL_NUM, PF_H5_U8),
+    COL(instrument, COL_STR, 0),
+    COL(segment, COL_SEGMENT, 0),
+    COL(example_id, COL_NUM, PF_H5_U64),
+    COL(rms_dbfs, COL_NUM, PF_H5_F32),
+    COL(volume, COL_NUM, PF_H5_F32),
+    COL(strip_fundamental, COL_BOOL, 0),
+    COL(noise_snr_db, COL_NUM, PF_H5_F32),
+    COL(segment_offset, COL_NUM, PF_H5_U32),
+    COL(measured_f0_hz, COL_NUM, PF_H5_F32),
+    COL(pitch_error_cents, COL_NUM, PF_H5_F32),
+    COL(pitch_check, COL_CHECK, 0),
 };
 #define N_COLS (sizeof cols / sizeof cols[0])
 
@@ -46,11 +58,16 @@ static const label_col cols[] = {
 static pf_h5id col_type_id(const label_col *c)
 {
     switch (c->type) {
-    case COL_STR: return pf_h5_type_str(0);
-    case COL_SEGMENT: return pf_h5_type_enum(PF_H5_I8, pf_segment_names, PF_SEG_COUNT);
-    case COL_BOOL: return pf_h5_type_bool();
-    case COL_CHECK: return pf_h5_type_enum(PF_H5_U8, pf_pitch_check_names, PF_PITCH_CHECK_COUNT);
-    default: return pf_h5_type(c->kind);
+    case COL_STR:
+        return pf_h5_type_str(0);
+    case COL_SEGMENT:
+        return pf_h5_type_enum(PF_H5_I8, pf_segment_names, PF_SEG_COUNT);
+    case COL_BOOL:
+        return pf_h5_type_bool();
+    case COL_CHECK:
+        return pf_h5_type_enum(PF_H5_U8, pf_pitch_check_names, PF_PITCH_CHECK_COUNT);
+    default:
+        return pf_h5_type(c->kind);
     }
 }
 
@@ -72,19 +89,20 @@ static int meta_check(const pf_shard_meta *m, pf_error *err)
 {
     size_t len;
     if (!m->bins || !m->frames || (m->planes != 1 && m->planes != 2))
-        return PF_FAIL(err, PF_EINVAL, "shard: bad spectrogram shape planes=%zu bins=%zu "
+        return PF_FAIL(err, PF_EINVAL,
+                       "shard: bad spectrogram shape planes=%zu bins=%zu "
                        "frames=%zu (planes must be 1 or 2, bins and frames > 0)",
                        m->planes, m->bins, m->frames);
     if (pf_mul_size(m->planes * m->bins, m->frames, &len) || len > (1u << 28))
-        return PF_FAIL(err, PF_EINVAL, "shard: spectrogram of %zux%zux%zu is too large",
-                       m->planes, m->bins, m->frames);
+        return PF_FAIL(err, PF_EINVAL, "shard: spectrogram of %zux%zux%zu is too large", m->planes,
+                       m->bins, m->frames);
     if (m->store_audio > PF_AUDIO_FLOAT32 || (m->store_audio && !m->audio_len))
         return PF_FAIL(err, PF_EINVAL, "shard: store_audio %d with audio_len %zu",
                        (int)m->store_audio, m->audio_len);
     if (m->gzip < 0 || m->gzip > 9)
         return PF_FAIL(err, PF_EINVAL, "shard: gzip level %d is not 0..9", m->gzip);
-    if (!m->split || (strcmp(m->split, "train") && strcmp(m->split, "val")
-                      && strcmp(m->split, "test")))
+    if (!m->split ||
+        (strcmp(m->split, "train") && strcmp(m->split, "val") && strcmp(m->split, "test")))
         return PF_FAIL(err, PF_EINVAL, "shard: split '%s' is not train, val or test",
                        m->split ? m->split : "(null)");
     return 0;
@@ -93,7 +111,9 @@ static int meta_check(const pf_shard_meta *m, pf_error *err)
 /** Write the string attributes of @p m (root of a shard). */
 static int meta_write_strings(pf_h5id f, const pf_shard_meta *m, pf_error *err)
 {
-    const struct { const char *name, *value; } s[] = {
+    const struct {
+        const char *name, *value;
+    } s[] = {
         {"schema", PF_SHARD_SCHEMA},
         {"generator_version", m->generator_version},
         {"manifest", m->manifest_text},
@@ -108,8 +128,7 @@ static int meta_write_strings(pf_h5id f, const pf_shard_meta *m, pf_error *err)
         {"split", m->split},
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        if (pf_h5_attr_str(f, s[i].name, s[i].value ? s[i].value : "", err))
-            return -1;
+        if (pf_h5_attr_str(f, s[i].name, s[i].value ? s[i].value : "", err)) return -1;
     return 0;
 }
 
@@ -117,18 +136,18 @@ static int meta_write_strings(pf_h5id f, const pf_shard_meta *m, pf_error *err)
 static int meta_write(pf_h5id f, const pf_shard_meta *m, pf_error *err)
 {
     const char *const empty[1] = {""};
-    if (meta_write_strings(f, m, err)
-        || pf_h5_attr_strs(f, "soundfont_ids", m->n_soundfonts ? m->soundfont_ids : empty,
-                           m->n_soundfonts, err)
-        || pf_h5_attr_strs(f, "soundfont_sha256", m->n_soundfonts ? m->soundfont_sha256 : empty,
-                           m->n_soundfonts, err)
-        || pf_h5_attr_u64(f, "seed", m->seed, err)
-        || pf_h5_attr_f64(f, "sample_rate", m->sample_rate, err)
-        || pf_h5_attr_i64(f, "stft_length", m->stft_length, err)
-        || pf_h5_attr_i64(f, "stft_overlap", m->stft_overlap, err)
-        || pf_h5_attr_i64(f, "stft_nfft", m->stft_nfft, err)
-        || pf_h5_attr_i64(f, "shard_index", m->shard_index, err)
-        || pf_h5_attr_i64(f, "shard_count", m->shard_count, err))
+    if (meta_write_strings(f, m, err) ||
+        pf_h5_attr_strs(f, "soundfont_ids", m->n_soundfonts ? m->soundfont_ids : empty,
+                        m->n_soundfonts, err) ||
+        pf_h5_attr_strs(f, "soundfont_sha256", m->n_soundfonts ? m->soundfont_sha256 : empty,
+                        m->n_soundfonts, err) ||
+        pf_h5_attr_u64(f, "seed", m->seed, err) ||
+        pf_h5_attr_f64(f, "sample_rate", m->sample_rate, err) ||
+        pf_h5_attr_i64(f, "stft_length", m->stft_length, err) ||
+        pf_h5_attr_i64(f, "stft_overlap", m->stft_overlap, err) ||
+        pf_h5_attr_i64(f, "stft_nfft", m->stft_nfft, err) ||
+        pf_h5_attr_i64(f, "shard_index", m->shard_index, err) ||
+        pf_h5_attr_i64(f, "shard_count", m->shard_count, err))
         return -1;
     return 0;
 }
@@ -136,17 +155,15 @@ static int meta_write(pf_h5id f, const pf_shard_meta *m, pf_error *err)
 /** Create the extendible /spectrogram and (when stored) /audio datasets. */
 static int data_create(pf_shard_writer *w, const pf_shard_meta *m, pf_error *err)
 {
-    uint64_t dims[4] = {0, m->planes, m->bins, m->frames}, chunk[4] = {1, m->planes, m->bins,
-                                                                       m->frames};
+    uint64_t dims[4] = {0, m->planes, m->bins, m->frames},
+             chunk[4] = {1, m->planes, m->bins, m->frames};
     int rank = m->planes == 2 ? 4 : 3;
-    if (rank == 3)
-        dims[1] = chunk[1] = m->bins, dims[2] = chunk[2] = m->frames;
+    if (rank == 3) dims[1] = chunk[1] = m->bins, dims[2] = chunk[2] = m->frames;
     pf_h5_layout lay = {chunk, 1, m->gzip};
     pf_h5id t = pf_h5_type(PF_H5_F32);
     w->spec = pf_h5_dset_create(w->file, "spectrogram", t, rank, dims, &lay, err);
     pf_h5_close(t);
-    if (w->spec < 0 || !m->store_audio)
-        return w->spec < 0 ? -1 : 0;
+    if (w->spec < 0 || !m->store_audio) return w->spec < 0 ? -1 : 0;
     uint64_t adims[2] = {0, m->audio_len}, achunk[2] = {1, m->audio_len};
     pf_h5_layout alay = {achunk, 1, m->gzip};
     t = pf_h5_type(m->store_audio == PF_AUDIO_INT16 ? PF_H5_I16 : PF_H5_F32);
@@ -198,11 +215,13 @@ pf_shard_writer *pf_shard_create(const char *path, const pf_shard_meta *meta, pf
         PF_FAIL(err, PF_EINVAL, "pf_shard_create: NULL %s", path ? "meta" : "path");
         return NULL;
     }
-    if (meta_check(meta, err))
-        return NULL;
+    if (meta_check(meta, err)) return NULL;
     pf_shard_writer *w = writer_new(path, meta);
+    pf_h5_lock();
     w->file = pf_h5_create(w->tmp, err);
-    if (w->file < 0 || meta_write(w->file, meta, err) || data_create(w, meta, err)) {
+    int rc = w->file < 0 || meta_write(w->file, meta, err) || data_create(w, meta, err);
+    pf_h5_unlock();
+    if (rc) {
         pf_shard_abort(w);
         return NULL;
     }
@@ -232,11 +251,12 @@ static void stats_add(pf_shard_writer *w, const float *spec)
 /** Check the enumerated fields of @p l. */
 static int label_check(const pf_label *l, pf_error *err)
 {
-    if (l->segment >= PF_SEG_COUNT || l->pitch_check >= PF_PITCH_CHECK_COUNT
-        || l->strip_fundamental > 1)
-        return PF_FAIL(err, PF_EINVAL, "shard: example %" PRIu64 " has segment %u, pitch_check "
-                       "%u, strip_fundamental %u (out of range)", l->example_id, l->segment,
-                       l->pitch_check, l->strip_fundamental);
+    if (l->segment >= PF_SEG_COUNT || l->pitch_check >= PF_PITCH_CHECK_COUNT ||
+        l->strip_fundamental > 1)
+        return PF_FAIL(err, PF_EINVAL,
+                       "shard: example %" PRIu64 " has segment %u, pitch_check "
+                       "%u, strip_fundamental %u (out of range)",
+                       l->example_id, l->segment, l->pitch_check, l->strip_fundamental);
     return 0;
 }
 
@@ -245,17 +265,16 @@ int pf_shard_append(pf_shard_writer *w, const pf_label *label, const float *spec
 {
     if (!w || !label || !spec || (w->store_audio && !audio))
         return PF_FAIL(err, PF_EINVAL, "pf_shard_append: NULL argument");
-    if (label_check(label, err))
-        return -1;
+    if (label_check(label, err)) return -1;
+    pf_h5_lock();
     pf_h5id ft = pf_h5_type(PF_H5_F32);
     pf_h5id at = pf_h5_type(w->store_audio == PF_AUDIO_INT16 ? PF_H5_I16 : PF_H5_F32);
     int rc = pf_h5_dset_append(w->spec, ft, spec, 1, err);
-    if (!rc && w->store_audio)
-        rc = pf_h5_dset_append(w->audio, at, audio, 1, err);
+    if (!rc && w->store_audio) rc = pf_h5_dset_append(w->audio, at, audio, 1, err);
     pf_h5_close(ft);
     pf_h5_close(at);
-    if (rc)
-        return pf_error_prefix(err, "example %zu", w->n);
+    pf_h5_unlock();
+    if (rc) return pf_error_prefix(err, "example %zu", w->n);
     stats_add(w, spec);
     if (w->n == w->cap) {
         w->cap = w->cap ? 2 * w->cap : 64;
@@ -268,8 +287,7 @@ int pf_shard_append(pf_shard_writer *w, const pf_label *label, const float *spec
 
 void pf_shard_count_reject(pf_shard_writer *w, pf_reject reason, uint64_t count)
 {
-    if (w && reason < PF_REJECT_COUNT)
-        w->rejected[reason] += count;
+    if (w && reason < PF_REJECT_COUNT) w->rejected[reason] += count;
 }
 
 /** Write column @p c of the buffered labels as /labels/<name>. */
@@ -305,11 +323,11 @@ static int stats_write(pf_shard_writer *w, pf_error *err)
         count[b] = (uint64_t)w->n * w->frames;
     pf_h5id g = pf_h5_group_create(w->file, "stats", err);
     pf_h5id d = pf_h5_type(PF_H5_F64), u = pf_h5_type(PF_H5_U64);
-    int rc = g < 0 || pf_h5_write_1d(g, "sum", d, pb, w->sum, err)
-             || pf_h5_write_1d(g, "sumsq", d, pb, w->sumsq, err)
-             || pf_h5_write_1d(g, "log_sum", d, pb, w->log_sum, err)
-             || pf_h5_write_1d(g, "log_sumsq", d, pb, w->log_sumsq, err)
-             || pf_h5_write_1d(g, "count", u, pb, count, err);
+    int rc = g < 0 || pf_h5_write_1d(g, "sum", d, pb, w->sum, err) ||
+             pf_h5_write_1d(g, "sumsq", d, pb, w->sumsq, err) ||
+             pf_h5_write_1d(g, "log_sum", d, pb, w->log_sum, err) ||
+             pf_h5_write_1d(g, "log_sumsq", d, pb, w->log_sumsq, err) ||
+             pf_h5_write_1d(g, "count", u, pb, count, err);
     pf_h5_close(d);
     pf_h5_close(u);
     pf_h5_close(g);
@@ -323,8 +341,7 @@ static int counts_write(pf_shard_writer *w, pf_error *err)
     char name[64];
     for (int r = 0; r < PF_REJECT_COUNT; r++) {
         snprintf(name, sizeof name, "rejected_%s", pf_reject_names[r]);
-        if (pf_h5_attr_u64(w->file, name, w->rejected[r], err))
-            return -1;
+        if (pf_h5_attr_u64(w->file, name, w->rejected[r], err)) return -1;
     }
     return pf_h5_attr_u64(w->file, "n_examples", w->n, err);
 }
@@ -339,10 +356,12 @@ static int shard_finish(pf_shard_writer *w, pf_error *err)
 
 int pf_shard_commit(pf_shard_writer *w, pf_error *err)
 {
-    if (!w)
-        return PF_FAIL(err, PF_EINVAL, "pf_shard_commit: NULL writer");
-    if (labels_write(w, err) || stats_write(w, err) || counts_write(w, err)
-        || shard_finish(w, err)) {
+    if (!w) return PF_FAIL(err, PF_EINVAL, "pf_shard_commit: NULL writer");
+    pf_h5_lock();
+    int rc =
+        labels_write(w, err) || stats_write(w, err) || counts_write(w, err) || shard_finish(w, err);
+    pf_h5_unlock();
+    if (rc) {
         pf_error_prefix(err, "shard %s not written", w->path);
         pf_shard_abort(w);
         return -1;
@@ -353,9 +372,10 @@ int pf_shard_commit(pf_shard_writer *w, pf_error *err)
 
 void pf_shard_abort(pf_shard_writer *w)
 {
-    if (!w)
-        return;
+    if (!w) return;
+    pf_h5_lock();
     pf_h5_close(w->file); /* strong close degree: closes the datasets too */
+    pf_h5_unlock();
     unlink(w->tmp);
     writer_free(w);
 }
@@ -368,17 +388,22 @@ static int schema_check(pf_h5id f, const char *path, const char *want, pf_error 
     pf_error e2;
     char *got = pf_h5_attr_read_str(f, "schema", &e2);
     if (!got)
-        return PF_FAIL(err, PF_ESCHEMA, "%s has no schema attribute: not a pitchforge file "
-                       "(expected schema %s)", path, want);
+        return PF_FAIL(err, PF_ESCHEMA,
+                       "%s has no schema attribute: not a pitchforge file "
+                       "(expected schema %s)",
+                       path, want);
     int rc = 0;
     if (strcmp(got, want) && !strcmp(got, PF_DATASET_SCHEMA))
-        rc = PF_FAIL(err, PF_ESCHEMA, "%s is a dataset index (schema %s), not a shard (%s); "
-                     "read a split of it with pf_dataset_* or `pitchforge inspect`", path, got,
-                     want);
+        rc = PF_FAIL(err, PF_ESCHEMA,
+                     "%s is a dataset index (schema %s), not a shard (%s); "
+                     "read a split of it with pf_dataset_* or `pitchforge inspect`",
+                     path, got, want);
     else if (strcmp(got, want))
-        rc = PF_FAIL(err, PF_ESCHEMA, "%s has schema '%s' but this pitchforge reads '%s'; "
+        rc = PF_FAIL(err, PF_ESCHEMA,
+                     "%s has schema '%s' but this pitchforge reads '%s'; "
                      "regenerate it with this version (pitchforge generate) or read it with "
-                     "the pitchforge release that wrote it", path, got, want);
+                     "the pitchforge release that wrote it",
+                     path, got, want);
     free(got);
     return rc;
 }
@@ -409,8 +434,7 @@ static int info_shapes(pf_h5id g, pf_shard_info *info, pf_error *err)
     info->bins = d[rank - 2];
     info->frames = d[rank - 1];
     info->audio_len = 0;
-    if (!pf_h5_exists(g, "audio"))
-        return 0;
+    if (!pf_h5_exists(g, "audio")) return 0;
     ds = pf_h5_dset_open(g, "audio", err);
     rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
     pf_h5_close(ds);
@@ -443,13 +467,12 @@ static int info_fill(pf_h5id root, pf_h5id g, pf_shard_info *info, pf_error *err
     return info_shapes(g, info, err);
 }
 
-int pf_shard_info_read(const char *path, pf_shard_info *info, pf_error *err)
+/** pf_shard_info_read without the HDF5 lock. */
+static int shard_info_read_unlocked(const char *path, pf_shard_info *info, pf_error *err)
 {
-    if (!path || !info)
-        return PF_FAIL(err, PF_EINVAL, "pf_shard_info_read: NULL argument");
+    if (!path || !info) return PF_FAIL(err, PF_EINVAL, "pf_shard_info_read: NULL argument");
     pf_h5id f = open_checked(path, PF_SHARD_SCHEMA, err);
-    if (f < 0)
-        return -1;
+    if (f < 0) return -1;
     int rc = info_fill(f, f, info, err);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s", path) : 0;
@@ -459,8 +482,7 @@ int pf_shard_info_read(const char *path, pf_shard_info *info, pf_error *err)
 static pf_h5id split_open(const char *path, const char *split, pf_h5id *file, pf_error *err)
 {
     *file = open_checked(path, PF_DATASET_SCHEMA, err);
-    if (*file < 0)
-        return PF_H5_NONE;
+    if (*file < 0) return PF_H5_NONE;
     if (!split || !pf_h5_exists(*file, split)) {
         pf_h5_close(*file);
         PF_FAIL(err, PF_EINVAL, "%s has no split '%s'", path, split ? split : "(null)");
@@ -469,12 +491,12 @@ static pf_h5id split_open(const char *path, const char *split, pf_h5id *file, pf
     return pf_h5_group_open(*file, split, err);
 }
 
-int pf_dataset_split_info_read(const char *path, const char *split, pf_shard_info *info,
-                               pf_error *err)
+/** pf_dataset_split_info_read without the HDF5 lock. */
+static int dataset_split_info_read_unlocked(const char *path, const char *split,
+                                            pf_shard_info *info, pf_error *err)
 {
     pf_h5id f, g = split_open(path, split, &f, err);
-    if (g < 0)
-        return -1;
+    if (g < 0) return -1;
     int rc = info_fill(f, g, info, err);
     snprintf(info->split, sizeof info->split, "%s", split);
     pf_h5_close(g);
@@ -504,8 +526,7 @@ static int labels_read_col(pf_h5id labels, const label_col *c, pf_label *rows, s
         } else
             memcpy(field, buf + i * c->size, c->size);
     }
-    if (c->type == COL_STR && !rc)
-        pf_h5_strs_free((char **)(void *)buf, n);
+    if (c->type == COL_STR && !rc) pf_h5_strs_free((char **)(void *)buf, n);
     pf_h5_close(t);
     pf_h5_close(ds);
     free(buf);
@@ -518,8 +539,8 @@ static int labels_read(pf_h5id g, pf_label **rows, size_t *n, pf_error *err)
     int rank;
     uint64_t d[PF_H5_MAX_RANK];
     pf_h5id lg = pf_h5_group_open(g, "labels", err), ds = PF_H5_NONE;
-    if (lg < 0 || (ds = pf_h5_dset_open(lg, "example_id", err)) < 0
-        || pf_h5_dset_shape(ds, &rank, d, err)) {
+    if (lg < 0 || (ds = pf_h5_dset_open(lg, "example_id", err)) < 0 ||
+        pf_h5_dset_shape(ds, &rank, d, err)) {
         pf_h5_close(ds);
         pf_h5_close(lg);
         return -1;
@@ -539,26 +560,25 @@ static int labels_read(pf_h5id g, pf_label **rows, size_t *n, pf_error *err)
     return 0;
 }
 
-int pf_shard_read_labels(const char *path, pf_label **rows, size_t *n, pf_error *err)
+/** pf_shard_read_labels without the HDF5 lock. */
+static int shard_read_labels_unlocked(const char *path, pf_label **rows, size_t *n, pf_error *err)
 {
-    if (!path || !rows || !n)
-        return PF_FAIL(err, PF_EINVAL, "pf_shard_read_labels: NULL argument");
+    if (!path || !rows || !n) return PF_FAIL(err, PF_EINVAL, "pf_shard_read_labels: NULL argument");
     pf_h5id f = open_checked(path, PF_SHARD_SCHEMA, err);
-    if (f < 0)
-        return -1;
+    if (f < 0) return -1;
     int rc = labels_read(f, rows, n, err);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s", path) : 0;
 }
 
-int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows, size_t *n,
-                           pf_error *err)
+/** pf_dataset_read_labels without the HDF5 lock. */
+static int dataset_read_labels_unlocked(const char *path, const char *split, pf_label **rows,
+                                        size_t *n, pf_error *err)
 {
     if (!path || !rows || !n)
         return PF_FAIL(err, PF_EINVAL, "pf_dataset_read_labels: NULL argument");
     pf_h5id f, g = split_open(path, split, &f, err);
-    if (g < 0)
-        return -1;
+    if (g < 0) return -1;
     int rc = labels_read(g, rows, n, err);
     pf_h5_close(g);
     pf_h5_close(f);
@@ -567,21 +587,24 @@ int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows,
 
 void pf_labels_free(pf_label *rows, size_t n)
 {
-    if (!rows)
-        return;
+    if (!rows) return;
     for (size_t i = 0; i < n; i++)
         free((char *)rows[i].instrument);
     free(rows);
 }
 
-int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, pf_error *err)
+/** pf_shard_read_spectrogram without the HDF5 lock. */
+static int shard_read_spectrogram_unlocked(const char *path, size_t i, float *out, size_t n,
+                                           pf_error *err)
 {
     pf_shard_info info;
     if (!out || pf_shard_info_read(path, &info, err))
         return out ? -1 : PF_FAIL(err, PF_EINVAL, "pf_shard_read_spectrogram: NULL out");
     if (n != info.planes * info.bins * info.frames || i >= info.n)
-        return PF_FAIL(err, PF_EINVAL, "%s: example %zu of %zu with %zu floats (one holds "
-                       "%zu)", path, i, info.n, n, info.planes * info.bins * info.frames);
+        return PF_FAIL(err, PF_EINVAL,
+                       "%s: example %zu of %zu with %zu floats (one holds "
+                       "%zu)",
+                       path, i, info.n, n, info.planes * info.bins * info.frames);
     pf_h5id f = pf_h5_open(path, 0, err);
     pf_h5id ds = f < 0 ? PF_H5_NONE : pf_h5_dset_open(f, "spectrogram", err);
     pf_h5id t = pf_h5_type(PF_H5_F32);
@@ -589,4 +612,46 @@ int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, 
     pf_h5_close(t);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s", path) : 0;
+}
+
+int pf_shard_info_read(const char *path, pf_shard_info *info, pf_error *err)
+{
+    pf_h5_lock();
+    int rc = shard_info_read_unlocked(path, info, err);
+    pf_h5_unlock();
+    return rc;
+}
+
+int pf_dataset_split_info_read(const char *path, const char *split, pf_shard_info *info,
+                               pf_error *err)
+{
+    pf_h5_lock();
+    int rc = dataset_split_info_read_unlocked(path, split, info, err);
+    pf_h5_unlock();
+    return rc;
+}
+
+int pf_shard_read_labels(const char *path, pf_label **rows, size_t *n, pf_error *err)
+{
+    pf_h5_lock();
+    int rc = shard_read_labels_unlocked(path, rows, n, err);
+    pf_h5_unlock();
+    return rc;
+}
+
+int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows, size_t *n,
+                           pf_error *err)
+{
+    pf_h5_lock();
+    int rc = dataset_read_labels_unlocked(path, split, rows, n, err);
+    pf_h5_unlock();
+    return rc;
+}
+
+int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, pf_error *err)
+{
+    pf_h5_lock();
+    int rc = shard_read_spectrogram_unlocked(path, i, out, n, err);
+    pf_h5_unlock();
+    return rc;
 }
