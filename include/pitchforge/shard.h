@@ -1,4 +1,9 @@
-/* pitchforge: HDF5 shards (schema pitchforge-shard/1), the dataset index and readers. */
+/*
+ * pitchforge: HDF5 shards (schema pitchforge-shard/1), the dataset index and readers.
+ * Format: docs/shard-format.md. Every function here may be called from several threads (one
+ * writer per thread): HDF5 is a serial build, so its calls are serialized by one process-wide
+ * lock, held for each HDF5 step (with gzip that includes compressing the example).
+ */
 #ifndef PITCHFORGE_SHARD_H
 #define PITCHFORGE_SHARD_H
 
