@@ -36,24 +36,29 @@ LIB      := $(BUILD)/libpitchforge.a
 all: pitchforge
 
 pitchforge: $(CLI_OBJ) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDFLAGS) $(LDLIBS)
+	@echo "  LD    $@"
+	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@echo "  AR    $@"
+	@$(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC    $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $< \
+	@echo "  TEST  $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $< \
 	  $(LIB) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	@echo "  BENCH $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
@@ -81,10 +86,11 @@ test: deps
 	@$(MAKE) --no-print-directory pitchforge $(TEST_BIN)
 	@PY=$(PY) bash tests/run.sh $(TEST_BIN)
 
+# Unit tests under AddressSanitizer and UBSan (the end-to-end script uses ./pitchforge).
 asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-	  LDFLAGS="-fsanitize=address,undefined" pitchforge $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
-	@PY=$(PY) PF_BUILD=build/asan bash tests/run.sh $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	  LDFLAGS="-fsanitize=address,undefined" $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
+	@ASAN_OPTIONS=detect_leaks=1 PF_NO_E2E=1 PY=$(PY) bash tests/run.sh $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
 
 bench: pitchforge $(BENCH_BIN)
 	@bash bench/run.sh
