@@ -78,12 +78,16 @@ const char *pf_synth_version(void);
 
 /* ---- resampler ---- */
 
-/** Converters, by name in the manifest (`audio.resampler`). */
+/** Converters, by name in the manifest (`audio.resampler`); docs/resampler.md compares them. */
 typedef enum pf_resampler_kind {
-    PF_RS_SINC_BEST = 0,
-    PF_RS_SINC_MEDIUM,
-    PF_RS_SINC_FASTEST,
-    PF_RS_LINEAR
+    PF_RS_SINC_BEST = 0, /**< libsamplerate SRC_SINC_BEST_QUALITY ("sinc_best") */
+    PF_RS_SINC_MEDIUM,   /**< libsamplerate SRC_SINC_MEDIUM_QUALITY ("sinc_medium") */
+    PF_RS_SINC_FASTEST,  /**< libsamplerate SRC_SINC_FASTEST ("sinc_fastest") */
+    PF_RS_LINEAR,        /**< libsamplerate SRC_LINEAR ("linear") */
+    PF_RS_SOXR_LQ,       /**< libsoxr SOXR_LQ recipe ("soxr_lq") */
+    PF_RS_SOXR_MQ,       /**< libsoxr SOXR_MQ recipe ("soxr_mq") */
+    PF_RS_SOXR_HQ,       /**< libsoxr SOXR_HQ recipe, 20-bit ("soxr_hq") */
+    PF_RS_SOXR_VHQ       /**< libsoxr SOXR_VHQ recipe, 28-bit ("soxr_vhq") */
 } pf_resampler_kind;
 
 /** Name of @p kind ("sinc_best", ...), or NULL. */
@@ -111,5 +115,11 @@ int pf_resampler_process(pf_resampler *r, const float *in, size_t n_in, float *o
 void pf_resampler_free(pf_resampler *r);
 /** libsamplerate's version string. */
 const char *pf_resampler_version(void);
+/**
+ * Version string of the library behind converter @p kind: libsamplerate's for the sinc_* and
+ * linear kinds, libsoxr's ("libsoxr-0.1.3") for the soxr_* kinds. Static storage.
+ * @return the string, or NULL for an unknown kind
+ */
+const char *pf_resampler_kind_version(pf_resampler_kind kind);
 
 #endif

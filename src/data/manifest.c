@@ -22,6 +22,7 @@ static const char *const normalize_names[] = {"peak", "none", NULL};
 static const char *const noise_kind_names[] = {"white", "pink", NULL};
 static const char *const compression_names[] = {"none", "gzip", NULL};
 static const char *const resampler_names[] = {"sinc_best", "sinc_medium", "sinc_fastest", "linear",
+                                              "soxr_lq",   "soxr_mq",     "soxr_hq",      "soxr_vhq",
                                               NULL};
 static const char *const pc_names[] = {"C", "C#", "D", "D#", "E", "F",
                                        "F#", "G", "G#", "A", "A#", "B"};
