@@ -478,14 +478,13 @@ static void check_split(verify_run *r, int s)
                                      (r->has_split[s] && examples != r->index_rows[s]));
     if (!bad_shards && !bad_examples) return;
     r->rep.mismatch++;
+    char held[64] = "";
+    if (all_known) snprintf(held, sizeof held, " holding %" PRIu64 " examples", examples);
     note(r, "counts", split_names[s],
-         "dataset.h5 says %" PRIu64 " shards and %" PRIu64 " examples (its virtual datasets "
-         "span %" PRIu64 "), /checksums lists %" PRIu64 " shards%s",
+         "dataset.h5 says %" PRIu64 " shards and %" PRIu64 " examples (its virtual datasets span "
+         "%" PRIu64 "), /checksums lists %" PRIu64 " shards%s",
          r->index_shards[s], r->index_examples[s], r->index_rows[s], shards,
-         all_known ? "" : " (some unreadable)");
-    if (all_known && r->log)
-        fprintf(r->log, "counts: %s: the shards hold %" PRIu64 " examples\n", split_names[s],
-                examples);
+         all_known ? held : " (not all readable)");
 }
 
 /** The summary error: counts and the names of the damaged and missing shards. */

@@ -1,0 +1,361 @@
+/* Tests for src/data/verify.c: pf_shard_check and pf_verify on small fake datasets, damaged in
+ * known ways (flipped data and superblock bytes, truncation, deletion, other manifests). */
+#define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "data/h5.h"
+#include "shard_fixture.h"
+
+#define T0 "train-00000-of-00002.h5"
+#define T1 "train-00001-of-00002.h5"
+#define V0 "val-00000-of-00001.h5"
+#define S0 "test-00000-of-00001.h5"
+#define MANIFEST_SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/** Write shard @p name of @p n examples (ids from @p first) with meta @p m into @p dir. */
+static void shard(const char *dir, const char *name, pf_shard_meta m, size_t n, uint64_t first)
+{
+    pf_error err = {0};
+    if (fx_write_shard(fx_path(dir, name), &m, n, first, &err)) fail_msg("%s", err.msg);
+}
+
+/** A dataset of 4 shards (5 + 3 train, 4 val, 2 test examples) and its index, in a new folder
+ *  the caller frees. */
+static char *dataset(const char *tag, size_t planes, int gzip)
+{
+    char *dir = fx_tmpdir(tag);
+    shard(dir, T0, fx_meta(5, 4, planes, PF_AUDIO_INT16, gzip, "train", 0, 2), 5, 0);
+    shard(dir, T1, fx_meta(5, 4, planes, PF_AUDIO_INT16, gzip, "train", 1, 2), 3, 5);
+    shard(dir, V0, fx_meta(5, 4, planes, PF_AUDIO_INT16, gzip, "val", 0, 1), 4, 100);
+    shard(dir, S0, fx_meta(5, 4, planes, PF_AUDIO_INT16, gzip, "test", 0, 1), 2, 200);
+    pf_error err = {0};
+    if (pf_index_build(dir, NULL, &err)) fail_msg("%s", err.msg);
+    return dir;
+}
+
+/** Run pf_verify on @p dir: its return, report, log text (caller frees) and error. */
+static int verify(const char *dir, pf_verify_report *rep, char **log, pf_error *err)
+{
+    size_t len = 0;
+    FILE *f = open_memstream(log, &len);
+    int rc = pf_verify(dir, rep, f, err);
+    fclose(f);
+    fprintf(stderr, "    log: %s    err: %s\n", **log ? *log : "(empty)\n", rc ? err->msg : "-");
+    return rc;
+}
+
+/** Number of lines of @p text that start with @p prefix. */
+static int count_lines(const char *text, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += !strncmp(p, prefix, strlen(prefix));
+    return n;
+}
+
+/** Read the whole file @p path (caller frees), its size in *@p len. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *buf = malloc(*len ? *len : 1);
+    assert_int_equal(fread(buf, 1, *len, f), *len);
+    fclose(f);
+    return buf;
+}
+
+/** XOR the byte at @p offset of @p path with @p mask. */
+static void flip(const char *path, long offset, int mask)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, offset, SEEK_SET), 0);
+    int c = fgetc(f);
+    assert_true(c != EOF);
+    fseek(f, offset, SEEK_SET);
+    fputc(c ^ mask, f);
+    fclose(f);
+}
+
+/** Offset in shard @p path of example @p id's spectrogram values at flat index 8.. (found by
+ *  their bytes, so the flip lands inside /spectrogram's data whatever the layout). */
+static long spec_offset(const char *path, uint64_t id)
+{
+    float want[6];
+    for (size_t k = 0; k < 6; k++)
+        want[k] = fx_spec(id, 8 + k);
+    size_t len;
+    unsigned char *buf = slurp(path, &len);
+    unsigned char *at = memmem(buf, len, want, sizeof want);
+    assert_non_null(at);
+    long off = (long)(at - buf) + 9; /* a middle byte of the third value */
+    free(buf);
+    return off;
+}
+
+static void test_all_good(void **state)
+{
+    (void)state;
+    for (size_t planes = 1; planes <= 2; planes++) {
+        char *dir = dataset("verify-good", planes, 0), *log;
+        pf_verify_report rep;
+        pf_error err = {0};
+        assert_int_equal(verify(dir, &rep, &log, &err), 0);
+        assert_string_equal(log, "");
+        assert_int_equal(rep.shards, 4);
+        assert_int_equal(rep.ok, 4);
+        assert_int_equal(rep.damaged + rep.missing + rep.unlisted + rep.mismatch, 0);
+        assert_int_equal(rep.examples, 14);
+        assert_int_equal(pf_shard_check(fx_path(dir, T0), MANIFEST_SHA, &err), 0);
+        assert_int_equal(pf_shard_check(fx_path(dir, S0), NULL, &err), 0);
+        assert_int_equal(pf_verify(dir, NULL, NULL, &err), 0); /* report and log optional */
+        free(log);
+        free(dir);
+    }
+}
+
+/** A byte of /spectrogram's data flipped: only that shard is damaged (sha256 and sums). */
+static void test_flipped_data(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-flip", 1, 0), *log;
+    flip(fx_path(dir, T1), spec_offset(fx_path(dir, T1), 6), 0x10);
+    pf_verify_report rep;
+    pf_error err = {0};
+    assert_int_equal(verify(dir, &rep, &log, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_int_equal(rep.shards, 4);
+    assert_int_equal(rep.ok, 3);
+    assert_int_equal(rep.damaged, 1);
+    assert_int_equal(rep.missing, 0);
+    assert_int_equal(rep.examples, 11);
+    assert_int_equal(count_lines(log, "damaged: " T1 ": sha256 mismatch"), 1);
+    assert_int_equal(count_lines(log, "damaged:") + count_lines(log, "missing:"), 1);
+    assert_non_null(strstr(err.msg, "1 of 4 shards damaged or missing: " T1));
+    free(log);
+
+    /* without a checksum, pf_shard_check still sees it: /stats/sum no longer matches */
+    assert_int_equal(pf_shard_check(fx_path(dir, T1), MANIFEST_SHA, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, T1));
+    assert_non_null(strstr(err.msg, "/stats/sum"));
+    free(dir);
+}
+
+/** A byte of the HDF5 superblock flipped: the shard no longer opens. */
+static void test_flipped_superblock(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-super", 1, 0), *log;
+    flip(fx_path(dir, V0), 13, 0x40); /* size of offsets */
+    pf_verify_report rep;
+    pf_error err = {0};
+    assert_int_equal(verify(dir, &rep, &log, &err), -1);
+    assert_int_equal(rep.ok, 3);
+    assert_int_equal(rep.damaged, 1);
+    assert_int_equal(count_lines(log, "damaged: " V0 ": sha256 mismatch"), 1);
+    assert_non_null(strstr(err.msg, V0));
+    free(log);
+    assert_int_equal(pf_shard_check(fx_path(dir, V0), NULL, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_int_equal(err.code, PF_EIO);
+    assert_non_null(strstr(err.msg, V0));
+    free(dir);
+}
+
+static void test_missing(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-missing", 1, 0), *log;
+    assert_int_equal(unlink(fx_path(dir, S0)), 0);
+    assert_int_equal(unlink(fx_path(dir, T0)), 0);
+    pf_verify_report rep;
+    pf_error err = {0};
+    assert_int_equal(verify(dir, &rep, &log, &err), -1);
+    assert_int_equal(rep.ok, 2);
+    assert_int_equal(rep.missing, 2);
+    assert_int_equal(rep.damaged, 0);
+    assert_int_equal(count_lines(log, "missing: " S0), 1);
+    assert_int_equal(count_lines(log, "missing: " T0), 1);
+    assert_non_null(strstr(err.msg, "2 of 4 shards damaged or missing: " T0 ", " S0));
+    free(log);
+    free(dir);
+}
+
+static void test_truncated(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-trunc", 1, 0), *log;
+    struct stat st;
+    assert_int_equal(stat(fx_path(dir, T0), &st), 0);
+    assert_int_equal(truncate(fx_path(dir, T0), st.st_size / 2), 0);
+    pf_error err = {0};
+    assert_int_equal(pf_shard_check(fx_path(dir, T0), MANIFEST_SHA, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_int_equal(err.code, PF_EIO);
+    assert_non_null(strstr(err.msg, T0));
+    assert_non_null(strstr(err.msg, "truncated"));
+    pf_verify_report rep;
+    assert_int_equal(verify(dir, &rep, &log, &err), -1);
+    assert_int_equal(rep.damaged, 1);
+    assert_int_equal(count_lines(log, "damaged: " T0), 1);
+    free(log);
+    free(dir);
+}
+
+/** A gzip shard with a byte flipped mid-file: the compressed chunk or the sums give it away. */
+static void test_corrupt_gzip_chunk(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("verify-gzip");
+    const char *path = fx_path(dir, T0);
+    shard(dir, T0, fx_meta(513, 90, 1, PF_AUDIO_NONE, 6, "train", 0, 2), 6, 0);
+    pf_error err = {0};
+    assert_int_equal(pf_shard_check(path, NULL, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    flip(path, st.st_size / 2, 0x5a);
+    assert_int_equal(pf_shard_check(path, NULL, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, T0));
+    free(dir);
+}
+
+static void test_other_manifest(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-manifest", 1, 0);
+    pf_error err = {0};
+    const char *other = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+    assert_int_equal(pf_shard_check(fx_path(dir, V0), other, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, V0));
+    assert_non_null(strstr(err.msg, "another manifest"));
+    free(dir);
+}
+
+/** n_examples that disagrees with the datasets, an extra label of another length, another
+ *  schema, no n_examples (an unfinished shard): each refused, saying which. */
+static void test_shard_check_structure(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-struct", 1, 0);
+    pf_error err = {0};
+    const char *path = fx_path(dir, T0);
+    pf_h5id f = pf_h5_open(path, 1, &err);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_u64(f, "n_examples", 6, &err), 0);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+    assert_int_equal(pf_shard_check(path, NULL, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "/spectrogram has 5 rows but n_examples is 6"));
+
+    f = pf_h5_open(path, 1, &err);
+    assert_int_equal(pf_h5_attr_u64(f, "n_examples", 5, &err), 0);
+    pf_h5id t = pf_h5_type(PF_H5_F32);
+    float extra[3] = {1, 2, 3};
+    assert_int_equal(pf_h5_write_1d(f, "labels/extra", t, 3, extra, &err), 0);
+    pf_h5_close(t);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+    assert_int_equal(pf_shard_check(path, NULL, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "/labels/extra has 3 rows but n_examples is 5"));
+
+    assert_int_equal(pf_shard_check(fx_path(dir, "dataset.h5"), NULL, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, PF_DATASET_SCHEMA));
+
+    f = pf_h5_open(fx_path(dir, S0), 1, &err);
+    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-shard/9", &err), 0);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+    assert_int_equal(pf_shard_check(fx_path(dir, S0), NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "pitchforge-shard/9"));
+
+    assert_int_equal(pf_shard_check(fx_path(dir, "nope.h5"), NULL, &err), -1);
+    assert_int_equal(err.code, PF_EIO);
+    assert_non_null(strstr(err.msg, "nope.h5"));
+    assert_int_equal(pf_shard_check(NULL, NULL, &err), -1);
+    assert_int_equal(err.code, PF_EINVAL);
+    free(dir);
+}
+
+/** A shard file the index does not list, and a shard rewritten with another example count. */
+static void test_unlisted_and_counts(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-counts", 1, 0), *log;
+    shard(dir, "test-00000-of-00002.h5", fx_meta(5, 4, 1, PF_AUDIO_INT16, 0, "test", 0, 2), 2, 0);
+    shard(dir, T1, fx_meta(5, 4, 1, PF_AUDIO_INT16, 0, "train", 1, 2), 4, 5);
+    pf_verify_report rep;
+    pf_error err = {0};
+    assert_int_equal(verify(dir, &rep, &log, &err), -1);
+    assert_int_equal(rep.ok, 3);
+    assert_int_equal(rep.damaged, 1);
+    assert_int_equal(rep.unlisted, 1);
+    assert_int_equal(rep.mismatch, 1);
+    assert_int_equal(count_lines(log, "unlisted: test-00000-of-00002.h5"), 1);
+    assert_int_equal(count_lines(log, "damaged: " T1 ": sha256 mismatch"), 1);
+    assert_int_equal(count_lines(log, "counts: train: dataset.h5 says 2 shards and 8 examples"), 1);
+    assert_non_null(strstr(log, "lists 2 shards holding 9 examples\n"));
+    assert_non_null(strstr(err.msg, "1 shard file(s) not listed"));
+    free(log);
+
+    /* rebuilding the index over the new folder makes it whole again */
+    assert_int_equal(unlink(fx_path(dir, "test-00000-of-00002.h5")), 0);
+    if (pf_index_build(dir, NULL, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(verify(dir, &rep, &log, &err), 0);
+    assert_int_equal(rep.examples, 15);
+    free(log);
+    free(dir);
+}
+
+static void test_no_index(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("verify-noindex"), *log;
+    pf_verify_report rep;
+    pf_error err = {0};
+    assert_int_equal(verify(dir, &rep, &log, &err), -1);
+    assert_int_equal(err.code, PF_EIO);
+    assert_non_null(strstr(err.msg, "dataset.h5"));
+    assert_non_null(strstr(err.msg, "pitchforge index"));
+    free(log);
+
+    /* a dataset.h5 that is a shard, not an index */
+    shard(dir, "dataset.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 1), 1, 0);
+    assert_int_equal(verify(dir, &rep, &log, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, PF_SHARD_SCHEMA));
+    free(log);
+    assert_int_equal(pf_verify(NULL, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, PF_EINVAL);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_all_good),
+        cmocka_unit_test(test_flipped_data),
+        cmocka_unit_test(test_flipped_superblock),
+        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_corrupt_gzip_chunk),
+        cmocka_unit_test(test_other_manifest),
+        cmocka_unit_test(test_shard_check_structure),
+        cmocka_unit_test(test_unlisted_and_counts),
+        cmocka_unit_test(test_no_index),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
