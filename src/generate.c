@@ -35,6 +35,8 @@ typedef struct run {
     const pf_manifest *m;
     const pf_plan *plan;
     const pf_generate_opts *opts;
+    size_t *jobs; /* indices into plan->shards still to make */
+    size_t n_jobs, pending_notes;
     pf_shard_meta meta;
     char **sf_sha;
     atomic_size_t next_job;
@@ -308,7 +310,7 @@ static void progress(run *r, int final)
 {
     if (!r->opts->progress)
         return;
-    size_t done = atomic_load(&r->notes_done), total = r->plan->n_notes;
+    size_t done = atomic_load(&r->notes_done), total = r->pending_notes;
     double el = now_s() - r->t0, rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "\rgenerate: %zu/%zu notes (%.0f%%)  %.0f examples/s  ETA %.0fs   ", done,
@@ -377,9 +379,9 @@ static void *worker_main(void *arg)
     int rc = worker_init(&w, r);
     while (!rc) {
         size_t j = atomic_fetch_add(&r->next_job, 1);
-        if (j >= r->plan->n_shards || atomic_load(&r->failed))
+        if (j >= r->n_jobs || atomic_load(&r->failed))
             break;
-        rc = process_shard(&w, &r->plan->shards[j]);
+        rc = process_shard(&w, &r->plan->shards[r->jobs[j]]);
     }
     if (rc)
         atomic_store(&r->failed, 1);
@@ -428,42 +430,63 @@ static int make_dirs(const char *path, pf_error *err)
     return 0;
 }
 
-/* True if @p name looks like a shard of ours ("train-00001-of-00004.h5"). */
-static int is_shard_name(const char *name)
+/* Index of shard @p name in the plan, or -1 if it is not one of the plan's. */
+static long plan_shard(const pf_plan *p, const char *name)
 {
-    char split[8];
-    int a, b, len = 0;
-    return sscanf(name, "%5[a-z]-%5d-of-%5d.h5%n", split, &a, &b, &len) == 3 &&
-           (size_t)len == strlen(name);
+    pf_shard_job job;
+    if (pf_shard_name_parse(name, &job))
+        return -1;
+    for (size_t i = 0; i < p->n_shards; i++)
+        if (p->shards[i].split == job.split && p->shards[i].index == job.index &&
+            p->shards[i].count == job.count)
+            return (long)i;
+    return -1;
 }
 
-static int in_plan(const pf_plan *p, const char *name)
+/* Remove shard files of another plan, and temp files of this run's shards (a crashed run's),
+ * so the index sees only this plan. Other parts' temp files are left alone. */
+static void remove_stale(const run *r)
 {
-    char buf[64];
-    for (size_t i = 0; i < p->n_shards; i++) {
-        pf_shard_name(&p->shards[i], buf, sizeof buf);
-        if (strcmp(buf, name) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Remove shard files (and temp files) of another plan so the index sees only this run. */
-static void remove_stale(const char *dir, const pf_plan *p)
-{
-    DIR *d = opendir(dir);
+    DIR *d = opendir(r->m->output);
     struct dirent *e;
-    char path[4096];
+    char path[4096], base[256];
     while (d && (e = readdir(d))) {
         size_t l = strlen(e->d_name);
-        int tmp = l > 4 && strcmp(e->d_name + l - 4, ".tmp") == 0;
-        if (!tmp && (!is_shard_name(e->d_name) || in_plan(p, e->d_name)))
-            continue;
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
-            unlink(path);
+        int tmp = l > 4 && l < sizeof base && strcmp(e->d_name + l - 4, ".tmp") == 0;
+        snprintf(base, sizeof base, "%.*s", (int)(tmp ? l - 4 : l), e->d_name);
+        long k = plan_shard(r->plan, base);
+        int mine = 0;
+        for (size_t j = 0; tmp && k >= 0 && j < r->n_jobs; j++)
+            mine |= r->jobs[j] == (size_t)k;
+        int shard = pf_shard_name_parse(base, &(pf_shard_job){0}) == 0;
+        if ((tmp && mine) || (!tmp && shard && k < 0))
+            if (snprintf(path, sizeof path, "%s/%s", r->m->output, e->d_name) < (int)sizeof path)
+                unlink(path);
     }
     if (d)
         closedir(d);
+}
+
+/* The shards this run makes: its part's, less those --resume finds whole. */
+static void select_jobs(run *r)
+{
+    const pf_generate_opts *o = r->opts;
+    char path[4096];
+    r->jobs = pf_calloc(r->plan->n_shards + 1, sizeof *r->jobs);
+    for (size_t j = 0; j < r->plan->n_shards; j++) {
+        if (o->parts > 0 && (int)(j % (size_t)o->parts) != o->part - 1)
+            continue;
+        if (o->resume && shard_path(r, &r->plan->shards[j], path, sizeof path) == 0 &&
+            access(path, F_OK) == 0) {
+            pf_error ignored = {0};
+            if (pf_shard_check(path, r->m->sha256, &ignored) == 0) {
+                r->rep->shards_kept++;
+                continue;
+            }
+        }
+        r->jobs[r->n_jobs++] = j;
+        r->pending_notes += r->plan->shards[j].n;
+    }
 }
 
 /* ---- soundfonts and presets ---- */
@@ -539,6 +562,7 @@ static void run_release(run *r)
         free(r->sf_sha[i]);
     free(r->sf_sha);
     free((void *)r->meta.soundfont_ids);
+    free(r->jobs);
     pthread_mutex_destroy(&r->lock);
 }
 
@@ -565,6 +589,20 @@ static int build_plan(const pf_manifest *m, pf_plan *plan, pf_generate_report *r
     return rc;
 }
 
+/* After every shard: dataset.h5, the card, and the totals of the whole dataset. */
+static int finish(run *r)
+{
+    pf_index_report ir;
+    pf_card_counts cc;
+    if (pf_index_build(r->m->output, &ir, r->err) ||
+        pf_card_write(r->m->output, r->opts->command, now_s() - r->t0, &cc, r->err))
+        return -1;
+    memcpy(r->rep->examples, cc.examples, sizeof cc.examples);
+    memcpy(r->rep->per_kind, cc.per_kind, sizeof cc.per_kind);
+    memcpy(r->rep->rejected, cc.rejected, sizeof cc.rejected);
+    return 0;
+}
+
 int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_report *rep,
                 pf_error *err)
 {
@@ -579,17 +617,16 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
         rc = hash_soundfonts(&r, err);
     if (!rc) {
         meta_init(&r);
-        remove_stale(m->output, &plan);
-        rep->notes = plan.n_notes;
+        select_jobs(&r);
+        remove_stale(&r);
+        rep->notes = r.pending_notes;
+        rep->shards_made = r.n_jobs;
         rc = run_workers(&r);
         progress(&r, 1);
     }
-    pf_index_report ir;
-    if (!rc)
-        rc = pf_index_build(m->output, &ir, err);
+    if (!rc && opts->parts == 0)
+        rc = finish(&r);
     rep->seconds = now_s() - r.t0;
-    if (!rc)
-        rc = pf_card_write(m->output, m, &plan, rep, opts->command, err);
     run_release(&r);
     pf_plan_release(&plan);
     return rc;

@@ -13,6 +13,8 @@
 /** Options of one generate run. */
 typedef struct pf_generate_opts {
     int jobs;            /**< worker threads (>= 1) */
+    int part, parts;     /**< make only shards j with j % parts == part - 1 (parts 0: all) */
+    int resume;          /**< keep shards already whole (pf_shard_check), make the rest */
     int progress;        /**< 1: redraw a progress line on stderr (a terminal) */
     const char *command; /**< the command line, recorded in the dataset card */
 } pf_generate_opts;
@@ -24,7 +26,8 @@ typedef struct pf_stage_times {
 
 /** What a run made. */
 typedef struct pf_generate_report {
-    size_t notes;
+    size_t notes;                /**< notes rendered by this run */
+    size_t shards_made, shards_kept; /**< shards written now; kept by --resume */
     size_t examples[PF_SPLIT_COUNT];
     size_t per_kind[3];
     uint64_t rejected[PF_REJECT_COUNT];
@@ -36,6 +39,8 @@ typedef struct pf_generate_report {
 /**
  * Run the whole job: plan, render every shard into m->output, build dataset.h5 and README.md.
  * Shards are whole or absent at any moment; stale shard files of another plan are removed.
+ * With opts->parts > 0 only that part's shards are made and no index is built (run
+ * `pitchforge index` once every part is done); counts then cover this part only.
  */
 int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_report *rep,
                 pf_error *err);
@@ -56,8 +61,21 @@ size_t pf_example_bytes(const pf_manifest *m);
 int pf_preset_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, uint8_t *exclude,
                     pf_error *err);
 
-/** Write the dataset card DIR/README.md from the shards' labels and the run report. */
-int pf_card_write(const char *dir, const pf_manifest *m, const pf_plan *plan,
-                  const pf_generate_report *rep, const char *command, pf_error *err);
+/** Counts the dataset card gathers from the shards. */
+typedef struct pf_card_counts {
+    size_t examples[PF_SPLIT_COUNT];
+    size_t per_kind[3];
+    uint64_t rejected[PF_REJECT_COUNT];
+} pf_card_counts;
+
+/**
+ * Write the dataset card DIR/README.md from the shards alone (labels and attributes): counts
+ * per split, segment, octave and audit verdict, rejected segments by reason, each instrument's
+ * split, median pitch offset and octave-error share, the manifest.
+ * @param command  the command to name as the maker; @p seconds > 0 is reported as run time
+ * @param counts   out (may be NULL): the totals
+ */
+int pf_card_write(const char *dir, const char *command, double seconds, pf_card_counts *counts,
+                  pf_error *err);
 
 #endif

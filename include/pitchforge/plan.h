@@ -71,5 +71,14 @@ void pf_plan_release(pf_plan *plan);
 double pf_midi_to_hz(double midi, double cents);
 /** Shard file name "{split}-{NNNNN}-of-{MMMMM}.h5" into @p buf. */
 void pf_shard_name(const pf_shard_job *job, char *buf, size_t size);
+/** Parse a shard file name; returns 0 and fills @p job's split, index and count, or -1. */
+int pf_shard_name_parse(const char *name, pf_shard_job *job);
+/**
+ * The shard file names in @p dir, sorted (train, then val, then test; by index).
+ * @param names  out: malloc'd array of malloc'd names; free with pf_names_free
+ */
+int pf_shard_list(const char *dir, char ***names, size_t *n, pf_error *err);
+/** Free a list from pf_shard_list. */
+void pf_names_free(char **names, size_t n);
 
 #endif

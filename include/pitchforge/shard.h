@@ -105,6 +105,10 @@ int pf_dataset_split_info_read(const char *path, const char *split, pf_shard_inf
 int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows, size_t *n,
                            pf_error *err);
 
+/** Root attribute @p name of shard @p path as text (numbers printed, arrays joined by ", ").
+ *  @param out  malloc'd text the caller frees */
+int pf_shard_attr_text(const char *path, const char *name, char **out, pf_error *err);
+
 /* ---- dataset index ---- */
 
 /** Summary of an index build. */

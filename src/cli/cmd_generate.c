@@ -10,13 +10,19 @@
 #include "pitchforge/generate.h"
 
 static const char usage[] =
-    "usage: pitchforge generate MANIFEST [-o DIR] [-j N] [--dry-run] [--json] [-q]\n"
+    "usage: pitchforge generate MANIFEST [-o DIR] [-j N] [--part K/N] [--resume] [--dry-run]\n"
+    "                           [--json] [-q]\n"
     "\n"
     "Render the notes a manifest describes into labelled HDF5 shards, dataset.h5 and a\n"
     "dataset card (README.md) in the manifest's output folder.\n"
     "\n"
     "  -o, --output DIR  write to DIR instead of the manifest's 'output'\n"
     "  -j, --jobs N      worker threads (default: all cores); the bytes do not depend on N\n"
+    "  --part K/N        make only part K of N (shards j with j mod N = K-1), for many\n"
+    "                    machines; then 'pitchforge index DIR' joins the parts. Without\n"
+    "                    --part, a Slurm job array (SLURM_ARRAY_TASK_ID, _COUNT, _MIN) or an\n"
+    "                    mpirun rank (OMPI_COMM_WORLD_RANK, _SIZE) chooses the part\n"
+    "  --resume          keep the shards already whole (after a crash), make the rest\n"
     "  --dry-run         print the plan (examples per split, instrument, octave, segment, disk)\n"
     "                    and exit without rendering\n"
     "  --json            print a JSON summary on stdout when done\n"
@@ -26,8 +32,37 @@ static const char usage[] =
 
 typedef struct gen_args {
     const char *manifest, *output;
-    int jobs, dry_run, json, quiet;
+    int jobs, dry_run, json, quiet, resume, part, parts;
 } gen_args;
+
+/* Parse "K/N" with 1 <= K <= N. */
+static int parse_part(const char *s, int *k, int *n)
+{
+    char tail;
+    return sscanf(s, "%d/%d%c", k, n, &tail) == 2 && *n >= 1 && *k >= 1 && *k <= *n ? 0 : -1;
+}
+
+static long env_long(const char *name)
+{
+    return pf_cli_parse_count(getenv(name));
+}
+
+/* The part from a Slurm job array or an Open MPI launch when --part is not given. */
+static void part_from_env(gen_args *a)
+{
+    long id = env_long("SLURM_ARRAY_TASK_ID"), count = env_long("SLURM_ARRAY_TASK_COUNT");
+    long min = env_long("SLURM_ARRAY_TASK_MIN");
+    if (id >= 0 && count > 0) {
+        a->part = (int)(id - (min >= 0 ? min : 0) + 1);
+        a->parts = (int)count;
+        return;
+    }
+    long rank = env_long("OMPI_COMM_WORLD_RANK"), size = env_long("OMPI_COMM_WORLD_SIZE");
+    if (rank >= 0 && size > 0) {
+        a->part = (int)rank + 1;
+        a->parts = (int)size;
+    }
+}
 
 static int parse_args(int argc, char **argv, gen_args *a)
 {
@@ -41,7 +76,12 @@ static int parse_args(int argc, char **argv, gen_args *a)
             if (j < 1 || j > 1024)
                 return pf_cli_usage(&pf_cmd_generate, "-j takes a number of threads, 1 to 1024");
             a->jobs = (int)j;
-        } else if (!strcmp(s, "--dry-run"))
+        } else if (!strcmp(s, "--part") && i + 1 < argc) {
+            if (parse_part(argv[++i], &a->part, &a->parts))
+                return pf_cli_usage(&pf_cmd_generate, "--part takes K/N with 1 <= K <= N");
+        } else if (!strcmp(s, "--resume"))
+            a->resume = 1;
+        else if (!strcmp(s, "--dry-run"))
             a->dry_run = 1;
         else if (!strcmp(s, "--json"))
             a->json = 1;
@@ -55,6 +95,10 @@ static int parse_args(int argc, char **argv, gen_args *a)
     if (!a->manifest)
         return pf_cli_usage(&pf_cmd_generate, "a MANIFEST is needed");
     a->jobs = a->jobs > 0 ? a->jobs : 1;
+    if (!a->parts)
+        part_from_env(a);
+    if (a->parts && (a->part < 1 || a->part > a->parts))
+        return pf_cli_usage(&pf_cmd_generate, "part %d of %d is out of range", a->part, a->parts);
     return 0;
 }
 
@@ -83,7 +127,8 @@ static void print_json(const pf_generate_report *r, const char *out)
     for (int i = 0; i < PF_REJECT_COUNT; i++)
         printf("%s\"%s\": %llu", i ? ", " : "", pf_reject_names[i],
                (unsigned long long)r->rejected[i]);
-    printf("}, \"excluded_presets\": %zu, \"seconds\": %.3f, \"examples_per_s\": %.1f, "
+    printf("}, \"shards_made\": %zu, \"shards_kept\": %zu", r->shards_made, r->shards_kept);
+    printf(", \"excluded_presets\": %zu, \"seconds\": %.3f, \"examples_per_s\": %.1f, "
            "\"stage_seconds\": {\"render\": %.3f, \"resample\": %.3f, \"audit\": %.3f, "
            "\"augment\": %.3f, \"stft\": %.3f, \"write\": %.3f}, \"peak_rss_mb\": %.1f}\n",
            r->excluded_presets, r->seconds, r->seconds > 0 ? (double)total / r->seconds : 0,
@@ -125,11 +170,15 @@ static int run_generate(int argc, char **argv)
         return rc;
     }
     char *cmd = join_command(argc, argv);
-    pf_generate_opts o = {.jobs = a.jobs, .progress = !a.quiet && isatty(2), .command = cmd};
+    pf_generate_opts o = {.jobs = a.jobs, .progress = !a.quiet && isatty(2), .command = cmd,
+                          .part = a.part, .parts = a.parts, .resume = a.resume};
     pf_generate_report rep;
     rc = pf_generate(&m, &o, &rep, &err) ? pf_cli_fail(&err) : 0;
     if (!rc && !a.quiet)
         print_summary(&rep, m.output);
+    if (!rc && !a.quiet && a.parts)
+        fprintf(stderr, "generate: part %d of %d done; once every part is, run "
+                        "'pitchforge index %s'\n", a.part, a.parts, m.output);
     if (!rc && a.json)
         print_json(&rep, m.output);
     free(cmd);

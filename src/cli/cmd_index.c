@@ -2,13 +2,14 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
-#include "pitchforge/shard.h"
+#include "pitchforge/generate.h"
 
 static const char usage[] =
     "usage: pitchforge index DIR\n"
     "\n"
     "(Re)build DIR/dataset.h5 from the shards in DIR: virtual datasets per split, /stats and\n"
-    "/checksums. Refuses, naming them, when shards are missing.\n";
+    "/checksums, and the dataset card DIR/README.md. Refuses, naming them, when shards are\n"
+    "missing. Use it after 'generate --part K/N' runs on many machines.\n";
 
 static int run_index(int argc, char **argv)
 {
@@ -16,7 +17,10 @@ static int run_index(int argc, char **argv)
         return pf_cli_usage(&pf_cmd_index, "a single DIR is needed");
     pf_error err = {0};
     pf_index_report rep;
-    if (pf_index_build(argv[1], &rep, &err))
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "pitchforge generate --part K/N (every part), then pitchforge index %s",
+             argv[1]);
+    if (pf_index_build(argv[1], &rep, &err) || pf_card_write(argv[1], cmd, 0, NULL, &err))
         return pf_cli_fail(&err);
     fprintf(stderr, "index: %zu shards, train %zu, val %zu, test %zu examples -> %s/dataset.h5\n",
             rep.shards, rep.examples[0], rep.examples[1], rep.examples[2], argv[1]);

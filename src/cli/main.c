@@ -1,4 +1,5 @@
 /* pitchforge: command-line entry, git-style subcommands from one table. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,8 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a file-size limit must fail the write (EFBIG -> a clear error), not kill the process */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         print_overview(stderr);
         return 2;

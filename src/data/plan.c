@@ -1,6 +1,8 @@
 /* Plan: enumerate notes, draw detunes by (seed, note id), split by hashed key, fill shards. */
 #include "pitchforge/plan.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,56 @@ double pf_midi_to_hz(double midi, double cents)
 void pf_shard_name(const pf_shard_job *job, char *buf, size_t size)
 {
     snprintf(buf, size, "%s-%05d-of-%05d.h5", pf_split_names[job->split], job->index, job->count);
+}
+
+int pf_shard_name_parse(const char *name, pf_shard_job *job)
+{
+    char split[8];
+    int a, b, len = 0;
+    if (sscanf(name, "%5[a-z]-%5d-of-%5d.h5%n", split, &a, &b, &len) != 3 ||
+        (size_t)len != strlen(name) || a < 0 || a >= b)
+        return -1;
+    for (int s = 0; s < PF_SPLIT_COUNT; s++)
+        if (strcmp(split, pf_split_names[s]) == 0) {
+            *job = (pf_shard_job){.split = s, .index = a, .count = b};
+            return 0;
+        }
+    return -1;
+}
+
+static int cmp_shard_names(const void *a, const void *b)
+{
+    pf_shard_job x, y;
+    pf_shard_name_parse(*(char *const *)a, &x);
+    pf_shard_name_parse(*(char *const *)b, &y);
+    return x.split != y.split ? x.split - y.split : x.index - y.index;
+}
+
+int pf_shard_list(const char *dir, char ***names, size_t *n, pf_error *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    pf_shard_job job;
+    *names = NULL;
+    *n = 0;
+    if (!d)
+        return PF_FAIL(err, PF_EIO, "%s: cannot open folder: %s", dir, strerror(errno));
+    while ((e = readdir(d)))
+        if (pf_shard_name_parse(e->d_name, &job) == 0) {
+            *names = pf_reallocarray(*names, *n + 1, sizeof **names);
+            (*names)[(*n)++] = pf_strdup(e->d_name);
+        }
+    closedir(d);
+    if (*n)
+        qsort(*names, *n, sizeof **names, cmp_shard_names);
+    return 0;
+}
+
+void pf_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
 }
 
 /* ---- instruments ---- */

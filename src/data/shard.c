@@ -655,3 +655,14 @@ int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, 
     pf_h5_unlock();
     return rc;
 }
+
+int pf_shard_attr_text(const char *path, const char *name, char **out, pf_error *err)
+{
+    pf_h5_lock();
+    pf_h5id f = open_checked(path, PF_SHARD_SCHEMA, err);
+    *out = f < 0 ? NULL : pf_h5_attr_text(f, name, err);
+    if (f >= 0)
+        pf_h5_close(f);
+    pf_h5_unlock();
+    return *out ? 0 : pf_error_prefix(err, "%s", path);
+}
