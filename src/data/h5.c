@@ -52,12 +52,24 @@ void pf_h5_unlock(void)
     pthread_mutex_unlock(&h5_mutex);
 }
 
+/* ---- library life cycle ---- */
+
+/*
+ * Keep HDF5 from tearing itself down at exit. After a write fails (a full disk), HDF5 1.10 can
+ * leave a dataset whose close at library termination crashes; every file we write is already
+ * closed or abandoned by then, and the OS reclaims the rest. Runs before main().
+ */
+__attribute__((constructor)) static void h5_no_atexit(void)
+{
+    H5dont_atexit();
+}
+
 /* ---- errors ---- */
 
-/** Switch HDF5's automatic error printing off (idempotent, cheap). */
+/** Switch HDF5's automatic error printing off (per thread in a thread-safe HDF5; cheap). */
 static void h5_quiet(void)
 {
-    static int done;
+    static __thread int done;
     if (!done) {
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
         done = 1;
