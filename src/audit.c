@@ -45,7 +45,7 @@ static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
     if (!p->yin)
         return -1;
     p->hold = (size_t)llround(m->render.note_s * m->render.rate_hz);
-    p->release = (size_t)llround(m->render.release_s * m->render.rate_hz);
+    p->release = pf_manifest_release_frames(m);
     p->audio_len = pf_resampler_out_len(p->rs, p->hold + p->release);
     p->render = pf_calloc(p->hold + p->release, sizeof *p->render);
     p->audio = pf_calloc(p->audio_len, sizeof *p->audio);

@@ -103,7 +103,7 @@ static int worker_init(worker *w, run *r)
     if (!w->yin)
         return -1;
     w->hold = (size_t)llround(m->render.note_s * m->render.rate_hz);
-    w->release = (size_t)llround(m->render.release_s * m->render.rate_hz);
+    w->release = pf_manifest_release_frames(m);
     w->render_len = w->hold + w->release;
     w->audio_len = pf_resampler_out_len(w->rs, w->render_len);
     w->render = pf_calloc(w->render_len, sizeof *w->render);

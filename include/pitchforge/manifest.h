@@ -77,6 +77,11 @@ int pf_manifest_parse(pf_manifest *m, const char *name, const char *text, size_t
 void pf_manifest_release(pf_manifest *m);
 /** Segment length in samples at the output rate (5280 for 330 ms at 16 kHz). */
 size_t pf_manifest_segment_len(const pf_manifest *m);
+/**
+ * Frames rendered after note-off: the decay segment plus 20 ms for the resampler's filter,
+ * at most render.release_s (rendering the rest of a long release would be thrown away).
+ */
+size_t pf_manifest_release_frames(const pf_manifest *m);
 /** Parse a note name ("A4", "C#3", "Bb-1") into a MIDI key; -1 if not a note. */
 int pf_note_parse(const char *name);
 /** Write the name of MIDI key @p midi ("C#4") into @p buf (at least 8 bytes). */

@@ -620,6 +620,16 @@ size_t pf_manifest_segment_len(const pf_manifest *m)
     return (size_t)llround(m->segments.length_ms * m->audio.rate_hz / 1000.0);
 }
 
+size_t pf_manifest_release_frames(const pf_manifest *m)
+{
+    int decay = 0;
+    for (int k = 0; k < m->segments.n_kinds; k++)
+        decay |= m->segments.kind[k] == PF_SEG_DECAY;
+    double need = (decay ? m->segments.length_ms / 1000.0 : 0) + 0.020;
+    double s = m->render.release_s < need ? m->render.release_s : need;
+    return (size_t)llround(s * m->render.rate_hz);
+}
+
 /* Checks that span sections: segments must fit the render, the STFT must fit a segment. */
 static int cross_check(mctx *c)
 {
