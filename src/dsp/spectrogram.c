@@ -5,10 +5,19 @@
  * the nfft inputs are non-zero, the nfft-point DFT is pruned: with nfft = M * P and P >= length,
  *     X[M m + r] = sum_{n < length} (v[n] e^{-2 pi i r n / nfft}) e^{-2 pi i m n / P},
  * i.e. one P-point complex FFT per residue r. A real input needs only r = 0 .. M/2, since
- * X[M m + r] = conj(X[M (P - 1 - m) + (M - r)]). For the default 256 / 1024 that is three
- * 256-point FFTs per frame instead of one 1024-point real FFT (about 3x faster in FFTW_ESTIMATE).
- * All (residue, frame) transforms run as one batched plan; a blocked gather then writes the
- * requested mode in [bin][frame] order. */
+ * X[M m + r] = conj(X[M (P - 1 - m) + (M - r)]).
+ *
+ * Two residues have real-symmetric spectra: r = 0 (R[m] = conj R[-m mod P]) and, for even M,
+ * r = M/2 (R[m] = conj R[P - 1 - m]). Their inputs are real (r = 0) or a real frame times a fixed
+ * twiddle (r = M/2), so two frames a, b share one FFT: Z = FFT((a + i b) tw) gives
+ * A[m] = (Z[m] + conj Z[q]) / 2 and B[m] = (Z[m] - conj Z[q]) / 2i with q the mirror index.
+ * For the default 256 / 1024 that is two 256-point FFTs per frame (r = 1 alone, r = 0 and r = 2
+ * shared), exactly the 513 outputs needed.
+ *
+ * Frames are processed in chunks small enough to stay in L1/L2: prepare the chunk's FFT inputs,
+ * run one batched plan, separate the shared FFTs while taking |.| (or |.|^2), then write the
+ * requested mode in [bin][frame] order four frames per 16-byte store (log-magnitude applies a
+ * vectorized ln there). */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -22,27 +31,42 @@
 #include "dsp/fft.h"
 #include "pitchforge/dsp.h"
 
-enum { PF_BIN_BLOCK = 16 }; /* bins per block of the gather (16 output rows written at once) */
+enum { PF_CHUNK_FRAMES = 8 }; /* frames per chunk (even, so shared FFTs pair within a chunk) */
+
+/* Bins k0, k0 + step, ... (count of them) read one residue's outputs src, src + dir, ... of a
+ * frame's [nres][sub] block: dir +1 for X[M m + r] = R_r[m], -1 for the conjugate bins. */
+typedef struct pf_stream {
+    int k0, step, count, dir;
+    size_t src;
+} pf_stream;
 
 struct pf_spectrogram {
     pf_spec_config cfg;
-    size_t n;          /* input samples per call */
-    int hop;           /* length - overlap */
-    int bins;          /* nfft/2 + 1 */
-    int frames;        /* (n - length) / hop + 1 */
-    int sub;           /* P: sub-transform size, divides nfft, >= length */
-    int nres;          /* residues computed: M/2 + 1 with M = nfft / P */
-    float *win;        /* [length] periodic Hann */
-    float *frame;      /* [length] scratch: one detrended, windowed frame */
-    pf_cfloat *tw;     /* [nres][length] twiddles e^{-2 pi i r n / nfft} */
-    pf_cfloat *in;     /* [nres][frames][sub] FFT inputs */
-    pf_cfloat *spec;   /* [nres][frames][sub] FFT outputs */
-    float *mag;        /* [nres][frames][sub] |spec| or |spec|^2 (not used in complex mode) */
-    int *need;         /* [nres] outputs of residue r that some bin uses */
-    size_t *src;       /* [bins] where bin k lives in frame 0 of spec / mag */
+    size_t n;           /* input samples per call */
+    int hop;            /* length - overlap */
+    int bins;           /* nfft/2 + 1 */
+    int frames;         /* (n - length) / hop + 1 */
+    int sub;            /* P: sub-transform size, divides nfft, >= length */
+    int nres;           /* residues computed: M/2 + 1 with M = nfft / P */
+    int chunk;          /* frames per full chunk */
+    int *mirror;        /* [nres] -1: one FFT per frame; else 0 or 1: shared, mirror q = -m - it */
+    float *win;         /* [length] periodic Hann */
+    float *vbuf;        /* [chunk + 1][length] detrended, windowed frames (last row stays zero) */
+    pf_cfloat *tw;      /* [nres][length] twiddles e^{-2 pi i r n / nfft} */
+    pf_cfloat *in;      /* [slots][sub] FFT inputs of one chunk */
+    pf_cfloat *spec;    /* [slots][sub] FFT outputs of one chunk */
+    float *mag;         /* [frames + 1][nres][sub] |R| or |R|^2 per frame (not in complex mode;
+                           the extra row takes an odd last frame's zero partner) */
+    pf_cfloat *sep;     /* [chunk + 1][nres][sub] R per frame (complex mode only) */
+    int *need;          /* [nres] outputs of residue r that some bin uses */
+    pf_stream *streams; /* [nstreams] the bins as runs over one residue's outputs */
+    int nstreams;
+    size_t *src;       /* [bins] where bin k lives in one frame's [nres][sub] block */
     float *flip;       /* [bins] +1, or -1 when bin k is the conjugate of its source */
-    float *gain;       /* [bins] scipy's scale (doubled for one-sided PSD bins) */
-    pf_fft_plan *plan; /* in -> spec: nres * frames transforms of size sub */
+    float *gain;       /* [bins] scipy's scale (doubled for one-sided PSD bins, halved or
+                          quartered for shared FFTs) */
+    pf_fft_plan *plan; /* in -> spec: the slots of a full chunk */
+    pf_fft_plan *tail; /* in -> spec: the slots of the last, shorter chunk (or NULL) */
 };
 
 /* ---- construction ---- */
@@ -103,43 +127,86 @@ static void make_twiddles(pf_spectrogram *s)
         }
 }
 
+/* Which residues share one FFT between two frames (r = 0, and r = M/2 for even M). */
+static void make_mirrors(pf_spectrogram *s)
+{
+    int ways = s->cfg.nfft / s->sub;
+    for (int r = 0; r < s->nres; r++)
+        s->mirror[r] = r == 0 ? 0 : (2 * r == ways ? 1 : -1);
+}
+
 /* True for a one-sided PSD bin scipy doubles: all but DC and (for even nfft) Nyquist. */
 static int psd_doubled(int k, int nfft)
 {
     return k > 0 && (nfft % 2 || k < nfft / 2);
 }
 
-/* Where each bin comes from (residue, index, conjugation), the residues' used lengths, gains. */
+/* Where each bin comes from (residue, index, conjugation), the residues' used lengths, gains.
+ * A shared FFT's separation leaves out its factor 1/2 (1/4 in power): the gain applies it. */
 static void make_bin_map(pf_spectrogram *s, double scale)
 {
     int ways = s->cfg.nfft / s->sub;
-    size_t plane = (size_t)s->frames * (size_t)s->sub;
     for (int k = 0; k < s->bins; k++) {
         int r = k % ways, m = k / ways, conj = r >= s->nres;
         if (conj) r = ways - r, m = s->sub - 1 - m;
-        s->src[k] = (size_t)r * plane + (size_t)m;
+        s->src[k] = (size_t)r * (size_t)s->sub + (size_t)m;
         s->flip[k] = conj ? -1.0f : 1.0f;
         if (m + 1 > s->need[r]) s->need[r] = m + 1;
-        double g = s->cfg.mode == PF_SPEC_PSD ? scale : sqrt(scale);
-        if (s->cfg.mode == PF_SPEC_PSD && psd_doubled(k, s->cfg.nfft)) g *= 2;
+        int psd = s->cfg.mode == PF_SPEC_PSD;
+        double g = psd ? scale : sqrt(scale);
+        if (psd && psd_doubled(k, s->cfg.nfft)) g *= 2;
+        if (s->mirror[r] >= 0) g *= psd ? 0.25 : 0.5;
         s->gain[k] = (float)g;
     }
 }
 
+/* The bins as streams: residue r gives bins r + M m, a conjugated residue M - r (when it is not
+ * r itself) gives bins M - r + M m from R_r[P - 1 - m] downwards. */
+static void make_streams(pf_spectrogram *s)
+{
+    int ways = s->cfg.nfft / s->sub, n = 0;
+    s->streams = pf_calloc((size_t)ways, sizeof *s->streams);
+    for (int k0 = 0; k0 < ways && k0 < s->bins; k0++) {
+        int conj = k0 >= s->nres, r = conj ? ways - k0 : k0;
+        size_t src = (size_t)r * (size_t)s->sub + (conj ? (size_t)s->sub - 1 : 0);
+        s->streams[n++] = (pf_stream){k0, ways, (s->bins - 1 - k0) / ways + 1, conj ? -1 : 1, src};
+    }
+    s->nstreams = n;
+}
+
+/* FFT slots for @p cf frames: one per frame, or one per two frames for shared residues. */
+static int chunk_slots(const pf_spectrogram *s, int cf)
+{
+    int slots = 0;
+    for (int r = 0; r < s->nres; r++)
+        slots += s->mirror[r] >= 0 ? (cf + 1) / 2 : cf;
+    return slots;
+}
+
 static void alloc_buffers(pf_spectrogram *s)
 {
-    size_t len = (size_t)s->cfg.length, bins = (size_t)s->bins;
-    size_t all = (size_t)s->nres * (size_t)s->frames * (size_t)s->sub;
+    size_t len = (size_t)s->cfg.length, bins = (size_t)s->bins, sub = (size_t)s->sub;
+    size_t per_frame = (size_t)s->nres * sub, chunk = (size_t)s->chunk;
+    size_t slots = (size_t)chunk_slots(s, s->chunk) * sub;
+    int cpx = s->cfg.mode == PF_SPEC_COMPLEX;
     s->win = pf_fft_alloc_real(len);
-    s->frame = pf_fft_alloc_real(len);
+    s->vbuf = pf_fft_alloc_real((chunk + 1) * len);
     s->tw = pf_fft_alloc_complex((size_t)s->nres * len);
-    s->in = pf_fft_alloc_complex(all);
-    s->spec = pf_fft_alloc_complex(all);
-    s->mag = pf_fft_alloc_real(s->cfg.mode == PF_SPEC_COMPLEX ? 1 : all);
+    s->in = pf_fft_alloc_complex(slots);
+    s->spec = pf_fft_alloc_complex(slots);
+    s->mag = pf_fft_alloc_real(cpx ? 1 : ((size_t)s->frames + 1) * per_frame);
+    s->sep = pf_fft_alloc_complex(cpx ? (chunk + 1) * per_frame : 1);
     s->need = pf_calloc((size_t)s->nres, sizeof *s->need);
     s->src = pf_calloc(bins, sizeof *s->src);
     s->flip = pf_calloc(bins, sizeof *s->flip);
     s->gain = pf_calloc(bins, sizeof *s->gain);
+}
+
+/* Plan the batched FFT over the slots of @p cf frames (the chunk's buffers). */
+static pf_fft_plan *plan_chunk(pf_spectrogram *s, int cf, pf_error *err)
+{
+    pf_fft_batch b = {s->sub, chunk_slots(s, cf), 1, s->sub, 1, s->sub};
+    return pf_fft_plan_c2c(&b, s->in, s->spec, err);
 }
 
 pf_spectrogram *pf_spectrogram_new(const pf_spec_config *cfg, size_t n_samples, pf_error *err)
@@ -153,12 +220,17 @@ pf_spectrogram *pf_spectrogram_new(const pf_spec_config *cfg, size_t n_samples, 
     s->frames = (int)((n_samples - (size_t)cfg->length) / (size_t)s->hop + 1);
     s->sub = sub_size(cfg->nfft, cfg->length);
     s->nres = cfg->nfft / s->sub / 2 + 1;
+    s->chunk = s->frames < PF_CHUNK_FRAMES ? s->frames : PF_CHUNK_FRAMES;
+    s->mirror = pf_calloc((size_t)s->nres, sizeof *s->mirror);
+    make_mirrors(s);
     alloc_buffers(s);
     make_bin_map(s, make_window(s->win, cfg));
+    make_streams(s);
     make_twiddles(s);
-    pf_fft_batch b = {s->sub, s->nres * s->frames, 1, s->sub, 1, s->sub};
-    s->plan = pf_fft_plan_c2c(&b, s->in, s->spec, err);
-    if (!s->plan) {
+    int rest = s->frames % s->chunk;
+    s->plan = plan_chunk(s, s->chunk, err);
+    if (s->plan && rest) s->tail = plan_chunk(s, rest, err);
+    if (!s->plan || (rest && !s->tail)) {
         pf_spectrogram_free(s);
         return NULL;
     }
@@ -185,13 +257,17 @@ void pf_spectrogram_free(pf_spectrogram *s)
 {
     if (!s) return;
     pf_fft_plan_free(s->plan);
+    pf_fft_plan_free(s->tail);
     pf_fft_free(s->win);
-    pf_fft_free(s->frame);
+    pf_fft_free(s->vbuf);
     pf_fft_free(s->tw);
     pf_fft_free(s->in);
     pf_fft_free(s->spec);
     pf_fft_free(s->mag);
+    pf_fft_free(s->sep);
+    free(s->mirror);
     free(s->need);
+    free(s->streams);
     free(s->src);
     free(s->flip);
     free(s->gain);
@@ -258,6 +334,46 @@ static void frame_twiddle(const float *v, const pf_cfloat *tw, int len, int size
     if (size > len) memset(out[len], 0, (size_t)(size - len) * sizeof *out);
 }
 
+/* out[n] = a[n] + i b[n] for n < len, then zeros up to @p size (two real frames, r = 0). */
+static void pair_interleave(const float *a, const float *b, int len, int size, pf_cfloat *out)
+{
+    int n = 0;
+#ifdef __SSE2__
+    for (; n + 4 <= len; n += 4) {
+        __m128 x = _mm_loadu_ps(a + n), y = _mm_loadu_ps(b + n);
+        _mm_storeu_ps(out[n], _mm_unpacklo_ps(x, y));
+        _mm_storeu_ps(out[n + 2], _mm_unpackhi_ps(x, y));
+    }
+#endif
+    for (; n < len; n++)
+        out[n][0] = a[n], out[n][1] = b[n];
+    if (size > len) memset(out[len], 0, (size_t)(size - len) * sizeof *out);
+}
+
+/* out[n] = (a[n] + i b[n]) * tw[n] for n < len, then zeros up to @p size. */
+static void pair_twiddle(const float *a, const float *b, const pf_cfloat *tw, int len, int size,
+                         pf_cfloat *out)
+{
+    int n = 0;
+#ifdef __SSE2__
+    for (; n + 4 <= len; n += 4) {
+        __m128 x = _mm_loadu_ps(a + n), y = _mm_loadu_ps(b + n);
+        __m128 t0 = _mm_loadu_ps(tw[n]), t1 = _mm_loadu_ps(tw[n + 2]);
+        __m128 c = _mm_shuffle_ps(t0, t1, _MM_SHUFFLE(2, 0, 2, 0)); /* tw re */
+        __m128 d = _mm_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 1, 3, 1)); /* tw im */
+        __m128 re = _mm_sub_ps(_mm_mul_ps(x, c), _mm_mul_ps(y, d));
+        __m128 im = _mm_add_ps(_mm_mul_ps(x, d), _mm_mul_ps(y, c));
+        _mm_storeu_ps(out[n], _mm_unpacklo_ps(re, im));
+        _mm_storeu_ps(out[n + 2], _mm_unpackhi_ps(re, im));
+    }
+#endif
+    for (; n < len; n++) {
+        out[n][0] = a[n] * tw[n][0] - b[n] * tw[n][1];
+        out[n][1] = a[n] * tw[n][1] + b[n] * tw[n][0];
+    }
+    if (size > len) memset(out[len], 0, (size_t)(size - len) * sizeof *out);
+}
+
 /* out[i] = |c[i]|^2, or |c[i]| when @p root. */
 static void power_row(const pf_cfloat *c, int cnt, int root, float *out)
 {
@@ -278,74 +394,251 @@ static void power_row(const pf_cfloat *c, int cnt, int root, float *out)
     }
 }
 
-/* ---- per call: stages ---- */
-
-static void stage_frames(pf_spectrogram *s, const float *x)
+/* Mirror index of @p m in a shared FFT of size @p p: -m mod p (r = 0) or p - 1 - m (r = M/2). */
+static inline int mirror_of(int m, int p, int shift)
 {
-    size_t len = (size_t)s->cfg.length, sub = (size_t)s->sub, frames = (size_t)s->frames;
-    for (size_t f = 0; f < frames; f++) {
-        frame_prepare(x + f * (size_t)s->hop, s->win, s->cfg.length, s->frame);
-        for (size_t r = 0; r < (size_t)s->nres; r++)
-            frame_twiddle(s->frame, s->tw + r * len, s->cfg.length, s->sub,
-                          s->in + (r * frames + f) * sub);
+    return shift ? p - 1 - m : (p - m) % p;
+}
+
+/* Powers of the two frames of a shared FFT at one index: 4 |A|^2 and 4 |B|^2 (or the roots). */
+static void pair_power1(const pf_cfloat *z, int m, int q, int root, float *oa, float *ob)
+{
+    float sx = z[m][0] + z[q][0], dy = z[m][1] - z[q][1];
+    float sy = z[m][1] + z[q][1], dx = z[m][0] - z[q][0];
+    float pa = sx * sx + dy * dy, pb = sy * sy + dx * dx;
+    *oa = root ? sqrtf(pa) : pa;
+    *ob = root ? sqrtf(pb) : pb;
+}
+
+/* Separate a shared FFT @p z into the powers of its two frames, 4 |A|^2 and 4 |B|^2 (or the
+ * roots 2 |A|, 2 |B|), for m < cnt: A = (z[m] + conj z[q]) / 2, B = (z[m] - conj z[q]) / 2i. */
+static void pair_power(const pf_cfloat *z, int p, int shift, int cnt, int root, float *oa,
+                       float *ob)
+{
+    int m = 0;
+    if (!shift && cnt > 0) pair_power1(z, 0, 0, root, oa, ob), m = 1; /* z[0] is its own mirror */
+#ifdef __SSE2__
+    for (; m + 4 <= cnt && mirror_of(m + 3, p, shift) >= 0; m += 4) {
+        int q = mirror_of(m, p, shift); /* z[q], z[q-1], z[q-2], z[q-3] pair with m .. m+3 */
+        __m128 a = _mm_loadu_ps(z[m]), b = _mm_loadu_ps(z[m + 2]);
+        __m128 c = _mm_loadu_ps(z[q - 1]), d = _mm_loadu_ps(z[q - 3]);
+        __m128 c2 = _mm_shuffle_ps(c, c, _MM_SHUFFLE(1, 0, 3, 2)); /* z[q], z[q-1] */
+        __m128 d2 = _mm_shuffle_ps(d, d, _MM_SHUFFLE(1, 0, 3, 2)); /* z[q-2], z[q-3] */
+        __m128 x1 = _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+        __m128 y1 = _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+        __m128 x2 = _mm_shuffle_ps(c2, d2, _MM_SHUFFLE(2, 0, 2, 0));
+        __m128 y2 = _mm_shuffle_ps(c2, d2, _MM_SHUFFLE(3, 1, 3, 1));
+        __m128 sx = _mm_add_ps(x1, x2), dy = _mm_sub_ps(y1, y2);
+        __m128 sy = _mm_add_ps(y1, y2), dx = _mm_sub_ps(x1, x2);
+        __m128 pa = _mm_add_ps(_mm_mul_ps(sx, sx), _mm_mul_ps(dy, dy));
+        __m128 pb = _mm_add_ps(_mm_mul_ps(sy, sy), _mm_mul_ps(dx, dx));
+        _mm_storeu_ps(oa + m, root ? _mm_sqrt_ps(pa) : pa);
+        _mm_storeu_ps(ob + m, root ? _mm_sqrt_ps(pb) : pb);
+    }
+#endif
+    for (; m < cnt; m++)
+        pair_power1(z, m, mirror_of(m, p, shift), root, oa + m, ob + m);
+}
+
+/* Complex separation of a shared FFT: 2A and 2B (see pair_power), for m < cnt. */
+static void pair_split(const pf_cfloat *z, int p, int shift, int cnt, pf_cfloat *oa, pf_cfloat *ob)
+{
+    for (int i = 0; i < cnt; i++) {
+        int q = mirror_of(i, p, shift);
+        oa[i][0] = z[i][0] + z[q][0], oa[i][1] = z[i][1] - z[q][1];
+        ob[i][0] = z[i][1] + z[q][1], ob[i][1] = z[q][0] - z[i][0];
     }
 }
 
-static void stage_power(pf_spectrogram *s)
+/* ln(v) for v > 0 normal: v = 2^e x with x in [sqrt(1/2), sqrt(2)), s = (x - 1) / (x + 1),
+ * ln x = 2 atanh s = 2 s + s z (2/3 + z (2/5 + z 2/7)), z = s^2 (|s| <= 0.172, truncation
+ * < 3e-8), plus e ln 2 in two parts (Cephes). Max error ~2 ulp; no table, no reciprocal
+ * estimate, so the SSE2 and scalar versions do the same IEEE float operations on any CPU. */
+#define LOG_SQRTHF 0.707106781186547524f
+#define LOG_Q1 -2.12194440e-4f /* ln 2 = LOG_Q2 + LOG_Q1 */
+#define LOG_Q2 0.693359375f
+
+static float log_scalar(float v)
 {
-    size_t sub = (size_t)s->sub, frames = (size_t)s->frames;
-    int root = s->cfg.mode != PF_SPEC_PSD;
-    for (size_t r = 0; r < (size_t)s->nres; r++)
-        for (size_t f = 0; f < frames; f++) {
-            size_t at = (r * frames + f) * sub;
-            power_row(s->spec + at, s->need[r], root, s->mag + at);
-        }
+    union {
+        float f;
+        uint32_t u;
+    } b = {v};
+    float e = (float)((int)(b.u >> 23) - 126);
+    b.u = (b.u & 0x807fffffu) | 0x3f000000u; /* x in [0.5, 1) */
+    float x = b.f;
+    if (x < LOG_SQRTHF) e -= 1.0f, x = x + x;
+    float s = (x - 1.0f) / (x + 1.0f), z = s * s;
+    float p = (2.0f / 7) * z + 2.0f / 5;
+    p = p * z + 2.0f / 3;
+    float t = p * z * s + e * LOG_Q1;
+    return ((s + s) + t) + e * LOG_Q2;
 }
 
-/* Frames [f, f + 4) of bin k from the per-frame rows of @p mag, times @p g, into @p out. */
-static void gather4(const float *mag, size_t sub, size_t src, float g, float *out)
-{
 #ifdef __SSE2__
-    __m128 v = _mm_set_ps(mag[3 * sub + src], mag[2 * sub + src], mag[sub + src], mag[src]);
-    _mm_storeu_ps(out, _mm_mul_ps(v, _mm_set1_ps(g)));
-#else
-    for (size_t j = 0; j < 4; j++)
-        out[j] = g * mag[j * sub + src];
-#endif
-}
-
-/* Write gain * mag in [bin][frame] order, four frames at a time (one 16-byte store per bin). */
-static void gather_real(const pf_spectrogram *s, float *out)
+static inline __m128 log_sse2(__m128 v)
 {
-    size_t frames = (size_t)s->frames, sub = (size_t)s->sub, f = 0;
-    for (; f + 4 <= frames; f += 4)
-        for (int k = 0; k < s->bins; k++)
-            gather4(s->mag + f * sub, sub, s->src[k], s->gain[k], out + (size_t)k * frames + f);
-    for (; f < frames; f++)
-        for (int k = 0; k < s->bins; k++)
-            out[(size_t)k * frames + f] = s->gain[k] * s->mag[f * sub + s->src[k]];
+    __m128i bits = _mm_castps_si128(v);
+    __m128 e = _mm_cvtepi32_ps(_mm_sub_epi32(_mm_srli_epi32(bits, 23), _mm_set1_epi32(126)));
+    bits = _mm_or_si128(_mm_and_si128(bits, _mm_set1_epi32((int)0x807fffff)),
+                        _mm_set1_epi32(0x3f000000));
+    __m128 x = _mm_castsi128_ps(bits), one = _mm_set1_ps(1.0f);
+    __m128 lo = _mm_cmplt_ps(x, _mm_set1_ps(LOG_SQRTHF));
+    e = _mm_sub_ps(e, _mm_and_ps(lo, one));
+    x = _mm_add_ps(x, _mm_and_ps(lo, x));
+    __m128 s = _mm_div_ps(_mm_sub_ps(x, one), _mm_add_ps(x, one)), z = _mm_mul_ps(s, s);
+    __m128 p = _mm_add_ps(_mm_mul_ps(_mm_set1_ps(2.0f / 7), z), _mm_set1_ps(2.0f / 5));
+    p = _mm_add_ps(_mm_mul_ps(p, z), _mm_set1_ps(2.0f / 3));
+    __m128 t = _mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, z), s), _mm_mul_ps(e, _mm_set1_ps(LOG_Q1)));
+    return _mm_add_ps(_mm_add_ps(_mm_add_ps(s, s), t), _mm_mul_ps(e, _mm_set1_ps(LOG_Q2)));
 }
+#endif
 
-/* ln(x + eps) in place over @p n values (log-magnitude mode). */
+/* x[i] = ln(x[i] + eps) over @p n values (log-magnitude mode). */
 static void log_eps(float *x, size_t n)
 {
     const float eps = (float)PF_LOG_EPS;
-    for (size_t i = 0; i < n; i++)
-        x[i] = logf(x[i] + eps);
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(x + i, log_sse2(_mm_add_ps(_mm_loadu_ps(x + i), _mm_set1_ps(eps))));
+#endif
+    for (; i < n; i++)
+        x[i] = log_scalar(x[i] + eps);
 }
 
-/* Gather bins [k0, k1) as complex: real plane @p re, imaginary plane @p im. */
-static void gather_complex(const pf_spectrogram *s, int k0, int k1, float *re, float *im)
+/* ---- per call: stages, one chunk of frames [f0, f0 + cf) ---- */
+
+/* Detrend and window the chunk's frames, then fill the FFT inputs, residue by residue. */
+static void stage_inputs(pf_spectrogram *s, const float *x, int f0, int cf)
 {
-    size_t frames = (size_t)s->frames, sub = (size_t)s->sub;
-    for (size_t f = 0; f < frames; f++) {
-        const pf_cfloat *c = s->spec + f * sub;
-        for (int k = k0; k < k1; k++) {
-            size_t o = (size_t)k * frames + f;
-            re[o] = s->gain[k] * c[s->src[k]][0];
-            im[o] = s->flip[k] * s->gain[k] * c[s->src[k]][1];
+    int len = s->cfg.length, sub = s->sub;
+    float *zero = s->vbuf + (size_t)s->chunk * (size_t)len;
+    for (int j = 0; j < cf; j++)
+        frame_prepare(x + (size_t)(f0 + j) * (size_t)s->hop, s->win, len,
+                      s->vbuf + (size_t)j * (size_t)len);
+    pf_cfloat *slot = s->in;
+    for (int r = 0; r < s->nres; r++) {
+        const pf_cfloat *tw = s->tw + (size_t)r * (size_t)len;
+        for (int j = 0; j < cf; j += s->mirror[r] >= 0 ? 2 : 1, slot += sub) {
+            const float *a = s->vbuf + (size_t)j * (size_t)len;
+            const float *b = j + 1 < cf ? a + len : zero;
+            if (s->mirror[r] < 0)
+                frame_twiddle(a, tw, len, sub, slot);
+            else if (r == 0)
+                pair_interleave(a, b, len, sub, slot);
+            else
+                pair_twiddle(a, b, tw, len, sub, slot);
         }
     }
+}
+
+/* |R| or |R|^2 of every used output of frames [f0, f0 + cf): mag[f][r][m]. */
+static void stage_power(pf_spectrogram *s, int f0, int cf)
+{
+    size_t sub = (size_t)s->sub, per = (size_t)s->nres * sub;
+    int root = s->cfg.mode != PF_SPEC_PSD;
+    const pf_cfloat *slot = s->spec;
+    for (int r = 0; r < s->nres; r++) {
+        int sh = s->mirror[r];
+        for (int j = 0; j < cf; j += sh >= 0 ? 2 : 1, slot += sub) {
+            float *oa = s->mag + (size_t)(f0 + j) * per + (size_t)r * sub;
+            if (sh < 0)
+                power_row(slot, s->need[r], root, oa);
+            else
+                pair_power(slot, s->sub, sh, s->need[r], root, oa, oa + per); /* +per: j+1 */
+        }
+    }
+}
+
+/* R of every used output, per frame: sep[j][r][m] (complex mode). */
+static void stage_split(pf_spectrogram *s, int cf)
+{
+    size_t sub = (size_t)s->sub, per = (size_t)s->nres * sub;
+    const pf_cfloat *slot = s->spec;
+    for (int r = 0; r < s->nres; r++) {
+        int sh = s->mirror[r];
+        for (int j = 0; j < cf; j += sh >= 0 ? 2 : 1, slot += sub) {
+            pf_cfloat *oa = s->sep + (size_t)j * per + (size_t)r * sub;
+            if (sh < 0)
+                memcpy(oa, slot, (size_t)s->need[r] * sizeof *oa);
+            else
+                pair_split(slot, s->sub, sh, s->need[r], oa, oa + per);
+        }
+    }
+}
+
+/* Entries [i0, count) of stream @p st for frames [j0, j1) of @p mag into out[k][j]. */
+static void stream_write1(const pf_spectrogram *s, const pf_stream *st, int i0, int j0, int j1,
+                          float *out)
+{
+    size_t frames = (size_t)s->frames, per = (size_t)s->nres * (size_t)s->sub;
+    for (int i = i0; i < st->count; i++) {
+        int k = st->k0 + i * st->step;
+        size_t at = st->src + (size_t)((ptrdiff_t)i * st->dir);
+        for (int j = j0; j < j1; j++)
+            out[(size_t)k * frames + (size_t)j] = s->gain[k] * s->mag[(size_t)j * per + at];
+    }
+}
+
+#ifdef __SSE2__
+/* Entries [i, i + 4) of stream @p st, all frames, into out[k][.]: per four frames, a 4 x 4 block
+ * loaded along the residue, transposed to frames, one 16-byte store per bin. */
+static void stream_write4(const pf_spectrogram *s, const pf_stream *st, int i, float *out)
+{
+    size_t frames = (size_t)s->frames, per = (size_t)s->nres * (size_t)s->sub;
+    size_t at = st->dir > 0 ? st->src + (size_t)i : st->src - (size_t)i - 3;
+    int k = st->k0 + i * st->step, d = st->step;
+    float *o0 = out + (size_t)k * frames, *o1 = o0 + (size_t)d * frames;
+    float *o2 = o1 + (size_t)d * frames, *o3 = o2 + (size_t)d * frames;
+    __m128 g0 = _mm_set1_ps(s->gain[k]), g1 = _mm_set1_ps(s->gain[k + d]);
+    __m128 g2 = _mm_set1_ps(s->gain[k + 2 * d]), g3 = _mm_set1_ps(s->gain[k + 3 * d]);
+    int j = 0;
+    for (; j + 4 <= s->frames; j += 4) {
+        const float *m = s->mag + (size_t)j * per + at;
+        __m128 r0 = _mm_loadu_ps(m), r1 = _mm_loadu_ps(m + per);
+        __m128 r2 = _mm_loadu_ps(m + 2 * per), r3 = _mm_loadu_ps(m + 3 * per);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3); /* r_e: entry at + e of the four frames */
+        if (st->dir < 0) {                 /* entries at+3 .. at are stream positions i .. i+3 */
+            __m128 t = r0;
+            r0 = r3, r3 = t, t = r1, r1 = r2, r2 = t;
+        }
+        _mm_storeu_ps(o0 + j, _mm_mul_ps(r0, g0));
+        _mm_storeu_ps(o1 + j, _mm_mul_ps(r1, g1));
+        _mm_storeu_ps(o2 + j, _mm_mul_ps(r2, g2));
+        _mm_storeu_ps(o3 + j, _mm_mul_ps(r3, g3));
+    }
+    pf_stream one = *st;
+    one.count = i + 4;
+    stream_write1(s, &one, i, j, s->frames, out); /* the last < 4 frames */
+}
+#endif
+
+/* Write gain * mag of all frames in [bin][frame] order, stream by stream, four bins at a time. */
+static void stage_write_real(const pf_spectrogram *s, float *out)
+{
+    for (int q = 0; q < s->nstreams; q++) {
+        const pf_stream *st = &s->streams[q];
+        int i = 0;
+#ifdef __SSE2__
+        for (; i + 4 <= st->count; i += 4)
+            stream_write4(s, st, i, out);
+#endif
+        stream_write1(s, st, i, 0, s->frames, out);
+    }
+}
+
+/* Write the chunk as complex: real plane @p re, imaginary plane @p im, [bin][frame] order. */
+static void stage_write_complex(const pf_spectrogram *s, int f0, int cf, float *re, float *im)
+{
+    size_t frames = (size_t)s->frames, per = (size_t)s->nres * (size_t)s->sub;
+    for (int k = 0; k < s->bins; k++)
+        for (int j = 0; j < cf; j++) {
+            const float *c = s->sep[(size_t)j * per + s->src[k]];
+            size_t o = (size_t)k * frames + (size_t)(f0 + j);
+            re[o] = s->gain[k] * c[0];
+            im[o] = s->flip[k] * s->gain[k] * c[1];
+        }
 }
 
 int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *out, pf_error *err)
@@ -354,18 +647,20 @@ int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *o
     if (n != s->n)
         return PF_FAIL(err, PF_EINVAL, "spectrogram: %zu samples given, engine made for %zu", n,
                        s->n);
-    stage_frames(s, x);
-    pf_fft_execute(s->plan);
     size_t plane = (size_t)s->bins * (size_t)s->frames;
-    if (s->cfg.mode == PF_SPEC_COMPLEX) {
-        for (int k0 = 0; k0 < s->bins; k0 += PF_BIN_BLOCK) {
-            int k1 = k0 + PF_BIN_BLOCK < s->bins ? k0 + PF_BIN_BLOCK : s->bins;
-            gather_complex(s, k0, k1, out, out + plane);
+    for (int f0 = 0; f0 < s->frames; f0 += s->chunk) {
+        int cf = s->frames - f0 < s->chunk ? s->frames - f0 : s->chunk;
+        stage_inputs(s, x, f0, cf);
+        pf_fft_execute(cf == s->chunk ? s->plan : s->tail);
+        if (s->cfg.mode == PF_SPEC_COMPLEX) {
+            stage_split(s, cf);
+            stage_write_complex(s, f0, cf, out, out + plane);
+        } else {
+            stage_power(s, f0, cf);
         }
-        return 0;
     }
-    stage_power(s);
-    gather_real(s, out);
+    if (s->cfg.mode == PF_SPEC_COMPLEX) return 0;
+    stage_write_real(s, out);
     if (s->cfg.mode == PF_SPEC_LOGMAG) log_eps(out, plane);
     return 0;
 }
