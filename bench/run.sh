@@ -26,6 +26,16 @@ summary "generate -j 1" "$out/j1.json"
 jobs=$(nproc)
 ./pitchforge generate manifests/bench.yaml -o "$out/jn" -j "$jobs" -q --json > "$out/jn.json"
 summary "generate -j $jobs" "$out/jn.json"
+# the blog's pipeline, one process per step, on the same machine (bench/baseline/run.sh)
+notes=${PF_BASELINE_NOTES:-200}
+bash bench/baseline/run.sh "$notes" "$out/baseline" "$jobs" > "$out/baseline.json"
+"$PY" - "$out/baseline.json" "$out/jn.json" "$jobs" <<'PYEOF'
+import json, sys
+b = json.load(open(sys.argv[1])); o = json.load(open(sys.argv[2]))
+print(f"blog-style baseline -j {sys.argv[3]}: {b['examples']} examples in {b['seconds']:.1f} s = "
+      f"{b['examples_per_s']:.1f} examples/s")
+print(f"ratio pitchforge / baseline on {sys.argv[3]} cores: {o['examples_per_s'] / b['examples_per_s']:.0f}x")
+PYEOF
 for b in build/bench/*; do
   [ -x "$b" ] && { echo "--- $(basename "$b")"; "$b"; }
 done
