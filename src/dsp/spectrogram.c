@@ -31,7 +31,7 @@
 #include "dsp/fft.h"
 #include "pitchforge/dsp.h"
 
-enum { PF_CHUNK_FRAMES = 8 }; /* frames per chunk (even, so shared FFTs pair within a chunk) */
+enum { PF_CHUNK_FRAMES = 2 }; /* frames per chunk: one pair (2 to 90 measured within 5%, 2 best) */
 
 /* Bins k0, k0 + step, ... (count of them) read one residue's outputs src, src + dir, ... of a
  * frame's [nres][sub] block: dir +1 for X[M m + r] = R_r[m], -1 for the conjugate bins. */
@@ -57,7 +57,7 @@ struct pf_spectrogram {
     pf_cfloat *spec;    /* [slots][sub] FFT outputs of one chunk */
     float *mag;         /* [frames + 1][nres][sub] |R| or |R|^2 per frame (not in complex mode;
                            the extra row takes an odd last frame's zero partner) */
-    pf_cfloat *sep;     /* [chunk + 1][nres][sub] R per frame (complex mode only) */
+    float *imag;        /* [frames + 1][nres][sub] Im R per frame (complex mode; mag holds Re R) */
     int *need;          /* [nres] outputs of residue r that some bin uses */
     pf_stream *streams; /* [nstreams] the bins as runs over one residue's outputs */
     int nstreams;
@@ -194,8 +194,8 @@ static void alloc_buffers(pf_spectrogram *s)
     s->tw = pf_fft_alloc_complex((size_t)s->nres * len);
     s->in = pf_fft_alloc_complex(slots);
     s->spec = pf_fft_alloc_complex(slots);
-    s->mag = pf_fft_alloc_real(cpx ? 1 : ((size_t)s->frames + 1) * per_frame);
-    s->sep = pf_fft_alloc_complex(cpx ? (chunk + 1) * per_frame : 1);
+    s->mag = pf_fft_alloc_real(((size_t)s->frames + 1) * per_frame);
+    s->imag = pf_fft_alloc_real(cpx ? ((size_t)s->frames + 1) * per_frame : 1);
     s->need = pf_calloc((size_t)s->nres, sizeof *s->need);
     s->src = pf_calloc(bins, sizeof *s->src);
     s->flip = pf_calloc(bins, sizeof *s->flip);
@@ -264,7 +264,7 @@ void pf_spectrogram_free(pf_spectrogram *s)
     pf_fft_free(s->in);
     pf_fft_free(s->spec);
     pf_fft_free(s->mag);
-    pf_fft_free(s->sep);
+    pf_fft_free(s->imag);
     free(s->mirror);
     free(s->need);
     free(s->streams);
@@ -440,14 +440,23 @@ static void pair_power(const pf_cfloat *z, int p, int shift, int cnt, int root, 
         pair_power1(z, m, mirror_of(m, p, shift), root, oa + m, ob + m);
 }
 
-/* Complex separation of a shared FFT: 2A and 2B (see pair_power), for m < cnt. */
-static void pair_split(const pf_cfloat *z, int p, int shift, int cnt, pf_cfloat *oa, pf_cfloat *ob)
+/* Complex separation of a shared FFT into planes: 2A = (re_a, im_a), 2B = (re_b, im_b) (see
+ * pair_power), for m < cnt. */
+static void pair_split(const pf_cfloat *z, int p, int shift, int cnt, float *re_a, float *im_a,
+                       float *re_b, float *im_b)
 {
     for (int i = 0; i < cnt; i++) {
         int q = mirror_of(i, p, shift);
-        oa[i][0] = z[i][0] + z[q][0], oa[i][1] = z[i][1] - z[q][1];
-        ob[i][0] = z[i][1] + z[q][1], ob[i][1] = z[q][0] - z[i][0];
+        re_a[i] = z[i][0] + z[q][0], im_a[i] = z[i][1] - z[q][1];
+        re_b[i] = z[i][1] + z[q][1], im_b[i] = z[q][0] - z[i][0];
     }
+}
+
+/* Real and imaginary planes of @p cnt complex values. */
+static void split_row(const pf_cfloat *z, int cnt, float *re, float *im)
+{
+    for (int i = 0; i < cnt; i++)
+        re[i] = z[i][0], im[i] = z[i][1];
 }
 
 /* ln(v) for v > 0 normal: v = 2^e x with x in [sqrt(1/2), sqrt(2)), s = (x - 1) / (x + 1),
@@ -494,11 +503,47 @@ static inline __m128 log_sse2(__m128 v)
 }
 #endif
 
-/* x[i] = ln(x[i] + eps) over @p n values (log-magnitude mode). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(PF_NO_AVX2)
+#include <immintrin.h>
+#define PF_HAVE_AVX2_LOG 1
+/* log_sse2 eight lanes wide: the same IEEE operations in the same order (AVX2 without FMA, so
+ * nothing is contracted), hence the same bits; used when the CPU has AVX2. */
+__attribute__((target("avx2"))) static void log_eps_avx2(float *x, size_t n, float eps)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(eps));
+        __m256i bits = _mm256_castps_si256(v);
+        __m256 e = _mm256_cvtepi32_ps(
+            _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(126)));
+        bits = _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32((int)0x807fffff)),
+                               _mm256_set1_epi32(0x3f000000));
+        __m256 m = _mm256_castsi256_ps(bits);
+        __m256 lo = _mm256_cmp_ps(m, _mm256_set1_ps(LOG_SQRTHF), _CMP_LT_OQ);
+        e = _mm256_sub_ps(e, _mm256_and_ps(lo, one));
+        m = _mm256_add_ps(m, _mm256_and_ps(lo, m));
+        __m256 s = _mm256_div_ps(_mm256_sub_ps(m, one), _mm256_add_ps(m, one));
+        __m256 z = _mm256_mul_ps(s, s);
+        __m256 p =
+            _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f / 7), z), _mm256_set1_ps(2.0f / 5));
+        p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(2.0f / 3));
+        __m256 t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, z), s),
+                                 _mm256_mul_ps(e, _mm256_set1_ps(LOG_Q1)));
+        __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s, s), t),
+                                 _mm256_mul_ps(e, _mm256_set1_ps(LOG_Q2)));
+        _mm256_storeu_ps(x + i, r);
+    }
+}
+#endif
+
+/* x[i] = ln(x[i] + eps) over @p n values (log-magnitude mode); AVX2, SSE2 and scalar agree. */
 static void log_eps(float *x, size_t n)
 {
     const float eps = (float)PF_LOG_EPS;
     size_t i = 0;
+#ifdef PF_HAVE_AVX2_LOG
+    if (__builtin_cpu_supports("avx2")) log_eps_avx2(x, n, eps), i = n / 8 * 8;
+#endif
 #ifdef __SSE2__
     for (; i + 4 <= n; i += 4)
         _mm_storeu_ps(x + i, log_sse2(_mm_add_ps(_mm_loadu_ps(x + i), _mm_set1_ps(eps))));
@@ -551,51 +596,56 @@ static void stage_power(pf_spectrogram *s, int f0, int cf)
     }
 }
 
-/* R of every used output, per frame: sep[j][r][m] (complex mode). */
-static void stage_split(pf_spectrogram *s, int cf)
+/* R of every used output of frames [f0, f0 + cf) as planes mag = Re R, imag = Im R. */
+static void stage_split(pf_spectrogram *s, int f0, int cf)
 {
     size_t sub = (size_t)s->sub, per = (size_t)s->nres * sub;
     const pf_cfloat *slot = s->spec;
     for (int r = 0; r < s->nres; r++) {
         int sh = s->mirror[r];
         for (int j = 0; j < cf; j += sh >= 0 ? 2 : 1, slot += sub) {
-            pf_cfloat *oa = s->sep + (size_t)j * per + (size_t)r * sub;
+            size_t at = (size_t)(f0 + j) * per + (size_t)r * sub;
+            float *re = s->mag + at, *im = s->imag + at;
             if (sh < 0)
-                memcpy(oa, slot, (size_t)s->need[r] * sizeof *oa);
+                split_row(slot, s->need[r], re, im);
             else
-                pair_split(slot, s->sub, sh, s->need[r], oa, oa + per);
+                pair_split(slot, s->sub, sh, s->need[r], re, im, re + per, im + per);
         }
     }
 }
 
-/* Entries [i0, count) of stream @p st for frames [j0, j1) of @p mag into out[k][j]. */
-static void stream_write1(const pf_spectrogram *s, const pf_stream *st, int i0, int j0, int j1,
-                          float *out)
+/* Entries [i0, count) of stream @p st for frames [j0, j1) of @p plane into out[k][j], times
+ * gain (and the conjugation sign when @p conj). */
+static void stream_write1(const pf_spectrogram *s, const pf_stream *st, const float *plane,
+                          int conj, int i0, int j0, int j1, float *out)
 {
     size_t frames = (size_t)s->frames, per = (size_t)s->nres * (size_t)s->sub;
     for (int i = i0; i < st->count; i++) {
         int k = st->k0 + i * st->step;
         size_t at = st->src + (size_t)((ptrdiff_t)i * st->dir);
+        float g = conj ? s->flip[k] * s->gain[k] : s->gain[k];
         for (int j = j0; j < j1; j++)
-            out[(size_t)k * frames + (size_t)j] = s->gain[k] * s->mag[(size_t)j * per + at];
+            out[(size_t)k * frames + (size_t)j] = g * plane[(size_t)j * per + at];
     }
 }
 
 #ifdef __SSE2__
 /* Entries [i, i + 4) of stream @p st, all frames, into out[k][.]: per four frames, a 4 x 4 block
  * loaded along the residue, transposed to frames, one 16-byte store per bin. */
-static void stream_write4(const pf_spectrogram *s, const pf_stream *st, int i, float *out)
+static void stream_write4(const pf_spectrogram *s, const pf_stream *st, const float *plane,
+                          int conj, int i, float *out)
 {
     size_t frames = (size_t)s->frames, per = (size_t)s->nres * (size_t)s->sub;
     size_t at = st->dir > 0 ? st->src + (size_t)i : st->src - (size_t)i - 3;
     int k = st->k0 + i * st->step, d = st->step;
     float *o0 = out + (size_t)k * frames, *o1 = o0 + (size_t)d * frames;
     float *o2 = o1 + (size_t)d * frames, *o3 = o2 + (size_t)d * frames;
-    __m128 g0 = _mm_set1_ps(s->gain[k]), g1 = _mm_set1_ps(s->gain[k + d]);
-    __m128 g2 = _mm_set1_ps(s->gain[k + 2 * d]), g3 = _mm_set1_ps(s->gain[k + 3 * d]);
+    float sg = conj && st->dir < 0 ? -1.0f : 1.0f; /* flip[k]: -1 on conjugated streams */
+    __m128 g0 = _mm_set1_ps(sg * s->gain[k]), g1 = _mm_set1_ps(sg * s->gain[k + d]);
+    __m128 g2 = _mm_set1_ps(sg * s->gain[k + 2 * d]), g3 = _mm_set1_ps(sg * s->gain[k + 3 * d]);
     int j = 0;
     for (; j + 4 <= s->frames; j += 4) {
-        const float *m = s->mag + (size_t)j * per + at;
+        const float *m = plane + (size_t)j * per + at;
         __m128 r0 = _mm_loadu_ps(m), r1 = _mm_loadu_ps(m + per);
         __m128 r2 = _mm_loadu_ps(m + 2 * per), r3 = _mm_loadu_ps(m + 3 * per);
         _MM_TRANSPOSE4_PS(r0, r1, r2, r3); /* r_e: entry at + e of the four frames */
@@ -610,35 +660,23 @@ static void stream_write4(const pf_spectrogram *s, const pf_stream *st, int i, f
     }
     pf_stream one = *st;
     one.count = i + 4;
-    stream_write1(s, &one, i, j, s->frames, out); /* the last < 4 frames */
+    stream_write1(s, &one, plane, conj, i, j, s->frames, out); /* the last < 4 frames */
 }
 #endif
 
-/* Write gain * mag of all frames in [bin][frame] order, stream by stream, four bins at a time. */
-static void stage_write_real(const pf_spectrogram *s, float *out)
+/* Write gain * @p plane (times flip when @p conj) of all frames in [bin][frame] order, stream by
+ * stream, four bins at a time. */
+static void stage_write(const pf_spectrogram *s, const float *plane, int conj, float *out)
 {
     for (int q = 0; q < s->nstreams; q++) {
         const pf_stream *st = &s->streams[q];
         int i = 0;
 #ifdef __SSE2__
         for (; i + 4 <= st->count; i += 4)
-            stream_write4(s, st, i, out);
+            stream_write4(s, st, plane, conj, i, out);
 #endif
-        stream_write1(s, st, i, 0, s->frames, out);
+        stream_write1(s, st, plane, conj, i, 0, s->frames, out);
     }
-}
-
-/* Write the chunk as complex: real plane @p re, imaginary plane @p im, [bin][frame] order. */
-static void stage_write_complex(const pf_spectrogram *s, int f0, int cf, float *re, float *im)
-{
-    size_t frames = (size_t)s->frames, per = (size_t)s->nres * (size_t)s->sub;
-    for (int k = 0; k < s->bins; k++)
-        for (int j = 0; j < cf; j++) {
-            const float *c = s->sep[(size_t)j * per + s->src[k]];
-            size_t o = (size_t)k * frames + (size_t)(f0 + j);
-            re[o] = s->gain[k] * c[0];
-            im[o] = s->flip[k] * s->gain[k] * c[1];
-        }
 }
 
 int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *out, pf_error *err)
@@ -652,15 +690,13 @@ int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *o
         int cf = s->frames - f0 < s->chunk ? s->frames - f0 : s->chunk;
         stage_inputs(s, x, f0, cf);
         pf_fft_execute(cf == s->chunk ? s->plan : s->tail);
-        if (s->cfg.mode == PF_SPEC_COMPLEX) {
-            stage_split(s, cf);
-            stage_write_complex(s, f0, cf, out, out + plane);
-        } else {
+        if (s->cfg.mode == PF_SPEC_COMPLEX)
+            stage_split(s, f0, cf);
+        else
             stage_power(s, f0, cf);
-        }
     }
-    if (s->cfg.mode == PF_SPEC_COMPLEX) return 0;
-    stage_write_real(s, out);
+    stage_write(s, s->mag, 0, out);
+    if (s->cfg.mode == PF_SPEC_COMPLEX) stage_write(s, s->imag, 1, out + plane);
     if (s->cfg.mode == PF_SPEC_LOGMAG) log_eps(out, plane);
     return 0;
 }
