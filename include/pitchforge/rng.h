@@ -15,6 +15,8 @@ typedef struct pf_rng {
     uint32_t ctr[4];
     uint32_t out[4];
     int used; /**< words of `out` consumed (4 = refill) */
+    int has_spare;  /**< pf_rng_normal holds the second deviate of its last pair */
+    double spare;
 } pf_rng;
 
 /** Streams: one per purpose, so adding draws to one never shifts another. */
@@ -36,7 +38,7 @@ uint64_t pf_rng_u64(pf_rng *r);
 double pf_rng_uniform(pf_rng *r);
 /** Uniform double in [lo, hi). */
 double pf_rng_range(pf_rng *r, double lo, double hi);
-/** Standard normal deviate (Box-Muller, both from this generator). */
+/** Standard normal deviate (Box-Muller; each pair of uniforms gives two deviates). */
 double pf_rng_normal(pf_rng *r);
 /** Uniform integer in [0, n) without modulo bias; n must be > 0. */
 uint64_t pf_rng_below(pf_rng *r, uint64_t n);

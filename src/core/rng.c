@@ -44,6 +44,8 @@ void pf_rng_init(pf_rng *r, uint64_t seed, uint32_t stream, uint64_t id)
     r->ctr[2] = (uint32_t)id;
     r->ctr[3] = (uint32_t)(id >> 32);
     r->used = 4;
+    r->has_spare = 0;
+    r->spare = 0;
 }
 
 uint32_t pf_rng_u32(pf_rng *r)
@@ -74,9 +76,16 @@ double pf_rng_range(pf_rng *r, double lo, double hi)
 
 double pf_rng_normal(pf_rng *r)
 {
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return r->spare;
+    }
     double u1 = 1.0 - pf_rng_uniform(r); /* (0, 1] */
     double u2 = pf_rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    double radius = sqrt(-2.0 * log(u1)), angle = 2.0 * M_PI * u2;
+    r->spare = radius * sin(angle);
+    r->has_spare = 1;
+    return radius * cos(angle);
 }
 
 uint64_t pf_rng_below(pf_rng *r, uint64_t n)

@@ -235,7 +235,7 @@ static void stats_add(pf_shard_writer *w, const float *spec)
         const float *row = spec + b * w->frames;
         double s = 0, ss = 0, ls = 0, lss = 0;
         for (size_t f = 0; f < w->frames; f++) {
-            double x = row[f], l = log(fabs(x) + 1e-6);
+            double x = row[f], l = logf(fabsf(row[f]) + 1e-6f);
             s += x;
             ss += x * x;
             ls += l;

@@ -92,7 +92,9 @@ def check_stats(f, exp, spec_path):
     for name, w in want.items():
         got = f["stats"][name][()]
         check(got.dtype == np.float64 and got.shape == (planes * bins,), f"stats/{name} shape")
-        check(np.allclose(got, w, rtol=1e-9, atol=1e-9), f"stats/{name} {got[:4]} != {w[:4]}")
+        # log stats take each log in float32 (logf) and sum in double
+        tol = 1e-6 if name.startswith("log") else 1e-9
+        check(np.allclose(got, w, rtol=tol, atol=tol), f"stats/{name} {got[:4]} != {w[:4]}")
     count = f["stats/count"][()]
     check(np.all(count == n * frames), f"stats/count {count[:4]}")
 
