@@ -7,17 +7,17 @@
  * i.e. one P-point complex FFT per residue r. A real input needs only r = 0 .. M/2, since
  * X[M m + r] = conj(X[M (P - 1 - m) + (M - r)]).
  *
- * Two residues have real-symmetric spectra: r = 0 (R[m] = conj R[-m mod P]) and, for even M,
+ * Two residues have conjugate-symmetric spectra: r = 0 (R[m] = conj R[-m mod P]) and, for even M,
  * r = M/2 (R[m] = conj R[P - 1 - m]). Their inputs are real (r = 0) or a real frame times a fixed
  * twiddle (r = M/2), so two frames a, b share one FFT: Z = FFT((a + i b) tw) gives
  * A[m] = (Z[m] + conj Z[q]) / 2 and B[m] = (Z[m] - conj Z[q]) / 2i with q the mirror index.
  * For the default 256 / 1024 that is two 256-point FFTs per frame (r = 1 alone, r = 0 and r = 2
  * shared), exactly the 513 outputs needed.
  *
- * Frames are processed in chunks small enough to stay in L1/L2: prepare the chunk's FFT inputs,
- * run one batched plan, separate the shared FFTs while taking |.| (or |.|^2), then write the
- * requested mode in [bin][frame] order four frames per 16-byte store (log-magnitude applies a
- * vectorized ln there). */
+ * Frames are processed a pair at a time: detrend + window, fill the FFT inputs, run one batched
+ * plan, separate the shared FFTs while taking |.| (or |.|^2, or keeping Re and Im) into a
+ * [frame][residue][m] buffer. One last pass writes [bin][frame] order, four bins x four frames
+ * per 4x4 transpose, and log-magnitude takes a vectorized ln over the output (docs/dsp.md). */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
