@@ -534,6 +534,8 @@ static void meta_init(run *r)
         .manifest_sha256 = m->sha256, .seed = m->seed, .soundfont_ids = ids,
         .soundfont_sha256 = (const char *const *)r->sf_sha, .n_soundfonts = m->n_soundfonts,
         .fluidsynth_version = pf_synth_version(), .libsamplerate_version = pf_resampler_version(),
+        .resampler = pf_resampler_name(m->audio.resampler),
+        .resampler_version = pf_resampler_kind_version(m->audio.resampler),
         .fftw_version = pf_fft_version(), .sample_rate = m->audio.rate_hz,
         .stft_length = m->spectrogram.length, .stft_overlap = m->spectrogram.overlap,
         .stft_nfft = m->spectrogram.nfft,

@@ -36,6 +36,8 @@ typedef struct pf_shard_meta {
     const char *const *soundfont_sha256; /**< n_soundfonts hex digests */
     size_t n_soundfonts;
     const char *fluidsynth_version, *libsamplerate_version, *fftw_version; /* HDF5's is added */
+    const char *resampler;         /**< converter name ("soxr_hq", "sinc_fastest", ...) */
+    const char *resampler_version; /**< version of the library behind it */
     double sample_rate;             /**< 16000 */
     int stft_length, stft_overlap, stft_nfft;
     const char *spectrogram_mode;    /**< "magnitude" | "psd" | "complex" | "log-magnitude" */

@@ -605,7 +605,7 @@ static void set_defaults(pf_manifest *m)
     m->augment.volume_lo = 0.2, m->augment.volume_hi = 1.0, m->augment.strip_fundamental = 0.2;
     m->augment.strip_q = 2.0, m->augment.noise = 1, m->augment.noise_kind = PF_NOISE_PINK;
     m->augment.snr_lo = 10, m->augment.snr_hi = 40, m->augment.noise_p = 0.3;
-    m->audio.rate_hz = 16000, m->audio.resampler = PF_RS_SINC_FASTEST;
+    m->audio.rate_hz = 16000, m->audio.resampler = PF_RS_SOXR_HQ;
     m->audio.normalize = PF_NORM_PEAK;
     m->spectrogram = (pf_spec_config){.length = 256, .overlap = 200, .nfft = 1024,
                                       .rate_hz = 16000, .mode = PF_SPEC_MAGNITUDE,

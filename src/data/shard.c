@@ -120,6 +120,8 @@ static int meta_write_strings(pf_h5id f, const pf_shard_meta *m, pf_error *err)
         {"manifest_sha256", m->manifest_sha256},
         {"fluidsynth_version", m->fluidsynth_version},
         {"libsamplerate_version", m->libsamplerate_version},
+        {"resampler", m->resampler},
+        {"resampler_version", m->resampler_version},
         {"fftw_version", m->fftw_version},
         {"hdf5_version", pf_hdf5_version()},
         {"stft_window", "hann"},
