@@ -10,6 +10,7 @@
 
 #include "core/mem.h"
 #include "data/h5.h"
+#include "pitchforge/dsp.h"
 
 /* ---- the label columns ---- */
 
@@ -233,15 +234,25 @@ pf_shard_writer *pf_shard_create(const char *path, const pf_shard_meta *meta, pf
 /** Add example @p spec to the per-bin sums, bin by bin and frame by frame (a fixed order). */
 static void stats_add(pf_shard_writer *w, const float *spec)
 {
+    float lrow[1024];
     for (size_t b = 0; b < w->planes_bins; b++) {
         const float *row = spec + b * w->frames;
         double s = 0, ss = 0, ls = 0, lss = 0;
+        for (size_t f0 = 0; f0 < w->frames; f0 += 1024) {
+            size_t nf = w->frames - f0 < 1024 ? w->frames - f0 : 1024;
+            for (size_t f = 0; f < nf; f++)
+                lrow[f] = fabsf(row[f0 + f]);
+            pf_ln_eps(lrow, nf);
+            for (size_t f = 0; f < nf; f++) {
+                double l = lrow[f];
+                ls += l;
+                lss += l * l;
+            }
+        }
         for (size_t f = 0; f < w->frames; f++) {
-            double x = row[f], l = logf(fabsf(row[f]) + 1e-6f);
+            double x = row[f];
             s += x;
             ss += x * x;
-            ls += l;
-            lss += l * l;
         }
         w->sum[b] += s;
         w->sumsq[b] += ss;

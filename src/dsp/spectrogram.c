@@ -537,7 +537,7 @@ __attribute__((target("avx2"))) static void log_eps_avx2(float *x, size_t n, flo
 #endif
 
 /* x[i] = ln(x[i] + eps) over @p n values (log-magnitude mode); AVX2, SSE2 and scalar agree. */
-static void log_eps(float *x, size_t n)
+void pf_ln_eps(float *x, size_t n)
 {
     const float eps = (float)PF_LOG_EPS;
     size_t i = 0;
@@ -697,6 +697,6 @@ int pf_spectrogram_compute(pf_spectrogram *s, const float *x, size_t n, float *o
     }
     stage_write(s, s->mag, 0, out);
     if (s->cfg.mode == PF_SPEC_COMPLEX) stage_write(s, s->imag, 1, out + plane);
-    if (s->cfg.mode == PF_SPEC_LOGMAG) log_eps(out, plane);
+    if (s->cfg.mode == PF_SPEC_LOGMAG) pf_ln_eps(out, plane);
     return 0;
 }
