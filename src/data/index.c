@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "core/mem.h"
@@ -171,7 +173,61 @@ static int stats_add(index_build *b, const char *path, pf_error *err)
     return rc ? pf_error_prefix(err, "%s", path) : 0;
 }
 
-/** Read every shard's info and checksum, check shapes, sum the train stats. */
+/* ---- checksums, on every core and outside the HDF5 lock ---- */
+
+typedef struct hash_job {
+    index_build *b;
+    shard_ref **refs;
+    size_t n;
+    atomic_size_t next;
+    atomic_int failed;
+    pthread_mutex_t lock;
+    pf_error *err;
+} hash_job;
+
+static void *hash_worker(void *arg)
+{
+    hash_job *h = arg;
+    for (size_t i; (i = atomic_fetch_add(&h->next, 1)) < h->n && !atomic_load(&h->failed);) {
+        char *path = pf_malloc(strlen(h->b->dir) + strlen(h->refs[i]->name) + 2);
+        sprintf(path, "%s/%s", h->b->dir, h->refs[i]->name);
+        pf_error e = {0};
+        if (pf_sha256_file(path, h->refs[i]->sha256, &e)) {
+            pthread_mutex_lock(&h->lock);
+            if (!atomic_exchange(&h->failed, 1))
+                *h->err = e;
+            pthread_mutex_unlock(&h->lock);
+        }
+        free(path);
+    }
+    return NULL;
+}
+
+/** sha256 of every shard, hashed by up to one thread per core. */
+static int hash_shards(index_build *b, pf_error *err)
+{
+    hash_job h = {.b = b, .err = err};
+    pthread_mutex_init(&h.lock, NULL);
+    for (int s = 0; s < N_SPLITS; s++)
+        for (size_t i = 0; i < b->splits[s].n; i++) {
+            h.refs = pf_reallocarray(h.refs, h.n + 1, sizeof *h.refs);
+            h.refs[h.n++] = &b->splits[s].v[i];
+        }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cores < 1 ? 1 : (size_t)cores > h.n ? h.n : (size_t)cores, started = 0;
+    pthread_t th[64];
+    nt = nt > 64 ? 64 : nt;
+    for (size_t t = 1; t < nt && pthread_create(&th[t], NULL, hash_worker, &h) == 0; t++)
+        started = t;
+    hash_worker(&h);
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    free(h.refs);
+    pthread_mutex_destroy(&h.lock);
+    return atomic_load(&h.failed) ? -1 : 0;
+}
+
+/** Read every shard's info, check shapes, sum the train stats. */
 static int read_shards(index_build *b, pf_error *err)
 {
     for (int s = 0; s < N_SPLITS; s++) {
@@ -179,8 +235,7 @@ static int read_shards(index_build *b, pf_error *err)
             shard_ref *r = &b->splits[s].v[i];
             char *path = pf_malloc(strlen(b->dir) + strlen(r->name) + 2);
             sprintf(path, "%s/%s", b->dir, r->name);
-            int rc =
-                pf_shard_info_read(path, &r->info, err) || pf_sha256_file(path, r->sha256, err);
+            int rc = pf_shard_info_read(path, &r->info, err);
             if (!rc && !b->first) {
                 b->first = r;
                 b->pb = r->info.planes * r->info.bins;
@@ -435,6 +490,7 @@ int pf_index_build(const char *dir, pf_index_report *rep, pf_error *err)
         rc = check_complete(&b, s, err);
     if (!rc && !b.splits[0].n && !b.splits[1].n && !b.splits[2].n)
         rc = PF_FAIL(err, PF_EIO, "%s holds no shards ({split}-NNNNN-of-MMMMM.h5)", dir);
+    rc = rc || hash_shards(&b, err);
     pf_h5_lock();
     rc = rc || read_shards(&b, err) || publish_index(&b, rep ? rep : &local, err);
     pf_h5_unlock();
