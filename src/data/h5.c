@@ -562,6 +562,28 @@ int pf_h5_dset_append(pf_h5id dset, pf_h5id memtype, const void *buf, uint64_t n
     return 0;
 }
 
+int pf_h5_dset_resize(pf_h5id dset, uint64_t rows, pf_error *err)
+{
+    int rank;
+    uint64_t dims[PF_H5_MAX_RANK];
+    if (pf_h5_dset_shape(dset, &rank, dims, err)) return -1;
+    hsize_t d[PF_H5_MAX_RANK];
+    for (int i = 0; i < rank; i++)
+        d[i] = dims[i];
+    d[0] = rows;
+    if (H5Dset_extent(dset, d) < 0) return h5_fail(err, dset, "cannot resize to %" PRIu64 " rows", rows);
+    return 0;
+}
+
+int pf_h5_dset_write_chunk(pf_h5id dset, uint64_t row, const void *buf, size_t bytes, pf_error *err)
+{
+    hsize_t off[PF_H5_MAX_RANK] = {0};
+    off[0] = row;
+    if (H5Dwrite_chunk(dset, H5P_DEFAULT, 0, off, bytes, buf) < 0)
+        return h5_fail(err, dset, "cannot write row %" PRIu64 " of", row);
+    return 0;
+}
+
 int pf_h5_dset_read(pf_h5id dset, pf_h5id memtype, void *buf, pf_error *err)
 {
     if (H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)

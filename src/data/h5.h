@@ -122,6 +122,12 @@ int pf_h5_dset_write(pf_h5id dset, pf_h5id memtype, const void *buf, pf_error *e
 /** Grow dim 0 of @p dset by @p nrows and write them from @p buf (rows of the other dims). */
 int pf_h5_dset_append(pf_h5id dset, pf_h5id memtype, const void *buf, uint64_t nrows,
                       pf_error *err);
+/** Set the first dimension of extendible dataset @p dset to @p rows (grow or shrink). */
+int pf_h5_dset_resize(pf_h5id dset, uint64_t rows, pf_error *err);
+/** Write row @p row (inside the extent) of an unfiltered dataset chunked one row a chunk as
+ *  @p bytes of raw chunk data (the file's type, native order): no conversion, no selection. */
+int pf_h5_dset_write_chunk(pf_h5id dset, uint64_t row, const void *buf, size_t bytes,
+                           pf_error *err);
 /** Read all of @p dset into @p buf as @p memtype. */
 int pf_h5_dset_read(pf_h5id dset, pf_h5id memtype, void *buf, pf_error *err);
 /** Read rows [@p first, @p first + @p count) of dim 0 into @p buf as @p memtype. */

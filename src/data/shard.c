@@ -79,6 +79,8 @@ struct pf_shard_writer {
     pf_h5id file, spec, audio;
     size_t spec_len, planes_bins, frames, audio_len;
     pf_store_audio store_audio;
+    int gzip;         /**< filters on: append through HDF5's pipeline, else raw chunks */
+    size_t extent;    /**< rows allocated in the raw-chunk datasets (>= n; trimmed at commit) */
     pf_label *labels; /**< [n] buffered, instrument strings owned */
     size_t n, cap;
     double *sum, *sumsq, *log_sum, *log_sumsq; /**< [planes*bins] each */
@@ -190,6 +192,7 @@ static pf_shard_writer *writer_new(const char *path, const pf_shard_meta *m)
     w->spec_len = pb * m->frames;
     w->audio_len = m->audio_len;
     w->store_audio = m->store_audio;
+    w->gzip = m->gzip;
     w->sum = pf_calloc(pb, sizeof(double));
     w->sumsq = pf_calloc(pb, sizeof(double));
     w->log_sum = pf_calloc(pb, sizeof(double));
@@ -273,6 +276,36 @@ static int label_check(const pf_label *l, pf_error *err)
     return 0;
 }
 
+/** Append through HDF5's type conversion and filter pipeline (compressed shards). */
+static int append_converted(pf_shard_writer *w, const float *spec, const void *audio, pf_error *err)
+{
+    pf_h5id ft = pf_h5_type(PF_H5_F32);
+    pf_h5id at = pf_h5_type(w->store_audio == PF_AUDIO_INT16 ? PF_H5_I16 : PF_H5_F32);
+    int rc = pf_h5_dset_append(w->spec, ft, spec, 1, err);
+    if (!rc && w->store_audio) rc = pf_h5_dset_append(w->audio, at, audio, 1, err);
+    pf_h5_close(ft);
+    pf_h5_close(at);
+    return rc;
+}
+
+/** Set the row count of /spectrogram and /audio. */
+static int resize_data(pf_shard_writer *w, size_t rows, pf_error *err)
+{
+    if (pf_h5_dset_resize(w->spec, rows, err)) return -1;
+    return w->store_audio ? pf_h5_dset_resize(w->audio, rows, err) : 0;
+}
+
+/** Append as raw one-example chunks (uncompressed shards: the file types are the native ones);
+ *  the extent grows 256 rows at a time and is trimmed to the count at commit. */
+static int append_raw(pf_shard_writer *w, const float *spec, const void *audio, pf_error *err)
+{
+    size_t sample = w->store_audio == PF_AUDIO_INT16 ? sizeof(int16_t) : sizeof(float);
+    if (w->n == w->extent && resize_data(w, w->extent += 256, err)) return -1;
+    if (pf_h5_dset_write_chunk(w->spec, w->n, spec, w->spec_len * sizeof(float), err)) return -1;
+    return w->store_audio ? pf_h5_dset_write_chunk(w->audio, w->n, audio, w->audio_len * sample, err)
+                          : 0;
+}
+
 int pf_shard_append(pf_shard_writer *w, const pf_label *label, const float *spec, const void *audio,
                     pf_error *err)
 {
@@ -280,12 +313,7 @@ int pf_shard_append(pf_shard_writer *w, const pf_label *label, const float *spec
         return PF_FAIL(err, PF_EINVAL, "pf_shard_append: NULL argument");
     if (label_check(label, err)) return -1;
     pf_h5_lock();
-    pf_h5id ft = pf_h5_type(PF_H5_F32);
-    pf_h5id at = pf_h5_type(w->store_audio == PF_AUDIO_INT16 ? PF_H5_I16 : PF_H5_F32);
-    int rc = pf_h5_dset_append(w->spec, ft, spec, 1, err);
-    if (!rc && w->store_audio) rc = pf_h5_dset_append(w->audio, at, audio, 1, err);
-    pf_h5_close(ft);
-    pf_h5_close(at);
+    int rc = w->gzip ? append_converted(w, spec, audio, err) : append_raw(w, spec, audio, err);
     pf_h5_unlock();
     if (rc) return pf_error_prefix(err, "example %zu", w->n);
     stats_add(w, spec);
@@ -371,8 +399,8 @@ int pf_shard_commit(pf_shard_writer *w, pf_error *err)
 {
     if (!w) return PF_FAIL(err, PF_EINVAL, "pf_shard_commit: NULL writer");
     pf_h5_lock();
-    int rc =
-        labels_write(w, err) || stats_write(w, err) || counts_write(w, err) || shard_finish(w, err);
+    int rc = (w->extent != w->n && resize_data(w, w->n, err)) || labels_write(w, err) ||
+             stats_write(w, err) || counts_write(w, err) || shard_finish(w, err);
     pf_h5_unlock();
     if (rc) {
         pf_error_prefix(err, "shard %s not written", w->path);
