@@ -1,11 +1,11 @@
 /* Level helpers and augmentations: RMS / peak, peak normalization, zero-phase notch at the
  * fundamental, white / pink noise at an exact SNR. See include/pitchforge/dsp.h, docs/dsp.md. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "pitchforge/dsp.h"
-
-enum { PF_PINK_WARMUP = 4096 }; /* draws run through Kellet's filter first (slowest pole 877) */
 
 /* ---- levels ---- */
 
@@ -80,7 +80,11 @@ void pf_notch_apply(float *x, size_t n, double f0_hz, double rate_hz, double q)
 
 /* ---- noise ---- */
 
-/* Paul Kellet's refined pink filter (7 states), fed white deviates. */
+/* Paul Kellet's refined pink filter: six one-pole states plus the last input, fed white. */
+static const double pink_pole[7] = {0.99886, 0.99332, 0.96900, 0.86650, 0.55000, -0.7616, 0};
+static const double pink_gain[7] = {0.0555179, 0.0750759, 0.1538520, 0.3104856,
+                                    0.5329522, -0.0168980, 0.115926};
+
 typedef struct pf_pink {
     double b[7];
 } pf_pink;
@@ -88,39 +92,55 @@ typedef struct pf_pink {
 static double pink_step(pf_pink *p, double w)
 {
     double *b = p->b;
-    b[0] = 0.99886 * b[0] + w * 0.0555179;
-    b[1] = 0.99332 * b[1] + w * 0.0750759;
-    b[2] = 0.96900 * b[2] + w * 0.1538520;
-    b[3] = 0.86650 * b[3] + w * 0.3104856;
-    b[4] = 0.55000 * b[4] + w * 0.5329522;
-    b[5] = -0.7616 * b[5] - w * 0.0168980;
+    for (int i = 0; i < 6; i++)
+        b[i] = pink_pole[i] * b[i] + w * pink_gain[i];
     double out = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + w * 0.5362;
-    b[6] = w * 0.115926;
+    b[6] = w * pink_gain[6];
     return out;
 }
 
-/* A noise source: white deviates from @p rng, optionally through a warmed-up pink filter. */
-typedef struct pf_noise_src {
-    pf_rng rng;
-    pf_pink pink;
-    int is_pink;
-} pf_noise_src;
-
-static double noise_next(pf_noise_src *s)
+/*
+ * Start the filter in its stationary state, as if it had run forever: every state is driven by
+ * the same white input, so Cov(b_i, b_j) = g_i g_j / (1 - p_i p_j); draw b = L z with L the
+ * Cholesky factor of that covariance and z seven deviates. No warm-up draws are needed.
+ */
+static void pink_start(pf_pink *p, pf_rng *rng)
 {
-    double w = pf_rng_normal(&s->rng);
-    return s->is_pink ? pink_step(&s->pink, w) : w;
+    double c[7][7], l[7][7] = {{0}};
+    for (int i = 0; i < 7; i++)
+        for (int j = 0; j < 7; j++)
+            c[i][j] = pink_gain[i] * pink_gain[j] / (1 - pink_pole[i] * pink_pole[j]);
+    for (int j = 0; j < 7; j++) {
+        double d = c[j][j];
+        for (int k = 0; k < j; k++)
+            d -= l[j][k] * l[j][k];
+        l[j][j] = sqrt(d > 0 ? d : 0);
+        for (int i = j + 1; i < 7; i++) {
+            double v = c[i][j];
+            for (int k = 0; k < j; k++)
+                v -= l[i][k] * l[j][k];
+            l[i][j] = l[j][j] > 0 ? v / l[j][j] : 0;
+        }
+    }
+    double z[7];
+    for (int i = 0; i < 7; i++)
+        z[i] = pf_rng_normal(rng);
+    for (int i = 0; i < 7; i++) {
+        p->b[i] = 0;
+        for (int k = 0; k <= i; k++)
+            p->b[i] += l[i][k] * z[k];
+    }
 }
 
-static pf_noise_src noise_start(const pf_rng *rng, pf_noise_kind kind)
+/* Fill @p v with n deviates of white or (stationary) pink noise from @p rng. */
+static void noise_fill(double *v, size_t n, pf_noise_kind kind, pf_rng *rng)
 {
-    pf_noise_src s;
-    memset(&s, 0, sizeof s);
-    s.rng = *rng;
-    s.is_pink = kind == PF_NOISE_PINK;
-    for (int i = 0; s.is_pink && i < PF_PINK_WARMUP; i++)
-        noise_next(&s);
-    return s;
+    pf_pink pink;
+    if (kind == PF_NOISE_PINK) pink_start(&pink, rng);
+    for (size_t i = 0; i < n; i++) {
+        double w = pf_rng_normal(rng);
+        v[i] = kind == PF_NOISE_PINK ? pink_step(&pink, w) : w;
+    }
 }
 
 void pf_noise_add(float *x, size_t n, pf_noise_kind kind, double snr_db, pf_rng *rng)
@@ -129,15 +149,13 @@ void pf_noise_add(float *x, size_t n, pf_noise_kind kind, double snr_db, pf_rng 
     double ps = 0, pn = 0;
     for (size_t i = 0; i < n; i++)
         ps += (double)x[i] * x[i];
-    if (!(ps > 0) || !isfinite(ps)) return;  /* silence gets no noise (and draws nothing) */
-    pf_noise_src s = noise_start(rng, kind); /* pass 1 on a copy: the noise's own power */
-    for (size_t i = 0; i < n; i++) {
-        double v = noise_next(&s);
-        pn += v * v;
-    }
-    double g = sqrt(ps / (pn * pow(10.0, snr_db / 10)));
-    s = noise_start(rng, kind); /* pass 2: the same draws, added */
+    if (!(ps > 0) || !isfinite(ps)) return; /* silence gets no noise (and draws nothing) */
+    double *v = pf_calloc(n, sizeof *v);
+    noise_fill(v, n, kind, rng);
     for (size_t i = 0; i < n; i++)
-        x[i] = (float)(x[i] + g * noise_next(&s));
-    *rng = s.rng;
+        pn += v[i] * v[i];
+    double g = sqrt(ps / (pn * pow(10.0, snr_db / 10)));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(x[i] + g * v[i]);
+    free(v);
 }
