@@ -42,7 +42,9 @@ typedef struct run {
     atomic_size_t next_job;
     atomic_size_t notes_done;
     atomic_int failed;
-    pthread_mutex_t lock; /* guards rep and err */
+    pthread_mutex_t lock; /* guards rep, err and digests */
+    pf_shard_digest *digests; /* sha256 of the shards made, taken right after each commit */
+    size_t n_digests;
     pf_generate_report *rep;
     pf_error *err;
     double t0;
@@ -329,6 +331,20 @@ static int shard_path(const run *r, const pf_shard_job *job, char *buf, size_t s
     return snprintf(buf, size, "%s/%s", r->m->output, name) >= (int)size ? -1 : 0;
 }
 
+/* Hash a shard just written (still in the page cache), for the index. */
+static int record_digest(run *r, const pf_shard_job *job, const char *path, pf_error *err)
+{
+    pf_shard_digest d;
+    pf_shard_name(job, d.name, sizeof d.name);
+    if (pf_sha256_file(path, d.sha256, err))
+        return -1;
+    pthread_mutex_lock(&r->lock);
+    r->digests = pf_reallocarray(r->digests, r->n_digests + 1, sizeof *r->digests);
+    r->digests[r->n_digests++] = d;
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
 static int process_shard(worker *w, const pf_shard_job *job)
 {
     run *r = w->r;
@@ -351,7 +367,9 @@ static int process_shard(worker *w, const pf_shard_job *job)
         if (atomic_fetch_add(&r->notes_done, 1) % 64 == 63)
             progress(r, 0);
     }
-    return pf_shard_commit(sw, &w->err);
+    if (pf_shard_commit(sw, &w->err))
+        return -1;
+    return record_digest(r, job, path, &w->err);
 }
 
 static void worker_merge(run *r, worker *w)
@@ -558,6 +576,20 @@ static int hash_soundfonts(run *r, pf_error *err)
     return 0;
 }
 
+/* Soundfont hashing on its own thread, overlapping the plan (FluidR3 is 141 MB). */
+typedef struct sf_hash {
+    run *r;
+    pf_error err;
+    int rc;
+} sf_hash;
+
+static void *hash_main(void *arg)
+{
+    sf_hash *h = arg;
+    h->rc = hash_soundfonts(h->r, &h->err);
+    return NULL;
+}
+
 static void run_release(run *r)
 {
     for (size_t i = 0; r->sf_sha && i < r->m->n_soundfonts; i++)
@@ -565,6 +597,7 @@ static void run_release(run *r)
     free(r->sf_sha);
     free((void *)r->meta.soundfont_ids);
     free(r->jobs);
+    free(r->digests);
     pthread_mutex_destroy(&r->lock);
 }
 
@@ -596,7 +629,7 @@ static int finish(run *r)
 {
     pf_index_report ir;
     pf_card_counts cc;
-    if (pf_index_build(r->m->output, &ir, r->err) ||
+    if (pf_index_build_with(r->m->output, r->digests, r->n_digests, &ir, r->err) ||
         pf_card_write(r->m->output, r->opts->command, now_s() - r->t0, &cc, r->err))
         return -1;
     memcpy(r->rep->examples, cc.examples, sizeof cc.examples);
@@ -609,14 +642,21 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
                 pf_error *err)
 {
     memset(rep, 0, sizeof *rep);
-    pf_plan plan;
+    pf_plan plan = {0};
     run r = {.m = m, .plan = &plan, .opts = opts, .rep = rep, .err = err, .t0 = now_s()};
     pthread_mutex_init(&r.lock, NULL);
+    sf_hash h = {.r = &r};
+    pthread_t hasher;
+    int threaded = pthread_create(&hasher, NULL, hash_main, &h) == 0;
     int rc = build_plan(m, &plan, rep, err);
     if (!rc)
         rc = make_dirs(m->output, err);
-    if (!rc)
-        rc = hash_soundfonts(&r, err);
+    if (threaded)
+        pthread_join(hasher, NULL);
+    else
+        hash_main(&h);
+    if (!rc && h.rc)
+        rc = (*err = h.err, -1);
     if (!rc) {
         meta_init(&r);
         select_jobs(&r);

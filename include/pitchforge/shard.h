@@ -128,6 +128,19 @@ typedef struct pf_index_report {
  */
 int pf_index_build(const char *dir, pf_index_report *rep, pf_error *err);
 
+/** A shard's sha256, computed while it was still in the page cache (pf_index_build_with). */
+typedef struct pf_shard_digest {
+    char name[64];   /**< "train-00000-of-00004.h5" */
+    char sha256[65]; /**< hex */
+} pf_shard_digest;
+
+/**
+ * pf_index_build, taking the sha256 of the shards listed in @p known (n_known entries) as given
+ * instead of reading those files again; the others are hashed as usual.
+ */
+int pf_index_build_with(const char *dir, const pf_shard_digest *known, size_t n_known,
+                        pf_index_report *rep, pf_error *err);
+
 /** Print schema, counts, label histograms and attributes of a shard or dataset.h5 to @p out. */
 int pf_inspect(const char *path, FILE *out, pf_error *err);
 

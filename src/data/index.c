@@ -203,18 +203,33 @@ static void *hash_worker(void *arg)
     return NULL;
 }
 
-/** sha256 of every shard, hashed by up to one thread per core. */
-static int hash_shards(index_build *b, pf_error *err)
+/* Copy the digest of @p r from @p known if it is there; returns 1 if it was. */
+static int known_digest(shard_ref *r, const pf_shard_digest *known, size_t n_known)
+{
+    for (size_t i = 0; i < n_known; i++)
+        if (strcmp(known[i].name, r->name) == 0) {
+            memcpy(r->sha256, known[i].sha256, sizeof r->sha256);
+            return 1;
+        }
+    return 0;
+}
+
+/** sha256 of every shard not in @p known, hashed by up to one thread per core. */
+static int hash_shards(index_build *b, const pf_shard_digest *known, size_t n_known,
+                       pf_error *err)
 {
     hash_job h = {.b = b, .err = err};
     pthread_mutex_init(&h.lock, NULL);
     for (int s = 0; s < N_SPLITS; s++)
         for (size_t i = 0; i < b->splits[s].n; i++) {
+            if (known_digest(&b->splits[s].v[i], known, n_known))
+                continue;
             h.refs = pf_reallocarray(h.refs, h.n + 1, sizeof *h.refs);
             h.refs[h.n++] = &b->splits[s].v[i];
         }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nt = cores < 1 ? 1 : (size_t)cores > h.n ? h.n : (size_t)cores, started = 0;
+    nt = nt ? nt : 1;
     pthread_t th[64];
     nt = nt > 64 ? 64 : nt;
     for (size_t t = 1; t < nt && pthread_create(&th[t], NULL, hash_worker, &h) == 0; t++)
@@ -482,6 +497,12 @@ static int publish_index(const index_build *b, pf_index_report *rep, pf_error *e
 
 int pf_index_build(const char *dir, pf_index_report *rep, pf_error *err)
 {
+    return pf_index_build_with(dir, NULL, 0, rep, err);
+}
+
+int pf_index_build_with(const char *dir, const pf_shard_digest *known, size_t n_known,
+                        pf_index_report *rep, pf_error *err)
+{
     pf_index_report local;
     if (!dir) return PF_FAIL(err, PF_EINVAL, "pf_index_build: NULL folder");
     index_build b = {.dir = dir};
@@ -490,7 +511,7 @@ int pf_index_build(const char *dir, pf_index_report *rep, pf_error *err)
         rc = check_complete(&b, s, err);
     if (!rc && !b.splits[0].n && !b.splits[1].n && !b.splits[2].n)
         rc = PF_FAIL(err, PF_EIO, "%s holds no shards ({split}-NNNNN-of-MMMMM.h5)", dir);
-    rc = rc || hash_shards(&b, err);
+    rc = rc || hash_shards(&b, known, n_known, err);
     pf_h5_lock();
     rc = rc || read_shards(&b, err) || publish_index(&b, rep ? rep : &local, err);
     pf_h5_unlock();
