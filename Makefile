@@ -5,7 +5,7 @@
 DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamplerate0-dev libsoxr-dev \
             libhdf5-dev libfftw3-dev libyaml-dev libcmocka-dev libpng-dev nettle-dev \
             fluid-soundfont-gm timgm6mb-soundfont python3-scipy python3-h5py python3-numpy \
-            fluidsynth sox
+            fluidsynth sox libdnnl-dev
 PKGS     := fluidsynth samplerate soxr hdf5 fftw3f yaml-0.1 libpng nettle sndfile
 
 CC       ?= cc
@@ -19,7 +19,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -pthread
 CPPFLAGS += -Iinclude -Isrc $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lm -lpthread
+LDLIBS   += $(PKG_LIBS) -ldnnl -lm -lpthread
 BUILD    ?= build
 PY       := /usr/bin/python3
 

@@ -1,0 +1,77 @@
+/* pitchforge: training the pitch model from a dataset made by `generate`. */
+#ifndef PITCHFORGE_TRAIN_H
+#define PITCHFORGE_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pitchforge/error.h"
+#include "pitchforge/nn.h"
+
+typedef enum pf_target { PF_TARGET_HZ = 0, PF_TARGET_MIDI, PF_TARGET_BINS } pf_target;
+typedef enum pf_optim { PF_OPTIM_ADAM = 0, PF_OPTIM_SGD } pf_optim;
+
+/** A training config (manifests/train-*.yaml), every key with its default filled in. */
+typedef struct pf_train_config {
+    char *file, *text;     /**< path and verbatim text (stored in checkpoints and model.h5) */
+    char sha256[65];
+    char *dataset;         /**< dataset.h5 made by generate */
+    char *output;          /**< folder for model.h5, metrics.jsonl, checkpoints */
+    char *preset;          /**< "seed" | "fast" | NULL when `model.layers` is given */
+    pf_model_spec model;   /**< layers (owned) */
+    pf_target target;
+    double bins_lo_midi, bins_step; /**< bins: centre of bin 0 (MIDI) and width (semitones) */
+    int n_bins;
+    double blur_cents;     /**< bins: std of the Gaussian target blur (CREPE: 25 cents) */
+    char input[16];        /**< "log" (ln(x + 1e-6)) or "linear", then /stats normalization */
+    pf_optim optimizer;
+    double lr, momentum, beta1, beta2, eps, weight_decay;
+    int batch, epochs, threads;
+    uint64_t seed;
+    size_t limit_train, limit_val; /**< 0: the whole split; else the first N (tests) */
+} pf_train_config;
+
+/** Load and validate a training config; errors are PF_ECONFIG "FILE:LINE:COL: message". */
+int pf_train_config_load(pf_train_config *c, const char *path, pf_error *err);
+int pf_train_config_parse(pf_train_config *c, const char *name, const char *text, size_t len,
+                          pf_error *err);
+void pf_train_config_release(pf_train_config *c);
+/** Fill @p spec with a named preset ("seed", "fast"); layers malloc'ed. */
+int pf_model_preset(const char *name, int n_out, pf_model_spec *spec, pf_error *err);
+
+/** Options of one run. */
+typedef struct pf_train_opts {
+    int resume;   /**< continue from output/checkpoint.h5 */
+    int progress; /**< redraw a progress line on stderr */
+} pf_train_opts;
+
+/** One epoch's numbers (also one line of metrics.jsonl). */
+typedef struct pf_epoch_metrics {
+    int epoch;
+    double train_loss, val_loss;
+    double val_mae_hz, val_median_cents, val_rpa50;
+    double examples_per_s, seconds;
+} pf_epoch_metrics;
+
+/** Train as @p c says; writes output/model.h5, metrics.jsonl, checkpoint.h5. */
+int pf_train(const pf_train_config *c, const pf_train_opts *o, pf_epoch_metrics *last,
+             pf_error *err);
+
+/* ---- targets: labels <-> model outputs ---- */
+
+/** Encode f0 in Hz as the target vector of @p c's target (n_out values). */
+void pf_target_encode(const pf_train_config *c, double f0_hz, float *out);
+/** Decode one model output to Hz (bins: weighted average of the 9 bins around the peak of the
+ *  sigmoid/softmax outputs, as CREPE). */
+double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n);
+
+/* ---- metrics (CREPE's definitions), shared with eval ---- */
+
+/** Error in cents of @p est against @p ref (both Hz); NAN if either is not positive. */
+double pf_cents_error(double est_hz, double ref_hz);
+/** Raw pitch accuracy: share of |cents error| <= @p tol. */
+double pf_rpa(const double *est_hz, const double *ref_hz, size_t n, double tol_cents);
+/** Raw chroma accuracy: as RPA with errors folded into one octave (+-600 cents). */
+double pf_rca(const double *est_hz, const double *ref_hz, size_t n, double tol_cents);
+
+#endif
