@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "note_render.h"
 #include "pitchforge/dsp.h"
 #include "pitchforge/generate.h"
 #include "pitchforge/synth.h"
@@ -13,57 +14,35 @@
 #define PROBE_STEP 5
 
 typedef struct probe {
-    pf_synth *synth;
-    pf_resampler *rs;
+    pf_note_renderer nr;
     pf_yin *yin;
-    float *render, *audio;
-    size_t hold, release, audio_len, seg_len;
+    size_t seg_len;
 } probe;
 
 static void probe_release(probe *p)
 {
-    pf_synth_free(p->synth);
-    pf_resampler_free(p->rs);
+    pf_note_renderer_release(&p->nr);
     pf_yin_free(p->yin);
-    free(p->render);
-    free(p->audio);
 }
 
 static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
 {
     memset(p, 0, sizeof *p);
-    pf_synth_config sc = {m->render.rate_hz, m->render.gain, m->render.reverb, m->render.chorus};
-    int slot;
-    if (!(p->synth = pf_synth_new(&sc, err)))
+    if (pf_note_renderer_init(&p->nr, m, err))
         return -1;
-    for (size_t i = 0; i < m->n_soundfonts; i++)
-        if (pf_synth_load(p->synth, m->soundfonts[i].path, &slot, err))
-            return -1;
     p->seg_len = pf_manifest_segment_len(m);
-    p->rs = pf_resampler_new(m->audio.resampler, m->render.rate_hz, m->audio.rate_hz, err);
-    p->yin = p->rs ? pf_yin_new(p->seg_len, m->audio.rate_hz, 25.0, 6000.0, err) : NULL;
-    if (!p->yin)
-        return -1;
-    p->hold = (size_t)llround(m->render.note_s * m->render.rate_hz);
-    p->release = pf_manifest_release_frames(m);
-    p->audio_len = pf_resampler_out_len(p->rs, p->hold + p->release);
-    p->render = pf_calloc(p->hold + p->release, sizeof *p->render);
-    p->audio = pf_calloc(p->audio_len, sizeof *p->audio);
-    return 0;
+    p->yin = pf_yin_new(p->seg_len, m->audio.rate_hz, 25.0, 6000.0, err);
+    return p->yin ? 0 : -1;
 }
 
 /* Error in cents of the sustain segment of one exact note; NAN when unvoiced. */
 static int probe_note(probe *p, const pf_instrument *in, int midi, double *cents, pf_error *err)
 {
-    pf_note note = {.sf_slot = in->soundfont, .bank = in->bank, .program = in->program,
-                    .midi = midi, .velocity = 80, .hold_frames = p->hold,
-                    .release_frames = p->release};
     double f0;
-    if (pf_synth_render(p->synth, &note, p->render, p->hold + p->release, err) ||
-        pf_resampler_process(p->rs, p->render, p->hold + p->release, p->audio, p->audio_len, err))
+    if (pf_note_renderer_run(&p->nr, in, midi, 80, 0, NULL, err))
         return -1;
-    size_t off = p->audio_len / 3 > p->seg_len / 2 ? p->audio_len / 3 - p->seg_len / 2 : 0;
-    if (pf_yin_estimate(p->yin, p->audio + off, p->seg_len, &f0, NULL, err))
+    size_t off = p->nr.audio_len / 3 > p->seg_len / 2 ? p->nr.audio_len / 3 - p->seg_len / 2 : 0;
+    if (pf_yin_estimate(p->yin, p->nr.audio + off, p->seg_len, &f0, NULL, err))
         return -1;
     *cents = f0 > 0 ? 1200.0 * log2(f0 / (440.0 * pow(2.0, (midi - 69) / 12.0))) : NAN;
     return 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "note_render.h"
 #include "pitchforge/dsp.h"
 #include "pitchforge/rng.h"
 #include "pitchforge/synth.h"
@@ -54,12 +55,11 @@ typedef struct run {
 
 typedef struct worker {
     run *r;
-    pf_synth *synth;
-    pf_resampler *rs;
+    pf_note_renderer nr; /* synth, resampler, nr.audio: the current note at the audio rate */
     pf_spectrogram *spec;
     pf_yin *yin;
-    size_t hold, release, render_len, audio_len, seg_len;
-    float *render, *audio, *stripped, *seg, *spec_out;
+    size_t audio_len, seg_len;
+    float *audio, *stripped, *seg, *spec_out;
     int strip; /* the current note has its fundamental notched out */
     int16_t *seg_i16;
     pf_stage_times t;
@@ -70,12 +70,9 @@ typedef struct worker {
 
 static void worker_release(worker *w)
 {
-    pf_synth_free(w->synth);
-    pf_resampler_free(w->rs);
+    pf_note_renderer_release(&w->nr);
     pf_spectrogram_free(w->spec);
     pf_yin_free(w->yin);
-    free(w->render);
-    free(w->audio);
     free(w->stripped);
     free(w->seg);
     free(w->spec_out);
@@ -87,29 +84,17 @@ static int worker_init(worker *w, run *r)
     const pf_manifest *m = r->m;
     memset(w, 0, sizeof *w);
     w->r = r;
-    pf_synth_config sc = {m->render.rate_hz, m->render.gain, m->render.reverb, m->render.chorus};
-    w->synth = pf_synth_new(&sc, &w->err);
-    if (!w->synth)
+    if (pf_note_renderer_init(&w->nr, m, &w->err))
         return -1;
-    for (size_t i = 0; i < m->n_soundfonts; i++) {
-        int slot;
-        if (pf_synth_load(w->synth, m->soundfonts[i].path, &slot, &w->err))
-            return -1;
-    }
-    w->rs = pf_resampler_new(m->audio.resampler, m->render.rate_hz, m->audio.rate_hz, &w->err);
     w->seg_len = pf_manifest_segment_len(m);
-    w->spec = w->rs ? pf_spectrogram_new(&m->spectrogram, w->seg_len, &w->err) : NULL;
+    w->spec = pf_spectrogram_new(&m->spectrogram, w->seg_len, &w->err);
     w->yin = w->spec ? pf_yin_new(w->seg_len, m->audio.rate_hz, AUDIT_FMIN_HZ, AUDIT_FMAX_HZ,
                                   &w->err)
                      : NULL;
     if (!w->yin)
         return -1;
-    w->hold = (size_t)llround(m->render.note_s * m->render.rate_hz);
-    w->release = pf_manifest_release_frames(m);
-    w->render_len = w->hold + w->release;
-    w->audio_len = pf_resampler_out_len(w->rs, w->render_len);
-    w->render = pf_calloc(w->render_len, sizeof *w->render);
-    w->audio = pf_calloc(w->audio_len, sizeof *w->audio);
+    w->audio_len = w->nr.audio_len;
+    w->audio = w->nr.audio;
     w->stripped = pf_calloc(w->audio_len, sizeof *w->stripped);
     w->seg = pf_calloc(w->seg_len, sizeof *w->seg);
     w->seg_i16 = pf_calloc(w->seg_len, sizeof *w->seg_i16);
@@ -286,18 +271,12 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
 static int process_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
 {
     const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
-    pf_note note = {.sf_slot = in->soundfont, .bank = in->bank, .program = in->program,
-                    .midi = nj->midi, .velocity = nj->velocity, .cents = nj->cents,
-                    .hold_frames = w->hold, .release_frames = w->release};
-    double t0 = now_s();
-    if (pf_synth_render(w->synth, &note, w->render, w->render_len, &w->err))
+    double sec[2] = {0, 0};
+    if (pf_note_renderer_run(&w->nr, in, nj->midi, nj->velocity, nj->cents, sec, &w->err))
         return -1;
-    double t1 = now_s();
-    if (pf_resampler_process(w->rs, w->render, w->render_len, w->audio, w->audio_len, &w->err))
-        return -1;
-    w->t.render += t1 - t0;
+    w->t.render += sec[0];
+    w->t.resample += sec[1];
     double t2 = now_s();
-    w->t.resample += t2 - t1;
     strip_note(w, nj);
     w->t.augment += now_s() - t2;
     for (int slot = 0; slot < w->r->m->segments.n_kinds; slot++)
