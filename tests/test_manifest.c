@@ -107,7 +107,7 @@ static void out_of_range(void **state)
     (void)state;
     expect_error(HEAD "notes: {velocities: [0, 80]}\n", "m.yaml:5:22:", "out of range");
     expect_error(HEAD "detune: {cents: [-150, 50]}\n", "m.yaml:5:18:", "out of range");
-    expect_error(HEAD "split: {val: 0.6, test: 0.5}\n", "m.yaml:5:8:", "train");
+    expect_error(HEAD "split: {val: 0.6, test: 0.5}\n", "m.yaml:5:8:", "more than all");
     expect_error(HEAD "spectrogram: {length: 256, overlap: 256}\n", "m.yaml:5:14:",
                  "overlap (256) must be below length");
     expect_error(HEAD "spectrogram: {mode: loud}\n", "m.yaml:5:21:", "not one of");

@@ -171,6 +171,10 @@ static void random_and_octave_splits(void **state)
     size_t val = p.notes_per_split[PF_VAL];
     assert_true(val > p.n_notes / 10 && val < p.n_notes * 3 / 10);
     pf_plan_release(&p);
+    m.split.by = PF_SPLIT_INSTRUMENT, m.split.val = 0, m.split.test = 1; /* a held-out set */
+    assert_int_equal(pf_plan_build(&m, lists, NULL, &p, &err), 0);
+    assert_int_equal(p.notes_per_split[PF_TEST], p.n_notes);
+    pf_plan_release(&p);
     pf_manifest_release(&m);
 }
 

@@ -540,8 +540,9 @@ static int parse_split(mctx *c)
         opt_double(c, s, "test", 0, 1, &c->m->split.test))
         return -1;
     c->m->split.by = (pf_split_by)by;
-    if (c->m->split.val + c->m->split.test >= 1)
-        return pf_yfail(c->err, c->d, s, "val + test must leave something for train");
+    if (c->m->split.val + c->m->split.test > 1 + 1e-9)
+        return pf_yfail(c->err, c->d, s, "val + test (%g) is more than all of the data",
+                        c->m->split.val + c->m->split.test);
     return 0;
 }
 

@@ -142,7 +142,10 @@ static int split_of_rank(const pf_manifest *m, size_t rank, size_t n)
         n_val = 1;
     if (n >= 3 && m->split.test > 0 && n_test == 0)
         n_test = 1;
-    while (n_val + n_test >= n && (n_val || n_test))
+    int all = m->split.val + m->split.test >= 1 - 1e-9; /* a held-out set: no train split */
+    if (all)
+        n_test = n - (n_val < n ? n_val : n);
+    while (!all && n_val + n_test >= n && (n_val || n_test))
         n_test ? n_test-- : n_val--;
     return rank < n_val ? PF_VAL : rank < n_val + n_test ? PF_TEST : PF_TRAIN;
 }
