@@ -10,6 +10,15 @@
 
 typedef enum pf_target { PF_TARGET_HZ = 0, PF_TARGET_MIDI, PF_TARGET_BINS } pf_target;
 typedef enum pf_optim { PF_OPTIM_ADAM = 0, PF_OPTIM_SGD } pf_optim;
+/** Losses: mean squared error (hz, midi) or binary cross-entropy on sigmoid outputs (bins). */
+typedef enum pf_loss { PF_LOSS_MSE = 0, PF_LOSS_BCE } pf_loss;
+
+/** Schema of checkpoint.h5 (docs/training.md). */
+#define PF_CHECKPOINT_SCHEMA "pitchforge-checkpoint/1"
+/** hz target: the model outputs f0 / PF_TARGET_HZ_SCALE (kHz), so values are of order 1. */
+#define PF_TARGET_HZ_SCALE 1000.0
+/** midi target: the model outputs (midi - PF_TARGET_MIDI_REF) / 12, octaves from A4. */
+#define PF_TARGET_MIDI_REF 69.0
 
 /** A training config (manifests/train-*.yaml), every key with its default filled in. */
 typedef struct pf_train_config {
@@ -24,6 +33,7 @@ typedef struct pf_train_config {
     int n_bins;
     double blur_cents;     /**< bins: std of the Gaussian target blur (CREPE: 25 cents) */
     char input[16];        /**< "log" (ln(x + 1e-6)) or "linear", then /stats normalization */
+    pf_loss loss;          /**< mse (hz, midi) or bce (bins) */
     pf_optim optimizer;
     double lr, momentum, beta1, beta2, eps, weight_decay;
     int batch, epochs, threads;
@@ -59,11 +69,28 @@ int pf_train(const pf_train_config *c, const pf_train_opts *o, pf_epoch_metrics 
 
 /* ---- targets: labels <-> model outputs ---- */
 
+/** Values per example the target needs: 1 for hz and midi, n_bins for bins. */
+int pf_target_n_out(const pf_train_config *c);
+/** Fill @p meta's target fields (target, bins_lo_midi, bins_step, n_bins, input) from @p c. */
+void pf_target_meta(const pf_train_config *c, pf_model_meta *meta);
 /** Encode f0 in Hz as the target vector of @p c's target (n_out values). */
 void pf_target_encode(const pf_train_config *c, double f0_hz, float *out);
 /** Decode one model output to Hz (bins: weighted average of the 9 bins around the peak of the
- *  sigmoid/softmax outputs, as CREPE). */
+ *  sigmoid/softmax outputs, as CREPE). @p out is the raw output of the last layer (for bins,
+ *  logits: the sigmoid is applied here). */
 double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n);
+
+/**
+ * Loss of a batch and its gradient: mean over the first @p rows rows and all @p n_out outputs
+ * of the squared error (PF_LOSS_MSE) or of the binary cross-entropy between sigmoid(@p y) and
+ * @p t (PF_LOSS_BCE, on logits, as PyTorch's BCEWithLogitsLoss).
+ * @param y   model outputs [rows][n_out]
+ * @param t   targets [rows][n_out]
+ * @param dy  out: dLoss/dy [rows][n_out] (NULL: loss only)
+ * @return the loss
+ */
+double pf_loss_eval(pf_loss loss, const float *y, const float *t, size_t rows, size_t n_out,
+                    float *dy);
 
 /* ---- metrics (CREPE's definitions), shared with eval ---- */
 
@@ -73,5 +100,10 @@ double pf_cents_error(double est_hz, double ref_hz);
 double pf_rpa(const double *est_hz, const double *ref_hz, size_t n, double tol_cents);
 /** Raw chroma accuracy: as RPA with errors folded into one octave (+-600 cents). */
 double pf_rca(const double *est_hz, const double *ref_hz, size_t n, double tol_cents);
+
+/** Mean absolute error in Hz of @p est against @p ref (@p n values). */
+double pf_mae_hz(const double *est_hz, const double *ref_hz, size_t n);
+/** Median of |cents error| (an unusable estimate counts as an infinite error); NAN if n = 0. */
+double pf_median_abs_cents(const double *est_hz, const double *ref_hz, size_t n);
 
 #endif
