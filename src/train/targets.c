@@ -1,0 +1,125 @@
+/*
+ * Targets: labels in Hz <-> model outputs, and the losses with their gradients.
+ *   hz:   one output, f0 / PF_TARGET_HZ_SCALE (kHz), mean squared error
+ *   midi: one output, (midi - 69) / 12 with midi = 69 + 12 log2(f0 / 440) (octaves from A4,
+ *         continuous, so every octave weighs the same), mean squared error
+ *   bins: n_bins outputs (logits); bin i is centred at MIDI bins_lo + i * bins_step; the target
+ *         is a Gaussian of std blur_cents around the label (CREPE), binary cross-entropy on the
+ *         sigmoid; decoded by the weighted average of the 9 bins around the peak
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pitchforge/train.h"
+
+static const char *const target_names[] = {"hz", "midi", "bins"};
+
+static double hz_to_midi(double hz)
+{
+    return 69.0 + 12.0 * log2(hz / 440.0);
+}
+
+static double midi_to_hz(double midi)
+{
+    return 440.0 * exp2((midi - 69.0) / 12.0);
+}
+
+int pf_target_n_out(const pf_train_config *c)
+{
+    return c->target == PF_TARGET_BINS ? c->n_bins : 1;
+}
+
+void pf_target_meta(const pf_train_config *c, pf_model_meta *meta)
+{
+    snprintf(meta->target, sizeof meta->target, "%s", target_names[c->target]);
+    meta->bins_lo_midi = c->bins_lo_midi;
+    meta->bins_step = c->bins_step;
+    meta->n_bins = c->target == PF_TARGET_BINS ? c->n_bins : 0;
+    snprintf(meta->input, sizeof meta->input, "%s", c->input);
+}
+
+void pf_target_encode(const pf_train_config *c, double f0_hz, float *out)
+{
+    double midi = hz_to_midi(f0_hz);
+    if (c->target == PF_TARGET_HZ) {
+        out[0] = (float)(f0_hz / PF_TARGET_HZ_SCALE);
+        return;
+    }
+    if (c->target == PF_TARGET_MIDI) {
+        out[0] = (float)((midi - PF_TARGET_MIDI_REF) / 12.0);
+        return;
+    }
+    double sd = c->blur_cents > 0 ? c->blur_cents : 1e-9;
+    for (int i = 0; i < c->n_bins; i++) {
+        double d = 100.0 * (c->bins_lo_midi + i * c->bins_step - midi) / sd;
+        out[i] = (float)exp(-0.5 * d * d);
+    }
+}
+
+static double sigmoid(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+/* CREPE's to_local_average_cents: the sigmoid-weighted mean bin of the 9 around the peak. */
+static double decode_bins(const pf_model_meta *meta, const float *out, size_t n)
+{
+    size_t peak = 0;
+    for (size_t i = 1; i < n; i++)
+        if (out[i] > out[peak])
+            peak = i;
+    size_t lo = peak >= 4 ? peak - 4 : 0, hi = peak + 5 < n ? peak + 5 : n;
+    double sw = 0, swi = 0;
+    for (size_t i = lo; i < hi; i++) {
+        double w = sigmoid(out[i]);
+        sw += w;
+        swi += w * (double)i;
+    }
+    double bin = sw > 0 ? swi / sw : (double)peak;
+    return midi_to_hz(meta->bins_lo_midi + bin * meta->bins_step);
+}
+
+double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n)
+{
+    if (!strcmp(meta->target, "hz"))
+        return out[0] * PF_TARGET_HZ_SCALE;
+    if (!strcmp(meta->target, "midi"))
+        return midi_to_hz(PF_TARGET_MIDI_REF + 12.0 * out[0]);
+    return n ? decode_bins(meta, out, n) : NAN;
+}
+
+/* Mean squared error; dy = 2 (y - t) / (rows * n_out). */
+static double loss_mse(const float *y, const float *t, size_t n, float *dy)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)y[i] - t[i];
+        s += d * d;
+        if (dy)
+            dy[i] = (float)(2.0 * d / (double)n);
+    }
+    return s / (double)n;
+}
+
+/* Binary cross-entropy on logits: max(y, 0) - y t + ln(1 + e^-|y|); dy = (sigmoid(y) - t) / n. */
+static double loss_bce(const float *y, const float *t, size_t n, float *dy)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = y[i];
+        s += (v > 0 ? v : 0) - v * t[i] + log1p(exp(-fabs(v)));
+        if (dy)
+            dy[i] = (float)((sigmoid(v) - t[i]) / (double)n);
+    }
+    return s / (double)n;
+}
+
+double pf_loss_eval(pf_loss loss, const float *y, const float *t, size_t rows, size_t n_out,
+                    float *dy)
+{
+    size_t n = rows * n_out;
+    if (!n)
+        return 0;
+    return loss == PF_LOSS_BCE ? loss_bce(y, t, n, dy) : loss_mse(y, t, n, dy);
+}
