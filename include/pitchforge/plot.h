@@ -1,0 +1,31 @@
+/* pitchforge: charts as PNG (cairo stays inside). */
+#ifndef PITCHFORGE_PLOT_H
+#define PITCHFORGE_PLOT_H
+
+#include <stddef.h>
+
+#include "pitchforge/error.h"
+
+/** One line of a chart: y values at the chart's x positions (NAN leaves a gap). */
+typedef struct pf_series {
+    const char *name;
+    const double *y; /**< [n_x] */
+    double rgb[3];   /**< line colour, 0..1 */
+} pf_series;
+
+/** A line chart over x = x0, x0 + 1, ... with labelled axes and a legend. */
+typedef struct pf_chart {
+    const char *title, *x_label, *y_label;
+    double x0;               /**< first x value (e.g. MIDI 36) */
+    size_t n_x;
+    const pf_series *series;
+    size_t n_series;
+    int log_y;               /**< 1: logarithmic y axis (values <= 0 are left out) */
+    const char *(*x_tick)(double x, char *buf, size_t size); /**< tick label (NULL: number) */
+    double x_tick_step;      /**< x distance between ticks (e.g. 12: one per octave) */
+} pf_chart;
+
+/** Draw @p c into a @p width x @p height PNG at @p path (temp name + rename). */
+int pf_chart_png(const pf_chart *c, const char *path, int width, int height, pf_error *err);
+
+#endif
