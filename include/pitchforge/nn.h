@@ -97,6 +97,11 @@ int pf_model_forward(pf_model *m, const float *x, float *y, int training, uint64
  * gradients of every parameter are written (not accumulated) to pf_model_grads.
  */
 int pf_model_backward(pf_model *m, const float *dy, pf_error *err);
+/**
+ * pf_model_backward that also writes dLoss/dx to @p dx [batch][in_c][in_h][in_w] (NULL: as
+ * pf_model_backward; the first layer's input gradient is only computed when asked).
+ */
+int pf_model_backward_dx(pf_model *m, const float *dy, float *dx, pf_error *err);
 
 /* ---- model files (schema pitchforge-model/1, HDF5) ---- */
 

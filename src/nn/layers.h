@@ -1,0 +1,148 @@
+/*
+ * Layers on oneDNN (STYLE rule 2: layers.c is the only file that includes dnnl.h).
+ *
+ * An activation (pf_nn_act) is a logical [n][c][h][w] float32 tensor in whatever memory layout
+ * the primitive that wrote it chose (plain NCHW, or blocked such as nChw16c, whose channels are
+ * padded to the block with zeros). pf_nn_layout says where element (n, c, h, w) sits, so plain C
+ * layers (dropout, timestats) can work on any layout.
+ *
+ * An operation (pf_nn_op) is one layer's forward and backward primitives, made once for one
+ * batch size and one input layout, with its output (dst) and input-gradient (dsrc) activations.
+ * Parameters stay in PyTorch layout in the caller's arrays (conv [out][in][kh][kw], dense
+ * [out][in], bias [out]); an op reorders them to the layout its primitive prefers (conv: blocked)
+ * on every forward, and reorders weight gradients back into PyTorch layout.
+ */
+#ifndef PF_NN_LAYERS_H
+#define PF_NN_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pitchforge/error.h"
+
+/** The oneDNN CPU engine, a stream and the thread count. */
+typedef struct pf_nn_ctx pf_nn_ctx;
+/** An activation tensor (owned buffer, layout chosen by oneDNN). */
+typedef struct pf_nn_act pf_nn_act;
+/** One layer's primitives and buffers. */
+typedef struct pf_nn_op pf_nn_op;
+
+/** Where element (n, c, h, w) sits: n*sn + (c/blk)*sc + h*sh + w*sw + c%blk. */
+typedef struct pf_nn_layout {
+    int64_t n, c, h, w;     /**< logical dims */
+    int64_t sn, sc, sh, sw; /**< strides in floats (sc: between channel blocks) */
+    int64_t blk;            /**< channel block (1: plain) */
+    size_t len;             /**< floats in the buffer, padding included */
+} pf_nn_layout;
+
+/** Offset of element (n, c, h, w) in an activation of layout @p l. */
+static inline int64_t pf_nn_at(const pf_nn_layout *l, int64_t n, int64_t c, int64_t h, int64_t w)
+{
+    return n * l->sn + (c / l->blk) * l->sc + h * l->sh + w * l->sw + c % l->blk;
+}
+
+/**
+ * Make the engine and stream for @p threads threads (OpenMP, set with omp_set_num_threads on
+ * every pf_nn_ctx_enter). @return the context or NULL with @p err filled.
+ */
+pf_nn_ctx *pf_nn_ctx_new(int threads, pf_error *err);
+/** Free the context; NULL is accepted. */
+void pf_nn_ctx_free(pf_nn_ctx *ctx);
+/** Set the calling thread's OpenMP thread count to the context's (call before executing). */
+void pf_nn_ctx_enter(const pf_nn_ctx *ctx);
+
+/** A zeroed plain NCHW activation [n][c][h][w]. @return it or NULL with @p err filled. */
+pf_nn_act *pf_nn_act_new(pf_nn_ctx *ctx, int n, int c, int h, int w, pf_error *err);
+/** A zeroed activation with the dims and layout of @p a. */
+pf_nn_act *pf_nn_act_new_like(const pf_nn_act *a, pf_error *err);
+/** Free an activation; NULL is accepted. */
+void pf_nn_act_free(pf_nn_act *a);
+/** The buffer (pf_nn_act_layout(a)->len floats). */
+float *pf_nn_act_data(const pf_nn_act *a);
+/** The layout of @p a. */
+const pf_nn_layout *pf_nn_act_layout(const pf_nn_act *a);
+/** 1 when @p a is plain NCHW (dense, no padding). */
+int pf_nn_act_is_plain(const pf_nn_act *a);
+/** Copy plain NCHW @p src [n][c][h][w] into @p a (any layout). */
+void pf_nn_act_import(pf_nn_act *a, const float *src);
+/** Copy @p a (any layout) out to plain NCHW @p dst [n][c][h][w]. */
+void pf_nn_act_export(const pf_nn_act *a, float *dst);
+/** A short name of @p a's memory format ("nchw", "nChw16c", ...), for logs and tests. */
+const char *pf_nn_act_format(const pf_nn_act *a);
+
+/**
+ * Convolution, @p out filters of @p kernel x @p kernel (odd), stride 1, zero padding kernel/2,
+ * with bias, on input @p src ([n][c][h][w], its layout fixes the op's input layout).
+ * @param relu  1: ReLU fused as a post-op (dst holds relu(conv)); pair with pf_nn_relu_new(dst, 1)
+ * Params: weight [out][c][kernel][kernel], bias [out].
+ */
+pf_nn_op *pf_nn_conv_new(pf_nn_ctx *ctx, const pf_nn_act *src, int out, int kernel, int relu,
+                         pf_error *err);
+/** Max pooling @p pool x @p pool, stride @p pool, output floor(h/pool) x floor(w/pool). */
+pf_nn_op *pf_nn_pool_new(pf_nn_ctx *ctx, const pf_nn_act *src, int pool, pf_error *err);
+/**
+ * ReLU. @p fused 1: the previous conv applied it already; forward is a no-op whose dst is
+ * @p src itself and backward masks by dst > 0.
+ */
+pf_nn_op *pf_nn_relu_new(pf_nn_ctx *ctx, const pf_nn_act *src, int fused, pf_error *err);
+/**
+ * Inner product to @p out units with bias; the input is flattened in NCHW order (c*h*w, as
+ * torch.flatten). Output [n][out][1][1] plain. Params: weight [out][c*h*w], bias [out].
+ */
+pf_nn_op *pf_nn_dense_new(pf_nn_ctx *ctx, const pf_nn_act *src, int out, pf_error *err);
+/** Free an op and its buffers; NULL is accepted. */
+void pf_nn_op_free(pf_nn_op *op);
+
+/** The op's output activation (owned by the op, or its input for a fused ReLU). */
+pf_nn_act *pf_nn_op_dst(const pf_nn_op *op);
+/** The op's input gradient (owned by the op), in the layout of the op's input. */
+pf_nn_act *pf_nn_op_dsrc(const pf_nn_op *op);
+/** The oneDNN implementation chosen for the forward primitive ("jit:avx512_core", ...). */
+const char *pf_nn_op_impl(const pf_nn_op *op);
+
+/**
+ * Forward: dst = op(src). @p src must have the dims and layout the op was made for.
+ * @param w, b  PyTorch-layout weight and bias (NULL for parameter-free ops)
+ */
+int pf_nn_op_forward(pf_nn_op *op, const pf_nn_act *src, const float *w, const float *b,
+                     pf_error *err);
+/**
+ * Backward of the last forward (made with the same @p src and @p w): from @p ddst (layout of
+ * dst) write dsrc (when @p want_dsrc) and the parameter gradients @p dw, @p db (PyTorch layout,
+ * overwritten; NULL for parameter-free ops).
+ */
+int pf_nn_op_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *ddst, const float *w,
+                      float *dw, float *db, int want_dsrc, pf_error *err);
+
+/* ---- plain C layers (ops.c), on any layout ---- */
+
+/** Stream of the dropout masks in the counter-based generator (id = layer << 32 | example). */
+#define PF_NN_STREAM_DROPOUT 0x6e6e01u
+/** Stream of parameter initialization (id = layer). */
+#define PF_NN_STREAM_INIT 0x6e6e02u
+
+/**
+ * Draw the dropout keep-mask of layer @p layer for @p step_seed: mask[(n*c + ci)*h*w + hi*w + wi]
+ * is 1 with probability 1 - @p p; example n uses generator (step_seed, stream, layer << 32 | n)
+ * in NCHW order within the example. @p mask has n*c*h*w bytes of @p l's logical dims.
+ */
+void pf_nn_dropout_mask(const pf_nn_layout *l, float p, uint64_t step_seed, uint32_t layer,
+                        uint8_t *mask);
+/** y = x * mask / (1 - p) at every logical element of layout @p l (padding left alone). */
+void pf_nn_dropout_apply(const pf_nn_layout *l, const uint8_t *mask, float p, const float *x,
+                         float *y);
+
+/** Per-example state timestats keeps between forward and backward: [n][h][2 + 2k] doubles. */
+size_t pf_nn_timestats_state_len(const pf_nn_layout *src, int k);
+/**
+ * Timestats forward: src [n][1][h][w] (layout @p l) -> y plain [n][h][2 + k]: per bin the mean,
+ * the population std over time, and |DFT_j| / w for j = 1..k.
+ * @param state  out: [n][h][2 + 2k] (mean, std, re_j, im_j) for the backward
+ */
+void pf_nn_timestats_forward(const pf_nn_layout *l, int k, const float *x, float *y,
+                             double *state);
+/** Timestats backward: dx (layout @p l, padding zeroed) from dy plain [n][h][2 + k]. */
+void pf_nn_timestats_backward(const pf_nn_layout *l, int k, const float *x, const double *state,
+                              const float *dy, float *dx);
+
+#endif

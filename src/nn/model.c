@@ -1,0 +1,423 @@
+/* The model: a layer sequence, shape inference, one parameter and one gradient allocation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "nn/layers.h"
+#include "pitchforge/nn.h"
+#include "pitchforge/rng.h"
+
+const char *const pf_layer_names[PF_LAYER_COUNT] = {"conv",    "maxpool", "relu",
+                                                    "dropout", "dense",   "timestats"};
+
+typedef struct layer {
+    pf_layer_spec s;
+    uint32_t index;
+    int c, h, w;     /* output shape of one example */
+    pf_param_view v; /* where the parameters sit */
+    pf_nn_op *op;    /* conv, maxpool, relu, dense */
+    pf_nn_act *in;   /* the input of the last forward */
+    pf_nn_act *dst;  /* dropout, timestats: output [batch][c][h][w] */
+    pf_nn_act *dsrc; /* timestats: input gradient */
+    uint8_t *mask;   /* dropout: [batch][in c][h][w] keep flags */
+    double *state;   /* timestats: [batch][h][2 + 2k] */
+} layer;
+
+struct pf_model {
+    pf_model_spec spec; /* layers owned (a copy) */
+    int batch, threads;
+    pf_nn_ctx *ctx;
+    layer *L;           /* [spec.n_layers] */
+    pf_nn_act *x;       /* [batch][in_c][in_h][in_w] plain */
+    pf_nn_act *dy;      /* [batch][out] in the last layer's output layout */
+    float *params;      /* [n_params] */
+    float *grads;       /* [n_params] */
+    size_t n_params;
+    int trained;        /* the last forward was a training one */
+    uint64_t step_seed; /* of the last training forward */
+};
+
+/* ---- shape inference ---- */
+
+static int bad(pf_error *err, size_t i, const pf_layer_spec *s, const char *what)
+{
+    return PF_FAIL(err, PF_EINVAL, "layer %zu (%s): %s", i, pf_layer_names[s->kind], what);
+}
+
+/* Output shape of layer @p i from input (*c, *h, *w), and its parameter count. */
+static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_t *wl, size_t *bl,
+                 pf_error *err)
+{
+    *wl = *bl = 0;
+    switch (s->kind) {
+    case PF_LAYER_CONV:
+        if (s->out < 1) return bad(err, i, s, "needs at least 1 filter (out)");
+        if (s->kernel < 1 || s->kernel % 2 == 0) return bad(err, i, s, "kernel must be odd");
+        if (s->kernel > 2 * *h + 1 || s->kernel > 2 * *w + 1)
+            return bad(err, i, s, "kernel larger than the input");
+        *wl = (size_t)s->out * (size_t)*c * (size_t)s->kernel * (size_t)s->kernel;
+        *bl = (size_t)s->out;
+        *c = s->out;
+        return 0;
+    case PF_LAYER_MAXPOOL:
+        if (s->pool < 1) return bad(err, i, s, "pool must be >= 1");
+        if (s->pool > *h || s->pool > *w) return bad(err, i, s, "pool larger than the input");
+        *h /= s->pool;
+        *w /= s->pool;
+        return 0;
+    case PF_LAYER_RELU: return 0;
+    case PF_LAYER_DROPOUT:
+        if (!(s->p >= 0.0f && s->p < 1.0f)) return bad(err, i, s, "p must be in [0, 1)");
+        return 0;
+    case PF_LAYER_DENSE:
+        if (s->out < 1) return bad(err, i, s, "needs at least 1 unit (out)");
+        *wl = (size_t)s->out * (size_t)*c * (size_t)*h * (size_t)*w;
+        *bl = (size_t)s->out;
+        *c = s->out;
+        *h = *w = 1;
+        return 0;
+    case PF_LAYER_TIMESTATS:
+        if (*c != 1) return bad(err, i, s, "needs a single-channel input");
+        if (s->k < 1 || s->k > *w / 2) return bad(err, i, s, "k must be in 1 .. frames/2");
+        *w = *h * (2 + s->k);
+        *h = 1;
+        return 0;
+    case PF_LAYER_COUNT: break;
+    }
+    return PF_FAIL(err, PF_EINVAL, "layer %zu: unknown kind %d", i, (int)s->kind);
+}
+
+static int infer_all(pf_model *m, pf_error *err)
+{
+    const pf_model_spec *sp = &m->spec;
+    int c = sp->in_c, h = sp->in_h, w = sp->in_w;
+    if (c < 1 || h < 1 || w < 1 || (size_t)c * (size_t)h * (size_t)w > (1u << 30))
+        return PF_FAIL(err, PF_EINVAL, "model input %d x %d x %d: bad size", c, h, w);
+    if (sp->n_layers < 1) return PF_FAIL(err, PF_EINVAL, "model has no layers");
+    for (size_t i = 0; i < sp->n_layers; i++) {
+        layer *l = &m->L[i];
+        size_t wl, bl;
+        l->s = sp->layers[i];
+        l->index = (uint32_t)i;
+        if (infer(i, &l->s, &c, &h, &w, &wl, &bl, err)) return -1;
+        if ((size_t)c * (size_t)h * (size_t)w > (1u << 30) || wl > (1u << 30))
+            return bad(err, i, &l->s, "too large");
+        l->c = c, l->h = h, l->w = w;
+        l->v = (pf_param_view){.weight_off = m->n_params, .weight_len = wl,
+                               .bias_off = m->n_params + wl, .bias_len = bl};
+        m->n_params += wl + bl;
+    }
+    return 0;
+}
+
+static void param_shapes(pf_model *m)
+{
+    int c = m->spec.in_c, h = m->spec.in_h, w = m->spec.in_w;
+    for (size_t i = 0; i < m->spec.n_layers; i++) {
+        layer *l = &m->L[i];
+        if (l->s.kind == PF_LAYER_CONV) {
+            l->v.weight_rank = 4;
+            memcpy(l->v.weight_shape, (int64_t[]){l->s.out, c, l->s.kernel, l->s.kernel},
+                   sizeof l->v.weight_shape);
+        } else if (l->s.kind == PF_LAYER_DENSE) {
+            l->v.weight_rank = 2;
+            l->v.weight_shape[0] = l->s.out;
+            l->v.weight_shape[1] = (int64_t)c * h * w;
+        }
+        c = l->c, h = l->h, w = l->w;
+    }
+}
+
+/* ---- layers: build, forward, backward ---- */
+
+typedef struct layer_ops {
+    int (*build)(pf_model *m, layer *l, pf_nn_act *src, pf_error *err);
+    /* *out: the output activation */
+    int (*forward)(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err);
+    /* *dsrc: the input gradient (when want) */
+    int (*backward)(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn_act **dsrc,
+                    pf_error *err);
+} layer_ops;
+
+static int fuse_relu(const pf_model *m, const layer *l)
+{
+    return l->s.kind == PF_LAYER_CONV && l->index + 1 < m->spec.n_layers &&
+           m->L[l->index + 1].s.kind == PF_LAYER_RELU;
+}
+
+static int op_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
+{
+    switch (l->s.kind) {
+    case PF_LAYER_CONV:
+        l->op = pf_nn_conv_new(m->ctx, src, l->s.out, l->s.kernel, fuse_relu(m, l), err);
+        break;
+    case PF_LAYER_MAXPOOL: l->op = pf_nn_pool_new(m->ctx, src, l->s.pool, err); break;
+    case PF_LAYER_RELU:
+        l->op = pf_nn_relu_new(m->ctx, src, l->index > 0 && fuse_relu(m, l - 1), err);
+        break;
+    default: l->op = pf_nn_dense_new(m->ctx, src, l->s.out, err); break;
+    }
+    return l->op ? 0 : -1;
+}
+
+static int op_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err)
+{
+    (void)training;
+    *out = pf_nn_op_dst(l->op);
+    return pf_nn_op_forward(l->op, l->in, m->params + l->v.weight_off,
+                            m->params + l->v.bias_off, err);
+}
+
+static int op_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn_act **dsrc,
+                       pf_error *err)
+{
+    *dsrc = pf_nn_op_dsrc(l->op);
+    return pf_nn_op_backward(l->op, l->in, ddst, m->params + l->v.weight_off,
+                             m->grads + l->v.weight_off, m->grads + l->v.bias_off, want, err);
+}
+
+static int dropout_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
+{
+    (void)m;
+    const pf_nn_layout *s = pf_nn_act_layout(src);
+    l->dst = pf_nn_act_new_like(src, err);
+    if (l->dst) l->mask = pf_malloc((size_t)(s->n * s->c * s->h * s->w));
+    return l->dst ? 0 : -1;
+}
+
+static int dropout_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err)
+{
+    (void)err;
+    *out = l->in;
+    if (!training) return 0;
+    const pf_nn_layout *s = pf_nn_act_layout(l->in);
+    pf_nn_dropout_mask(s, l->s.p, m->step_seed, l->index, l->mask);
+    pf_nn_dropout_apply(s, l->mask, l->s.p, pf_nn_act_data(l->in), pf_nn_act_data(l->dst));
+    *out = l->dst;
+    return 0;
+}
+
+/* In place: the gradient arriving is not needed after this layer. */
+static int dropout_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn_act **dsrc,
+                            pf_error *err)
+{
+    (void)m, (void)err;
+    *dsrc = ddst;
+    if (want)
+        pf_nn_dropout_apply(pf_nn_act_layout(ddst), l->mask, l->s.p, pf_nn_act_data(ddst),
+                            pf_nn_act_data(ddst));
+    return 0;
+}
+
+static int timestats_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
+{
+    l->dst = pf_nn_act_new(m->ctx, m->batch, 1, 1, l->w, err);
+    l->dsrc = l->dst ? pf_nn_act_new_like(src, err) : NULL;
+    if (!l->dsrc) return -1;
+    l->state = pf_calloc(pf_nn_timestats_state_len(pf_nn_act_layout(src), l->s.k), sizeof(double));
+    return 0;
+}
+
+static int timestats_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err)
+{
+    (void)m, (void)training, (void)err;
+    pf_nn_timestats_forward(pf_nn_act_layout(l->in), l->s.k, pf_nn_act_data(l->in),
+                            pf_nn_act_data(l->dst), l->state);
+    *out = l->dst;
+    return 0;
+}
+
+static int timestats_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn_act **dsrc,
+                              pf_error *err)
+{
+    (void)m, (void)err;
+    *dsrc = l->dsrc;
+    if (want)
+        pf_nn_timestats_backward(pf_nn_act_layout(l->in), l->s.k, pf_nn_act_data(l->in),
+                                 l->state, pf_nn_act_data(ddst), pf_nn_act_data(l->dsrc));
+    return 0;
+}
+
+static const layer_ops ops[PF_LAYER_COUNT] = {
+    [PF_LAYER_CONV] = {op_build, op_forward, op_backward},
+    [PF_LAYER_MAXPOOL] = {op_build, op_forward, op_backward},
+    [PF_LAYER_RELU] = {op_build, op_forward, op_backward},
+    [PF_LAYER_DROPOUT] = {dropout_build, dropout_forward, dropout_backward},
+    [PF_LAYER_DENSE] = {op_build, op_forward, op_backward},
+    [PF_LAYER_TIMESTATS] = {timestats_build, timestats_forward, timestats_backward},
+};
+
+/* The output activation of layer @p l in a training forward (its build made it). */
+static pf_nn_act *layer_out(layer *l, pf_nn_act *src)
+{
+    if (l->op) return pf_nn_op_dst(l->op);
+    return l->dst ? l->dst : src;
+}
+
+static int build_all(pf_model *m, pf_error *err)
+{
+    const pf_model_spec *s = &m->spec;
+    m->x = pf_nn_act_new(m->ctx, m->batch, s->in_c, s->in_h, s->in_w, err);
+    if (!m->x) return -1;
+    pf_nn_act *cur = m->x;
+    for (size_t i = 0; i < s->n_layers; i++) {
+        layer *l = &m->L[i];
+        if (ops[l->s.kind].build(m, l, cur, err))
+            return pf_error_prefix(err, "layer %zu (%s)", i, pf_layer_names[l->s.kind]);
+        cur = layer_out(l, cur);
+    }
+    m->dy = pf_nn_act_new_like(cur, err);
+    return m->dy ? 0 : -1;
+}
+
+/* ---- public ---- */
+
+pf_model *pf_model_new(const pf_model_spec *spec, int batch, int threads, pf_error *err)
+{
+    if (!spec || batch < 1 || threads < 1) {
+        PF_FAIL(err, PF_EINVAL, "pf_model_new: batch %d, threads %d: need a spec, >= 1 each",
+                batch, threads);
+        return NULL;
+    }
+    pf_model *m = pf_calloc(1, sizeof *m);
+    m->spec = *spec;
+    m->spec.layers = pf_calloc(spec->n_layers ? spec->n_layers : 1, sizeof *spec->layers);
+    if (spec->n_layers) memcpy(m->spec.layers, spec->layers, spec->n_layers * sizeof *spec->layers);
+    m->L = pf_calloc(spec->n_layers ? spec->n_layers : 1, sizeof *m->L);
+    m->batch = batch;
+    m->threads = threads;
+    for (size_t i = 0; i < spec->n_layers; i++)
+        if ((unsigned)spec->layers[i].kind >= PF_LAYER_COUNT) {
+            PF_FAIL(err, PF_EINVAL, "layer %zu: unknown kind %d", i, (int)spec->layers[i].kind);
+            goto fail;
+        }
+    if (infer_all(m, err)) goto fail;
+    param_shapes(m);
+    m->params = pf_calloc(m->n_params ? m->n_params : 1, sizeof(float));
+    m->grads = pf_calloc(m->n_params ? m->n_params : 1, sizeof(float));
+    m->ctx = pf_nn_ctx_new(threads, err);
+    if (!m->ctx || build_all(m, err)) goto fail;
+    return m;
+fail:
+    pf_model_free(m);
+    return NULL;
+}
+
+void pf_model_free(pf_model *m)
+{
+    if (!m) return;
+    for (size_t i = 0; i < m->spec.n_layers; i++) {
+        layer *l = &m->L[i];
+        pf_nn_op_free(l->op);
+        pf_nn_act_free(l->dst);
+        pf_nn_act_free(l->dsrc);
+        free(l->mask);
+        free(l->state);
+    }
+    pf_nn_act_free(m->x);
+    pf_nn_act_free(m->dy);
+    pf_nn_ctx_free(m->ctx);
+    free(m->L);
+    free(m->spec.layers);
+    free(m->params);
+    free(m->grads);
+    free(m);
+}
+
+int pf_model_batch(const pf_model *m)
+{
+    return m->batch;
+}
+
+size_t pf_model_out_size(const pf_model *m)
+{
+    const layer *l = &m->L[m->spec.n_layers - 1];
+    return (size_t)l->c * (size_t)l->h * (size_t)l->w;
+}
+
+size_t pf_model_in_size(const pf_model *m)
+{
+    return (size_t)m->spec.in_c * (size_t)m->spec.in_h * (size_t)m->spec.in_w;
+}
+
+size_t pf_model_n_params(const pf_model *m)
+{
+    return m->n_params;
+}
+
+float *pf_model_params(pf_model *m)
+{
+    return m->params;
+}
+
+float *pf_model_grads(pf_model *m)
+{
+    return m->grads;
+}
+
+int pf_model_param_view(const pf_model *m, size_t i, pf_param_view *v)
+{
+    if (i >= m->spec.n_layers) return -1;
+    *v = m->L[i].v;
+    return 0;
+}
+
+/* Uniform in +-@p bound from @p r. */
+static void fill_uniform(pf_rng *r, float *p, size_t n, double bound)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)pf_rng_range(r, -bound, bound);
+}
+
+void pf_model_init_params(pf_model *m, uint64_t seed)
+{
+    for (size_t i = 0; i < m->spec.n_layers; i++) {
+        const pf_param_view *v = &m->L[i].v;
+        if (!v->weight_len) continue;
+        /* kaiming_uniform(a = sqrt 5): gain sqrt(1/3) * sqrt(3 / fan_in) = 1 / sqrt(fan_in) */
+        double bound = 1.0 / sqrt((double)(v->weight_len / v->bias_len));
+        pf_rng r;
+        pf_rng_init(&r, seed, PF_NN_STREAM_INIT, i);
+        fill_uniform(&r, m->params + v->weight_off, v->weight_len, bound);
+        fill_uniform(&r, m->params + v->bias_off, v->bias_len, bound);
+    }
+}
+
+int pf_model_forward(pf_model *m, const float *x, float *y, int training, uint64_t step_seed,
+                     pf_error *err)
+{
+    pf_nn_act_import(m->x, x);
+    m->trained = 0;
+    m->step_seed = step_seed;
+    pf_nn_act *cur = m->x;
+    for (size_t i = 0; i < m->spec.n_layers; i++) {
+        layer *l = &m->L[i];
+        l->in = cur;
+        if (ops[l->s.kind].forward(m, l, training, &cur, err))
+            return pf_error_prefix(err, "forward: layer %zu (%s)", i, pf_layer_names[l->s.kind]);
+    }
+    pf_nn_act_export(cur, y);
+    m->trained = training != 0;
+    return 0;
+}
+
+int pf_model_backward_dx(pf_model *m, const float *dy, float *dx, pf_error *err)
+{
+    if (!m->trained)
+        return PF_FAIL(err, PF_EINVAL, "backward: the last forward was not a training one");
+    pf_nn_act_import(m->dy, dy);
+    pf_nn_act *cur = m->dy;
+    for (size_t i = m->spec.n_layers; i-- > 0;) {
+        layer *l = &m->L[i];
+        if (ops[l->s.kind].backward(m, l, cur, i > 0 || dx, &cur, err))
+            return pf_error_prefix(err, "backward: layer %zu (%s)", i, pf_layer_names[l->s.kind]);
+    }
+    if (dx) pf_nn_act_export(cur, dx);
+    return 0;
+}
+
+int pf_model_backward(pf_model *m, const float *dy, pf_error *err)
+{
+    return pf_model_backward_dx(m, dy, NULL, err);
+}
