@@ -53,13 +53,14 @@ int pf_model_preset(const char *name, int n_out, pf_model_spec *spec, pf_error *
 typedef struct pf_train_opts {
     int resume;   /**< continue from output/checkpoint.h5 */
     int progress; /**< redraw a progress line on stderr */
+    int verbose;  /**< one line per epoch on stderr (a log) */
 } pf_train_opts;
 
 /** One epoch's numbers (also one line of metrics.jsonl). */
 typedef struct pf_epoch_metrics {
     int epoch;
     double train_loss, val_loss;
-    double val_mae_hz, val_median_cents, val_rpa50;
+    double val_mae_hz, val_median_cents, val_rpa50, val_rca50;
     double examples_per_s, seconds;
 } pf_epoch_metrics;
 

@@ -1,0 +1,35 @@
+/*
+ * Training checkpoints: checkpoint.h5, schema pitchforge-checkpoint/1 (docs/training.md):
+ * parameters, optimizer moments, step, epoch, the RNG keys and the config, so that a resumed
+ * run continues to the same weights bit for bit.
+ */
+#ifndef PF_TRAIN_CHECKPOINT_H
+#define PF_TRAIN_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pitchforge/error.h"
+
+/** What a checkpoint holds (arrays owned after pf_checkpoint_load). */
+typedef struct pf_checkpoint {
+    int epoch;         /**< epochs done */
+    uint64_t step;     /**< optimizer steps taken (the next step's dropout seed follows) */
+    uint64_t seed;     /**< training seed: the RNG key of shuffles and dropout */
+    size_t n_params;
+    float *params;     /**< [n_params] */
+    float *m, *v;      /**< [n_params] optimizer moments (Adam m, v; SGD momentum in m) */
+    char *config_text; /**< the training config, verbatim */
+} pf_checkpoint;
+
+/** Write @p ck to @p path through a temp name and a rename (whole or absent). */
+int pf_checkpoint_save(const char *path, const pf_checkpoint *ck, pf_error *err);
+/**
+ * Read @p path into @p ck (release with pf_checkpoint_release, also after a failure).
+ * Another schema is refused (PF_ESCHEMA) naming the one found.
+ */
+int pf_checkpoint_load(const char *path, pf_checkpoint *ck, pf_error *err);
+/** Free the arrays of a loaded checkpoint; a zeroed one is accepted. */
+void pf_checkpoint_release(pf_checkpoint *ck);
+
+#endif

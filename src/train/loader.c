@@ -1,0 +1,430 @@
+/* The training data loader: shards by hyperslab, seeded order, one batch prefetched. */
+#include "train/loader.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "data/h5.h"
+#include "pitchforge/dsp.h"
+#include "pitchforge/rng.h"
+#include "pitchforge/shard.h"
+
+/** One shard of the split: its examples are split indices [first, first + n). */
+typedef struct shard {
+    char *path;
+    pf_h5id file, dset;
+    size_t first, n;
+} shard;
+
+/** A batch buffer shared with the prefetch thread. */
+typedef struct slot {
+    float *x;    /**< [batch][ex_size] */
+    size_t *idx; /**< [batch] */
+    size_t rows;
+    int full, failed;
+    pf_error err;
+} slot;
+
+struct pf_loader {
+    char *dataset;
+    char split[16];
+    shard *shards;
+    size_t n_shards;
+    size_t n, ex_size;       /**< examples, floats per example */
+    int planes, bins, frames, batch, log_input;
+    double *f0;              /**< [n] */
+    float *mean, *std;       /**< [planes * bins] */
+    size_t *order;           /**< [n] this pass */
+    size_t n_batches, taken; /**< batches per pass, batches handed out */
+    slot slots[2];
+    int held;                /**< slot the consumer holds, -1 none */
+    pthread_t thread;
+    int running, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+/* ---- opening ---- */
+
+/* The folder of @p path ("." when it has none). */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return pf_strdup(".");
+    char *d = pf_malloc((size_t)(slash - path) + 2);
+    snprintf(d, (size_t)(slash - path) + 2, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    return d;
+}
+
+/* Read float32 dataset @p name of @p f (any shape) into a new array; its length to *@p len. */
+static float *read_floats(pf_h5id f, const char *name, size_t *len, pf_error *err)
+{
+    int rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    pf_h5id ds = pf_h5_dset_open(f, name, err), t = pf_h5_type(PF_H5_F32);
+    float *v = NULL;
+    if (ds >= 0 && !pf_h5_dset_shape(ds, &rank, d, err)) {
+        size_t n = 1;
+        for (int i = 0; i < rank; i++)
+            n *= (size_t)d[i];
+        v = pf_calloc(n ? n : 1, sizeof *v);
+        *len = n;
+        if (pf_h5_dset_read(ds, t, v, err))
+            free(v), v = NULL;
+    }
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    return v;
+}
+
+/* Schema, split group, shard count and normalization stats of the index. */
+static int index_read(pf_loader *l, pf_h5id f, size_t *n_shards, pf_error *err)
+{
+    char *schema = pf_h5_attr_exists(f, "schema") ? pf_h5_attr_read_str(f, "schema", NULL) : NULL;
+    int rc = 0;
+    if (!schema || strcmp(schema, PF_DATASET_SCHEMA))
+        rc = PF_FAIL(err, PF_ESCHEMA, "%s has schema '%s', not %s: make the dataset again with "
+                     "this pitchforge (pitchforge generate) or train with the release that made it",
+                     l->dataset, schema ? schema : "(none)", PF_DATASET_SCHEMA);
+    free(schema);
+    if (rc)
+        return -1;
+    if (!pf_h5_exists(f, l->split))
+        return PF_FAIL(err, PF_ESCHEMA, "%s has no %s split (no examples went to it?)", l->dataset,
+                       l->split);
+    uint64_t ns = 0;
+    pf_h5id g = pf_h5_group_open(f, l->split, err);
+    rc = g < 0 || pf_h5_attr_read_num(g, "n_shards", PF_H5_U64, &ns, err) ? -1 : 0;
+    pf_h5_close(g);
+    if (rc)
+        return pf_error_prefix(err, "%s", l->dataset);
+    *n_shards = (size_t)ns;
+    size_t n1, n2;
+    const char *m = l->log_input ? "stats/log_mean" : "stats/mean";
+    const char *s = l->log_input ? "stats/log_std" : "stats/std";
+    if (!pf_h5_exists(f, m) || !pf_h5_exists(f, s))
+        return PF_FAIL(err, PF_ESCHEMA, "%s has no /%s (a dataset without a train split?)",
+                       l->dataset, m);
+    if (!(l->mean = read_floats(f, m, &n1, err)) || !(l->std = read_floats(f, s, &n2, err)))
+        return pf_error_prefix(err, "%s", l->dataset);
+    if (n1 != n2)
+        return PF_FAIL(err, PF_ESCHEMA, "%s: /%s and /%s differ in size", l->dataset, m, s);
+    for (size_t i = 0; i < n2; i++)
+        l->std[i] = l->std[i] > 0 ? l->std[i] : 1.0f;
+    l->ex_size = n1; /* planes * bins for now; checked against the shards */
+    return 0;
+}
+
+/* Open the shard file at @p sh->path, check it against the index and read its f0 labels. */
+static int shard_open(pf_loader *l, shard *sh, pf_error *err)
+{
+    pf_shard_info info;
+    if (access(sh->path, F_OK))
+        return PF_FAIL(err, PF_EIO, "%s: shard %s of the %s split is missing (pitchforge verify "
+                       "tells what else is)", l->dataset, sh->path, l->split);
+    if (pf_shard_info_read(sh->path, &info, err))
+        return -1;
+    if (l->planes == 0)
+        l->planes = (int)info.planes, l->bins = (int)info.bins, l->frames = (int)info.frames;
+    if ((int)info.planes != l->planes || (int)info.bins != l->bins || (int)info.frames != l->frames)
+        return PF_FAIL(err, PF_ESCHEMA, "%s: spectrograms of %zux%zux%zu, others are %dx%dx%d",
+                       sh->path, info.planes, info.bins, info.frames, l->planes, l->bins,
+                       l->frames);
+    sh->n = info.n;
+    pf_h5_lock();
+    sh->file = pf_h5_open(sh->path, 0, err);
+    sh->dset = sh->file < 0 ? PF_H5_NONE : pf_h5_dset_open(sh->file, "spectrogram", err);
+    pf_h5_unlock();
+    return sh->dset < 0 ? pf_error_prefix(err, "%s", sh->path) : 0;
+}
+
+/* Read the f0 labels of @p sh into l->f0 at its first example (those under the limit). */
+static int shard_labels(pf_loader *l, const shard *sh, size_t total, pf_error *err)
+{
+    double *f0 = pf_calloc(sh->n ? sh->n : 1, sizeof *f0);
+    int rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    pf_h5_lock();
+    pf_h5id ds = pf_h5_dset_open(sh->file, "labels/f0_hz", err), t = pf_h5_type(PF_H5_F64);
+    int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
+    if (!rc && (rank != 1 || d[0] != sh->n))
+        rc = PF_FAIL(err, PF_ESCHEMA, "labels/f0_hz is not [%zu]", sh->n);
+    if (!rc && sh->n)
+        rc = pf_h5_dset_read(ds, t, f0, err);
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    pf_h5_unlock();
+    for (size_t i = 0; !rc && i < sh->n && sh->first + i < total; i++)
+        l->f0[sh->first + i] = f0[i];
+    free(f0);
+    return rc ? pf_error_prefix(err, "%s", sh->path) : 0;
+}
+
+/* Open every shard of the split; count examples; read labels. */
+static int shards_open(pf_loader *l, size_t n_shards, size_t limit, pf_error *err)
+{
+    char *dir = dir_of(l->dataset);
+    size_t len = strlen(dir) + 64, total = 0, norm = l->ex_size;
+    l->shards = pf_calloc(n_shards ? n_shards : 1, sizeof *l->shards);
+    int rc = 0;
+    for (size_t i = 0; i < n_shards && !rc; i++) {
+        shard *sh = &l->shards[i];
+        *sh = (shard){.path = pf_malloc(len), .file = PF_H5_NONE, .dset = PF_H5_NONE, .first = total};
+        snprintf(sh->path, len, "%s/%s-%05zu-of-%05zu.h5", dir, l->split, i, n_shards);
+        l->n_shards = i + 1;
+        rc = shard_open(l, sh, err);
+        total += sh->n;
+    }
+    free(dir);
+    if (rc)
+        return -1;
+    if (total == 0)
+        return PF_FAIL(err, PF_ESCHEMA, "%s: the %s split has no examples", l->dataset, l->split);
+    if ((size_t)l->planes * (size_t)l->bins != norm)
+        return PF_FAIL(err, PF_ESCHEMA, "%s: /stats has %zu values, the spectrograms %d x %d bins",
+                       l->dataset, norm, l->planes, l->bins);
+    l->n = limit && limit < total ? limit : total;
+    l->f0 = pf_calloc(l->n, sizeof *l->f0);
+    for (size_t i = 0; i < l->n_shards && !rc; i++)
+        rc = l->shards[i].first < l->n ? shard_labels(l, &l->shards[i], l->n, err) : 0;
+    return rc;
+}
+
+static void slots_alloc(pf_loader *l)
+{
+    for (int k = 0; k < 2; k++) {
+        size_t n;
+        if (pf_mul_size(l->ex_size, (size_t)l->batch, &n))
+            abort();
+        l->slots[k].x = pf_calloc(n, sizeof(float));
+        l->slots[k].idx = pf_calloc((size_t)l->batch, sizeof(size_t));
+    }
+}
+
+pf_loader *pf_loader_open(const char *dataset, const char *split, size_t limit, int batch,
+                          int log_input, pf_error *err)
+{
+    if (!dataset || !split || strlen(split) >= 16 || batch < 1)
+        return PF_FAIL(err, PF_EINVAL, "pf_loader_open: bad argument"), NULL;
+    if (access(dataset, F_OK))
+        return PF_FAIL(err, PF_EIO, "%s: no such dataset (make one with pitchforge generate "
+                       "MANIFEST)", dataset), NULL;
+    pf_loader *l = pf_calloc(1, sizeof *l);
+    l->dataset = pf_strdup(dataset);
+    snprintf(l->split, sizeof l->split, "%s", split);
+    l->batch = batch, l->log_input = log_input, l->held = -1;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    size_t n_shards = 0;
+    pf_h5_lock();
+    pf_h5id f = pf_h5_open(dataset, 0, err);
+    int rc = f < 0 ? -1 : index_read(l, f, &n_shards, err);
+    pf_h5_close(f);
+    pf_h5_unlock();
+    if (rc || shards_open(l, n_shards, limit, err)) {
+        pf_loader_free(l);
+        return NULL;
+    }
+    l->ex_size = (size_t)l->planes * (size_t)l->bins * (size_t)l->frames;
+    l->n_batches = (l->n + (size_t)batch - 1) / (size_t)batch;
+    l->order = pf_calloc(l->n, sizeof *l->order);
+    slots_alloc(l);
+    return l;
+}
+
+/* ---- the pass ---- */
+
+/* The shard holding split index @p i (binary search on `first`). */
+static const shard *shard_of(const pf_loader *l, size_t i)
+{
+    size_t lo = 0, hi = l->n_shards;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (l->shards[mid].first <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &l->shards[lo];
+}
+
+/* Compress and normalize one example in place; -1 when a value is not finite. */
+static int transform(const pf_loader *l, float *x)
+{
+    size_t rows = (size_t)l->planes * (size_t)l->bins, w = (size_t)l->frames;
+    int bad = 0;
+    for (size_t i = 0; i < l->ex_size; i++)
+        bad |= !isfinite(x[i]); /* before the vectorized log, which maps NaN to numbers */
+    if (l->log_input) {
+        for (size_t i = 0; i < l->ex_size; i++)
+            x[i] = fabsf(x[i]);
+        pf_ln_eps(x, l->ex_size);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        float m = l->mean[r], inv = 1.0f / l->std[r], *row = x + r * w;
+        for (size_t j = 0; j < w; j++) {
+            row[j] = (row[j] - m) * inv;
+            bad |= !isfinite(row[j]);
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+/* Read and prepare example @p i of the split into @p x. */
+static int read_example(pf_loader *l, size_t i, float *x, pf_error *err)
+{
+    const shard *sh = shard_of(l, i);
+    pf_h5_lock();
+    pf_h5id t = pf_h5_type(PF_H5_F32);
+    int rc = pf_h5_dset_read_rows(sh->dset, t, i - sh->first, 1, x, err);
+    pf_h5_close(t);
+    pf_h5_unlock();
+    if (rc)
+        return pf_error_prefix(err, "%s: example %zu of /spectrogram", sh->path, i - sh->first);
+    if (transform(l, x))
+        return PF_FAIL(err, PF_ESCHEMA, "%s: example %zu of /spectrogram holds a value that is "
+                       "not finite (damaged? run pitchforge verify)", sh->path, i - sh->first);
+    return 0;
+}
+
+static void fill(pf_loader *l, size_t b, slot *s)
+{
+    size_t first = b * (size_t)l->batch, rows = l->n - first;
+    rows = rows < (size_t)l->batch ? rows : (size_t)l->batch;
+    s->rows = rows, s->failed = 0;
+    for (size_t r = 0; r < rows && !s->failed; r++) {
+        s->idx[r] = l->order[first + r];
+        s->failed = read_example(l, s->idx[r], s->x + r * l->ex_size, &s->err) != 0;
+    }
+    memset(s->x + rows * l->ex_size, 0, ((size_t)l->batch - rows) * l->ex_size * sizeof(float));
+}
+
+static void *prefetch(void *arg)
+{
+    pf_loader *l = arg;
+    for (size_t b = 0; b < l->n_batches; b++) {
+        slot *s = &l->slots[b % 2];
+        pthread_mutex_lock(&l->mu);
+        while (s->full && !l->stop)
+            pthread_cond_wait(&l->cv, &l->mu);
+        int stop = l->stop;
+        pthread_mutex_unlock(&l->mu);
+        if (stop)
+            break;
+        fill(l, b, s);
+        pthread_mutex_lock(&l->mu);
+        s->full = 1;
+        pthread_cond_broadcast(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+        if (s->failed)
+            break;
+    }
+    return NULL;
+}
+
+static void pass_stop(pf_loader *l)
+{
+    if (!l->running)
+        return;
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+    l->running = l->stop = 0;
+    l->slots[0].full = l->slots[1].full = 0;
+    l->held = -1;
+}
+
+void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle)
+{
+    pass_stop(l);
+    for (size_t i = 0; i < l->n; i++)
+        l->order[i] = i;
+    if (shuffle) {
+        pf_rng r;
+        pf_rng_init(&r, seed, PF_STREAM_TRAIN_SHUFFLE, epoch);
+        for (size_t i = l->n; i > 1; i--) {
+            size_t j = (size_t)pf_rng_below(&r, i), t = l->order[i - 1];
+            l->order[i - 1] = l->order[j];
+            l->order[j] = t;
+        }
+    }
+    l->taken = 0;
+    if (pthread_create(&l->thread, NULL, prefetch, l))
+        abort();
+    l->running = 1;
+}
+
+int pf_loader_next(pf_loader *l, const float **x, const size_t **idx, size_t *rows,
+                   pf_error *err)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->held >= 0) {
+        l->slots[l->held].full = 0;
+        pthread_cond_broadcast(&l->cv);
+        l->held = -1;
+    }
+    if (!l->running || l->taken >= l->n_batches) {
+        pthread_mutex_unlock(&l->mu);
+        return 0;
+    }
+    slot *s = &l->slots[l->taken % 2];
+    while (!s->full)
+        pthread_cond_wait(&l->cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    if (s->failed) {
+        if (err)
+            *err = s->err;
+        l->taken = l->n_batches;
+        return -1;
+    }
+    l->held = (int)(l->taken++ % 2);
+    *x = s->x, *idx = s->idx, *rows = s->rows;
+    return 1;
+}
+
+/* ---- accessors, free ---- */
+
+size_t pf_loader_size(const pf_loader *l) { return l->n; }
+size_t pf_loader_batches(const pf_loader *l) { return l->n_batches; }
+const double *pf_loader_f0(const pf_loader *l) { return l->f0; }
+const float *pf_loader_norm_mean(const pf_loader *l) { return l->mean; }
+const float *pf_loader_norm_std(const pf_loader *l) { return l->std; }
+size_t pf_loader_norm_len(const pf_loader *l) { return (size_t)l->planes * (size_t)l->bins; }
+
+void pf_loader_shape(const pf_loader *l, int *c, int *h, int *w)
+{
+    *c = l->planes, *h = l->bins, *w = l->frames;
+}
+
+void pf_loader_free(pf_loader *l)
+{
+    if (!l)
+        return;
+    pass_stop(l);
+    pf_h5_lock();
+    for (size_t i = 0; i < l->n_shards; i++) {
+        pf_h5_close(l->shards[i].dset);
+        pf_h5_close(l->shards[i].file);
+        free(l->shards[i].path);
+    }
+    pf_h5_unlock();
+    for (int k = 0; k < 2; k++)
+        free(l->slots[k].x), free(l->slots[k].idx);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l->shards);
+    free(l->dataset);
+    free(l->f0);
+    free(l->mean);
+    free(l->std);
+    free(l->order);
+    free(l);
+}

@@ -1,0 +1,65 @@
+/*
+ * The training data loader: one split of a dataset.h5, read shard by shard by hyperslab,
+ * in a seeded order per epoch, one batch ahead on a prefetch thread that also compresses
+ * (ln(|x| + 1e-6) for log input) and normalizes per bin with dataset.h5's /stats.
+ * Memory: two batches of examples plus the split's labels.
+ */
+#ifndef PF_TRAIN_LOADER_H
+#define PF_TRAIN_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pitchforge/error.h"
+
+/** Counter-based RNG stream of the per-epoch shuffle (keyed by the training seed). */
+#define PF_STREAM_TRAIN_SHUFFLE 0x7472u
+/** Stream of the per-step dropout seeds. */
+#define PF_STREAM_TRAIN_STEP 0x7473u
+
+typedef struct pf_loader pf_loader;
+
+/**
+ * Open split @p split ("train", "val") of @p dataset (a dataset.h5): check its schema and
+ * every shard of the split (present, schema pitchforge-shard/1, the shapes of the index),
+ * read the split's f0 labels and the normalization stats.
+ * @param limit      0: every example; else the first @p limit
+ * @param batch      examples per batch
+ * @param log_input  1: ln(|x| + 1e-6) then /stats/log_mean, log_std; 0: /stats/mean, std
+ * @return the loader (pf_loader_free) or NULL with @p err naming the file at fault
+ */
+pf_loader *pf_loader_open(const char *dataset, const char *split, size_t limit, int batch,
+                          int log_input, pf_error *err);
+/** Stop the prefetch thread, close the shards, free everything; NULL is accepted. */
+void pf_loader_free(pf_loader *l);
+
+/** Examples in the split (after the limit). */
+size_t pf_loader_size(const pf_loader *l);
+/** Batches per pass (the last one may be partial). */
+size_t pf_loader_batches(const pf_loader *l);
+/** Shape of one example: planes, bins, frames. */
+void pf_loader_shape(const pf_loader *l, int *c, int *h, int *w);
+/** f0 in Hz of every example, in split order [size]. */
+const double *pf_loader_f0(const pf_loader *l);
+/** Normalization per plane and bin [planes * bins]: mean and std (std of 0 stored as 1). */
+const float *pf_loader_norm_mean(const pf_loader *l);
+const float *pf_loader_norm_std(const pf_loader *l);
+size_t pf_loader_norm_len(const pf_loader *l);
+
+/**
+ * Start a pass: examples in split order (@p shuffle 0) or permuted by a Fisher-Yates shuffle
+ * drawn from the counter-based RNG keyed by (@p seed, PF_STREAM_TRAIN_SHUFFLE, @p epoch); the
+ * prefetch thread starts filling the first batch. A pass still running is stopped first.
+ */
+void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle);
+/**
+ * The next batch of the pass (the previous one is handed back to the prefetch thread).
+ * @param x     out: [batch][planes][bins][frames], rows past *@p rows are zero
+ * @param idx   out: split index of each of the *@p rows examples
+ * @return 1 with a batch, 0 at the end of the pass, -1 with @p err filled (a read failed or a
+ *         value is not finite: the message names the shard and the example)
+ */
+int pf_loader_next(pf_loader *l, const float **x, const size_t **idx, size_t *rows,
+                   pf_error *err);
+
+#endif

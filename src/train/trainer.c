@@ -1,0 +1,412 @@
+/*
+ * pf_train: epochs of (shuffled train pass, val pass, checkpoint, metrics line), then model.h5.
+ * Every random draw is keyed by the training seed and a counter (epoch for the shuffle, step
+ * for dropout), so a resumed run repeats the uninterrupted one bit for bit.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "pitchforge/rng.h"
+#include "pitchforge/train.h"
+#include "train/checkpoint.h"
+#include "train/loader.h"
+#include "train/optim.h"
+
+typedef struct run {
+    const pf_train_config *c;
+    const pf_train_opts *o;
+    pf_model_spec spec;      /**< the config's layers with the dataset's input shape */
+    pf_loader *train, *val;
+    pf_model *model;
+    pf_optimizer opt;
+    size_t n_out, batch;
+    float *y, *t, *dy;       /**< [batch][n_out] outputs, targets, dLoss/dy */
+    double *est, *ref;       /**< [val size] decoded and true f0 */
+    pf_model_meta meta;
+    char *ck_path, *metrics_path, *model_path;
+    int epoch0;              /**< epochs done before this run (resume) */
+} run;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *s = pf_malloc(n);
+    snprintf(s, n, "%s/%s", dir, name);
+    return s;
+}
+
+/* mkdir -p @p path. */
+static int make_dirs(const char *path, pf_error *err)
+{
+    char *p = pf_strdup(path);
+    int rc = 0;
+    for (char *s = p + 1; !rc; s++) {
+        int end = *s == '\0';
+        if (*s != '/' && !end)
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) && errno != EEXIST)
+            rc = PF_FAIL(err, PF_EIO, "cannot create folder %s: %s", p, strerror(errno));
+        if (end)
+            break;
+        *s = '/';
+    }
+    free(p);
+    return rc;
+}
+
+/* ---- setup ---- */
+
+/* bins: every train label must fall inside the bins, else the target is cut off. */
+static int check_bins(const run *r, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    if (c->target != PF_TARGET_BINS)
+        return 0;
+    double lo = c->bins_lo_midi, hi = lo + (c->n_bins - 1) * c->bins_step;
+    const double *f0 = pf_loader_f0(r->train);
+    for (size_t i = 0; i < pf_loader_size(r->train); i++) {
+        double m = 69 + 12 * log2(f0[i] / 440);
+        if (!(m >= lo && m <= hi))
+            return PF_FAIL(err, PF_EINVAL, "%s: train example %zu has f0 %.2f Hz (MIDI %.2f), "
+                           "outside the bins (MIDI %.1f to %.1f): lower target.bins_lo or raise "
+                           "target.n_bins", c->file, i, f0[i], m, lo, hi);
+    }
+    return 0;
+}
+
+static int open_data(run *r, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    int log_input = !strcmp(c->input, "log");
+    r->train = pf_loader_open(c->dataset, "train", c->limit_train, c->batch, log_input, err);
+    if (!r->train)
+        return -1;
+    r->val = pf_loader_open(c->dataset, "val", c->limit_val, c->batch, log_input, err);
+    if (!r->val)
+        return -1;
+    r->spec = c->model;
+    r->spec.layers = pf_calloc(c->model.n_layers, sizeof *r->spec.layers);
+    memcpy(r->spec.layers, c->model.layers, c->model.n_layers * sizeof *c->model.layers);
+    pf_loader_shape(r->train, &r->spec.in_c, &r->spec.in_h, &r->spec.in_w);
+    return check_bins(r, err);
+}
+
+static int make_model(run *r, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    int threads = c->threads > 0 ? c->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    r->model = pf_model_new(&r->spec, c->batch, threads > 0 ? threads : 1, err);
+    if (!r->model)
+        return pf_error_prefix(err, "%s: model", c->file);
+    r->n_out = pf_model_out_size(r->model);
+    if (r->n_out != (size_t)pf_target_n_out(c))
+        return PF_FAIL(err, PF_EINVAL, "%s: the model has %zu outputs, target %s needs %d",
+                       c->file, r->n_out, c->target == PF_TARGET_BINS ? "bins" : "hz/midi",
+                       pf_target_n_out(c));
+    pf_model_init_params(r->model, c->seed);
+    pf_optimizer_init(&r->opt, c, pf_model_n_params(r->model));
+    r->batch = (size_t)c->batch;
+    r->y = pf_calloc(r->batch * r->n_out, sizeof *r->y);
+    r->t = pf_calloc(r->batch * r->n_out, sizeof *r->t);
+    r->dy = pf_calloc(r->batch * r->n_out, sizeof *r->dy);
+    r->est = pf_calloc(pf_loader_size(r->val), sizeof *r->est);
+    r->ref = pf_calloc(pf_loader_size(r->val), sizeof *r->ref);
+    pf_target_meta(c, &r->meta);
+    r->meta.norm_mean = (float *)pf_loader_norm_mean(r->train);
+    r->meta.norm_std = (float *)pf_loader_norm_std(r->train);
+    r->meta.norm_len = pf_loader_norm_len(r->train);
+    r->meta.config_text = c->text;
+    return 0;
+}
+
+/* ---- resume ---- */
+
+/* The settings a resumed run must share with the checkpoint's (epochs may grow). */
+static const char *changed_setting(const pf_train_config *a, const pf_train_config *b)
+{
+    if (a->model.n_layers != b->model.n_layers ||
+        memcmp(a->model.layers, b->model.layers, a->model.n_layers * sizeof *a->model.layers))
+        return "model";
+    if (a->target != b->target || a->bins_lo_midi != b->bins_lo_midi ||
+        a->bins_step != b->bins_step || a->n_bins != b->n_bins || a->blur_cents != b->blur_cents)
+        return "target";
+    if (strcmp(a->input, b->input) || a->loss != b->loss)
+        return "input or loss";
+    if (a->optimizer != b->optimizer || a->lr != b->lr || a->momentum != b->momentum ||
+        a->beta1 != b->beta1 || a->beta2 != b->beta2 || a->eps != b->eps ||
+        a->weight_decay != b->weight_decay)
+        return "optimizer";
+    if (a->batch != b->batch || a->seed != b->seed || a->limit_train != b->limit_train)
+        return "batch, seed or limit.train";
+    return NULL;
+}
+
+static int check_resume(const run *r, const pf_checkpoint *ck, pf_error *err)
+{
+    pf_train_config old;
+    if (ck->n_params != pf_model_n_params(r->model))
+        return PF_FAIL(err, PF_EINVAL, "%s holds %zu parameters, the model of %s has %zu",
+                       r->ck_path, ck->n_params, r->c->file, pf_model_n_params(r->model));
+    if (pf_train_config_parse(&old, r->ck_path, ck->config_text, strlen(ck->config_text), err)) {
+        pf_train_config_release(&old);
+        return pf_error_prefix(err, "the config stored in the checkpoint");
+    }
+    const char *what = changed_setting(&old, r->c);
+    pf_train_config_release(&old);
+    if (what)
+        return PF_FAIL(err, PF_EINVAL, "%s: the %s settings differ from those of %s; resume "
+                       "only with the same settings (epochs may grow), or train without --resume",
+                       r->c->file, what, r->ck_path);
+    return 0;
+}
+
+/* Keep the lines of metrics.jsonl of epochs up to @p epoch (none when 0). */
+static int metrics_truncate(const char *path, int epoch, pf_error *err)
+{
+    FILE *in = epoch > 0 ? fopen(path, "r") : NULL;
+    char line[4096], *tmp = pf_malloc(strlen(path) + 5);
+    snprintf(tmp, strlen(path) + 5, "%s.tmp", path);
+    FILE *out = fopen(tmp, "w");
+    int e;
+    while (in && out && fgets(line, sizeof line, in))
+        if (sscanf(line, "{\"epoch\": %d", &e) == 1 && e <= epoch)
+            fputs(line, out);
+    if (in)
+        fclose(in);
+    int rc = !out || fclose(out) || rename(tmp, path) ? -1 : 0;
+    if (rc)
+        PF_FAIL(err, PF_EIO, "cannot write %s: %s", path, strerror(errno));
+    free(tmp);
+    return rc;
+}
+
+static int resume(run *r, pf_error *err)
+{
+    pf_checkpoint ck;
+    int rc = pf_checkpoint_load(r->ck_path, &ck, err) || check_resume(r, &ck, err) ? -1 : 0;
+    if (!rc) {
+        memcpy(pf_model_params(r->model), ck.params, ck.n_params * sizeof(float));
+        memcpy(r->opt.m, ck.m, ck.n_params * sizeof(float));
+        memcpy(r->opt.v, ck.v, ck.n_params * sizeof(float));
+        r->opt.step = ck.step;
+        r->epoch0 = ck.epoch;
+    }
+    pf_checkpoint_release(&ck);
+    return rc ? -1 : metrics_truncate(r->metrics_path, r->epoch0, err);
+}
+
+static int save_checkpoint(run *r, int epoch, pf_error *err)
+{
+    pf_checkpoint ck = {.epoch = epoch, .step = r->opt.step, .seed = r->c->seed,
+                        .n_params = r->opt.n, .params = pf_model_params(r->model),
+                        .m = r->opt.m, .v = r->opt.v, .config_text = r->c->text};
+    return pf_checkpoint_save(r->ck_path, &ck, err);
+}
+
+/* ---- epochs ---- */
+
+static void encode_batch(run *r, const pf_loader *l, const size_t *idx, size_t rows)
+{
+    const double *f0 = pf_loader_f0(l);
+    for (size_t i = 0; i < rows; i++)
+        pf_target_encode(r->c, f0[idx[i]], r->t + i * r->n_out);
+}
+
+static void progress(const run *r, int epoch, size_t b, double loss, size_t seen, double t0)
+{
+    if (!r->o || !r->o->progress)
+        return;
+    double el = now_s() - t0;
+    fprintf(stderr, "\rtrain: epoch %d/%d  batch %zu/%zu  loss %.5g  %.1f examples/s   ", epoch,
+            r->c->epochs, b, pf_loader_batches(r->train), loss, el > 0 ? (double)seen / el : 0);
+}
+
+/* One optimizer step on a batch; the loss in *@p loss. */
+static int train_step(run *r, const float *x, size_t rows, double *loss, pf_error *err)
+{
+    pf_rng g;
+    pf_rng_init(&g, r->c->seed, PF_STREAM_TRAIN_STEP, r->opt.step);
+    if (pf_model_forward(r->model, x, r->y, 1, pf_rng_u64(&g), err))
+        return -1;
+    memset(r->dy, 0, r->batch * r->n_out * sizeof *r->dy);
+    *loss = pf_loss_eval(r->c->loss, r->y, r->t, rows, r->n_out, r->dy);
+    if (!isfinite(*loss))
+        return 0;
+    if (pf_model_backward(r->model, r->dy, err))
+        return -1;
+    pf_optimizer_step(&r->opt, pf_model_params(r->model), pf_model_grads(r->model));
+    return 0;
+}
+
+static int nan_stop(const run *r, int epoch, const char *what, pf_error *err)
+{
+    if (r->o && r->o->progress)
+        fputc('\n', stderr);
+    if (epoch > 1)
+        return PF_FAIL(err, PF_EINVAL, "epoch %d: the %s is not finite (diverged: lower "
+                       "optimizer.lr?); stopped; %s holds the last good state (epoch %d)",
+                       epoch, what, r->ck_path, epoch - 1);
+    return PF_FAIL(err, PF_EINVAL, "epoch %d: the %s is not finite (diverged: lower "
+                   "optimizer.lr?); stopped before any checkpoint", epoch, what);
+}
+
+static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
+{
+    const float *x;
+    const size_t *idx;
+    size_t rows, seen = 0, b = 0;
+    double sum = 0, t0 = now_s(), loss = 0;
+    int got;
+    pf_loader_start(r->train, r->c->seed, (uint64_t)epoch, 1);
+    while ((got = pf_loader_next(r->train, &x, &idx, &rows, err)) == 1) {
+        encode_batch(r, r->train, idx, rows);
+        if (train_step(r, x, rows, &loss, err))
+            return -1;
+        if (!isfinite(loss))
+            return nan_stop(r, epoch, "training loss", err);
+        sum += loss * (double)rows;
+        seen += rows;
+        progress(r, epoch, ++b, sum / (double)seen, seen, t0);
+    }
+    em->seconds = now_s() - t0;
+    em->train_loss = seen ? sum / (double)seen : NAN;
+    em->examples_per_s = em->seconds > 0 ? (double)seen / em->seconds : 0;
+    return got;
+}
+
+static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
+{
+    const float *x;
+    const size_t *idx;
+    size_t rows, n = 0;
+    double sum = 0;
+    int got;
+    const double *f0 = pf_loader_f0(r->val);
+    pf_loader_start(r->val, r->c->seed, 0, 0);
+    while ((got = pf_loader_next(r->val, &x, &idx, &rows, err)) == 1) {
+        if (pf_model_forward(r->model, x, r->y, 0, 0, err))
+            return -1;
+        encode_batch(r, r->val, idx, rows);
+        sum += pf_loss_eval(r->c->loss, r->y, r->t, rows, r->n_out, NULL) * (double)rows;
+        for (size_t i = 0; i < rows; i++, n++) {
+            r->est[n] = pf_target_decode(&r->meta, r->y + i * r->n_out, r->n_out);
+            r->ref[n] = f0[idx[i]];
+        }
+    }
+    if (got)
+        return -1;
+    em->val_loss = n ? sum / (double)n : NAN;
+    em->val_mae_hz = pf_mae_hz(r->est, r->ref, n);
+    em->val_median_cents = pf_median_abs_cents(r->est, r->ref, n);
+    em->val_rpa50 = pf_rpa(r->est, r->ref, n, 50);
+    em->val_rca50 = pf_rca(r->est, r->ref, n, 50);
+    return 0;
+}
+
+/* A JSON number, or null when not finite. */
+static void json_num(FILE *f, const char *key, double v, int last)
+{
+    if (isfinite(v))
+        fprintf(f, "\"%s\": %.9g%s", key, v, last ? "" : ", ");
+    else
+        fprintf(f, "\"%s\": null%s", key, last ? "" : ", ");
+}
+
+static int metrics_append(const run *r, const pf_epoch_metrics *m, pf_error *err)
+{
+    FILE *f = fopen(r->metrics_path, "a");
+    if (!f)
+        return PF_FAIL(err, PF_EIO, "cannot append to %s: %s", r->metrics_path, strerror(errno));
+    fprintf(f, "{\"epoch\": %d, \"step\": %llu, ", m->epoch, (unsigned long long)r->opt.step);
+    json_num(f, "train_loss", m->train_loss, 0);
+    json_num(f, "val_loss", m->val_loss, 0);
+    json_num(f, "val_mae_hz", m->val_mae_hz, 0);
+    json_num(f, "val_median_cents", m->val_median_cents, 0);
+    json_num(f, "val_rpa50", m->val_rpa50, 0);
+    json_num(f, "val_rca50", m->val_rca50, 0);
+    json_num(f, "examples_per_s", m->examples_per_s, 0);
+    json_num(f, "seconds", m->seconds, 1);
+    fputs("}\n", f);
+    return fclose(f) ? PF_FAIL(err, PF_EIO, "cannot write %s", r->metrics_path) : 0;
+}
+
+static void log_epoch(const run *r, const pf_epoch_metrics *m)
+{
+    if (r->o && r->o->progress)
+        fputc('\n', stderr);
+    if (!r->o || !r->o->verbose)
+        return;
+    fprintf(stderr, "epoch %d/%d: train loss %.5g, val loss %.5g, MAE %.2f Hz, median %.1f "
+                    "cents, RPA50 %.3f, RCA50 %.3f, %.1f examples/s, %.1f s\n",
+            m->epoch, r->c->epochs, m->train_loss, m->val_loss, m->val_mae_hz,
+            m->val_median_cents, m->val_rpa50, m->val_rca50, m->examples_per_s, m->seconds);
+}
+
+static int run_epoch(run *r, int epoch, pf_epoch_metrics *m, pf_error *err)
+{
+    *m = (pf_epoch_metrics){.epoch = epoch};
+    if (train_epoch(r, epoch, m, err) || val_epoch(r, m, err))
+        return -1;
+    if (!isfinite(m->val_loss))
+        return nan_stop(r, epoch, "validation loss", err);
+    log_epoch(r, m);
+    return save_checkpoint(r, epoch, err) || metrics_append(r, m, err) ? -1 : 0;
+}
+
+/* ---- entry ---- */
+
+static void run_release(run *r)
+{
+    pf_loader_free(r->train);
+    pf_loader_free(r->val);
+    pf_model_free(r->model);
+    pf_optimizer_release(&r->opt);
+    free(r->spec.layers);
+    free(r->y), free(r->t), free(r->dy), free(r->est), free(r->ref);
+    free(r->ck_path), free(r->metrics_path), free(r->model_path);
+}
+
+static int run_all(run *r, pf_epoch_metrics *last, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    if (make_dirs(c->output, err) || open_data(r, err) || make_model(r, err))
+        return -1;
+    if (r->o && r->o->resume ? resume(r, err) : metrics_truncate(r->metrics_path, 0, err))
+        return -1;
+    for (int e = r->epoch0 + 1; e <= c->epochs; e++)
+        if (run_epoch(r, e, last, err))
+            return -1;
+    if (pf_model_save(r->model_path, r->model, &r->spec, &r->meta, err))
+        return pf_error_prefix(err, "%s", r->model_path);
+    return 0;
+}
+
+int pf_train(const pf_train_config *c, const pf_train_opts *o, pf_epoch_metrics *last,
+             pf_error *err)
+{
+    if (!c || !c->dataset || !c->output)
+        return PF_FAIL(err, PF_EINVAL, "pf_train: no config");
+    run r = {.c = c, .o = o};
+    pf_epoch_metrics scratch = {0};
+    r.ck_path = join(c->output, "checkpoint.h5");
+    r.metrics_path = join(c->output, "metrics.jsonl");
+    r.model_path = join(c->output, "model.h5");
+    int rc = run_all(&r, last ? last : &scratch, err);
+    run_release(&r);
+    return rc;
+}
