@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "pitchforge/dsp.h"
 #include "pitchforge/generate.h"
 #include "shard_fixture.h"
 
@@ -82,6 +83,22 @@ static void flag_keeps_all_and_labels_hold(void **state)
             assert_true(fabs(l[i].pitch_error_cents) <= 50);
         assert_true(l[i].volume >= 0.2f && l[i].volume <= 1.0f);
     }
+    /* the stored audio, read back as the signal, gives exactly the stored spectrogram */
+    float audio[5280], *spec = malloc(513 * 90 * sizeof *spec), *ref = malloc(513 * 90 * sizeof *ref);
+    pf_spec_config sc = {256, 200, 1024, 16000, PF_SPEC_MAGNITUDE, PF_SCALE_DENSITY};
+    pf_spectrogram *sp = pf_spectrogram_new(&sc, 5280, &err);
+    char **names;
+    size_t n_names;
+    assert_int_equal(pf_shard_list(dir, &names, &n_names, &err), 0);
+    assert_int_equal(pf_dataset_read_audio(fx_path(dir, "dataset.h5"), "train", 0, 1, audio, &err),
+                     0);
+    assert_int_equal(pf_spectrogram_compute(sp, audio, 5280, spec, &err), 0);
+    assert_int_equal(pf_shard_read_spectrogram(fx_path(dir, names[0]), 0, ref, 513 * 90, &err), 0);
+    assert_memory_equal(spec, ref, 513 * 90 * sizeof *spec);
+    pf_names_free(names, n_names);
+    pf_spectrogram_free(sp);
+    free(spec);
+    free(ref);
     assert_non_null(strstr(fx_path(dir, "README.md"), "README.md"));
     assert_int_equal(access(fx_path(dir, "README.md"), R_OK), 0);
     pf_labels_free(l, n);

@@ -107,6 +107,13 @@ int pf_dataset_split_info_read(const char *path, const char *split, pf_shard_inf
 int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows, size_t *n,
                            pf_error *err);
 
+/**
+ * Read @p count rows from @p first of split @p split's /audio in dataset.h5 as float, in the
+ * signal's own scale (int16 audio is divided by 32767, as the spectrogram saw it).
+ * @param out  count * audio_len floats
+ */
+int pf_dataset_read_audio(const char *path, const char *split, size_t first, size_t count,
+                          float *out, pf_error *err);
 /** Root attribute @p name of shard @p path as text (numbers printed, arrays joined by ", ").
  *  @param out  malloc'd text the caller frees */
 int pf_shard_attr_text(const char *path, const char *name, char **out, pf_error *err);

@@ -707,3 +707,44 @@ int pf_shard_attr_text(const char *path, const char *name, char **out, pf_error 
     pf_h5_unlock();
     return *out ? 0 : pf_error_prefix(err, "%s", path);
 }
+
+/** pf_dataset_read_audio without the HDF5 lock. */
+static int dataset_read_audio_unlocked(const char *path, const char *split, size_t first,
+                                       size_t count, float *out, pf_error *err)
+{
+    pf_h5id f, g = split_open(path, split, &f, err);
+    if (g < 0)
+        return -1;
+    int rc = pf_h5_exists(g, "audio") ? 0
+                                        : PF_FAIL(err, PF_EINVAL,
+                                                  "%s: split %s stores no audio (store.audio: none)",
+                                                  path, split);
+    pf_h5id ds = rc ? PF_H5_NONE : pf_h5_dset_open(g, "audio", err);
+    pf_h5id t = pf_h5_type(PF_H5_F32);
+    rc = rc || ds < 0 || pf_h5_dset_read_rows(ds, t, first, count, out, err);
+    pf_h5_kind kind = PF_H5_F32;
+    if (!rc && ds >= 0 && pf_h5_dset_kind(ds, &kind) == 0 && kind == PF_H5_I16) {
+        /* HDF5 converted int16 to float by value: scale to the signal the spectrogram saw */
+        size_t len = 0;
+        int rank;
+        uint64_t d[PF_H5_MAX_RANK];
+        if (pf_h5_dset_shape(ds, &rank, d, err) == 0)
+            len = (size_t)d[1];
+        for (size_t i = 0; i < count * len; i++)
+            out[i] = out[i] / 32767.0f;
+    }
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    pf_h5_close(g);
+    pf_h5_close(f);
+    return rc ? -1 : 0;
+}
+
+int pf_dataset_read_audio(const char *path, const char *split, size_t first, size_t count,
+                          float *out, pf_error *err)
+{
+    pf_h5_lock();
+    int rc = dataset_read_audio_unlocked(path, split, first, count, out, err);
+    pf_h5_unlock();
+    return rc;
+}
