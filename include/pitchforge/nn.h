@@ -115,6 +115,11 @@ typedef struct pf_model_meta {
     float *norm_mean, *norm_std; /**< [in_h] per-bin normalization (owned) */
     size_t norm_len;
     char *config_text;    /**< the training config, verbatim (owned, may be NULL) */
+    /* the spectrograms the model was trained on (from the dataset; 0 / "" when unknown, and
+     * readers then assume the defaults: 16 kHz, 5280 samples, 256 / 200 / 1024, magnitude) */
+    double sample_rate;
+    int segment_len, stft_length, stft_overlap, stft_nfft;
+    char spec_mode[16], spec_scaling[16];
 } pf_model_meta;
 
 /** Write @p m and @p meta to @p path (temp name + rename), weights in PyTorch layout. */

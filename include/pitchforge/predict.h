@@ -1,0 +1,53 @@
+/* pitchforge: the pitch of a recording, from a trained model. */
+#ifndef PITCHFORGE_PREDICT_H
+#define PITCHFORGE_PREDICT_H
+
+#include <stddef.h>
+
+#include "pitchforge/error.h"
+
+/** One analysis window of a pitch track. */
+typedef struct pf_pitch_point {
+    double time_s;     /**< centre of the window */
+    double f0_hz;      /**< 0 when unvoiced */
+    double confidence; /**< 0..1 */
+} pf_pitch_point;
+
+/** The answer for one file. */
+typedef struct pf_pitch_result {
+    double f0_hz;      /**< the file's pitch (confidence-weighted median of voiced windows); 0 if unvoiced */
+    double confidence; /**< median confidence of the voiced windows; 0 if unvoiced */
+    double duration_s;
+    double rate_hz;    /**< the file's sample rate */
+    pf_pitch_point *track; /**< [n_track] every window (owned) */
+    size_t n_track;
+} pf_pitch_result;
+
+typedef struct pf_predictor pf_predictor;
+
+/**
+ * Load @p model_path (model.h5) for prediction on @p threads threads.
+ * @return the predictor (pf_predictor_free) or NULL with @p err naming the file
+ */
+pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *err);
+/** Free the predictor; NULL is accepted. */
+void pf_predictor_free(pf_predictor *p);
+
+/**
+ * Read @p path (any format libsndfile reads, any rate, any channels, any length of at least one
+ * window of 330 ms), resample to the model's rate, and estimate the pitch of every window (hop
+ * 110 ms): windows below -60 dBFS are unvoiced; the others are peak-normalized, turned into the
+ * spectrogram the model was trained on, and decoded.
+ * @return 0, or -1 with @p err filled (not audio, empty, shorter than a window, ...)
+ */
+int pf_predict_file(pf_predictor *p, const char *path, pf_pitch_result *r, pf_error *err);
+/** Free what @p r owns. */
+void pf_pitch_result_release(pf_pitch_result *r);
+
+/**
+ * Name the note nearest @p f0_hz and the offset from it: "A4" and +12 for 445 Hz.
+ * @param name  at least 8 bytes
+ */
+void pf_pitch_note(double f0_hz, char *name, size_t size, int *cents);
+
+#endif

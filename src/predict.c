@@ -1,0 +1,267 @@
+/* predict: a recording -> windows -> the training spectrograms -> the model -> a pitch. */
+#include "pitchforge/predict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "pitchforge/audiofile.h"
+#include "pitchforge/dsp.h"
+#include "pitchforge/manifest.h"
+#include "pitchforge/nn.h"
+#include "pitchforge/synth.h"
+#include "pitchforge/train.h"
+
+#define PREDICT_BATCH 16
+#define HOP_S 0.110           /* window hop */
+#define SILENCE_DBFS -60.0    /* as the quality gate of the training data */
+#define WINDOW_PEAK 0.6       /* inside the training data's volume range (0.2 .. 1.0) */
+
+struct pf_predictor {
+    pf_model *model;
+    pf_model_spec spec;
+    pf_model_meta meta;
+    pf_spectrogram *stft;
+    size_t seg_len, in_size, out_size, bins;
+    float *x, *y, *win; /* [batch][in_size], [batch][out_size], [seg_len] */
+};
+
+/* The meta's spectrogram settings, with the dataset defaults where the file has none. */
+static pf_spec_config stft_config(pf_model_meta *m)
+{
+    if (m->sample_rate <= 0)
+        m->sample_rate = 16000;
+    if (m->segment_len <= 0)
+        m->segment_len = 5280;
+    pf_spec_config c = {.length = m->stft_length ? m->stft_length : 256,
+                        .overlap = m->stft_length ? m->stft_overlap : 200,
+                        .nfft = m->stft_nfft ? m->stft_nfft : 1024, .rate_hz = m->sample_rate};
+    int mode = 0, sc = 0;
+    for (int i = 0; pf_spec_mode_names[i]; i++)
+        mode = strcmp(m->spec_mode, pf_spec_mode_names[i]) ? mode : i;
+    for (int i = 0; pf_spec_scaling_names[i]; i++)
+        sc = strcmp(m->spec_scaling, pf_spec_scaling_names[i]) ? sc : i;
+    c.mode = (pf_spec_mode)mode;
+    c.scaling = (pf_spec_scaling)sc;
+    return c;
+}
+
+pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *err)
+{
+    pf_predictor *p = pf_calloc(1, sizeof *p);
+    p->model = pf_model_load(model_path, PREDICT_BATCH, threads, &p->spec, &p->meta, err);
+    if (!p->model) {
+        pf_predictor_free(p);
+        return NULL;
+    }
+    pf_spec_config c = stft_config(&p->meta);
+    p->seg_len = (size_t)p->meta.segment_len;
+    p->stft = pf_spectrogram_new(&c, p->seg_len, err);
+    p->in_size = pf_model_in_size(p->model);
+    p->out_size = pf_model_out_size(p->model);
+    if (!p->stft || pf_spectrogram_size(p->stft) != p->in_size) {
+        if (p->stft)
+            PF_FAIL(err, PF_ESCHEMA, "%s: the model takes %zu inputs, its spectrograms give %zu",
+                    model_path, p->in_size, pf_spectrogram_size(p->stft));
+        pf_predictor_free(p);
+        return NULL;
+    }
+    p->bins = pf_spectrogram_bins(p->stft);
+    p->x = pf_calloc(PREDICT_BATCH * p->in_size, sizeof *p->x);
+    p->y = pf_calloc(PREDICT_BATCH * p->out_size, sizeof *p->y);
+    p->win = pf_calloc(p->seg_len, sizeof *p->win);
+    return p;
+}
+
+void pf_predictor_free(pf_predictor *p)
+{
+    if (!p)
+        return;
+    pf_model_free(p->model);
+    pf_model_spec_release(&p->spec);
+    pf_model_meta_release(&p->meta);
+    pf_spectrogram_free(p->stft);
+    free(p->x);
+    free(p->y);
+    free(p->win);
+    free(p);
+}
+
+/* Spectrogram of the window in p->win into batch row @p row, compressed and normalized. */
+static int window_input(pf_predictor *p, size_t row, pf_error *err)
+{
+    float *x = p->x + row * p->in_size;
+    if (pf_spectrogram_compute(p->stft, p->win, p->seg_len, x, err))
+        return -1;
+    int log_input = strcmp(p->meta.input, "log") == 0;
+    size_t frames = p->in_size / (p->meta.norm_len ? p->meta.norm_len : 1);
+    if (log_input)
+        for (size_t i = 0; i < p->in_size; i++)
+            x[i] = fabsf(x[i]);
+    if (log_input)
+        pf_ln_eps(x, p->in_size);
+    for (size_t b = 0; b < p->meta.norm_len; b++) {
+        float mu = p->meta.norm_mean[b], sd = p->meta.norm_std[b] > 0 ? p->meta.norm_std[b] : 1;
+        for (size_t f = 0; f < frames; f++)
+            x[b * frames + f] = (x[b * frames + f] - mu) / sd;
+    }
+    return 0;
+}
+
+/* Confidence of one output row: the peak sigmoid activation for bins, else 1. */
+static double confidence(const pf_predictor *p, const float *y)
+{
+    if (strcmp(p->meta.target, "bins"))
+        return 1.0;
+    double best = -INFINITY;
+    for (size_t i = 0; i < p->out_size; i++)
+        best = y[i] > best ? y[i] : best;
+    return 1.0 / (1.0 + exp(-best));
+}
+
+/* Run the model on @p rows windows and decode them into track points idx[0..rows). */
+static int run_batch(pf_predictor *p, size_t rows, pf_pitch_point **pts, pf_error *err)
+{
+    memset(p->x + rows * p->in_size, 0, (PREDICT_BATCH - rows) * p->in_size * sizeof *p->x);
+    if (pf_model_forward(p->model, p->x, p->y, 0, 0, err))
+        return -1;
+    for (size_t r = 0; r < rows; r++) {
+        const float *y = p->y + r * p->out_size;
+        pts[r]->f0_hz = pf_target_decode(&p->meta, y, p->out_size);
+        pts[r]->confidence = confidence(p, y);
+        if (!(pts[r]->f0_hz > 0))
+            pts[r]->f0_hz = 0, pts[r]->confidence = 0;
+    }
+    return 0;
+}
+
+/* Resample @p a to the model's rate; returns malloc'd samples and their count. */
+static float *to_model_rate(const pf_predictor *p, const pf_audio *a, size_t *n, pf_error *err)
+{
+    if (a->rate_hz == p->meta.sample_rate) {
+        float *s = pf_calloc(a->n, sizeof *s);
+        memcpy(s, a->samples, a->n * sizeof *s);
+        *n = a->n;
+        return s;
+    }
+    pf_resampler *rs = pf_resampler_new(PF_RS_SOXR_HQ, a->rate_hz, p->meta.sample_rate, err);
+    if (!rs)
+        return NULL;
+    *n = pf_resampler_out_len(rs, a->n);
+    float *s = pf_calloc(*n ? *n : 1, sizeof *s);
+    if (pf_resampler_process(rs, a->samples, a->n, s, *n, err)) {
+        free(s);
+        s = NULL;
+    }
+    pf_resampler_free(rs);
+    return s;
+}
+
+/* Every window of @p s: silence is unvoiced, the rest goes through the model in batches. */
+static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r, pf_error *err)
+{
+    size_t hop = (size_t)lround(HOP_S * p->meta.sample_rate), rows = 0;
+    r->n_track = (n - p->seg_len) / hop + 1;
+    r->track = pf_calloc(r->n_track, sizeof *r->track);
+    pf_pitch_point *pending[PREDICT_BATCH];
+    for (size_t w = 0; w < r->n_track; w++) {
+        pf_pitch_point *pt = &r->track[w];
+        pt->time_s = ((double)(w * hop) + (double)p->seg_len / 2) / p->meta.sample_rate;
+        memcpy(p->win, s + w * hop, p->seg_len * sizeof *p->win);
+        if (!(pf_rms_dbfs(p->win, p->seg_len) >= SILENCE_DBFS))
+            continue;
+        pf_peak_normalize(p->win, p->seg_len, WINDOW_PEAK);
+        if (window_input(p, rows, err))
+            return -1;
+        pending[rows++] = pt;
+        if (rows == PREDICT_BATCH || w + 1 == r->n_track) {
+            if (run_batch(p, rows, pending, err))
+                return -1;
+            rows = 0;
+        }
+    }
+    return rows ? run_batch(p, rows, pending, err) : 0;
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+    double x = ((const pf_pitch_point *)a)->f0_hz, y = ((const pf_pitch_point *)b)->f0_hz;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The file's pitch: confidence-weighted median of the voiced windows. */
+static void summarize(pf_pitch_result *r)
+{
+    pf_pitch_point *v = pf_calloc(r->n_track + 1, sizeof *v);
+    double *conf = pf_calloc(r->n_track + 1, sizeof *conf);
+    size_t n = 0;
+    double total = 0;
+    for (size_t i = 0; i < r->n_track; i++)
+        if (r->track[i].f0_hz > 0)
+            v[n++] = r->track[i], total += r->track[i].confidence;
+    qsort(v, n, sizeof *v, cmp_point);
+    double acc = 0;
+    for (size_t i = 0; i < n && total > 0; i++) {
+        acc += v[i].confidence;
+        if (acc >= total / 2) {
+            r->f0_hz = v[i].f0_hz;
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        conf[i] = v[i].confidence;
+    qsort(conf, n, sizeof *conf, cmp_double);
+    r->confidence = n ? conf[n / 2] : 0;
+    free(conf);
+    free(v);
+}
+
+int pf_predict_file(pf_predictor *p, const char *path, pf_pitch_result *r, pf_error *err)
+{
+    memset(r, 0, sizeof *r);
+    pf_audio a;
+    if (pf_audio_read(path, &a, err))
+        return -1;
+    r->rate_hz = a.rate_hz;
+    r->duration_s = (double)a.n / a.rate_hz;
+    size_t n;
+    float *s = to_model_rate(p, &a, &n, err);
+    pf_audio_release(&a);
+    if (!s)
+        return pf_error_prefix(err, "%s", path);
+    int rc = n < p->seg_len
+                 ? PF_FAIL(err, PF_EINVAL, "%s: %.3f s is shorter than one window (%.0f ms)", path,
+                           r->duration_s, 1000.0 * (double)p->seg_len / p->meta.sample_rate)
+                 : analyse(p, s, n, r, err);
+    free(s);
+    if (!rc)
+        summarize(r);
+    else
+        pf_pitch_result_release(r);
+    return rc;
+}
+
+void pf_pitch_result_release(pf_pitch_result *r)
+{
+    if (!r)
+        return;
+    free(r->track);
+    memset(r, 0, sizeof *r);
+}
+
+void pf_pitch_note(double f0_hz, char *name, size_t size, int *cents)
+{
+    double midi = 69.0 + 12.0 * log2(f0_hz / 440.0);
+    long k = lround(midi);
+    *cents = (int)lround(100.0 * (midi - (double)k));
+    if (*cents == 50) /* +50 reads as the note above, -50 */
+        k++, *cents = -50;
+    pf_note_name((int)k, name, size);
+}
