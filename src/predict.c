@@ -88,24 +88,28 @@ void pf_predictor_free(pf_predictor *p)
     free(p);
 }
 
+void pf_model_prepare_input(const pf_model_meta *meta, float *x, size_t n)
+{
+    size_t frames = n / (meta->norm_len ? meta->norm_len : 1);
+    if (strcmp(meta->input, "log") == 0) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = fabsf(x[i]);
+        pf_ln_eps(x, n);
+    }
+    for (size_t b = 0; b < meta->norm_len; b++) {
+        float mu = meta->norm_mean[b], sd = meta->norm_std[b] > 0 ? meta->norm_std[b] : 1;
+        for (size_t f = 0; f < frames; f++)
+            x[b * frames + f] = (x[b * frames + f] - mu) / sd;
+    }
+}
+
 /* Spectrogram of the window in p->win into batch row @p row, compressed and normalized. */
 static int window_input(pf_predictor *p, size_t row, pf_error *err)
 {
     float *x = p->x + row * p->in_size;
     if (pf_spectrogram_compute(p->stft, p->win, p->seg_len, x, err))
         return -1;
-    int log_input = strcmp(p->meta.input, "log") == 0;
-    size_t frames = p->in_size / (p->meta.norm_len ? p->meta.norm_len : 1);
-    if (log_input)
-        for (size_t i = 0; i < p->in_size; i++)
-            x[i] = fabsf(x[i]);
-    if (log_input)
-        pf_ln_eps(x, p->in_size);
-    for (size_t b = 0; b < p->meta.norm_len; b++) {
-        float mu = p->meta.norm_mean[b], sd = p->meta.norm_std[b] > 0 ? p->meta.norm_std[b] : 1;
-        for (size_t f = 0; f < frames; f++)
-            x[b * frames + f] = (x[b * frames + f] - mu) / sd;
-    }
+    pf_model_prepare_input(&p->meta, x, p->in_size);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "pitchforge/error.h"
+#include "pitchforge/nn.h"
 
 /** One analysis window of a pitch track. */
 typedef struct pf_pitch_point {
@@ -43,6 +44,13 @@ void pf_predictor_free(pf_predictor *p);
 int pf_predict_file(pf_predictor *p, const char *path, pf_pitch_result *r, pf_error *err);
 /** Free what @p r owns. */
 void pf_pitch_result_release(pf_pitch_result *r);
+
+/**
+ * Turn one spectrogram (@p n values, [planes][bins][frames]) into the model's input in place,
+ * as training did: ln(|x| + 1e-6) when meta->input is "log", then per-bin (x - mean) / std
+ * with the normalization stored in the model.
+ */
+void pf_model_prepare_input(const pf_model_meta *meta, float *x, size_t n);
 
 /**
  * Name the note nearest @p f0_hz and the offset from it: "A4" and +12 for 445 Hz.

@@ -748,3 +748,29 @@ int pf_dataset_read_audio(const char *path, const char *split, size_t first, siz
     pf_h5_unlock();
     return rc;
 }
+
+/** pf_dataset_read_spectrograms without the HDF5 lock. */
+static int dataset_read_spectrograms_unlocked(const char *path, const char *split, size_t first,
+                                              size_t count, float *out, pf_error *err)
+{
+    pf_h5id f, g = split_open(path, split, &f, err);
+    if (g < 0)
+        return -1;
+    pf_h5id ds = pf_h5_dset_open(g, "spectrogram", err);
+    pf_h5id t = pf_h5_type(PF_H5_F32);
+    int rc = ds < 0 || pf_h5_dset_read_rows(ds, t, first, count, out, err) ? -1 : 0;
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    pf_h5_close(g);
+    pf_h5_close(f);
+    return rc;
+}
+
+int pf_dataset_read_spectrograms(const char *path, const char *split, size_t first, size_t count,
+                                 float *out, pf_error *err)
+{
+    pf_h5_lock();
+    int rc = dataset_read_spectrograms_unlocked(path, split, first, count, out, err);
+    pf_h5_unlock();
+    return rc;
+}
