@@ -50,7 +50,7 @@ static void forward(lut *t, float *y)
         pf_nn_act_export(pf_nn_op_dst(t->op), y);
     } else if (t->kind == 1) {
         pf_nn_layout l = plain(t->n, t->c, t->h, t->w);
-        pf_nn_dropout_apply(&l, t->mask, t->p, t->x, y);
+        pf_nn_dropout_apply(&l, t->mask, t->p, t->x, y, 1);
     } else {
         pf_nn_layout l = plain(t->n, t->c, t->h, t->w);
         pf_nn_timestats_forward(&l, t->k, t->x, y, t->state);
@@ -77,7 +77,7 @@ static void backward(lut *t, float *y, float *dx, float *dw, float *db)
         pf_nn_act_export(pf_nn_op_dsrc(t->op), dx);
     } else if (t->kind == 1) {
         pf_nn_layout l = plain(t->n, t->c, t->h, t->w);
-        pf_nn_dropout_apply(&l, t->mask, t->p, t->r, dx);
+        pf_nn_dropout_apply(&l, t->mask, t->p, t->r, dx, 2);
     } else {
         pf_nn_layout l = plain(t->n, t->c, t->h, t->w);
         pf_nn_timestats_backward(&l, t->k, t->x, t->state, t->r, dx);
@@ -308,6 +308,12 @@ static void dropout_grads(void **state)
     pf_nn_dropout_mask(&l, t->p, 99, 4, m2);
     pf_nn_dropout_mask(&l, t->p, 99, 5, m3);
     assert_memory_equal(t->mask, m2, t->nx);
+    for (int n = 0; n < 2; n++) { /* the documented stream: pf_rng (seed, stream, layer<<32|n) */
+        pf_rng r;
+        pf_rng_init(&r, 99, PF_NN_STREAM_DROPOUT, (uint64_t)4 << 32 | (uint64_t)n);
+        for (int i = 0; i < 60; i++)
+            assert_int_equal(t->mask[n * 60 + i], pf_rng_u32(&r) >= (uint32_t)(0.3 * 4294967296.0));
+    }
     assert_true(memcmp(t->mask, m3, t->nx) != 0);
     free(m2), free(m3);
     lut_free(t);

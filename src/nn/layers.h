@@ -122,15 +122,22 @@ int pf_nn_op_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *ddst,
 #define PF_NN_STREAM_INIT 0x6e6e02u
 
 /**
- * Draw the dropout keep-mask of layer @p layer for @p step_seed: mask[(n*c + ci)*h*w + hi*w + wi]
- * is 1 with probability 1 - @p p; example n uses generator (step_seed, stream, layer << 32 | n)
- * in NCHW order within the example. @p mask has n*c*h*w bytes of @p l's logical dims.
+ * Dropout forward: draw the keep-mask of layer @p layer for @p step_seed and apply it,
+ * y = x * mask / (1 - p) at every logical element of layout @p l (padding left alone).
+ * mask[(n*c + ci)*h*w + hi*w + wi] is 1 when the 32-bit draw is >= p * 2^32; example n uses
+ * generator (step_seed, PF_NN_STREAM_DROPOUT, layer << 32 | n) in NCHW order within the example,
+ * so masks depend neither on the layout nor on the thread count.
+ * @param mask  out: n*c*h*w bytes (@p l's logical dims)
+ * @param x, y  NULL: only draw the mask
  */
+void pf_nn_dropout_forward(const pf_nn_layout *l, float p, uint64_t step_seed, uint32_t layer,
+                           uint8_t *mask, const float *x, float *y, int threads);
+/** Only the mask of pf_nn_dropout_forward, on one thread. */
 void pf_nn_dropout_mask(const pf_nn_layout *l, float p, uint64_t step_seed, uint32_t layer,
                         uint8_t *mask);
-/** y = x * mask / (1 - p) at every logical element of layout @p l (padding left alone). */
+/** y = x * mask / (1 - p) (@p y may be @p x): the backward, or a forward with a given mask. */
 void pf_nn_dropout_apply(const pf_nn_layout *l, const uint8_t *mask, float p, const float *x,
-                         float *y);
+                         float *y, int threads);
 
 /** Per-example state timestats keeps between forward and backward: [n][h][2 + 2k] doubles. */
 size_t pf_nn_timestats_state_len(const pf_nn_layout *src, int k);

@@ -1,7 +1,9 @@
 /* The model: a layer sequence, shape inference, one parameter and one gradient allocation. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/mem.h"
 #include "nn/layers.h"
@@ -22,6 +24,7 @@ typedef struct layer {
     pf_nn_act *dsrc; /* timestats: input gradient */
     uint8_t *mask;   /* dropout: [batch][in c][h][w] keep flags */
     double *state;   /* timestats: [batch][h][2 + 2k] */
+    double t_fwd, t_bwd; /* seconds spent (PF_NN_PROFILE set: printed by pf_model_free) */
 } layer;
 
 struct pf_model {
@@ -34,7 +37,9 @@ struct pf_model {
     float *params;      /* [n_params] */
     float *grads;       /* [n_params] */
     size_t n_params;
+    size_t first_param; /* the first layer with parameters (layers before need no dsrc) */
     int trained;        /* the last forward was a training one */
+    int profile;        /* PF_NN_PROFILE is set */
     uint64_t step_seed; /* of the last training forward */
 };
 
@@ -106,6 +111,7 @@ static int infer_all(pf_model *m, pf_error *err)
         l->c = c, l->h = h, l->w = w;
         l->v = (pf_param_view){.weight_off = m->n_params, .weight_len = wl,
                                .bias_off = m->n_params + wl, .bias_len = bl};
+        if (wl && !m->n_params) m->first_param = i;
         m->n_params += wl + bl;
     }
     return 0;
@@ -192,8 +198,8 @@ static int dropout_forward(pf_model *m, layer *l, int training, pf_nn_act **out,
     *out = l->in;
     if (!training) return 0;
     const pf_nn_layout *s = pf_nn_act_layout(l->in);
-    pf_nn_dropout_mask(s, l->s.p, m->step_seed, l->index, l->mask);
-    pf_nn_dropout_apply(s, l->mask, l->s.p, pf_nn_act_data(l->in), pf_nn_act_data(l->dst));
+    pf_nn_dropout_forward(s, l->s.p, m->step_seed, l->index, l->mask, pf_nn_act_data(l->in),
+                          pf_nn_act_data(l->dst), m->threads);
     *out = l->dst;
     return 0;
 }
@@ -206,7 +212,7 @@ static int dropout_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf
     *dsrc = ddst;
     if (want)
         pf_nn_dropout_apply(pf_nn_act_layout(ddst), l->mask, l->s.p, pf_nn_act_data(ddst),
-                            pf_nn_act_data(ddst));
+                            pf_nn_act_data(ddst), m->threads);
     return 0;
 }
 
@@ -271,6 +277,27 @@ static int build_all(pf_model *m, pf_error *err)
     return m->dy ? 0 : -1;
 }
 
+/* ---- profile ---- */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void profile_print(const pf_model *m)
+{
+    double f = 0, b = 0;
+    for (size_t i = 0; i < m->spec.n_layers; i++) {
+        const layer *l = &m->L[i];
+        fprintf(stderr, "layer %2zu %-9s %4d x %3d x %3d  fwd %8.3f s  bwd %8.3f s\n", i,
+                pf_layer_names[l->s.kind], l->c, l->h, l->w, l->t_fwd, l->t_bwd);
+        f += l->t_fwd, b += l->t_bwd;
+    }
+    fprintf(stderr, "total                           fwd %8.3f s  bwd %8.3f s\n", f, b);
+}
+
 /* ---- public ---- */
 
 pf_model *pf_model_new(const pf_model_spec *spec, int batch, int threads, pf_error *err)
@@ -287,6 +314,7 @@ pf_model *pf_model_new(const pf_model_spec *spec, int batch, int threads, pf_err
     m->L = pf_calloc(spec->n_layers ? spec->n_layers : 1, sizeof *m->L);
     m->batch = batch;
     m->threads = threads;
+    m->profile = getenv("PF_NN_PROFILE") != NULL;
     for (size_t i = 0; i < spec->n_layers; i++)
         if ((unsigned)spec->layers[i].kind >= PF_LAYER_COUNT) {
             PF_FAIL(err, PF_EINVAL, "layer %zu: unknown kind %d", i, (int)spec->layers[i].kind);
@@ -307,6 +335,7 @@ fail:
 void pf_model_free(pf_model *m)
 {
     if (!m) return;
+    if (m->profile) profile_print(m);
     for (size_t i = 0; i < m->spec.n_layers; i++) {
         layer *l = &m->L[i];
         pf_nn_op_free(l->op);
@@ -393,9 +422,11 @@ int pf_model_forward(pf_model *m, const float *x, float *y, int training, uint64
     pf_nn_act *cur = m->x;
     for (size_t i = 0; i < m->spec.n_layers; i++) {
         layer *l = &m->L[i];
+        double t = m->profile ? now_s() : 0;
         l->in = cur;
         if (ops[l->s.kind].forward(m, l, training, &cur, err))
             return pf_error_prefix(err, "forward: layer %zu (%s)", i, pf_layer_names[l->s.kind]);
+        if (m->profile) l->t_fwd += now_s() - t;
     }
     pf_nn_act_export(cur, y);
     m->trained = training != 0;
@@ -410,8 +441,10 @@ int pf_model_backward_dx(pf_model *m, const float *dy, float *dx, pf_error *err)
     pf_nn_act *cur = m->dy;
     for (size_t i = m->spec.n_layers; i-- > 0;) {
         layer *l = &m->L[i];
-        if (ops[l->s.kind].backward(m, l, cur, i > 0 || dx, &cur, err))
+        double t = m->profile ? now_s() : 0;
+        if (ops[l->s.kind].backward(m, l, cur, i > m->first_param || dx, &cur, err))
             return pf_error_prefix(err, "backward: layer %zu (%s)", i, pf_layer_names[l->s.kind]);
+        if (m->profile) l->t_bwd += now_s() - t;
     }
     if (dx) pf_nn_act_export(cur, dx);
     return 0;
