@@ -397,6 +397,7 @@ static int dst_new(pf_nn_op *op, pf_error *err)
 static pf_nn_op *op_alloc(pf_nn_ctx *ctx, op_kind kind)
 {
     pf_nn_op *op = pf_calloc(1, sizeof *op);
+    pf_nn_ctx_enter(ctx); /* oneDNN splits the work for the thread count at creation */
     op->ctx = ctx;
     op->kind = kind;
     return op;

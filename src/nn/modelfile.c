@@ -1,0 +1,382 @@
+/*
+ * Model files (schema pitchforge-model/1, HDF5 through src/data/h5.h; docs/model-format.md):
+ *
+ *   /                  attrs schema, in_c, in_h, in_w, n_layers
+ *   /spec              [n_layers] compound {kind str16, out, kernel, pool i32, p f32, k i32}
+ *   /layers/NN_kind    attrs as /spec; datasets weight, bias (PyTorch layout) when it has any
+ *   /meta              attrs target, input, bins_lo_midi, bins_step, n_bins;
+ *                      datasets norm_mean, norm_std [in_h] f32, config [1] string
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "data/h5.h"
+#include "pitchforge/nn.h"
+
+/* One row of /spec. */
+typedef struct spec_row {
+    char kind[16];
+    int32_t out, kernel, pool;
+    float p;
+    int32_t k;
+} spec_row;
+
+static pf_h5id spec_type(void)
+{
+    pf_h5id t = pf_h5_type_compound(sizeof(spec_row)), s = pf_h5_type_str(16);
+    pf_h5id i = pf_h5_type(PF_H5_I32), f = pf_h5_type(PF_H5_F32);
+    pf_h5_type_insert(t, "kind", offsetof(spec_row, kind), s, NULL);
+    pf_h5_type_insert(t, "out", offsetof(spec_row, out), i, NULL);
+    pf_h5_type_insert(t, "kernel", offsetof(spec_row, kernel), i, NULL);
+    pf_h5_type_insert(t, "pool", offsetof(spec_row, pool), i, NULL);
+    pf_h5_type_insert(t, "p", offsetof(spec_row, p), f, NULL);
+    pf_h5_type_insert(t, "k", offsetof(spec_row, k), i, NULL);
+    pf_h5_close(s);
+    pf_h5_close(i);
+    pf_h5_close(f);
+    return t;
+}
+
+/* ---- save ---- */
+
+static int write_floats(pf_h5id loc, const char *name, int rank, const int64_t *shape,
+                        const float *v, pf_error *err)
+{
+    uint64_t dims[4];
+    for (int i = 0; i < rank; i++)
+        dims[i] = (uint64_t)shape[i];
+    pf_h5id t = pf_h5_type(PF_H5_F32);
+    pf_h5id d = pf_h5_dset_create(loc, name, t, rank, dims, NULL, err);
+    int rc = d < 0 ? -1 : pf_h5_dset_write(d, t, v, err);
+    pf_h5_close(d);
+    pf_h5_close(t);
+    return rc;
+}
+
+static int write_layer_attrs(pf_h5id g, const pf_layer_spec *s, pf_error *err)
+{
+    if (pf_h5_attr_str(g, "kind", pf_layer_names[s->kind], err) ||
+        pf_h5_attr_i64(g, "out", s->out, err) || pf_h5_attr_i64(g, "kernel", s->kernel, err) ||
+        pf_h5_attr_i64(g, "pool", s->pool, err) || pf_h5_attr_f64(g, "p", s->p, err))
+        return -1;
+    return pf_h5_attr_i64(g, "k", s->k, err);
+}
+
+static int write_layer(pf_h5id layers, pf_model *m, const pf_layer_spec *s, size_t i,
+                       pf_error *err)
+{
+    char name[48];
+    pf_param_view v;
+    snprintf(name, sizeof name, "%02zu_%s", i, pf_layer_names[s->kind]);
+    pf_h5id g = pf_h5_group_create(layers, name, err);
+    if (g < 0) return -1;
+    int rc = write_layer_attrs(g, s, err);
+    pf_model_param_view(m, i, &v);
+    const float *p = pf_model_params(m);
+    if (!rc && v.weight_len)
+        rc = write_floats(g, "weight", v.weight_rank, v.weight_shape, p + v.weight_off, err) ||
+             write_floats(g, "bias", 1, (int64_t[]){(int64_t)v.bias_len}, p + v.bias_off, err);
+    pf_h5_close(g);
+    return rc ? -1 : 0;
+}
+
+static int write_spec(pf_h5id f, const pf_model_spec *spec, pf_error *err)
+{
+    spec_row *rows = pf_calloc(spec->n_layers, sizeof *rows);
+    for (size_t i = 0; i < spec->n_layers; i++) {
+        const pf_layer_spec *s = &spec->layers[i];
+        snprintf(rows[i].kind, sizeof rows[i].kind, "%s", pf_layer_names[s->kind]);
+        rows[i].out = s->out, rows[i].kernel = s->kernel, rows[i].pool = s->pool;
+        rows[i].p = s->p, rows[i].k = s->k;
+    }
+    pf_h5id t = spec_type();
+    int rc = pf_h5_write_1d(f, "spec", t, spec->n_layers, rows, err);
+    pf_h5_close(t);
+    free(rows);
+    return rc;
+}
+
+static int write_meta(pf_h5id f, const pf_model_meta *meta, pf_error *err)
+{
+    pf_h5id g = pf_h5_group_create(f, "meta", err);
+    if (g < 0) return -1;
+    int rc = pf_h5_attr_str(g, "target", meta->target, err) ||
+             pf_h5_attr_str(g, "input", meta->input, err) ||
+             pf_h5_attr_f64(g, "bins_lo_midi", meta->bins_lo_midi, err) ||
+             pf_h5_attr_f64(g, "bins_step", meta->bins_step, err) ||
+             pf_h5_attr_i64(g, "n_bins", meta->n_bins, err);
+    int64_t n = (int64_t)meta->norm_len;
+    if (!rc && meta->norm_len)
+        rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, err) ||
+             write_floats(g, "norm_std", 1, &n, meta->norm_std, err);
+    if (!rc && meta->config_text) {
+        pf_h5id t = pf_h5_type_str(0);
+        rc = pf_h5_write_1d(g, "config", t, 1, &meta->config_text, err);
+        pf_h5_close(t);
+    }
+    pf_h5_close(g);
+    return rc ? -1 : 0;
+}
+
+static int write_all(pf_h5id f, pf_model *m, const pf_model_spec *spec, const pf_model_meta *meta,
+                     pf_error *err)
+{
+    if (pf_h5_attr_str(f, "schema", PF_MODEL_SCHEMA, err) ||
+        pf_h5_attr_i64(f, "in_c", spec->in_c, err) || pf_h5_attr_i64(f, "in_h", spec->in_h, err) ||
+        pf_h5_attr_i64(f, "in_w", spec->in_w, err) ||
+        pf_h5_attr_u64(f, "n_layers", spec->n_layers, err) || write_spec(f, spec, err))
+        return -1;
+    pf_h5id layers = pf_h5_group_create(f, "layers", err);
+    if (layers < 0) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < spec->n_layers && !rc; i++)
+        rc = write_layer(layers, m, &spec->layers[i], i, err);
+    pf_h5_close(layers);
+    return rc || (meta && write_meta(f, meta, err)) ? -1 : 0;
+}
+
+/* The model was made from @p spec (same input and layers). */
+static int spec_matches(pf_model *m, const pf_model_spec *spec)
+{
+    pf_param_view v;
+    size_t n = 0;
+    for (size_t i = 0; i < spec->n_layers; i++) {
+        if (pf_model_param_view(m, i, &v)) return 0;
+        n += v.weight_len + v.bias_len;
+    }
+    return pf_model_param_view(m, spec->n_layers, &v) && n == pf_model_n_params(m) &&
+           (size_t)spec->in_c * (size_t)spec->in_h * (size_t)spec->in_w == pf_model_in_size(m);
+}
+
+int pf_model_save(const char *path, pf_model *m, const pf_model_spec *spec,
+                  const pf_model_meta *meta, pf_error *err)
+{
+    if (!path || !m || !spec || !spec_matches(m, spec))
+        return PF_FAIL(err, PF_EINVAL, "pf_model_save %s: the spec is not the model's",
+                       path ? path : "(null)");
+    size_t len = strlen(path) + sizeof ".tmp";
+    char *tmp = pf_malloc(len);
+    snprintf(tmp, len, "%s.tmp", path);
+    pf_h5_lock();
+    pf_h5id f = pf_h5_create(tmp, err);
+    int rc = f < 0 ? -1 : 0;
+    if (!rc && write_all(f, m, spec, meta, err)) {
+        pf_h5_close_file(f, NULL);
+        rc = -1;
+    } else if (!rc) {
+        rc = pf_h5_publish(f, tmp, path, err);
+    }
+    pf_h5_unlock();
+    if (rc) unlink(tmp);
+    free(tmp);
+    return rc ? pf_error_prefix(err, "saving model %s", path) : 0;
+}
+
+/* ---- load ---- */
+
+static int check_schema(pf_h5id f, const char *path, pf_error *err)
+{
+    if (!pf_h5_attr_exists(f, "schema"))
+        return PF_FAIL(err, PF_ESCHEMA, "%s: not a pitchforge model (no schema attribute)", path);
+    char *s = pf_h5_attr_read_str(f, "schema", err);
+    if (!s) return -1;
+    int rc = 0;
+    if (strcmp(s, PF_MODEL_SCHEMA))
+        rc = PF_FAIL(err, PF_ESCHEMA,
+                     "%s: schema '%s', this pitchforge reads '%s' only; use the pitchforge "
+                     "version that wrote it, or retrain",
+                     path, s, PF_MODEL_SCHEMA);
+    free(s);
+    return rc;
+}
+
+static int kind_of(const char *name, pf_layer_kind *k)
+{
+    for (int i = 0; i < PF_LAYER_COUNT; i++)
+        if (!strcmp(name, pf_layer_names[i])) {
+            *k = (pf_layer_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
+static int read_i32_attr(pf_h5id loc, const char *name, int *out, pf_error *err)
+{
+    int64_t v;
+    if (pf_h5_attr_read_num(loc, name, PF_H5_I64, &v, err)) return -1;
+    if (v < 0 || v > (1 << 30)) return PF_FAIL(err, PF_ESCHEMA, "attribute %s = %lld: out of range",
+                                               name, (long long)v);
+    *out = (int)v;
+    return 0;
+}
+
+static int read_spec(pf_h5id f, pf_model_spec *spec, pf_error *err)
+{
+    int rank;
+    uint64_t dims[PF_H5_MAX_RANK];
+    if (read_i32_attr(f, "in_c", &spec->in_c, err) || read_i32_attr(f, "in_h", &spec->in_h, err) ||
+        read_i32_attr(f, "in_w", &spec->in_w, err))
+        return -1;
+    pf_h5id d = pf_h5_dset_open(f, "spec", err);
+    if (d < 0 || pf_h5_dset_shape(d, &rank, dims, err) || rank != 1 || dims[0] > 4096) {
+        pf_h5_close(d);
+        return err && err->code ? -1 : PF_FAIL(err, PF_ESCHEMA, "/spec: not a layer list");
+    }
+    spec_row *rows = pf_calloc(dims[0] + 1, sizeof *rows);
+    pf_h5id t = spec_type();
+    int rc = pf_h5_dset_read(d, t, rows, err);
+    pf_h5_close(t);
+    pf_h5_close(d);
+    spec->n_layers = (size_t)dims[0];
+    spec->layers = pf_calloc(dims[0] + 1, sizeof *spec->layers);
+    for (size_t i = 0; i < spec->n_layers && !rc; i++) {
+        pf_layer_spec *s = &spec->layers[i];
+        rows[i].kind[sizeof rows[i].kind - 1] = 0;
+        if (kind_of(rows[i].kind, &s->kind))
+            rc = PF_FAIL(err, PF_ESCHEMA, "/spec[%zu]: unknown layer kind '%s'", i, rows[i].kind);
+        s->out = rows[i].out, s->kernel = rows[i].kernel, s->pool = rows[i].pool;
+        s->p = rows[i].p, s->k = rows[i].k;
+    }
+    free(rows);
+    return rc;
+}
+
+static int read_floats(pf_h5id loc, const char *name, int rank, const int64_t *shape, float *out,
+                       pf_error *err)
+{
+    int r;
+    uint64_t dims[PF_H5_MAX_RANK];
+    pf_h5id d = pf_h5_dset_open(loc, name, err);
+    int rc = d < 0 || pf_h5_dset_shape(d, &r, dims, err) ? -1 : 0;
+    for (int i = 0; !rc && i < rank; i++)
+        if (r != rank || dims[i] != (uint64_t)shape[i])
+            rc = PF_FAIL(err, PF_ESCHEMA, "%s: shape does not match the layer list", name);
+    if (!rc) {
+        pf_h5id t = pf_h5_type(PF_H5_F32);
+        rc = pf_h5_dset_read(d, t, out, err);
+        pf_h5_close(t);
+    }
+    pf_h5_close(d);
+    return rc;
+}
+
+static int read_params(pf_h5id f, pf_model *m, const pf_model_spec *spec, pf_error *err)
+{
+    float *p = pf_model_params(m);
+    for (size_t i = 0; i < spec->n_layers; i++) {
+        pf_param_view v;
+        char name[64];
+        pf_model_param_view(m, i, &v);
+        if (!v.weight_len) continue;
+        snprintf(name, sizeof name, "layers/%02zu_%s", i, pf_layer_names[spec->layers[i].kind]);
+        pf_h5id g = pf_h5_group_open(f, name, err);
+        int rc = g < 0 ? -1 : 0;
+        if (!rc)
+            rc = read_floats(g, "weight", v.weight_rank, v.weight_shape, p + v.weight_off, err) ||
+                 read_floats(g, "bias", 1, (int64_t[]){(int64_t)v.bias_len}, p + v.bias_off, err);
+        pf_h5_close(g);
+        if (rc) return pf_error_prefix(err, "%s", name);
+    }
+    return 0;
+}
+
+static void copy_str(char *dst, size_t n, char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+    free(src);
+}
+
+static int read_meta(pf_h5id f, const pf_model_spec *spec, pf_model_meta *meta, pf_error *err)
+{
+    memset(meta, 0, sizeof *meta);
+    if (!pf_h5_exists(f, "meta")) return 0;
+    pf_h5id g = pf_h5_group_open(f, "meta", err);
+    if (g < 0) return -1;
+    int rc = 0;
+    copy_str(meta->target, sizeof meta->target, pf_h5_attr_read_str(g, "target", NULL));
+    copy_str(meta->input, sizeof meta->input, pf_h5_attr_read_str(g, "input", NULL));
+    pf_h5_attr_read_num(g, "bins_lo_midi", PF_H5_F64, &meta->bins_lo_midi, NULL);
+    pf_h5_attr_read_num(g, "bins_step", PF_H5_F64, &meta->bins_step, NULL);
+    pf_h5_attr_read_num(g, "n_bins", PF_H5_I32, &meta->n_bins, NULL);
+    if (pf_h5_exists(g, "norm_mean")) {
+        int64_t n = spec->in_h;
+        meta->norm_len = (size_t)n;
+        meta->norm_mean = pf_calloc((size_t)n, sizeof(float));
+        meta->norm_std = pf_calloc((size_t)n, sizeof(float));
+        rc = read_floats(g, "norm_mean", 1, &n, meta->norm_mean, err) ||
+             read_floats(g, "norm_std", 1, &n, meta->norm_std, err);
+    }
+    if (!rc && pf_h5_exists(g, "config")) {
+        char *v = NULL;
+        pf_h5id d = pf_h5_dset_open(g, "config", err), t = pf_h5_type_str(0);
+        rc = d < 0 || pf_h5_dset_read(d, t, &v, err) ? -1 : 0;
+        meta->config_text = pf_strdup(v);
+        pf_h5_strs_free(&v, v ? 1 : 0);
+        pf_h5_close(t);
+        pf_h5_close(d);
+    }
+    pf_h5_close(g);
+    return rc ? -1 : 0;
+}
+
+static pf_model *load_open(pf_h5id f, const char *path, int batch, int threads,
+                           pf_model_spec *spec, pf_model_meta *meta, pf_error *err)
+{
+    if (check_schema(f, path, err) || read_spec(f, spec, err)) return NULL;
+    pf_model *m = pf_model_new(spec, batch, threads, err);
+    if (!m) return NULL;
+    if (read_params(f, m, spec, err) || read_meta(f, spec, meta, err)) {
+        pf_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+pf_model *pf_model_load(const char *path, int batch, int threads, pf_model_spec *spec,
+                        pf_model_meta *meta, pf_error *err)
+{
+    pf_model_meta scratch;
+    if (!meta) meta = &scratch;
+    memset(spec, 0, sizeof *spec);
+    memset(meta, 0, sizeof *meta);
+    if (access(path, R_OK)) {
+        PF_FAIL(err, PF_EIO, "model %s: cannot read the file", path);
+        return NULL;
+    }
+    pf_h5_lock();
+    pf_h5id f = pf_h5_open(path, 0, err);
+    pf_model *m = f < 0 ? NULL : load_open(f, path, batch, threads, spec, meta, err);
+    if (f >= 0) pf_h5_close_file(f, NULL);
+    pf_h5_unlock();
+    if (!m) {
+        pf_model_spec_release(spec);
+        pf_model_meta_release(meta);
+        if (err && err->code != PF_ESCHEMA) pf_error_prefix(err, "loading model %s", path);
+    } else if (meta == &scratch) {
+        pf_model_meta_release(meta);
+    }
+    return m;
+}
+
+void pf_model_spec_release(pf_model_spec *spec)
+{
+    if (!spec) return;
+    free(spec->layers);
+    spec->layers = NULL;
+    spec->n_layers = 0;
+}
+
+void pf_model_meta_release(pf_model_meta *meta)
+{
+    if (!meta) return;
+    free(meta->norm_mean);
+    free(meta->norm_std);
+    free(meta->config_text);
+    meta->norm_mean = meta->norm_std = NULL;
+    meta->config_text = NULL;
+    meta->norm_len = 0;
+}

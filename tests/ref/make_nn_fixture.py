@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Write tests/fixtures/nn_parity.h5: two tiny networks run by PyTorch (float64), for the
+parity test in tests/test_model.c. Run once and commit the output (CI has no torch):
+
+    /usr/bin/python3 tests/ref/make_nn_fixture.py tests/fixtures/nn_parity.h5
+
+Each network NAME is a group with
+  x [N][C][H][W], dy [N][OUT]           the input and dLoss/dy
+  y [N][OUT], dx [N][C][H][W]           forward output and input gradient
+  param_I_weight, param_I_bias          layer I's parameters (PyTorch layout)
+  grad_I_weight, grad_I_bias            their gradients
+and attributes `layers` (kind names), `out`, `kernel`, `pool`, `k` (per layer, 0 when unused)
+and `in_shape` [C, H, W]. Everything is float32 (computed in float64, then rounded).
+"""
+import sys
+
+import h5py
+import numpy as np
+import torch
+
+torch.manual_seed(20240611)
+
+# (kind, out, kernel, pool, k)
+NETS = {
+    # conv 1->16 (direct in oneDNN), conv 16->16 (Winograd), pools, flatten, dense
+    "cnn": ((2, 1, 12, 10), [("conv", 16, 3, 0, 0), ("relu", 0, 0, 0, 0), ("maxpool", 0, 0, 2, 0),
+                             ("conv", 16, 3, 0, 0), ("relu", 0, 0, 0, 0), ("maxpool", 0, 0, 2, 0),
+                             ("dense", 8, 0, 0, 0), ("relu", 0, 0, 0, 0), ("dense", 3, 0, 0, 0)]),
+    "tstats": ((2, 1, 6, 16), [("timestats", 0, 0, 0, 3), ("dense", 5, 0, 0, 0),
+                               ("relu", 0, 0, 0, 0), ("dense", 2, 0, 0, 0)]),
+}
+
+
+def timestats(x, k):
+    """[N][1][H][W] -> [N][1][1][H*(2+k)]: per bin mean, population std, |rfft_j|/W, j=1..k."""
+    n, _, h, w = x.shape
+    x = x[:, 0]
+    mean = x.mean(-1, keepdim=True)
+    std = x.std(-1, unbiased=False, keepdim=True)
+    mag = torch.fft.rfft(x, dim=-1)[..., 1:k + 1].abs() / w
+    return torch.cat([mean, std, mag], -1).reshape(n, 1, 1, h * (2 + k))
+
+
+def build(shape, layers):
+    """Modules (or callables) for the layers, tracking the shape."""
+    c, h, w = shape[1:]
+    mods = []
+    for kind, out, kernel, pool, k in layers:
+        if kind == "conv":
+            m = torch.nn.Conv2d(c, out, kernel, padding=kernel // 2).double()
+            c = out
+        elif kind == "relu":
+            m = torch.nn.ReLU()
+        elif kind == "maxpool":
+            m = torch.nn.MaxPool2d(pool)
+            h, w = h // pool, w // pool
+        elif kind == "dense":
+            m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(c * h * w, out).double())
+            c, h, w = out, 1, 1
+        elif kind == "timestats":
+            m = (lambda kk: (lambda x: timestats(x, kk)))(k)
+            c, h, w = 1, 1, h * (2 + k)
+        mods.append(m)
+    return mods
+
+
+def params_of(m):
+    if isinstance(m, torch.nn.Conv2d):
+        return m
+    if isinstance(m, torch.nn.Sequential):
+        return m[1]
+    return None
+
+
+def run(g, shape, layers):
+    mods = build(shape, layers)
+    for m in mods:  # round parameters to float32 so C and torch see the same values
+        p = params_of(m)
+        if p is not None:
+            with torch.no_grad():
+                p.weight.copy_(p.weight.float().double())
+                p.bias.copy_(p.bias.float().double())
+    x = torch.randn(*shape, dtype=torch.float64).float().double().requires_grad_(True)
+    y = x
+    for m in mods:
+        y = m(y)
+    y = y.reshape(shape[0], -1)
+    dy = torch.randn(*y.shape, dtype=torch.float64).float().double()
+    y.backward(dy)
+    f32 = lambda t: t.detach().numpy().astype(np.float32)
+    g["x"], g["dy"], g["y"], g["dx"] = f32(x), f32(dy), f32(y), f32(x.grad)
+    for i, m in enumerate(mods):
+        p = params_of(m)
+        if p is None:
+            continue
+        g[f"param_{i}_weight"], g[f"param_{i}_bias"] = f32(p.weight), f32(p.bias)
+        g[f"grad_{i}_weight"], g[f"grad_{i}_bias"] = f32(p.weight.grad), f32(p.bias.grad)
+    g.attrs["layers"] = [l[0] for l in layers]
+    for j, name in enumerate(("out", "kernel", "pool", "k")):
+        g.attrs[name] = np.array([l[1 + j] for l in layers], dtype=np.int32)
+    g.attrs["in_shape"] = np.array(shape[1:], dtype=np.int32)
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/nn_parity.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["made_by"] = "tests/ref/make_nn_fixture.py (torch %s, float64)" % torch.__version__
+        for name, (shape, layers) in NETS.items():
+            run(f.create_group(name), shape, layers)
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()

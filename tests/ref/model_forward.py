@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Forward pass of a pitchforge model file (schema pitchforge-model/1) with numpy and h5py
+only, independent of the C code: the reference tests/test_model.c compares pf_model_forward
+with, and an example of reading the format (docs/model-format.md).
+
+    model_forward.py MODEL.h5 X.f32 N OUT.f32
+
+X.f32 holds N examples [N][in_c][in_h][in_w] as raw little-endian float32; OUT.f32 receives
+[N][out] float32. Dropout is the identity (inference).
+"""
+import sys
+
+import h5py
+import numpy as np
+
+
+def conv(x, w, b):
+    """'same' zero-padded stride-1 convolution (cross-correlation, as PyTorch), NCHW."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2)))
+    y = np.zeros((n, o, h, wd))
+    for i in range(kh):
+        for j in range(kw):
+            y += np.einsum("nchw,oc->nohw", xp[:, :, i:i + h, j:j + wd], w[:, :, i, j])
+    return y + b[None, :, None, None]
+
+
+def maxpool(x, p):
+    n, c, h, w = x.shape
+    ho, wo = h // p, w // p
+    return x[:, :, :ho * p, :wo * p].reshape(n, c, ho, p, wo, p).max(axis=(3, 5))
+
+
+def timestats(x, k):
+    """[N][1][H][W] -> [N][1][1][H*(2+k)]: per bin mean, population std, |rfft_j|/W, j=1..k."""
+    n, _, h, w = x.shape
+    x = x[:, 0]
+    feats = [x.mean(-1, keepdims=True), x.std(-1, keepdims=True),
+             np.abs(np.fft.rfft(x, axis=-1)[..., 1:k + 1]) / w]
+    return np.concatenate(feats, -1).reshape(n, 1, 1, h * (2 + k))
+
+
+def forward(path, x):
+    with h5py.File(path, "r") as f:
+        schema = f.attrs["schema"]
+        schema = schema.decode() if isinstance(schema, bytes) else schema
+        if schema != "pitchforge-model/1":
+            raise SystemExit("%s: schema %s, this script reads pitchforge-model/1" % (path, schema))
+        y = x.astype(np.float64)
+        for i, row in enumerate(f["spec"][:]):
+            kind = row["kind"].decode().rstrip("\0")
+            g = f["layers/%02d_%s" % (i, kind)]
+            if kind == "conv":
+                y = conv(y, g["weight"][:].astype(np.float64), g["bias"][:])
+            elif kind == "relu":
+                y = np.maximum(y, 0)
+            elif kind == "maxpool":
+                y = maxpool(y, int(row["pool"]))
+            elif kind == "dense":
+                y = y.reshape(y.shape[0], -1) @ g["weight"][:].T.astype(np.float64) + g["bias"][:]
+                y = y[:, :, None, None]
+            elif kind == "timestats":
+                y = timestats(y, int(row["k"]))
+            elif kind != "dropout":
+                raise SystemExit("unknown layer kind " + kind)
+        return y.reshape(y.shape[0], -1)
+
+
+def main():
+    model, xpath, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    with h5py.File(model, "r") as f:
+        shape = (n, int(f.attrs["in_c"]), int(f.attrs["in_h"]), int(f.attrs["in_w"]))
+    x = np.fromfile(xpath, dtype="<f4").reshape(shape)
+    forward(model, x).astype("<f4").tofile(out)
+
+
+if __name__ == "__main__":
+    main()
