@@ -9,7 +9,7 @@
 #include "pitchforge/version.h"
 
 static const pf_command *const commands[] = {&pf_cmd_generate, &pf_cmd_index, &pf_cmd_inspect,
-                                             &pf_cmd_show, &pf_cmd_verify};
+                                             &pf_cmd_show, &pf_cmd_verify, &pf_cmd_train};
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_overview(FILE *f)

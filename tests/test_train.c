@@ -1,0 +1,459 @@
+/*
+ * Tests for src/train/loader.c, checkpoint.c and trainer.c on a real tiny dataset (made once
+ * by `./pitchforge generate manifests/tiny.yaml`): the loader's order and normalization,
+ * checkpoints, an overfit run (loss falls 10x), identical weights from identical runs, resume
+ * equal to an uninterrupted run bit for bit, and bad datasets named in the errors.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "data/h5.h"
+#include "pitchforge/dsp.h"
+#include "pitchforge/shard.h"
+#include "pitchforge/train.h"
+#include "train/checkpoint.h"
+#include "train/loader.h"
+
+static char *tmp;     /* this run's folder */
+static char data[1024]; /* tmp/data/dataset.h5 */
+
+static const char *path(const char *name)
+{
+    static char ring[8][1024];
+    static int at;
+    char *p = ring[at++ % 8];
+    snprintf(p, sizeof ring[0], "%s/%s", tmp, name);
+    return p;
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *base = getenv("PF_TEST_TMP");
+    char t[512];
+    snprintf(t, sizeof t, "%s/train.XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(t))
+        return -1;
+    tmp = strdup(t);
+    snprintf(data, sizeof data, "%s/data/dataset.h5", tmp);
+    return sh("./pitchforge generate manifests/tiny.yaml -o %s/data -q", tmp) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (!getenv("PF_KEEP_TMP"))
+        sh("rm -rf '%s'", tmp);
+    free(tmp);
+    return 0;
+}
+
+/* A config on @p dataset writing to tmp/@p out; @p extra appended (YAML lines). */
+static void config(pf_train_config *c, const char *dataset, const char *out, const char *extra)
+{
+    char text[4096];
+    pf_error err = {0};
+    snprintf(text, sizeof text,
+             "dataset: %s\noutput: %s\nthreads: 1\nseed: 3\nbatch: 16\n"
+             "limit: {train: 64, val: 16}\n%s",
+             dataset, path(out), extra);
+    if (pf_train_config_parse(c, "test.yaml", text, strlen(text), &err))
+        fail_msg("config: %s", err.msg);
+}
+
+#define SMALL_MODEL "model:\n  layers:\n    - {kind: timestats, k: 4}\n" \
+                    "    - {kind: dense, out: 32}\n    - relu\n    - {kind: dropout, p: 0.1}\n"
+
+/* ---- loader ---- */
+
+static void loader_order_and_normalization(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    pf_loader *l = pf_loader_open(data, "train", 0, 32, 1, &err);
+    if (!l)
+        fail_msg("%s", err.msg);
+    size_t n = pf_loader_size(l);
+    int c, h, w;
+    pf_loader_shape(l, &c, &h, &w);
+    assert_true(c == 1 && h == 513 && w == 90);
+    assert_int_equal(pf_loader_batches(l), (n + 31) / 32);
+    size_t *order[2];
+    for (int pass = 0; pass < 2; pass++) {
+        const float *x;
+        const size_t *idx;
+        size_t rows, k = 0;
+        order[pass] = calloc(n, sizeof(size_t));
+        pf_loader_start(l, 9, 1, 1);
+        while (pf_loader_next(l, &x, &idx, &rows, &err) == 1)
+            for (size_t i = 0; i < rows; i++)
+                order[pass][k++] = idx[i];
+        assert_int_equal(k, n);
+    }
+    assert_memory_equal(order[0], order[1], n * sizeof(size_t)); /* same (seed, epoch) */
+    char *seen = calloc(n, 1);
+    for (size_t i = 0; i < n; i++)
+        seen[order[0][i]]++;
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(seen[i], 1); /* a permutation */
+    /* the first example of an unshuffled pass: ln(x + 1e-6), then (x - log_mean) / log_std */
+    const float *x;
+    const size_t *idx;
+    size_t rows;
+    pf_loader_start(l, 9, 2, 1);
+    assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 1);
+    assert_memory_not_equal(idx, order[0], 32 * sizeof(size_t)); /* another epoch */
+    pf_loader_start(l, 0, 0, 0);
+    assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 1);
+    assert_int_equal(idx[0], 0);
+    float *raw = malloc(513 * 90 * sizeof *raw);
+    assert_int_equal(pf_shard_read_spectrogram(path("data/train-00000-of-00004.h5"), 0, raw,
+                                               513 * 90, &err), 0);
+    const float *mean = pf_loader_norm_mean(l), *sd = pf_loader_norm_std(l);
+    for (int b = 0; b < 513; b += 37)
+        for (int f = 0; f < 90; f += 11) {
+            double v = (log(raw[b * 90 + f] + 1e-6) - mean[b]) / sd[b];
+            assert_float_equal(x[b * 90 + f], v, 1e-4 * (1 + fabs(v)));
+        }
+    free(raw), free(seen), free(order[0]), free(order[1]);
+    pf_loader_free(l);
+}
+
+static void loader_limit_and_partial_batch(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    pf_loader *l = pf_loader_open(data, "val", 50, 16, 0, &err);
+    assert_non_null(l);
+    assert_int_equal(pf_loader_size(l), 50);
+    assert_int_equal(pf_loader_batches(l), 4);
+    const float *x;
+    const size_t *idx;
+    size_t rows, total = 0;
+    pf_loader_start(l, 1, 1, 0);
+    int got;
+    while ((got = pf_loader_next(l, &x, &idx, &rows, &err)) == 1) {
+        total += rows;
+        if (rows < 16) {
+            assert_int_equal(rows, 2);
+            for (size_t i = 2 * 513 * 90; i < 16 * 513 * 90; i += 997)
+                assert_true(x[i] == 0); /* padding rows are zero */
+        }
+    }
+    assert_int_equal(got, 0);
+    assert_int_equal(total, 50);
+    /* stopping a pass half way and starting again is fine */
+    pf_loader_start(l, 1, 1, 1);
+    assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 1);
+    pf_loader_start(l, 1, 2, 1);
+    assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 1);
+    pf_loader_free(l);
+    pf_loader_free(NULL);
+}
+
+/* ---- bad datasets ---- */
+
+static void expect_open_error(const char *dataset, const char *what1, const char *what2)
+{
+    pf_error err = {0};
+    pf_loader *l = pf_loader_open(dataset, "train", 0, 8, 1, &err);
+    assert_null(l);
+    if (!strstr(err.msg, what1) || !strstr(err.msg, what2))
+        fail_msg("expected '%s' and '%s' in '%s'", what1, what2, err.msg);
+}
+
+static void bad_datasets(void **state)
+{
+    (void)state;
+    expect_open_error(path("nowhere/dataset.h5"), "nowhere/dataset.h5", "no such dataset");
+    /* a shard missing */
+    sh("cp -r %s/data %s/gone && rm %s/gone/train-00002-of-00004.h5", tmp, tmp, tmp);
+    expect_open_error(path("gone/dataset.h5"), "train-00002-of-00004.h5", "missing");
+    /* a truncated shard */
+    sh("cp -r %s/data %s/cut && truncate -s 5000 %s/cut/train-00001-of-00004.h5", tmp, tmp, tmp);
+    expect_open_error(path("cut/dataset.h5"), "train-00001-of-00004.h5", "");
+    /* not HDF5 at all */
+    sh("mkdir -p %s/junk && echo hello > %s/junk/dataset.h5", tmp, tmp);
+    expect_open_error(path("junk/dataset.h5"), "junk/dataset.h5", "HDF5");
+    /* another schema */
+    sh("cp -r %s/data %s/v2", tmp, tmp);
+    pf_error err = {0};
+    pf_h5id f = pf_h5_open(path("v2/dataset.h5"), 1, &err);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-dataset/2", &err), 0);
+    pf_h5_close(f);
+    expect_open_error(path("v2/dataset.h5"), "v2/dataset.h5", "pitchforge-dataset/2");
+    /* a shard given as the dataset */
+    expect_open_error(path("data/train-00000-of-00004.h5"), "train-00000-of-00004.h5",
+                      "pitchforge-shard/1");
+}
+
+/* Bytes of NaN in the middle of a shard's spectrograms: the pass fails naming the shard. */
+static void corrupt_values(void **state)
+{
+    (void)state;
+    sh("cp -r %s/data %s/bad", tmp, tmp);
+    FILE *f = fopen(path("bad/train-00000-of-00004.h5"), "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, size / 2, SEEK_SET);
+    for (int i = 0; i < 4096; i++)
+        fputc(0xff, f);
+    fclose(f);
+    pf_error err = {0};
+    pf_loader *l = pf_loader_open(path("bad/dataset.h5"), "train", 0, 8, 1, &err);
+    assert_non_null(l);
+    const float *x;
+    const size_t *idx;
+    size_t rows;
+    int got;
+    pf_loader_start(l, 1, 1, 0);
+    while ((got = pf_loader_next(l, &x, &idx, &rows, &err)) == 1)
+        ;
+    assert_int_equal(got, -1);
+    assert_non_null(strstr(err.msg, "train-00000-of-00004.h5"));
+    assert_non_null(strstr(err.msg, "not finite"));
+    pf_loader_free(l);
+}
+
+/* ---- checkpoints ---- */
+
+static void checkpoint_round_trip(void **state)
+{
+    (void)state;
+    float p[5] = {1, 2, 3, 4, 5}, m[5] = {.1f, .2f, .3f, .4f, .5f}, v[5] = {9, 8, 7, 6, 5};
+    pf_checkpoint ck = {.epoch = 3, .step = 77, .seed = 5, .n_params = 5, .params = p, .m = m,
+                        .v = v, .config_text = "dataset: x\n"}, in;
+    pf_error err = {0};
+    assert_int_equal(pf_checkpoint_save(path("ck.h5"), &ck, &err), 0);
+    assert_int_equal(access(path("ck.h5.tmp"), F_OK), -1);
+    assert_int_equal(pf_checkpoint_load(path("ck.h5"), &in, &err), 0);
+    assert_int_equal(in.epoch, 3);
+    assert_int_equal(in.step, 77);
+    assert_int_equal(in.seed, 5);
+    assert_int_equal(in.n_params, 5);
+    assert_memory_equal(in.params, p, sizeof p);
+    assert_memory_equal(in.m, m, sizeof m);
+    assert_memory_equal(in.v, v, sizeof v);
+    assert_string_equal(in.config_text, "dataset: x\n");
+    pf_checkpoint_release(&in);
+    pf_h5id f = pf_h5_open(path("ck.h5"), 1, &err);
+    pf_h5_attr_str(f, "schema", "pitchforge-checkpoint/9", &err);
+    pf_h5_close(f);
+    assert_int_equal(pf_checkpoint_load(path("ck.h5"), &in, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, "pitchforge-checkpoint/9"));
+    pf_checkpoint_release(&in);
+    assert_int_equal(pf_checkpoint_load(path("none.h5"), &in, &err), -1);
+    assert_non_null(strstr(err.msg, "none.h5"));
+    pf_checkpoint_release(&in);
+}
+
+/* ---- training ---- */
+
+static void train_ok(const pf_train_config *c, int resume, pf_epoch_metrics *m)
+{
+    pf_train_opts o = {.resume = resume};
+    pf_error err = {0};
+    if (pf_train(c, &o, m, &err))
+        fail_msg("pf_train: %s", err.msg);
+}
+
+/* Parameters of OUTPUT/checkpoint.h5. */
+static float *weights(const char *out, size_t *n)
+{
+    pf_checkpoint ck;
+    pf_error err = {0};
+    if (pf_checkpoint_load(path(out), &ck, &err))
+        fail_msg("%s", err.msg);
+    float *p = ck.params;
+    *n = ck.n_params;
+    ck.params = NULL;
+    pf_checkpoint_release(&ck);
+    return p;
+}
+
+/* train_loss of each line of metrics.jsonl into @p loss; returns the number of lines. */
+static int read_losses(const char *file, double *loss, int max)
+{
+    FILE *f = fopen(path(file), "r");
+    char line[4096];
+    int n = 0, e;
+    while (f && n < max && fgets(line, sizeof line, f)) {
+        char *p = strstr(line, "\"train_loss\": ");
+        assert_true(sscanf(line, "{\"epoch\": %d", &e) == 1 && e == n + 1 && p);
+        loss[n++] = strtod(p + 14, NULL);
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* 64 examples, midi target (MSE): the training loss falls at least 10x. */
+static void overfit(void **state)
+{
+    (void)state;
+    pf_train_config c;
+    pf_epoch_metrics m;
+    config(&c, data, "overfit",
+           "model:\n  layers:\n    - {kind: timestats, k: 4}\n    - {kind: dense, out: 64}\n"
+           "    - relu\ntarget: {kind: midi}\noptimizer: {lr: 0.003}\nepochs: 15\n");
+    train_ok(&c, 0, &m);
+    double loss[64];
+    int n = read_losses("overfit/metrics.jsonl", loss, 64);
+    assert_int_equal(n, 15);
+    if (!(loss[n - 1] * 10 <= loss[0]))
+        fail_msg("train loss %g -> %g: did not fall 10x", loss[0], loss[n - 1]);
+    assert_int_equal(m.epoch, 15);
+    /* model.h5: the checkpoint's weights, the target mapping, the norm stats, the config */
+    pf_model_spec spec;
+    pf_model_meta meta;
+    pf_error err = {0};
+    size_t np;
+    pf_model *model = pf_model_load(path("overfit/model.h5"), 4, 1, &spec, &meta, &err);
+    if (!model)
+        fail_msg("%s", err.msg);
+    float *w = weights("overfit/checkpoint.h5", &np);
+    assert_int_equal(pf_model_n_params(model), np);
+    assert_memory_equal(pf_model_params(model), w, np * sizeof *w);
+    assert_string_equal(meta.target, "midi");
+    assert_string_equal(meta.input, "log");
+    assert_int_equal(meta.norm_len, 513);
+    assert_string_equal(meta.config_text, c.text);
+    free(w);
+    pf_model_free(model);
+    pf_model_spec_release(&spec);
+    pf_model_meta_release(&meta);
+    pf_train_config_release(&c);
+}
+
+/* Same data, seed and threads: the same weights, bit for bit (dropout on). */
+static void deterministic(void **state)
+{
+    (void)state;
+    pf_train_config c;
+    size_t n1, n2;
+    for (int i = 0; i < 2; i++) {
+        config(&c, data, i ? "det2" : "det1", SMALL_MODEL "epochs: 2\n");
+        train_ok(&c, 0, NULL);
+        pf_train_config_release(&c);
+    }
+    float *a = weights("det1/checkpoint.h5", &n1), *b = weights("det2/checkpoint.h5", &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1 * sizeof *a);
+    free(a), free(b);
+}
+
+/* 1 epoch, then --resume with epochs: 2 equals 2 epochs straight, bit for bit. */
+static void resume_equals_uninterrupted(void **state)
+{
+    (void)state;
+    pf_train_config c;
+    size_t n1, n2;
+    config(&c, data, "whole", SMALL_MODEL "epochs: 2\n");
+    train_ok(&c, 0, NULL);
+    pf_train_config_release(&c);
+    config(&c, data, "split", SMALL_MODEL "epochs: 1\n");
+    train_ok(&c, 0, NULL);
+    pf_train_config_release(&c);
+    config(&c, data, "split", SMALL_MODEL "epochs: 2\n");
+    train_ok(&c, 1, NULL);
+    pf_train_config_release(&c);
+    float *a = weights("whole/checkpoint.h5", &n1), *b = weights("split/checkpoint.h5", &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1 * sizeof *a);
+    free(a), free(b);
+    double la[4], lb[4];
+    assert_int_equal(read_losses("whole/metrics.jsonl", la, 4), 2);
+    assert_int_equal(read_losses("split/metrics.jsonl", lb, 4), 2);
+    assert_true(la[1] == lb[1]);
+    /* changed settings are refused */
+    pf_error err = {0};
+    config(&c, data, "split", SMALL_MODEL "epochs: 3\noptimizer: {lr: 0.01}\n");
+    pf_train_opts o = {.resume = 1};
+    assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "differ"));
+    pf_train_config_release(&c);
+    config(&c, data, "nothing", SMALL_MODEL);
+    assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "checkpoint"));
+    pf_train_config_release(&c);
+}
+
+/* A diverging run stops with a message and leaves the last good checkpoint alone. */
+static void nan_stops(void **state)
+{
+    (void)state;
+    pf_train_config c;
+    pf_error err = {0};
+    size_t n1, n2;
+    config(&c, data, "nan", SMALL_MODEL "target: {kind: hz}\nepochs: 1\n");
+    train_ok(&c, 0, NULL);
+    pf_train_config_release(&c);
+    float *a = weights("nan/checkpoint.h5", &n1);
+    config(&c, data, "nan", SMALL_MODEL "target: {kind: hz}\nepochs: 3\n"
+                                        "optimizer: {kind: sgd, lr: 1.0e+6}\n");
+    pf_train_opts o = {0};
+    assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
+    if (!strstr(err.msg, "not finite"))
+        fail_msg("%s", err.msg);
+    pf_train_config_release(&c);
+    float *b = weights("nan/checkpoint.h5", &n2);
+    assert_memory_equal(a, b, n1 * sizeof *a);
+    free(a), free(b);
+}
+
+static void train_bad_dataset(void **state)
+{
+    (void)state;
+    pf_train_config c;
+    pf_error err = {0};
+    config(&c, path("missing/dataset.h5"), "bad", SMALL_MODEL);
+    pf_train_opts o = {0};
+    assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "missing/dataset.h5"));
+    pf_train_config_release(&c);
+    /* bins that do not cover the labels */
+    config(&c, data, "bad", SMALL_MODEL "target: {kind: bins, bins_lo: 60, n_bins: 20}\n");
+    assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "outside the bins"));
+    pf_train_config_release(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(loader_order_and_normalization),
+        cmocka_unit_test(loader_limit_and_partial_batch),
+        cmocka_unit_test(bad_datasets),
+        cmocka_unit_test(corrupt_values),
+        cmocka_unit_test(checkpoint_round_trip),
+        cmocka_unit_test(overfit),
+        cmocka_unit_test(deterministic),
+        cmocka_unit_test(resume_equals_uninterrupted),
+        cmocka_unit_test(nan_stops),
+        cmocka_unit_test(train_bad_dataset),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
