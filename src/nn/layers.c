@@ -678,6 +678,15 @@ static int relu_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *dd
     return exec(op->ctx, op->bwd_data, 3, a, err);
 }
 
+int pf_nn_relu_mask(pf_nn_op *op, pf_nn_act *ddst, pf_error *err)
+{
+    pf_nn_ctx_enter(op->ctx);
+    dnnl_exec_arg_t a[] = {{DNNL_ARG_DST, op->dst->mem},
+                           {DNNL_ARG_DIFF_DST, ddst->mem},
+                           {DNNL_ARG_DIFF_SRC, ddst->mem}};
+    return exec(op->ctx, op->bwd_data, 3, a, err);
+}
+
 /* ---- inner product (on 2-D plain views) ---- */
 
 static int dense_views(pf_nn_op *op, int64_t n, int64_t in, int64_t out, pf_error *err)

@@ -86,6 +86,12 @@ pf_nn_op *pf_nn_pool_new(pf_nn_ctx *ctx, const pf_nn_act *src, int pool, pf_erro
  */
 pf_nn_op *pf_nn_relu_new(pf_nn_ctx *ctx, const pf_nn_act *src, int fused, pf_error *err);
 /**
+ * ddst *= (dst > 0) in place, dst being the fused ReLU op's activation: ReLU's backward moved
+ * past a max-pool (max and ReLU commute, and a pooled max is > 0 exactly when the element it
+ * came from passed the ReLU), on the 4x smaller pooled gradient.
+ */
+int pf_nn_relu_mask(pf_nn_op *op, pf_nn_act *ddst, pf_error *err);
+/**
  * Inner product to @p out units with bias; the input is flattened in NCHW order (c*h*w, as
  * torch.flatten). Output [n][out][1][1] plain. Params: weight [out][c*h*w], bias [out].
  */

@@ -18,7 +18,8 @@ typedef struct layer {
     uint32_t index;
     int c, h, w;     /* output shape of one example */
     pf_param_view v; /* where the parameters sit */
-    pf_nn_op *op;    /* conv, maxpool, relu, dense */
+    pf_nn_op *op;    /* conv, maxpool, relu, dense (NULL: a ReLU folded into conv and pool) */
+    pf_nn_op *relu;  /* maxpool after conv + ReLU: the ReLU's backward on the pooled gradient */
     pf_nn_act *in;   /* the input of the last forward */
     pf_nn_act *dst;  /* dropout, timestats: output [batch][c][h][w] */
     pf_nn_act *dsrc; /* timestats: input gradient */
@@ -152,8 +153,21 @@ static int fuse_relu(const pf_model *m, const layer *l)
            m->L[l->index + 1].s.kind == PF_LAYER_RELU;
 }
 
+/* conv, relu, maxpool: the ReLU runs as the conv's post-op, its backward after the pool's. */
+static int fold_relu(const pf_model *m, const layer *l)
+{
+    return l->s.kind == PF_LAYER_RELU && l->index > 0 && fuse_relu(m, l - 1) &&
+           l->index + 1 < m->spec.n_layers && m->L[l->index + 1].s.kind == PF_LAYER_MAXPOOL;
+}
+
 static int op_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
 {
+    if (fold_relu(m, l)) return 0;
+    if (l->s.kind == PF_LAYER_MAXPOOL && l->index > 0 && fold_relu(m, l - 1)) {
+        l->op = pf_nn_pool_new(m->ctx, src, l->s.pool, err);
+        l->relu = l->op ? pf_nn_relu_new(m->ctx, pf_nn_op_dst(l->op), 1, err) : NULL;
+        return l->relu ? 0 : -1;
+    }
     switch (l->s.kind) {
     case PF_LAYER_CONV:
         l->op = pf_nn_conv_new(m->ctx, src, l->s.out, l->s.kernel, fuse_relu(m, l), err);
@@ -170,7 +184,8 @@ static int op_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
 static int op_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err)
 {
     (void)training;
-    *out = pf_nn_op_dst(l->op);
+    *out = l->op ? pf_nn_op_dst(l->op) : l->in;
+    if (!l->op) return 0;
     return pf_nn_op_forward(l->op, l->in, m->params + l->v.weight_off,
                             m->params + l->v.bias_off, err);
 }
@@ -178,7 +193,9 @@ static int op_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_e
 static int op_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn_act **dsrc,
                        pf_error *err)
 {
-    *dsrc = pf_nn_op_dsrc(l->op);
+    *dsrc = l->op ? pf_nn_op_dsrc(l->op) : ddst;
+    if (!l->op) return 0;
+    if (l->relu && want && pf_nn_relu_mask(l->relu, ddst, err)) return -1;
     return pf_nn_op_backward(l->op, l->in, ddst, m->params + l->v.weight_off,
                              m->grads + l->v.weight_off, m->grads + l->v.bias_off, want, err);
 }
@@ -338,6 +355,7 @@ void pf_model_free(pf_model *m)
     if (m->profile) profile_print(m);
     for (size_t i = 0; i < m->spec.n_layers; i++) {
         layer *l = &m->L[i];
+        pf_nn_op_free(l->relu);
         pf_nn_op_free(l->op);
         pf_nn_act_free(l->dst);
         pf_nn_act_free(l->dsrc);
