@@ -267,9 +267,9 @@ static int transform(const pf_loader *l, float *x)
         pf_ln_eps(x, l->ex_size);
     }
     for (size_t r = 0; r < rows; r++) {
-        float m = l->mean[r], inv = 1.0f / l->std[r], *row = x + r * w;
+        float m = l->mean[r], sd = l->std[r], *row = x + r * w;
         for (size_t j = 0; j < w; j++) {
-            row[j] = (row[j] - m) * inv;
+            row[j] = (row[j] - m) / sd; /* as pf_model_prepare_input: the same bits */
             bad |= !isfinite(row[j]);
         }
     }
