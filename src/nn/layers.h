@@ -130,9 +130,10 @@ int pf_nn_op_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *ddst,
 /**
  * Dropout forward: draw the keep-mask of layer @p layer for @p step_seed and apply it,
  * y = x * mask / (1 - p) at every logical element of layout @p l (padding left alone).
- * mask[(n*c + ci)*h*w + hi*w + wi] is 1 when the 32-bit draw is >= p * 2^32; example n uses
- * generator (step_seed, PF_NN_STREAM_DROPOUT, layer << 32 | n) in NCHW order within the example,
- * so masks depend neither on the layout nor on the thread count.
+ * mask[(n*c + ci)*h*w + hi*w + wi] is 1 when its 16-bit draw is >= round(p * 65536) (p is
+ * quantized to 1/65536); example n uses generator (step_seed, PF_NN_STREAM_DROPOUT,
+ * layer << 32 | n), each 32-bit word giving two draws (low half first), in NCHW order within the
+ * example, so masks depend neither on the layout nor on the thread count.
  * @param mask  out: n*c*h*w bytes (@p l's logical dims)
  * @param x, y  NULL: only draw the mask
  */

@@ -63,15 +63,23 @@ static void philox_lanes(uint32_t first, const uint32_t ctr[3], const uint32_t k
         out[0][i] = c0[i], out[1][i] = c1[i], out[2][i] = c2[i], out[3][i] = c3[i];
 }
 
-/* m[i] = (word i of the stream {block, ctr[0..2]} keyed by key) >= cut, i < n. */
+/* m[i] = (16-bit half i of the stream {block, ctr[0..2]} keyed by key) >= cut, i < n: the low
+ * half of each word first. */
 static void keep_flags(uint8_t *m, size_t n, const uint32_t ctr[3], const uint32_t key[2],
                        uint32_t cut)
 {
     uint32_t o[4][LANES];
-    for (size_t i = 0, blk = 0; i < n; i += 4 * LANES, blk += LANES) {
+    uint8_t tail[8 * LANES];
+    for (size_t i = 0, blk = 0; i < n; i += 8 * LANES, blk += LANES) {
+        uint8_t *d = i + 8 * LANES <= n ? m + i : tail;
         philox_lanes((uint32_t)blk, ctr, key, o);
-        for (size_t k = 0; k < 4 * LANES && i + k < n; k++)
-            m[i + k] = o[k % 4][k / 4] >= cut;
+        for (int lane = 0; lane < LANES; lane++)
+            for (int w = 0; w < 4; w++) {
+                uint32_t word = o[w][lane];
+                d[(lane * 4 + w) * 2] = (word & 0xffffu) >= cut;
+                d[(lane * 4 + w) * 2 + 1] = (word >> 16) >= cut;
+            }
+        if (d == tail) memcpy(m + i, tail, n - i);
     }
 }
 
@@ -91,7 +99,7 @@ static void drop_examples(void *arg, int t, int nt, int draw)
     const drop_job *j = arg;
     const pf_nn_layout *l = j->l;
     const float scale[2] = {0.0f, 1.0f / (1.0f - j->p)};
-    uint32_t cut = (uint32_t)ldexp((double)j->p, 32), key[2] = {(uint32_t)j->seed,
+    uint32_t cut = (uint32_t)lrint(ldexp((double)j->p, 16)), key[2] = {(uint32_t)j->seed,
                                                                   (uint32_t)(j->seed >> 32)};
     size_t per = (size_t)(l->c * l->h * l->w);
     for (int64_t n = t; n < l->n; n += nt) {
