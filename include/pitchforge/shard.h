@@ -118,7 +118,8 @@ int pf_dataset_read_audio(const char *path, const char *split, size_t first, siz
  *  (count * planes * bins * frames floats). */
 int pf_dataset_read_spectrograms(const char *path, const char *split, size_t first, size_t count,
                                  float *out, pf_error *err);
-/** Root attribute @p name of shard @p path as text (numbers printed, arrays joined by ", ").
+/** Root attribute @p name of shard or dataset.h5 @p path as text (numbers printed, arrays
+ *  joined by ", ").
  *  @param out  malloc'd text the caller frees */
 int pf_shard_attr_text(const char *path, const char *name, char **out, pf_error *err);
 

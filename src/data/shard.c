@@ -700,7 +700,15 @@ int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, 
 int pf_shard_attr_text(const char *path, const char *name, char **out, pf_error *err)
 {
     pf_h5_lock();
-    pf_h5id f = open_checked(path, PF_SHARD_SCHEMA, err);
+    pf_h5id f = pf_h5_open(path, 0, err);
+    char *schema = f < 0 ? NULL : pf_h5_attr_read_str(f, "schema", err);
+    if (f >= 0 && (!schema || (strcmp(schema, PF_SHARD_SCHEMA) && strcmp(schema, PF_DATASET_SCHEMA)))) {
+        pf_h5_close(f);
+        f = PF_H5_NONE;
+        PF_FAIL(err, PF_ESCHEMA, "%s is not a pitchforge shard or dataset (schema %s)", path,
+                schema ? schema : "none");
+    }
+    free(schema);
     *out = f < 0 ? NULL : pf_h5_attr_text(f, name, err);
     if (f >= 0)
         pf_h5_close(f);

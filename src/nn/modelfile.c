@@ -4,7 +4,9 @@
  *   /                  attrs schema, in_c, in_h, in_w, n_layers
  *   /spec              [n_layers] compound {kind str16, out, kernel, pool i32, p f32, k i32}
  *   /layers/NN_kind    attrs as /spec; datasets weight, bias (PyTorch layout) when it has any
- *   /meta              attrs target, input, bins_lo_midi, bins_step, n_bins;
+ *   /meta              attrs target, input, bins_lo_midi, bins_step, n_bins, sample_rate,
+ *                      segment_len, stft_length, stft_overlap, stft_nfft, spectrogram_mode,
+ *                      spectrogram_scaling (the training spectrograms);
  *                      datasets norm_mean, norm_std [in_h] f32, config [1] string
  */
 #include <stddef.h>
@@ -108,7 +110,14 @@ static int write_meta(pf_h5id f, const pf_model_meta *meta, pf_error *err)
              pf_h5_attr_str(g, "input", meta->input, err) ||
              pf_h5_attr_f64(g, "bins_lo_midi", meta->bins_lo_midi, err) ||
              pf_h5_attr_f64(g, "bins_step", meta->bins_step, err) ||
-             pf_h5_attr_i64(g, "n_bins", meta->n_bins, err);
+             pf_h5_attr_i64(g, "n_bins", meta->n_bins, err) ||
+             pf_h5_attr_f64(g, "sample_rate", meta->sample_rate, err) ||
+             pf_h5_attr_i64(g, "segment_len", meta->segment_len, err) ||
+             pf_h5_attr_i64(g, "stft_length", meta->stft_length, err) ||
+             pf_h5_attr_i64(g, "stft_overlap", meta->stft_overlap, err) ||
+             pf_h5_attr_i64(g, "stft_nfft", meta->stft_nfft, err) ||
+             pf_h5_attr_str(g, "spectrogram_mode", meta->spec_mode, err) ||
+             pf_h5_attr_str(g, "spectrogram_scaling", meta->spec_scaling, err);
     int64_t n = (int64_t)meta->norm_len;
     if (!rc && meta->norm_len)
         rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, err) ||
@@ -302,6 +311,16 @@ static int read_meta(pf_h5id f, const pf_model_spec *spec, pf_model_meta *meta, 
     pf_h5_attr_read_num(g, "bins_lo_midi", PF_H5_F64, &meta->bins_lo_midi, NULL);
     pf_h5_attr_read_num(g, "bins_step", PF_H5_F64, &meta->bins_step, NULL);
     pf_h5_attr_read_num(g, "n_bins", PF_H5_I32, &meta->n_bins, NULL);
+    /* the training spectrograms (absent in older files: readers assume the defaults) */
+    pf_h5_attr_read_num(g, "sample_rate", PF_H5_F64, &meta->sample_rate, NULL);
+    pf_h5_attr_read_num(g, "segment_len", PF_H5_I32, &meta->segment_len, NULL);
+    pf_h5_attr_read_num(g, "stft_length", PF_H5_I32, &meta->stft_length, NULL);
+    pf_h5_attr_read_num(g, "stft_overlap", PF_H5_I32, &meta->stft_overlap, NULL);
+    pf_h5_attr_read_num(g, "stft_nfft", PF_H5_I32, &meta->stft_nfft, NULL);
+    copy_str(meta->spec_mode, sizeof meta->spec_mode,
+             pf_h5_attr_read_str(g, "spectrogram_mode", NULL));
+    copy_str(meta->spec_scaling, sizeof meta->spec_scaling,
+             pf_h5_attr_read_str(g, "spectrogram_scaling", NULL));
     if (pf_h5_exists(g, "norm_mean")) {
         int64_t n = spec->in_h;
         meta->norm_len = (size_t)n;

@@ -14,6 +14,7 @@
 
 #include "core/mem.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/shard.h"
 #include "pitchforge/train.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
@@ -70,6 +71,34 @@ static int make_dirs(const char *path, pf_error *err)
 }
 
 /* ---- setup ---- */
+
+
+/* The dataset's spectrogram settings, recorded in the model so predict computes the same. */
+static int spectrogram_settings(const char *dataset, pf_model_meta *meta, pf_error *err)
+{
+    static const char *const names[] = {"sample_rate", "stft_length", "stft_overlap", "stft_nfft",
+                                        "spectrogram_mode", "spectrogram_scaling"};
+    char *v[6] = {0};
+    int rc = 0;
+    for (int i = 0; i < 6 && !rc; i++)
+        rc = pf_shard_attr_text(dataset, names[i], &v[i], err);
+    if (!rc) {
+        meta->sample_rate = atof(v[0]);
+        meta->stft_length = atoi(v[1]);
+        meta->stft_overlap = atoi(v[2]);
+        meta->stft_nfft = atoi(v[3]);
+        snprintf(meta->spec_mode, sizeof meta->spec_mode, "%s", v[4]);
+        snprintf(meta->spec_scaling, sizeof meta->spec_scaling, "%s", v[5]);
+        pf_shard_info info;
+        rc = pf_dataset_split_info_read(dataset, "train", &info, err);
+        int hop = meta->stft_length - meta->stft_overlap;
+        meta->segment_len = !rc && info.audio_len ? (int)info.audio_len
+                                                  : (int)(info.frames - 1) * hop + meta->stft_length;
+    }
+    for (int i = 0; i < 6; i++)
+        free(v[i]);
+    return rc;
+}
 
 /* bins: every train label must fall inside the bins, else the target is cut off. */
 static int check_bins(const run *r, pf_error *err)
@@ -131,7 +160,7 @@ static int make_model(run *r, pf_error *err)
     r->meta.norm_std = (float *)pf_loader_norm_std(r->train);
     r->meta.norm_len = pf_loader_norm_len(r->train);
     r->meta.config_text = c->text;
-    return 0;
+    return spectrogram_settings(c->dataset, &r->meta, err);
 }
 
 /* ---- resume ---- */
