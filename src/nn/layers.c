@@ -112,6 +112,10 @@ void pf_nn_ctx_enter(const pf_nn_ctx *c)
     set_omp_threads(c->threads);
 }
 
+static dnnl_alg_kind_t conv_alg(int64_t ic, int64_t oc, int k);
+static int query_md(const_dnnl_op_desc_t desc, pf_nn_ctx *ctx, const_dnnl_primitive_desc_t hint,
+                    dnnl_query_t what, dnnl_memory_desc_t *md, pf_error *err);
+
 /* ---- memory ---- */
 
 static void *zalloc(size_t bytes)
@@ -198,6 +202,23 @@ pf_nn_act *pf_nn_act_new(pf_nn_ctx *ctx, int n, int c, int h, int w, pf_error *e
 pf_nn_act *pf_nn_act_new_like(const pf_nn_act *a, pf_error *err)
 {
     return act_of_md(a->ctx, &a->md, err);
+}
+
+pf_nn_act *pf_nn_act_new_for_conv(pf_nn_ctx *ctx, int n, int c, int h, int w, pf_error *err)
+{
+    dnnl_memory_desc_t s = md4(n, c, h, w, dnnl_format_tag_any), y = s;
+    dnnl_memory_desc_t wt = md4(c, c, 3, 3, dnnl_format_tag_any), md;
+    dnnl_dims_t one = {1, 1}, pad = {1, 1};
+    dnnl_convolution_desc_t cd;
+    pf_nn_ctx_enter(ctx);
+    dnnl_status_t st = dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training,
+                                                          conv_alg(c, c, 3), &s, &wt, NULL, &y,
+                                                          one, pad, pad);
+    if (st != dnnl_success || query_md(&cd, ctx, NULL, dnnl_query_src_md, &md, err)) {
+        md = md4(n, c, h, w, dnnl_nchw); /* no preference: plain */
+        pf_error_clear(err);
+    }
+    return act_of_md(ctx, &md, err);
 }
 
 void pf_nn_act_free(pf_nn_act *a)

@@ -67,6 +67,8 @@ int pf_nn_act_is_plain(const pf_nn_act *a);
 void pf_nn_act_import(pf_nn_act *a, const float *src);
 /** Copy @p a (any layout) out to plain NCHW @p dst [n][c][h][w]. */
 void pf_nn_act_export(const pf_nn_act *a, float *dst);
+/** A zeroed activation [n][c][h][w] in the layout oneDNN prefers for a 3x3 conv's input. */
+pf_nn_act *pf_nn_act_new_for_conv(pf_nn_ctx *ctx, int n, int c, int h, int w, pf_error *err);
 /** A short name of @p a's memory format ("nchw", "nChw16c", ...), for logs and tests. */
 const char *pf_nn_act_format(const pf_nn_act *a);
 
@@ -120,7 +122,10 @@ int pf_nn_op_forward(pf_nn_op *op, const pf_nn_act *src, const float *w, const f
 int pf_nn_op_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *ddst, const float *w,
                       float *dw, float *db, int want_dsrc, pf_error *err);
 
-/* ---- plain C layers (ops.c), on any layout ---- */
+/* ---- plain C layers (ops.c, convpool.c), on any layout ---- */
+
+/** Run fn(arg, t, nt) for t = 0..nt-1 on @p nt threads (the caller runs t = 0), then return. */
+void pf_nn_parallel(int nt, void (*fn)(void *arg, int t, int nt), void *arg);
 
 /** Stream of the dropout masks in the counter-based generator (id = layer << 32 | example). */
 #define PF_NN_STREAM_DROPOUT 0x6e6e01u
@@ -145,6 +150,28 @@ void pf_nn_dropout_mask(const pf_nn_layout *l, float p, uint64_t step_seed, uint
 /** y = x * mask / (1 - p) (@p y may be @p x): the backward, or a forward with a given mask. */
 void pf_nn_dropout_apply(const pf_nn_layout *l, const uint8_t *mask, float p, const float *x,
                          float *y, int threads);
+
+/*
+ * The first conv block on a one-channel input, fused: conv (k x k, 'same', bias) -> ReLU ->
+ * p x p max-pool, without the full-size conv output (on [1][513][90] it would be 64 x 513 x 90
+ * floats an example, written and read five times a step). Same results as the three layers
+ * (ReLU and max commute; ties go to the first position in the window, as PyTorch).
+ */
+typedef struct pf_nn_convpool {
+    int out, k, p;
+    const pf_nn_layout *x; /**< input [n][1][h][w] */
+    const pf_nn_layout *y; /**< output [n][out][h/p][w/p] (any layout) */
+    int threads;
+} pf_nn_convpool;
+
+/** Forward: y = maxpool(relu(conv(x))); @p arg [n][out][h/p][w/p] gets each max's position. */
+void pf_nn_convpool_forward(const pf_nn_convpool *c, const float *x, const float *wt,
+                            const float *b, float *y, uint8_t *arg);
+/** Backward: dw [out][k][k], db [out] (overwritten) and, when @p dx is not NULL, dx (layout of
+ *  x, padding zeroed) from dy (layout of y). */
+void pf_nn_convpool_backward(const pf_nn_convpool *c, const float *x, const float *wt,
+                             const float *y, const float *dy, const uint8_t *arg, float *dw,
+                             float *db, float *dx);
 
 /** Per-example state timestats keeps between forward and backward: [n][h][2 + 2k] doubles. */
 size_t pf_nn_timestats_state_len(const pf_nn_layout *src, int k);

@@ -16,7 +16,9 @@ const char *const pf_layer_names[PF_LAYER_COUNT] = {"conv",    "maxpool", "relu"
 typedef struct layer {
     pf_layer_spec s;
     uint32_t index;
+    int in_c;        /* input channels */
     int c, h, w;     /* output shape of one example */
+    const struct layer_ops *ops; /* how it runs (by kind, or fused with its neighbours) */
     pf_param_view v; /* where the parameters sit */
     pf_nn_op *op;    /* conv, maxpool, relu, dense (NULL: a ReLU folded into conv and pool) */
     pf_nn_op *relu;  /* maxpool after conv + ReLU: the ReLU's backward on the pooled gradient */
@@ -25,6 +27,7 @@ typedef struct layer {
     pf_nn_act *dsrc; /* timestats: input gradient */
     uint8_t *mask;   /* dropout: [batch][in c][h][w] keep flags */
     double *state;   /* timestats: [batch][h][2 + 2k] */
+    uint8_t *arg;    /* conv + relu + pool fused: [batch][out][h][w] max positions */
     double t_fwd, t_bwd; /* seconds spent (PF_NN_PROFILE set: printed by pf_model_free) */
 } layer;
 
@@ -106,6 +109,7 @@ static int infer_all(pf_model *m, pf_error *err)
         size_t wl, bl;
         l->s = sp->layers[i];
         l->index = (uint32_t)i;
+        l->in_c = c;
         if (infer(i, &l->s, &c, &h, &w, &wl, &bl, err)) return -1;
         if ((size_t)c * (size_t)h * (size_t)w > (1u << 30) || wl > (1u << 30))
             return bad(err, i, &l->s, "too large");
@@ -262,6 +266,79 @@ static int timestats_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, 
     return 0;
 }
 
+/* conv on one channel, relu, maxpool: one fused kernel (convpool.c), the next two pass. */
+static int convpool_at(const pf_model *m, size_t i)
+{
+    const char *e = getenv("PF_NN_CONVPOOL");
+    const layer *l = &m->L[i];
+    return !(e && !strcmp(e, "0")) && l->s.kind == PF_LAYER_CONV && l->in_c == 1 &&
+           i + 2 < m->spec.n_layers && m->L[i + 1].s.kind == PF_LAYER_RELU &&
+           m->L[i + 2].s.kind == PF_LAYER_MAXPOOL && m->L[i + 2].s.pool <= 15;
+}
+
+static pf_nn_convpool convpool_of(const pf_model *m, const layer *l)
+{
+    return (pf_nn_convpool){l->s.out, l->s.kernel, m->L[l->index + 2].s.pool,
+                            pf_nn_act_layout(l->in), pf_nn_act_layout(l->dst), m->threads};
+}
+
+static int convpool_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
+{
+    const layer *pool = &m->L[l->index + 2];
+    l->dst = pf_nn_act_new_for_conv(m->ctx, m->batch, l->s.out, pool->h, pool->w, err);
+    l->dsrc = l->dst ? pf_nn_act_new_like(src, err) : NULL;
+    if (!l->dsrc) return -1;
+    l->arg = pf_malloc((size_t)m->batch * (size_t)l->s.out * (size_t)pool->h * (size_t)pool->w);
+    return 0;
+}
+
+static int convpool_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err)
+{
+    (void)training, (void)err;
+    pf_nn_convpool c = convpool_of(m, l);
+    pf_nn_convpool_forward(&c, pf_nn_act_data(l->in), m->params + l->v.weight_off,
+                           m->params + l->v.bias_off, pf_nn_act_data(l->dst), l->arg);
+    *out = l->dst;
+    return 0;
+}
+
+static int convpool_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn_act **dsrc,
+                             pf_error *err)
+{
+    (void)err;
+    pf_nn_convpool c = convpool_of(m, l);
+    pf_nn_convpool_backward(&c, pf_nn_act_data(l->in), m->params + l->v.weight_off,
+                            pf_nn_act_data(l->dst), pf_nn_act_data(ddst), l->arg,
+                            m->grads + l->v.weight_off, m->grads + l->v.bias_off,
+                            want ? pf_nn_act_data(l->dsrc) : NULL);
+    *dsrc = l->dsrc;
+    return 0;
+}
+
+static int pass_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
+{
+    (void)m, (void)l, (void)src, (void)err;
+    return 0;
+}
+
+static int pass_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err)
+{
+    (void)m, (void)training, (void)err;
+    *out = l->in;
+    return 0;
+}
+
+static int pass_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn_act **dsrc,
+                         pf_error *err)
+{
+    (void)m, (void)l, (void)want, (void)err;
+    *dsrc = ddst;
+    return 0;
+}
+
+static const layer_ops convpool_ops = {convpool_build, convpool_forward, convpool_backward};
+static const layer_ops pass_ops = {pass_build, pass_forward, pass_backward};
+
 static const layer_ops ops[PF_LAYER_COUNT] = {
     [PF_LAYER_CONV] = {op_build, op_forward, op_backward},
     [PF_LAYER_MAXPOOL] = {op_build, op_forward, op_backward},
@@ -270,6 +347,13 @@ static const layer_ops ops[PF_LAYER_COUNT] = {
     [PF_LAYER_DENSE] = {op_build, op_forward, op_backward},
     [PF_LAYER_TIMESTATS] = {timestats_build, timestats_forward, timestats_backward},
 };
+
+static const layer_ops *ops_for(const pf_model *m, size_t i)
+{
+    if (convpool_at(m, i)) return &convpool_ops;
+    if ((i >= 1 && convpool_at(m, i - 1)) || (i >= 2 && convpool_at(m, i - 2))) return &pass_ops;
+    return &ops[m->L[i].s.kind];
+}
 
 /* The output activation of layer @p l in a training forward (its build made it). */
 static pf_nn_act *layer_out(layer *l, pf_nn_act *src)
@@ -286,7 +370,8 @@ static int build_all(pf_model *m, pf_error *err)
     pf_nn_act *cur = m->x;
     for (size_t i = 0; i < s->n_layers; i++) {
         layer *l = &m->L[i];
-        if (ops[l->s.kind].build(m, l, cur, err))
+        l->ops = ops_for(m, i);
+        if (l->ops->build(m, l, cur, err))
             return pf_error_prefix(err, "layer %zu (%s)", i, pf_layer_names[l->s.kind]);
         cur = layer_out(l, cur);
     }
@@ -361,6 +446,7 @@ void pf_model_free(pf_model *m)
         pf_nn_act_free(l->dsrc);
         free(l->mask);
         free(l->state);
+        free(l->arg);
     }
     pf_nn_act_free(m->x);
     pf_nn_act_free(m->dy);
@@ -442,7 +528,7 @@ int pf_model_forward(pf_model *m, const float *x, float *y, int training, uint64
         layer *l = &m->L[i];
         double t = m->profile ? now_s() : 0;
         l->in = cur;
-        if (ops[l->s.kind].forward(m, l, training, &cur, err))
+        if (l->ops->forward(m, l, training, &cur, err))
             return pf_error_prefix(err, "forward: layer %zu (%s)", i, pf_layer_names[l->s.kind]);
         if (m->profile) l->t_fwd += now_s() - t;
     }
@@ -460,7 +546,7 @@ int pf_model_backward_dx(pf_model *m, const float *dy, float *dx, pf_error *err)
     for (size_t i = m->spec.n_layers; i-- > 0;) {
         layer *l = &m->L[i];
         double t = m->profile ? now_s() : 0;
-        if (ops[l->s.kind].backward(m, l, cur, i > m->first_param || dx, &cur, err))
+        if (l->ops->backward(m, l, cur, i > m->first_param || dx, &cur, err))
             return pf_error_prefix(err, "backward: layer %zu (%s)", i, pf_layer_names[l->s.kind]);
         if (m->profile) l->t_bwd += now_s() - t;
     }

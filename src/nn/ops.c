@@ -18,7 +18,7 @@ static void *run_job(void *p)
 }
 
 /* Run fn(arg, t, nt) for t = 0..nt-1 on nt threads (the caller runs t = 0). */
-static void parallel(int nt, void (*fn)(void *arg, int t, int nt), void *arg)
+void pf_nn_parallel(int nt, void (*fn)(void *arg, int t, int nt), void *arg)
 {
     typedef struct job { void (*fn)(void *, int, int); void *arg; int t, nt; } job;
     pthread_t th[16];
@@ -133,7 +133,7 @@ void pf_nn_dropout_forward(const pf_nn_layout *l, float p, uint64_t step_seed, u
                            uint8_t *mask, const float *x, float *y, int threads)
 {
     drop_job j = {l, p, step_seed, layer, mask, x, y};
-    parallel(threads, drop_draw, &j);
+    pf_nn_parallel(threads, drop_draw, &j);
 }
 
 void pf_nn_dropout_mask(const pf_nn_layout *l, float p, uint64_t step_seed, uint32_t layer,
@@ -146,7 +146,7 @@ void pf_nn_dropout_apply(const pf_nn_layout *l, const uint8_t *mask, float p, co
                          float *y, int threads)
 {
     drop_job j = {l, p, 0, 0, (uint8_t *)mask, x, y};
-    parallel(threads, drop_apply, &j);
+    pf_nn_parallel(threads, drop_apply, &j);
 }
 
 size_t pf_nn_timestats_state_len(const pf_nn_layout *src, int k)
