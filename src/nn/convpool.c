@@ -14,10 +14,10 @@ typedef struct cp_job {
     const uint8_t *arg_in;
     float *yout, *dx;
     uint8_t *arg;
-    float *wT;     /* [k*k][out16]: weights transposed, zero-padded to a multiple of CB */
-    float *bias;   /* [out16] */
+    float *wT;     /* [k*k][outp]: weights transposed, zero-padded to a multiple of CB */
+    float *bias;   /* [outp] */
     double *parts; /* [threads][out * (k*k + 1)]: per-thread weight and bias gradients */
-    int64_t out16;
+    int64_t outp;
     int64_t *coff; /* [out]: channel o's offset in y, (o / blk) * sc + o % blk */
 } cp_job;
 
@@ -77,7 +77,7 @@ window_max(const cp_job *j, const float *xp, int64_t W, int64_t ph, int64_t pw, 
         }
         for (int kh = 0; kh < k; kh++)
             for (int kw = 0; kw < k; kw++) {
-                const float *wv = j->wT + (kh * k + kw) * j->out16 + ob;
+                const float *wv = j->wT + (kh * k + kw) * j->outp + ob;
                 const int64_t t = kh * W + kw;
                 for (int v = 0; v < NV; v++) {
                     v16f w;
@@ -110,7 +110,7 @@ static void forward_example(const cp_job *j, int64_t n, float *xp)
         for (int64_t pw = 0; pw < yl->w; pw++) {
             float *y = j->yout + n * yl->sn + ph * yl->sh + pw * yl->sw;
             uint8_t *arg = j->arg + arg_at(c, n, ph, pw);
-            for (int64_t ob = 0; ob < j->out16; ob += CB) {
+            for (int64_t ob = 0; ob < j->outp; ob += CB) {
                 float best[CB], where[CB];
                 window_max(j, xp, W, ph, pw, ob, best, where);
                 for (int64_t i = 0; i < CB && ob + i < c->out; i++) {
@@ -136,13 +136,13 @@ void pf_nn_convpool_forward(const pf_nn_convpool *c, const float *x, const float
                             const float *b, float *y, uint8_t *arg)
 {
     int kk = c->k * c->k;
-    cp_job j = {.c = c, .x = x, .yout = y, .arg = arg, .out16 = (c->out + CB - 1) / CB * CB};
-    j.wT = pf_calloc((size_t)(kk * j.out16), sizeof(float));
-    j.bias = pf_calloc((size_t)j.out16, sizeof(float));
+    cp_job j = {.c = c, .x = x, .yout = y, .arg = arg, .outp = (c->out + CB - 1) / CB * CB};
+    j.wT = pf_calloc((size_t)(kk * j.outp), sizeof(float));
+    j.bias = pf_calloc((size_t)j.outp, sizeof(float));
     for (int o = 0; o < c->out; o++) {
         j.bias[o] = b[o];
         for (int i = 0; i < kk; i++)
-            j.wT[i * j.out16 + o] = wt[o * kk + i];
+            j.wT[i * j.outp + o] = wt[o * kk + i];
     }
     j.coff = channel_offsets(c->y);
     pf_nn_parallel(c->threads, forward_part, &j);
@@ -152,15 +152,15 @@ void pf_nn_convpool_forward(const pf_nn_convpool *c, const float *x, const float
 }
 
 /*
- * One pooled position's weight and bias gradients, added to accw [k*k][out16] and accb
- * [out16]: g [out16] (zero where the ReLU passed nothing), a [out16] the max positions.
+ * One pooled position's weight and bias gradients, added to accw [k*k][outp] and accb
+ * [outp]: g [outp] (zero where the ReLU passed nothing), a [outp] the max positions.
  */
 __attribute__((target_clones("avx512f", "fma", "default"))) static void
 position_grads(const cp_job *j, const float *xp, int64_t W, int64_t ph, int64_t pw,
                const float *g, const float *a, float *accw, float *accb)
 {
     const int k = j->c->k, p = j->c->p, pp = p * p;
-    for (int64_t ob = 0; ob < j->out16; ob += CB)
+    for (int64_t ob = 0; ob < j->outp; ob += CB)
         for (int q0 = 0; q0 < pp; q0 += 4) {
             const int nq = pp - q0 < 4 ? pp - q0 : 4;
             const float *xo[4];
@@ -178,7 +178,7 @@ position_grads(const cp_job *j, const float *xp, int64_t W, int64_t ph, int64_t 
             for (int kh = 0; kh < k; kh++)
                 for (int kw = 0; kw < k; kw++) {
                     const int64_t t = kh * W + kw;
-                    float *acc = accw + (kh * k + kw) * j->out16 + ob;
+                    float *acc = accw + (kh * k + kw) * j->outp + ob;
                     for (int v = 0; v < NV; v++) {
                         v16f s;
                         LOAD16(s, acc + 16 * v);
@@ -188,7 +188,7 @@ position_grads(const cp_job *j, const float *xp, int64_t W, int64_t ph, int64_t 
                     }
                 }
         }
-    for (int64_t o = 0; o < j->out16; o++)
+    for (int64_t o = 0; o < j->outp; o++)
         accb[o] += g[o];
 }
 
@@ -217,8 +217,8 @@ static void backward_example(const cp_job *j, int64_t n, const float *xp, float 
     const int kk = c->k * c->k;
     const int64_t W = c->x->w + 2 * (c->k / 2);
     for (int64_t ph = 0; ph < yl->h; ph++) {
-        memset(accw, 0, sizeof(float) * (size_t)(kk * j->out16));
-        memset(accb, 0, sizeof(float) * (size_t)j->out16);
+        memset(accw, 0, sizeof(float) * (size_t)(kk * j->outp));
+        memset(accb, 0, sizeof(float) * (size_t)j->outp);
         for (int64_t pw = 0; pw < yl->w; pw++) {
             int64_t at = n * yl->sn + ph * yl->sh + pw * yl->sw;
             const uint8_t *ar = j->arg_in + arg_at(c, n, ph, pw);
@@ -231,7 +231,7 @@ static void backward_example(const cp_job *j, int64_t n, const float *xp, float 
         }
         for (int64_t o = 0; o < c->out; o++) {
             for (int t = 0; t < kk; t++)
-                part[o * kk + t] += accw[t * j->out16 + o];
+                part[o * kk + t] += accw[t * j->outp + o];
             part[c->out * kk + o] += accb[o];
         }
     }
@@ -246,7 +246,7 @@ static void backward_part(void *arg, int t, int nt)
     size_t len = (size_t)((x->h + 2 * r) * W);
     float *xp = pf_malloc(sizeof(float) * len), *dxp = j->dx ? pf_malloc(sizeof(float) * len) : NULL;
     double *part = j->parts + (size_t)t * (size_t)(j->c->out * (j->c->k * j->c->k + 1));
-    size_t o16 = (size_t)j->out16;
+    size_t o16 = (size_t)j->outp;
     float *accw = pf_calloc(o16 * (size_t)(j->c->k * j->c->k + 3), sizeof(float));
     float *accb = accw + o16 * (size_t)(j->c->k * j->c->k), *g = accb + o16, *a = g + o16;
     for (int64_t n = t; n < x->n; n += nt) {
@@ -270,7 +270,7 @@ void pf_nn_convpool_backward(const pf_nn_convpool *c, const float *x, const floa
     const int kk = c->k * c->k, nt = c->threads;
     const size_t per = (size_t)(c->out * (kk + 1));
     cp_job j = {.c = c, .x = x, .y = y, .dy = dy, .wt = wt, .arg_in = arg, .dx = dx,
-                .out16 = (c->out + CB - 1) / CB * CB};
+                .outp = (c->out + CB - 1) / CB * CB};
     j.parts = pf_calloc(per * (size_t)nt, sizeof(double));
     if (dx) memset(dx, 0, c->x->len * sizeof *dx);
     j.coff = channel_offsets(c->y);
