@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End to end with a model: tiny dataset -> train (manifests/train-tiny.yaml) -> eval (tables,
+# JSON, chart) -> predict (text, JSON, --track; a bad file among good ones).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-/usr/bin/python3}
+T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-model.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+./pitchforge generate manifests/tiny.yaml -o "$T/data" -q
+sed "s|^dataset: .*|dataset: $T/data/dataset.h5|; s|^output: .*|output: $T/model|; s|^epochs: .*|epochs: 3|" \
+  manifests/train-tiny.yaml > "$T/train.yaml"
+./pitchforge train "$T/train.yaml" -q
+[ "$(wc -l < "$T/model/metrics.jsonl")" = 3 ] || fail "metrics.jsonl should hold 3 epochs"
+
+./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --plot "$T/err.png" > "$T/eval.txt"
+grep -q "^YIN (baseline)" "$T/eval.txt" && grep -q "^by octave" "$T/eval.txt" || fail "eval tables"
+./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --json > "$T/eval.json"
+"$PY" - "$T" <<'PYEOF'
+import json, struct, sys, h5py
+t = sys.argv[1]
+r = json.load(open(t + "/eval.json"))
+n = h5py.File(t + "/data/dataset.h5")["val/spectrogram"].shape[0]
+assert r["model"]["n"] == n == r["yin"]["n"], (r["model"]["n"], n)
+assert r["yin"]["rpa50"] >= 0.9, r["yin"]  # YIN on clean synthetic notes
+assert {row["name"] for row in r["by_segment"]} <= {"attack", "sustain", "decay"}
+assert sum(row["model"]["n"] for row in r["by_octave"]) == n
+b = open(t + "/err.png", "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", b[16:24]) == (1000, 450)
+print(f"ok: eval on {n} val examples: model RPA50 {r['model']['rpa50']:.3f}, YIN {r['yin']['rpa50']:.3f}")
+PYEOF
+
+"$PY" - "$T" <<'PYEOF'
+import sys, numpy as np, scipy.io.wavfile as w
+t, sr = sys.argv[1], 22050
+x = np.arange(sr) / sr
+w.write(t + "/tone.wav", sr, (0.3 * np.sin(2 * np.pi * 330 * x) * 32767).astype(np.int16))
+w.write(t + "/silence.wav", sr, np.zeros(sr, np.int16))
+w.write(t + "/short.wav", sr, np.zeros(2000, np.int16))
+PYEOF
+echo "not audio" > "$T/bad.wav"
+set +e
+./pitchforge predict "$T/model/model.h5" "$T/tone.wav" "$T/bad.wav" "$T/silence.wav" "$T/short.wav" \
+  --json > "$T/pred.json" 2> "$T/pred.err"
+rc=$?
+set -e
+[ $rc = 1 ] || fail "predict with bad files: exit $rc, expected 1"
+grep -q "bad.wav: not a readable audio file" "$T/pred.err" || fail "bad file message: $(cat "$T/pred.err")"
+grep -q "short.wav: .*shorter than one window" "$T/pred.err" || fail "short file message"
+"$PY" - "$T/pred.json" <<'PYEOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["file"].rsplit("/", 1)[1] for r in rows] == ["tone.wav", "silence.wav"], rows
+assert set(rows[0]) >= {"file", "f0_hz", "note", "cents", "confidence"}
+assert rows[1]["f0_hz"] is None and rows[1]["note"] is None  # silence is unvoiced
+print("ok: predict answers the good files, names the bad ones, exit 1")
+PYEOF
+./pitchforge predict "$T/model/model.h5" "$T/tone.wav" --track > "$T/track.txt"
+[ "$(grep -c ' s' "$T/track.txt")" -ge 5 ] || fail "--track printed too few windows"
+echo "ok: --track"
