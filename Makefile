@@ -33,7 +33,7 @@ BENCH_SRC:= $(sort $(wildcard bench/*.c))
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB      := $(BUILD)/libpitchforge.a
 
-.PHONY: all deps run test test-c test-py test-e2e asan bench format clean soundfonts
+.PHONY: all deps run test test-c test-py test-e2e asan bench bench-train format clean soundfonts
 all: pitchforge
 
 pitchforge: $(CLI_OBJ) $(LIB)
@@ -95,6 +95,9 @@ asan:
 
 bench: pitchforge $(BENCH_BIN)
 	@bash bench/run.sh
+
+bench-train: pitchforge $(BUILD)/bench/bench_nn
+	@bash bench/train.sh
 
 format:
 	clang-format -i $$(find src include tests bench -name '*.[ch]')

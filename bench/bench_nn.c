@@ -2,7 +2,9 @@
  * bench_nn: training speed of the seed network (the blog's CNN on [1][513][90]): one forward
  * and one backward per batch, as the trainer runs them, in examples per second.
  *
- *   build/bench/bench_nn [threads (2)] [batch (32)] [steps (6)]
+ *   build/bench/bench_nn [threads (2)] [batch (32)] [steps (6)] [preset (seed) | fast]
+ *
+ * "fast" is the trainer's fast preset (src/train/presets.c) with 370 bin outputs.
  *
  * Per-primitive times: DNNL_VERBOSE=1 build/bench/bench_nn.
  */
@@ -12,6 +14,8 @@
 
 #include "pitchforge/nn.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/train.h"
+#include <string.h>
 
 #define CONV(n) {.kind = PF_LAYER_CONV, .out = (n), .kernel = 3}
 #define POOL {.kind = PF_LAYER_MAXPOOL, .pool = 2}
@@ -37,8 +41,14 @@ int main(int argc, char **argv)
 {
     int threads = argc > 1 ? atoi(argv[1]) : 2, batch = argc > 2 ? atoi(argv[2]) : 32;
     int steps = argc > 3 ? atoi(argv[3]) : 6;
+    const char *preset = argc > 4 ? argv[4] : "seed";
     pf_model_spec spec = {1, 513, 90, seed, sizeof seed / sizeof seed[0]};
-    pf_error err;
+    pf_error err = {0};
+    if (strcmp(preset, "seed") && pf_model_preset(preset, 370, &spec, &err)) {
+        fprintf(stderr, "bench_nn: %s\n", err.msg);
+        return 1;
+    }
+    spec.in_c = 1, spec.in_h = 513, spec.in_w = 90;
     double t0 = now();
     pf_model *m = pf_model_new(&spec, batch, threads, &err);
     if (!m) {
@@ -69,7 +79,7 @@ int main(int argc, char **argv)
         return 1;
     }
     double per = (tf + tb) / steps;
-    printf("seed network, %zu parameters, batch %d, %d threads (model made in %.2f s)\n",
+    printf("%s network, %zu parameters, batch %d, %d threads (model made in %.2f s)\n", preset,
            pf_model_n_params(m), batch, threads, t_make);
     printf("forward %.3f s  backward %.3f s  per step; %.1f examples/s (fwd+bwd)\n", tf / steps,
            tb / steps, batch / per);
