@@ -155,7 +155,7 @@ def main():
         if net == "seed":
             steps, warmup = (2, 1) if a.quick else (6, 2)
         else:
-            steps, warmup = (30, 5) if a.quick else (200, 20)
+            steps, warmup = (10, 2) if a.quick else (40, 5)
         for v in variants[net]:
             env = dict(os.environ)
             tokens = v.split("+")

@@ -97,7 +97,7 @@ def fast_layers(k=8, hidden=(512, 256), p=0.1, n_out=366):
 
 
 # The recommended `fast` preset (docs/fast-model.md); set from bench/train/fast_search.py.
-FAST = fast_layers(k=8, hidden=(512, 256), p=0.1, n_out=366)
+FAST = fast_layers(k=45, hidden=(512, 256), p=0.1, n_out=366)
 
 
 def layers_str(layers):
