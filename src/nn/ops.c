@@ -165,26 +165,42 @@ static double *twiddles(int64_t w)
     return cs;
 }
 
-/* One row: x[t] at stride @p s, w frames -> mean, std, |X_j|/w; state (mean, std, re, im). */
-static void row_forward(const float *x, int64_t s, int64_t w, int k, const double *cs,
-                        const double *sn, float *y, double *st)
+/* Twiddles per modulation bin: tab[(j-1)*w + t] = cs[(j t) mod w] for j = 1..k (cos, then the
+ * same for sin after k*w values), so the inner loops are straight multiply-adds. */
+static double *bin_twiddles(const double *cs, const double *sn, int64_t w, int k)
+{
+    double *tab = pf_calloc((size_t)(2 * k * w), sizeof *tab);
+    for (int j = 1; j <= k; j++)
+        for (int64_t t = 0; t < w; t++) {
+            int64_t a = (int64_t)j * t % w;
+            tab[(j - 1) * w + t] = cs[a];
+            tab[(int64_t)k * w + (j - 1) * w + t] = sn[a];
+        }
+    return tab;
+}
+
+/* One row: x[t] at stride @p s, w frames -> mean, std, |X_j|/w; state (mean, std, re, im).
+ * @p tab from bin_twiddles, @p xr scratch of w doubles. */
+static void row_forward(const float *x, int64_t s, int64_t w, int k, const double *tab,
+                        double *xr, float *y, double *st)
 {
     double sum = 0, var = 0;
     for (int64_t t = 0; t < w; t++)
-        sum += x[t * s];
+        sum += (xr[t] = x[t * s]);
     double mean = sum / (double)w;
     for (int64_t t = 0; t < w; t++)
-        var += (x[t * s] - mean) * (x[t * s] - mean);
+        var += (xr[t] - mean) * (xr[t] - mean);
     double sd = sqrt(var / (double)w);
     y[0] = (float)mean;
     y[1] = (float)sd;
     st[0] = mean;
     st[1] = sd;
     for (int j = 1; j <= k; j++) {
+        const double *c = tab + (j - 1) * w, *sj = tab + (int64_t)k * w + (j - 1) * w;
         double re = 0, im = 0;
-        for (int64_t t = 0, a = 0; t < w; t++, a = (a + j) % w) {
-            re += x[t * s] * cs[a];
-            im -= x[t * s] * sn[a];
+        for (int64_t t = 0; t < w; t++) {
+            re += xr[t] * c[t];
+            im -= xr[t] * sj[t];
         }
         y[1 + j] = (float)(sqrt(re * re + im * im) / (double)w);
         st[2 * j] = re;
@@ -195,13 +211,16 @@ static void row_forward(const float *x, int64_t s, int64_t w, int k, const doubl
 void pf_nn_timestats_forward(const pf_nn_layout *l, int k, const float *x, float *y,
                              double *state)
 {
-    double *cs = twiddles(l->w), *sn = cs + l->w;
+    double *cs = twiddles(l->w), *sn = cs + l->w, *tab = bin_twiddles(cs, sn, l->w, k);
+    double *xr = pf_calloc((size_t)l->w, sizeof *xr);
     for (int64_t n = 0; n < l->n; n++)
         for (int64_t h = 0; h < l->h; h++) {
             size_t row = (size_t)(n * l->h + h);
-            row_forward(x + pf_nn_at(l, n, 0, h, 0), l->sw, l->w, k, cs, sn,
+            row_forward(x + pf_nn_at(l, n, 0, h, 0), l->sw, l->w, k, tab, xr,
                         y + row * (size_t)(2 + k), state + row * (size_t)(2 + 2 * k));
         }
+    free(xr);
+    free(tab);
     free(cs);
 }
 
