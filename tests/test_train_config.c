@@ -49,11 +49,13 @@ static void defaults(void **state)
     assert_int_equal(c.limit_train, 0);
     assert_int_equal(strlen(c.sha256), 64);
     assert_string_equal(c.text, "dataset: d/dataset.h5\n");
-    /* fast: timestats, dense 512, relu, dense 256, relu, dense n_bins */
-    assert_int_equal(c.model.n_layers, 6);
+    /* fast: timestats k=45, dense 512, relu, dropout, dense 256, relu, dense n_bins */
+    assert_int_equal(c.model.n_layers, 7);
     assert_int_equal(c.model.layers[0].kind, PF_LAYER_TIMESTATS);
-    assert_int_equal(c.model.layers[5].kind, PF_LAYER_DENSE);
-    assert_int_equal(c.model.layers[5].out, 370);
+    assert_int_equal(c.model.layers[0].k, 45);
+    assert_int_equal(c.model.layers[3].kind, PF_LAYER_DROPOUT);
+    assert_int_equal(c.model.layers[6].kind, PF_LAYER_DENSE);
+    assert_int_equal(c.model.layers[6].out, 370);
     assert_int_equal(c.model.in_h, 513);
     pf_train_config_release(&c);
 }
