@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "core/mem.h"
 #include "note_render.h"
 #include "pitchforge/dsp.h"
@@ -31,7 +32,7 @@ static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
     if (pf_note_renderer_init(&p->nr, m, err))
         return -1;
     p->seg_len = pf_manifest_segment_len(m);
-    p->yin = pf_yin_new(p->seg_len, m->audio.rate_hz, 25.0, 6000.0, err);
+    p->yin = pf_yin_new(p->seg_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     return p->yin ? 0 : -1;
 }
 
@@ -46,12 +47,6 @@ static int probe_note(probe *p, const pf_instrument *in, int midi, double *cents
         return -1;
     *cents = f0 > 0 ? 1200.0 * log2(f0 / (440.0 * pow(2.0, (midi - 69) / 12.0))) : NAN;
     return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* Exclude @p in when its median offset or octave-error share is beyond the manifest's bounds. */
@@ -75,7 +70,7 @@ static int audit_one(probe *p, const pf_manifest *m, const pf_instrument *in, ui
         else
             near[n_near++] = c;
     }
-    qsort(near, (size_t)n_near, sizeof *near, cmp_double);
+    qsort(near, (size_t)n_near, sizeof *near, pf_cmp_double);
     double median = n_near ? near[n_near / 2] : 0;
     *exclude = n == 0 || fabs(median) > m->quality.preset_max_median_cents ||
                (double)n_oct / n > m->quality.preset_max_octave_share;

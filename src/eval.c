@@ -1,4 +1,5 @@
 /* eval: a model and YIN on every example of a split; scores overall and per group; a chart. */
+#include "core/util.h"
 #include "pitchforge/eval.h"
 
 #include <math.h>
@@ -19,12 +20,6 @@
 static const double tolerances[3] = {50, 25, 10};
 
 /* ---- scores ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double percentile(const double *sorted, size_t n, double q)
 {
@@ -58,7 +53,7 @@ void pf_scores_compute(const double *est, const double *ref, size_t n, pf_scores
         s->rpa[t] /= n ? (double)n : 1;
         s->rca[t] /= n ? (double)n : 1;
     }
-    qsort(abs_err, n, sizeof *abs_err, cmp_double);
+    qsort(abs_err, n, sizeof *abs_err, pf_cmp_double);
     s->cents_median = percentile(abs_err, n, 0.5);
     s->cents_p90 = percentile(abs_err, n, 0.9);
     s->cents_p99 = percentile(abs_err, n, 0.99);
@@ -112,7 +107,7 @@ static int yin_estimates(eval_run *e, const char *dataset, const char *split, pf
         return PF_FAIL(err, PF_EINVAL, "%s: split %s stores no audio: the YIN baseline needs it",
                        dataset, split);
     pf_yin *y = pf_yin_new(info.audio_len, e->meta.sample_rate > 0 ? e->meta.sample_rate : 16000,
-                           25.0, 6000.0, err);
+                           PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     float *a = pf_calloc(EVAL_BATCH * info.audio_len, sizeof *a);
     int rc = y ? 0 : -1;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
@@ -196,7 +191,7 @@ static void per_key(const eval_run *e, const double *est, double *out)
         for (size_t i = 0; i < e->n; i++)
             if (e->labels[i].midi == k)
                 v[m++] = est[i] > 0 ? fabs(1200.0 * log2(est[i] / e->ref[i])) : INFINITY;
-        qsort(v, m, sizeof *v, cmp_double);
+        qsort(v, m, sizeof *v, pf_cmp_double);
         out[k] = m ? percentile(v, m, 0.5) : NAN;
     }
     free(v);

@@ -1,4 +1,5 @@
 /* generate: the pipeline joining synth, dsp and data — one worker per thread, one shard a job. */
+#include "core/util.h"
 #include "pitchforge/generate.h"
 
 #include <dirent.h>
@@ -18,17 +19,6 @@
 #include "pitchforge/rng.h"
 #include "pitchforge/synth.h"
 #include "pitchforge/version.h"
-
-/* YIN search range: a fifth below C0's octave-down error up to the new Nyquist's half. */
-#define AUDIT_FMIN_HZ 25.0
-#define AUDIT_FMAX_HZ 6000.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- run-wide context shared by workers ---- */
 
@@ -88,8 +78,8 @@ static int worker_init(worker *w, run *r)
         return -1;
     w->seg_len = pf_manifest_segment_len(m);
     w->spec = pf_spectrogram_new(&m->spectrogram, w->seg_len, &w->err);
-    w->yin = w->spec ? pf_yin_new(w->seg_len, m->audio.rate_hz, AUDIT_FMIN_HZ, AUDIT_FMAX_HZ,
-                                  &w->err)
+    w->yin = w->spec ? pf_yin_new(w->seg_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ,
+                                  PF_AUDIT_FMAX_HZ, &w->err)
                      : NULL;
     if (!w->yin)
         return -1;
@@ -236,10 +226,10 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
     lab.segment_offset = (uint32_t)segment_offset(w, lab.segment);
     memcpy(w->seg, w->audio + lab.segment_offset, w->seg_len * sizeof *w->seg);
     int reason = gate(w, &lab);
-    double t = now_s();
+    double t = pf_now_s();
     if (reason < 0 && audit(w, &lab))
         return -1;
-    double t2 = now_s();
+    double t2 = pf_now_s();
     w->t.audit += t2 - t;
     if (reason < 0 && m->quality.pitch_check == PF_PCHECK_DROP && lab.pitch_check != PF_PITCH_OK)
         reason = PF_REJECT_PITCH;
@@ -250,18 +240,18 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
     }
     augment(w, &lab);
     quantize(w);
-    double t3 = now_s();
+    double t3 = pf_now_s();
     w->t.augment += t3 - t2;
     if (pf_spectrogram_compute(w->spec, w->seg, w->seg_len, w->spec_out, &w->err))
         return -1;
-    double t4 = now_s();
+    double t4 = pf_now_s();
     w->t.stft += t4 - t3;
     const void *audio = m->store.audio == PF_AUDIO_INT16     ? (const void *)w->seg_i16
                         : m->store.audio == PF_AUDIO_FLOAT32 ? (const void *)w->seg
                                                              : NULL;
     if (pf_shard_append(sw, &lab, w->spec_out, audio, &w->err))
         return -1;
-    w->t.write += now_s() - t4;
+    w->t.write += pf_now_s() - t4;
     w->examples[nj->split]++;
     w->per_kind[lab.segment]++;
     return 0;
@@ -276,9 +266,9 @@ static int process_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
         return -1;
     w->t.render += sec[0];
     w->t.resample += sec[1];
-    double t2 = now_s();
+    double t2 = pf_now_s();
     strip_note(w, nj);
-    w->t.augment += now_s() - t2;
+    w->t.augment += pf_now_s() - t2;
     for (int slot = 0; slot < w->r->m->segments.n_kinds; slot++)
         if (process_segment(w, nj, slot, sw))
             return -1;
@@ -292,7 +282,7 @@ static void progress(run *r, int final)
     if (!r->opts->progress)
         return;
     size_t done = atomic_load(&r->notes_done), total = r->pending_notes;
-    double el = now_s() - r->t0, rate = el > 0 ? (double)done / el : 0;
+    double el = pf_now_s() - r->t0, rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "\rgenerate: %zu/%zu notes (%.0f%%)  %.0f examples/s  ETA %.0fs   ", done,
             total, total ? 100.0 * (double)done / (double)total : 100.0,
@@ -609,7 +599,7 @@ static int finish(run *r)
     pf_index_report ir;
     pf_card_counts cc;
     if (pf_index_build_with(r->m->output, r->digests, r->n_digests, &ir, r->err) ||
-        pf_card_write(r->m->output, r->opts->command, now_s() - r->t0, &cc, r->err))
+        pf_card_write(r->m->output, r->opts->command, pf_now_s() - r->t0, &cc, r->err))
         return -1;
     memcpy(r->rep->examples, cc.examples, sizeof cc.examples);
     memcpy(r->rep->per_kind, cc.per_kind, sizeof cc.per_kind);
@@ -622,7 +612,7 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
 {
     memset(rep, 0, sizeof *rep);
     pf_plan plan = {0};
-    run r = {.m = m, .plan = &plan, .opts = opts, .rep = rep, .err = err, .t0 = now_s()};
+    run r = {.m = m, .plan = &plan, .opts = opts, .rep = rep, .err = err, .t0 = pf_now_s()};
     pthread_mutex_init(&r.lock, NULL);
     sf_hash h = {.r = &r};
     pthread_t hasher;
@@ -647,7 +637,7 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
     }
     if (!rc && opts->parts == 0)
         rc = finish(&r);
-    rep->seconds = now_s() - r.t0;
+    rep->seconds = pf_now_s() - r.t0;
     run_release(&r);
     pf_plan_release(&plan);
     return rc;

@@ -1,4 +1,5 @@
 /* Note renderer: render one note with FluidSynth and resample it to the audio rate. */
+#include "core/util.h"
 #include "note_render.h"
 
 #include <math.h>
@@ -7,13 +8,6 @@
 #include <time.h>
 
 #include "core/mem.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int pf_note_renderer_init(pf_note_renderer *nr, const pf_manifest *m, pf_error *err)
 {
@@ -55,15 +49,15 @@ int pf_note_renderer_run(pf_note_renderer *nr, const pf_instrument *in, int midi
     pf_note note = {.sf_slot = in->soundfont, .bank = in->bank, .program = in->program,
                     .midi = midi, .velocity = velocity, .cents = cents,
                     .hold_frames = nr->hold, .release_frames = nr->release};
-    double t0 = now_s();
+    double t0 = pf_now_s();
     if (pf_synth_render(nr->synth, &note, nr->render, nr->render_len, err))
         return -1;
-    double t1 = now_s();
+    double t1 = pf_now_s();
     if (pf_resampler_process(nr->rs, nr->render, nr->render_len, nr->audio, nr->audio_len, err))
         return -1;
     if (seconds) {
         seconds[0] += t1 - t0;
-        seconds[1] += now_s() - t1;
+        seconds[1] += pf_now_s() - t1;
     }
     return 0;
 }

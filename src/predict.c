@@ -1,4 +1,5 @@
 /* predict: a recording -> windows -> the training spectrograms -> the model -> a pitch. */
+#include "core/util.h"
 #include "pitchforge/predict.h"
 
 #include <math.h>
@@ -194,12 +195,6 @@ static int cmp_point(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The file's pitch: confidence-weighted median of the voiced windows. */
 static void summarize(pf_pitch_result *r)
 {
@@ -221,7 +216,7 @@ static void summarize(pf_pitch_result *r)
     }
     for (size_t i = 0; i < n; i++)
         conf[i] = v[i].confidence;
-    qsort(conf, n, sizeof *conf, cmp_double);
+    qsort(conf, n, sizeof *conf, pf_cmp_double);
     r->confidence = n ? conf[n / 2] : 0;
     free(conf);
     free(v);

@@ -66,6 +66,11 @@ const char *pf_fft_version(void);
 
 typedef struct pf_yin pf_yin;
 
+/** YIN search range of the label audit (and of eval's baseline): down to an octave-down error
+ *  on C1 territory, up past B7's harmonics at the 16 kHz rate. */
+#define PF_AUDIT_FMIN_HZ 25.0
+#define PF_AUDIT_FMAX_HZ 6000.0
+
 /**
  * Make a YIN estimator for frames of @p n_samples at @p rate_hz searching [fmin_hz, fmax_hz].
  * @return the estimator or NULL with @p err filled.

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "core/mem.h"
 #include "core/yaml.h"
 #include "pitchforge/generate.h"
@@ -75,12 +76,6 @@ static int read_shard(card *c, const char *dir, const char *name, pf_error *err)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int cmp_inst(const void *a, const void *b)
 {
     return strcmp(((const inst_stats *)a)->label, ((const inst_stats *)b)->label);
@@ -122,7 +117,7 @@ static void write_instruments(FILE *f, card *c)
         inst_stats *s = &c->inst[i];
         double med = NAN, n = s->examples ? (double)s->examples : 1;
         if (s->n_cents) {
-            qsort(s->cents, s->n_cents, sizeof *s->cents, cmp_double);
+            qsort(s->cents, s->n_cents, sizeof *s->cents, pf_cmp_double);
             med = s->cents[s->n_cents / 2];
         }
         fprintf(f, "| %s | %s | %zu | %+.1f | %.1f%% | %.1f%% | %.1f%% |\n", s->label,

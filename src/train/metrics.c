@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/util.h"
 #include "core/mem.h"
 #include "pitchforge/train.h"
 
@@ -45,12 +46,6 @@ double pf_mae_hz(const double *est_hz, const double *ref_hz, size_t n)
     return n ? s / (double)n : NAN;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double pf_median_abs_cents(const double *est_hz, const double *ref_hz, size_t n)
 {
     if (!n)
@@ -60,7 +55,7 @@ double pf_median_abs_cents(const double *est_hz, const double *ref_hz, size_t n)
         double c = pf_cents_error(est_hz[i], ref_hz[i]);
         e[i] = isfinite(c) ? fabs(c) : INFINITY;
     }
-    qsort(e, n, sizeof *e, cmp_double);
+    qsort(e, n, sizeof *e, pf_cmp_double);
     double m = n % 2 ? e[n / 2] : 0.5 * (e[n / 2 - 1] + e[n / 2]);
     free(e);
     return m;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "core/mem.h"
 #include "pitchforge/rng.h"
 #include "pitchforge/shard.h"
@@ -34,13 +35,6 @@ typedef struct run {
     char *ck_path, *metrics_path, *model_path;
     int epoch0;              /**< epochs done before this run (resume) */
 } run;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static char *join(const char *dir, const char *name)
 {
@@ -260,7 +254,7 @@ static void progress(const run *r, int epoch, size_t b, double loss, size_t seen
 {
     if (!r->o || !r->o->progress)
         return;
-    double el = now_s() - t0;
+    double el = pf_now_s() - t0;
     fprintf(stderr, "\rtrain: epoch %d/%d  batch %zu/%zu  loss %.5g  %.1f examples/s   ", epoch,
             r->c->epochs, b, pf_loader_batches(r->train), loss, el > 0 ? (double)seen / el : 0);
 }
@@ -299,7 +293,7 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
     const float *x;
     const size_t *idx;
     size_t rows, seen = 0, b = 0;
-    double sum = 0, t0 = now_s(), loss = 0;
+    double sum = 0, t0 = pf_now_s(), loss = 0;
     int got;
     pf_loader_start(r->train, r->c->seed, (uint64_t)epoch, 1);
     while ((got = pf_loader_next(r->train, &x, &idx, &rows, err)) == 1) {
@@ -312,7 +306,7 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
         seen += rows;
         progress(r, epoch, ++b, sum / (double)seen, seen, t0);
     }
-    em->seconds = now_s() - t0;
+    em->seconds = pf_now_s() - t0;
     em->train_loss = seen ? sum / (double)seen : NAN;
     em->examples_per_s = em->seconds > 0 ? (double)seen / em->seconds : 0;
     return got;
