@@ -196,19 +196,20 @@ int pf_ydoc_parse(pf_ydoc *doc, const char *name, const char *text, size_t len, 
     return doc->root ? 0 : -1;
 }
 
-int pf_ydoc_load(pf_ydoc *doc, const char *path, pf_error *err)
+int pf_read_text(const char *path, char **text, size_t *len, pf_error *err)
 {
-    memset(doc, 0, sizeof *doc);
+    *text = NULL;
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return PF_FAIL(err, PF_EIO, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL;
-    size_t len = 0, cap = 0, got;
+    size_t n = 0, cap = 0, got;
     do {
-        if (len + 4096 > cap)
+        if (n + 4096 > cap)
             buf = pf_reallocarray(buf, cap = cap * 2 + 8192, 1);
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
     } while (got > 0);
     int bad = ferror(f);
     fclose(f);
@@ -216,7 +217,20 @@ int pf_ydoc_load(pf_ydoc *doc, const char *path, pf_error *err)
         free(buf);
         return PF_FAIL(err, PF_EIO, "%s: read error", path);
     }
-    int rc = pf_ydoc_parse(doc, path, buf ? buf : "", len, err);
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+int pf_ydoc_load(pf_ydoc *doc, const char *path, pf_error *err)
+{
+    char *buf;
+    size_t len;
+    memset(doc, 0, sizeof *doc);
+    if (pf_read_text(path, &buf, &len, err))
+        return -1;
+    int rc = pf_ydoc_parse(doc, path, buf, len, err);
     free(buf);
     return rc;
 }

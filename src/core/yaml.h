@@ -27,6 +27,8 @@ typedef struct pf_ydoc {
     pf_ynode *root;
 } pf_ydoc;
 
+/** Read the whole file at @p path into a malloc'd NUL-terminated @p text of @p len bytes. */
+int pf_read_text(const char *path, char **text, size_t *len, pf_error *err);
 /**
  * Read and parse @p path (one document; anchors and aliases are refused).
  * Errors are PF_ECONFIG with "FILE:LINE:COL: message".

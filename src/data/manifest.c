@@ -699,12 +699,13 @@ int pf_manifest_parse(pf_manifest *m, const char *name, const char *text, size_t
 
 int pf_manifest_load(pf_manifest *m, const char *path, pf_error *err)
 {
-    pf_ydoc doc;
+    char *text;
+    size_t len;
     memset(m, 0, sizeof *m);
-    if (pf_ydoc_load(&doc, path, err))
-        return pf_ydoc_release(&doc), -1;
-    int rc = pf_manifest_parse(m, path, doc.text, doc.text_len, err);
-    pf_ydoc_release(&doc);
+    if (pf_read_text(path, &text, &len, err))
+        return -1;
+    int rc = pf_manifest_parse(m, path, text, len, err);
+    free(text);
     return rc;
 }
 

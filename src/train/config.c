@@ -344,12 +344,13 @@ int pf_train_config_parse(pf_train_config *c, const char *name, const char *text
 
 int pf_train_config_load(pf_train_config *c, const char *path, pf_error *err)
 {
-    pf_ydoc doc;
+    char *text;
+    size_t len;
     memset(c, 0, sizeof *c);
-    if (pf_ydoc_load(&doc, path, err))
-        return pf_ydoc_release(&doc), -1;
-    int rc = pf_train_config_parse(c, path, doc.text, doc.text_len, err);
-    pf_ydoc_release(&doc);
+    if (pf_read_text(path, &text, &len, err))
+        return -1;
+    int rc = pf_train_config_parse(c, path, text, len, err);
+    free(text);
     return rc;
 }
 
