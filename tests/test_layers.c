@@ -53,7 +53,7 @@ static void forward(lut *t, float *y)
         pf_nn_dropout_apply(&l, t->mask, t->p, t->x, y, 1);
     } else {
         pf_nn_layout l = plain(t->n, t->c, t->h, t->w);
-        pf_nn_timestats_forward(&l, t->k, t->x, y, t->state);
+        pf_nn_timestats_forward(&l, t->k, t->x, y, t->state, 1);
     }
 }
 
@@ -337,12 +337,24 @@ static void timestats_grads(void **state)
     for (int i = 0; i < 9; i++)
         x[i] = 1.0f + (float)cos(2 * M_PI * 2 * i / 9.0);
     pf_nn_layout l1 = plain(1, 1, 1, 9);
-    pf_nn_timestats_forward(&l1, k, x, y, t->state);
+    pf_nn_timestats_forward(&l1, k, x, y, t->state, 2);
     assert_float_equal(y[0], 1.0f, 1e-6);
     assert_float_equal(y[1], sqrt(0.5), 1e-6);
     assert_float_equal(y[2], 0.0f, 1e-6);
     assert_float_equal(y[3], 0.5f, 1e-6);
     assert_float_equal(y[4], 0.0f, 1e-6);
+    /* rows shared over 1 or 3 threads: the same bits */
+    float xb[2 * 4 * 9], y1[2 * 4 * 5], y3[2 * 4 * 5];
+    for (int i = 0; i < 2 * 4 * 9; i++)
+        xb[i] = (float)sin(0.37 * i * i + 1.0);
+    size_t ns = pf_nn_timestats_state_len(&l, k);
+    double *s1 = calloc(ns, sizeof *s1), *s3 = calloc(ns, sizeof *s3);
+    pf_nn_timestats_forward(&l, k, xb, y1, s1, 1);
+    pf_nn_timestats_forward(&l, k, xb, y3, s3, 3);
+    assert_memory_equal(y1, y3, sizeof y1);
+    assert_memory_equal(s1, s3, ns * sizeof *s1);
+    free(s1);
+    free(s3);
     lut_free(t);
 }
 

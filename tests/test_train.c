@@ -365,19 +365,37 @@ static void deterministic(void **state)
     free(a), free(b);
 }
 
-/* 1 epoch, then --resume with epochs: 2 equals 2 epochs straight, bit for bit. */
+/* The lr of each epoch as metrics.jsonl reports it (at most @p max epochs). */
+static int read_lrs(const char *file, double *lr, int max)
+{
+    FILE *f = fopen(path(file), "r");
+    char line[4096];
+    int n = 0;
+    while (f && n < max && fgets(line, sizeof line, f)) {
+        char *p = strstr(line, "\"lr\": ");
+        assert_non_null(p);
+        lr[n++] = strtod(p + 6, NULL);
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* 1 epoch, then --resume with epochs: 2 equals 2 epochs straight, bit for bit (with an lr that
+ * decays per epoch: the resumed epoch runs at lr x decay, as the straight run's second). */
 static void resume_equals_uninterrupted(void **state)
 {
     (void)state;
     pf_train_config c;
     size_t n1, n2;
-    config(&c, data, "whole", SMALL_MODEL "epochs: 2\n");
+#define DECAY "optimizer: {lr: 0.002, lr_decay: 0.25}\n"
+    config(&c, data, "whole", SMALL_MODEL DECAY "epochs: 2\n");
     train_ok(&c, 0, NULL);
     pf_train_config_release(&c);
-    config(&c, data, "split", SMALL_MODEL "epochs: 1\n");
+    config(&c, data, "split", SMALL_MODEL DECAY "epochs: 1\n");
     train_ok(&c, 0, NULL);
     pf_train_config_release(&c);
-    config(&c, data, "split", SMALL_MODEL "epochs: 2\n");
+    config(&c, data, "split", SMALL_MODEL DECAY "epochs: 2\n");
     train_ok(&c, 1, NULL);
     pf_train_config_release(&c);
     float *a = weights("whole/checkpoint.h5", &n1), *b = weights("split/checkpoint.h5", &n2);
@@ -388,9 +406,12 @@ static void resume_equals_uninterrupted(void **state)
     assert_int_equal(read_losses("whole/metrics.jsonl", la, 4), 2);
     assert_int_equal(read_losses("split/metrics.jsonl", lb, 4), 2);
     assert_true(la[1] == lb[1]);
+    double lr[4];
+    assert_int_equal(read_lrs("split/metrics.jsonl", lr, 4), 2);
+    assert_true(lr[0] == 0.002 && lr[1] == 0.0005);
     /* changed settings are refused */
     pf_error err = {0};
-    config(&c, data, "split", SMALL_MODEL "epochs: 3\noptimizer: {lr: 0.01}\n");
+    config(&c, data, "split", SMALL_MODEL "epochs: 3\noptimizer: {lr: 0.002}\n");
     pf_train_opts o = {.resume = 1};
     assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "differ"));

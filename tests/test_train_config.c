@@ -67,7 +67,7 @@ static void values(void **state)
     pf_error err = {0};
     const char *t = "dataset: x.h5\noutput: o\nmodel: {preset: seed}\n"
                     "target: {kind: midi}\ninput: linear\n"
-                    "optimizer: {kind: sgd, lr: 0.05, momentum: 0.5, weight_decay: 0.01}\n"
+                    "optimizer: {kind: sgd, lr: 0.05, momentum: 0.5, weight_decay: 0.01, lr_decay: 0.5}\n"
                     "batch: 8\nepochs: 3\nseed: 42\nthreads: 2\nlimit: {train: 64, val: 16}\n";
     assert_int_equal(parse(t, &c, &err), 0);
     assert_string_equal(c.output, "o");
@@ -76,7 +76,7 @@ static void values(void **state)
     assert_int_equal(c.loss, PF_LOSS_MSE);
     assert_string_equal(c.input, "linear");
     assert_int_equal(c.optimizer, PF_OPTIM_SGD);
-    assert_true(c.lr == 0.05 && c.momentum == 0.5 && c.weight_decay == 0.01);
+    assert_true(c.lr == 0.05 && c.momentum == 0.5 && c.weight_decay == 0.01 && c.lr_decay == 0.5);
     assert_int_equal(c.batch, 8);
     assert_int_equal(c.epochs, 3);
     assert_int_equal(c.seed, 42);

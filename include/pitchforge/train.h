@@ -36,6 +36,7 @@ typedef struct pf_train_config {
     pf_loss loss;          /**< mse (hz, midi) or bce (bins) */
     pf_optim optimizer;
     double lr, momentum, beta1, beta2, eps, weight_decay;
+    double lr_decay;       /**< lr of epoch e (1-based) = lr * lr_decay^(e-1); 1: constant */
     int batch, epochs, threads;
     uint64_t seed;
     size_t limit_train, limit_val; /**< 0: the whole split; else the first N (tests) */

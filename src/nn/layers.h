@@ -179,9 +179,10 @@ size_t pf_nn_timestats_state_len(const pf_nn_layout *src, int k);
  * Timestats forward: src [n][1][h][w] (layout @p l) -> y plain [n][h][2 + k]: per bin the mean,
  * the population std over time, and |DFT_j| / w for j = 1..k.
  * @param state  out: [n][h][2 + 2k] (mean, std, re_j, im_j) for the backward
+ * @param threads rows are shared out over this many threads (the bits do not depend on it)
  */
 void pf_nn_timestats_forward(const pf_nn_layout *l, int k, const float *x, float *y,
-                             double *state);
+                             double *state, int threads);
 /** Timestats backward: dx (layout @p l, padding zeroed) from dy plain [n][h][2 + k]. */
 void pf_nn_timestats_backward(const pf_nn_layout *l, int k, const float *x, const double *state,
                               const float *dy, float *dx);

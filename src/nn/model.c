@@ -248,9 +248,9 @@ static int timestats_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
 
 static int timestats_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err)
 {
-    (void)m, (void)training, (void)err;
+    (void)training, (void)err;
     pf_nn_timestats_forward(pf_nn_act_layout(l->in), l->s.k, pf_nn_act_data(l->in),
-                            pf_nn_act_data(l->dst), l->state);
+                            pf_nn_act_data(l->dst), l->state, m->threads);
     *out = l->dst;
     return 0;
 }

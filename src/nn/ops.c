@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "core/mem.h"
+#include "dsp/fft.h"
 
 #include "nn/layers.h"
 #include "pitchforge/rng.h"
@@ -165,63 +166,78 @@ static double *twiddles(int64_t w)
     return cs;
 }
 
-/* Twiddles per modulation bin: tab[(j-1)*w + t] = cs[(j t) mod w] for j = 1..k (cos, then the
- * same for sin after k*w values), so the inner loops are straight multiply-adds. */
-static double *bin_twiddles(const double *cs, const double *sn, int64_t w, int k)
-{
-    double *tab = pf_calloc((size_t)(2 * k * w), sizeof *tab);
-    for (int j = 1; j <= k; j++)
-        for (int64_t t = 0; t < w; t++) {
-            int64_t a = (int64_t)j * t % w;
-            tab[(j - 1) * w + t] = cs[a];
-            tab[(int64_t)k * w + (j - 1) * w + t] = sn[a];
-        }
-    return tab;
-}
+/* One thread's FFT of one row: w floats in, w/2 + 1 bins out (single-precision FFTW). */
+typedef struct ts_fft {
+    float *in;
+    pf_cfloat *out;
+    pf_fft_plan *plan;
+} ts_fft;
 
-/* One row: x[t] at stride @p s, w frames -> mean, std, |X_j|/w; state (mean, std, re, im).
- * @p tab from bin_twiddles, @p xr scratch of w doubles. */
-static void row_forward(const float *x, int64_t s, int64_t w, int k, const double *tab,
-                        double *xr, float *y, double *st)
+/* One row: x[t] at stride @p s, w frames -> mean, std, |X_j|/w for j = 1..k; state (mean, std,
+ * re_j, im_j). Mean and std in double; X_j is the FFT of the mean-removed row (X_j for j >= 1
+ * does not depend on the mean, and removing it keeps the float transform's rounding small). */
+static void row_forward(const float *x, int64_t s, int64_t w, int k, const ts_fft *f, float *y,
+                        double *st)
 {
     double sum = 0, var = 0;
     for (int64_t t = 0; t < w; t++)
-        sum += (xr[t] = x[t * s]);
+        sum += x[t * s];
     double mean = sum / (double)w;
-    for (int64_t t = 0; t < w; t++)
-        var += (xr[t] - mean) * (xr[t] - mean);
+    for (int64_t t = 0; t < w; t++) {
+        double d = x[t * s] - mean;
+        var += d * d;
+        f->in[t] = (float)d;
+    }
     double sd = sqrt(var / (double)w);
     y[0] = (float)mean;
     y[1] = (float)sd;
     st[0] = mean;
     st[1] = sd;
+    if (k < 1)
+        return;
+    pf_fft_execute(f->plan);
     for (int j = 1; j <= k; j++) {
-        const double *c = tab + (j - 1) * w, *sj = tab + (int64_t)k * w + (j - 1) * w;
-        double re = 0, im = 0;
-        for (int64_t t = 0; t < w; t++) {
-            re += xr[t] * c[t];
-            im -= xr[t] * sj[t];
-        }
+        double re = f->out[j][0], im = f->out[j][1];
         y[1 + j] = (float)(sqrt(re * re + im * im) / (double)w);
         st[2 * j] = re;
         st[2 * j + 1] = im;
     }
 }
 
-void pf_nn_timestats_forward(const pf_nn_layout *l, int k, const float *x, float *y,
-                             double *state)
+typedef struct ts_job {
+    const pf_nn_layout *l;
+    int k;
+    const float *x;
+    float *y;
+    double *state;
+} ts_job;
+
+/* Rows t, t + nt, ... of the batch (rows are independent: any split gives the same bits). */
+static void ts_rows(void *arg, int t, int nt)
 {
-    double *cs = twiddles(l->w), *sn = cs + l->w, *tab = bin_twiddles(cs, sn, l->w, k);
-    double *xr = pf_calloc((size_t)l->w, sizeof *xr);
-    for (int64_t n = 0; n < l->n; n++)
-        for (int64_t h = 0; h < l->h; h++) {
-            size_t row = (size_t)(n * l->h + h);
-            row_forward(x + pf_nn_at(l, n, 0, h, 0), l->sw, l->w, k, tab, xr,
-                        y + row * (size_t)(2 + k), state + row * (size_t)(2 + 2 * k));
-        }
-    free(xr);
-    free(tab);
-    free(cs);
+    const ts_job *j = arg;
+    const pf_nn_layout *l = j->l;
+    pf_fft_batch b = pf_fft_batch_contiguous((int)l->w, 1);
+    ts_fft f = {pf_fft_alloc_real((size_t)l->w), pf_fft_alloc_complex((size_t)l->w / 2 + 1), NULL};
+    f.plan = pf_fft_plan_r2c(&b, f.in, f.out, NULL);
+    if (!f.plan) /* FFTW plans any size of real transform; only memory could stop it */
+        abort();
+    for (int64_t r = t; r < l->n * l->h; r += nt) {
+        int64_t n = r / l->h, h = r % l->h;
+        row_forward(j->x + pf_nn_at(l, n, 0, h, 0), l->sw, l->w, j->k, &f,
+                    j->y + (size_t)r * (size_t)(2 + j->k),
+                    j->state + (size_t)r * (size_t)(2 + 2 * j->k));
+    }
+    pf_fft_plan_free(f.plan);
+    pf_fft_free(f.in);
+    pf_fft_free(f.out);
+}
+
+void pf_nn_timestats_forward(const pf_nn_layout *l, int k, const float *x, float *y,
+                             double *state, int threads)
+{
+    ts_job j = {l, k, x, y, state};
+    pf_nn_parallel(threads, ts_rows, &j);
 }
 
 static void row_backward(const float *x, int64_t s, int64_t w, int k, const double *cs,

@@ -198,7 +198,7 @@ static int parse_betas(cctx *x, const pf_ynode *s)
 static int parse_optimizer(cctx *x)
 {
     static const char *const keys[] = {"kind", "lr", "momentum", "betas", "eps", "weight_decay",
-                                       NULL};
+                                       "lr_decay", NULL};
     int rc, kind = (int)x->c->optimizer;
     const pf_ynode *s = section(x, "optimizer", keys, &rc);
     if (rc || !s)
@@ -206,7 +206,8 @@ static int parse_optimizer(cctx *x)
     if (opt_enum(x, s, "kind", optim_names, &kind) || opt_double(x, s, "lr", 0, 1e6, &x->c->lr) ||
         opt_double(x, s, "momentum", 0, 0.999999, &x->c->momentum) || parse_betas(x, s) ||
         opt_double(x, s, "eps", 0, 1, &x->c->eps) ||
-        opt_double(x, s, "weight_decay", 0, 1e3, &x->c->weight_decay))
+        opt_double(x, s, "weight_decay", 0, 1e3, &x->c->weight_decay) ||
+        opt_double(x, s, "lr_decay", 1e-6, 1, &x->c->lr_decay))
         return -1;
     x->c->optimizer = (pf_optim)kind;
     return 0;
@@ -293,7 +294,7 @@ static void set_defaults(pf_train_config *c)
     c->blur_cents = 25;
     snprintf(c->input, sizeof c->input, "log");
     c->optimizer = PF_OPTIM_ADAM;
-    c->lr = 1e-3, c->momentum = 0.9, c->beta1 = 0.9, c->beta2 = 0.999, c->eps = 1e-8;
+    c->lr = 1e-3, c->lr_decay = 1, c->momentum = 0.9, c->beta1 = 0.9, c->beta2 = 0.999, c->eps = 1e-8;
     c->batch = 32, c->epochs = 10, c->threads = 0, c->seed = 1;
 }
 

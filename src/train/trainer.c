@@ -172,7 +172,7 @@ static const char *changed_setting(const pf_train_config *a, const pf_train_conf
         return "input or loss";
     if (a->optimizer != b->optimizer || a->lr != b->lr || a->momentum != b->momentum ||
         a->beta1 != b->beta1 || a->beta2 != b->beta2 || a->eps != b->eps ||
-        a->weight_decay != b->weight_decay)
+        a->weight_decay != b->weight_decay || a->lr_decay != b->lr_decay)
         return "optimizer";
     if (a->batch != b->batch || a->seed != b->seed || a->limit_train != b->limit_train)
         return "batch, seed or limit.train";
@@ -295,6 +295,7 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
     size_t rows, seen = 0, b = 0;
     double sum = 0, t0 = pf_now_s(), loss = 0;
     int got;
+    r->opt.lr = r->c->lr * pow(r->c->lr_decay, epoch - 1);
     pf_loader_start(r->train, r->c->seed, (uint64_t)epoch, 1);
     while ((got = pf_loader_next(r->train, &x, &idx, &rows, err)) == 1) {
         encode_batch(r, r->train, idx, rows);
@@ -356,6 +357,7 @@ static int metrics_append(const run *r, const pf_epoch_metrics *m, pf_error *err
     if (!f)
         return PF_FAIL(err, PF_EIO, "cannot append to %s: %s", r->metrics_path, strerror(errno));
     fprintf(f, "{\"epoch\": %d, \"step\": %llu, ", m->epoch, (unsigned long long)r->opt.step);
+    json_num(f, "lr", r->opt.lr, 0);
     json_num(f, "train_loss", m->train_loss, 0);
     json_num(f, "val_loss", m->val_loss, 0);
     json_num(f, "val_mae_hz", m->val_mae_hz, 0);
