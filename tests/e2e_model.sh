@@ -59,3 +59,38 @@ PYEOF
 ./pitchforge predict "$T/model/model.h5" "$T/tone.wav" --track > "$T/track.txt"
 [ "$(grep -c ' s' "$T/track.txt")" -ge 5 ] || fail "--track printed too few windows"
 echo "ok: --track"
+
+# weights: float16 -- the same run, stored as IEEE half: h5py reads float16 arrays equal to the
+# checkpoint's float32 weights rounded by numpy; predict answers as the float32 model within 1 cent
+sed "s|^output: .*|output: $T/half|" "$T/train.yaml" > "$T/half.yaml"
+echo "weights: float16" >> "$T/half.yaml"
+./pitchforge train "$T/half.yaml" -q
+"$PY" - "$T" <<'PYEOF'
+import sys, h5py, numpy as np
+t = sys.argv[1]
+params = h5py.File(t + "/half/checkpoint.h5")["params"][()]
+f = h5py.File(t + "/half/model.h5")
+off, n16 = 0, 0
+for name in sorted(f["layers"]):
+    g = f["layers"][name]
+    for key in ("weight", "bias"):
+        if key in g:
+            d = g[key]
+            assert d.dtype == np.float16, (name, key, d.dtype)
+            want = params[off:off + d.size].astype(np.float16).reshape(d.shape)
+            assert np.array_equal(d[()].view(np.uint16), want.view(np.uint16)), (name, key)
+            off, n16 = off + d.size, n16 + d.size
+assert off == params.size, (off, params.size)
+assert f["meta/norm_mean"].dtype == np.float32
+print(f"ok: {n16} weights stored as float16, equal to numpy's rounding of the checkpoint")
+PYEOF
+./pitchforge predict "$T/model/model.h5" "$T/tone.wav" --json > "$T/p32.json"
+./pitchforge predict "$T/half/model.h5" "$T/tone.wav" --json > "$T/p16.json"
+"$PY" - "$T" <<'PYEOF'
+import json, math, sys
+t = sys.argv[1]
+a, b = (json.loads(open(f"{t}/{n}.json").readline()) for n in ("p32", "p16"))
+c = 1200 * abs(math.log2(a["f0_hz"] / b["f0_hz"]))
+assert c < 1.0, (a, b)
+print(f"ok: float16 model predicts within {c:.3f} cents of the float32 one")
+PYEOF

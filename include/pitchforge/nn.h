@@ -120,6 +120,8 @@ typedef struct pf_model_meta {
     double sample_rate;
     int segment_len, stft_length, stft_overlap, stft_nfft;
     char spec_mode[16], spec_scaling[16];
+    int half;             /**< save: store weights as IEEE half (float16, rounded to nearest
+                               even); loading converts them back to float exactly */
 } pf_model_meta;
 
 /** Write @p m and @p meta to @p path (temp name + rename), weights in PyTorch layout. */

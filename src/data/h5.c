@@ -307,6 +307,15 @@ pf_h5id pf_h5_type_enum(pf_h5_kind base, const char *const *names, size_t n)
     return t;
 }
 
+pf_h5id pf_h5_type_half(void)
+{
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(t, 15, 10, 5, 0, 10);
+    H5Tset_size(t, 2);
+    H5Tset_ebias(t, 15);
+    return t;
+}
+
 pf_h5id pf_h5_type_bool(void)
 {
     static const char *const names[] = {"FALSE", "TRUE"};

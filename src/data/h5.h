@@ -71,6 +71,9 @@ pf_h5id pf_h5_type(pf_h5_kind kind);
 pf_h5id pf_h5_type_enum(pf_h5_kind base, const char *const *names, size_t n);
 /** A bool as h5py writes it: enum int8 {FALSE = 0, TRUE = 1}. */
 pf_h5id pf_h5_type_bool(void);
+/** IEEE 754 half precision, little-endian, as h5py's float16 (numpy reads it as float16; HDF5
+ * converts it to float on a read with a float memory type). */
+pf_h5id pf_h5_type_half(void);
 /** A UTF-8 string type: variable-length when @p len is 0 (char * in memory), else @p len
  *  bytes, null-padded. */
 pf_h5id pf_h5_type_str(size_t len);

@@ -9,7 +9,9 @@
  *                      spectrogram_scaling (the training spectrograms);
  *                      datasets norm_mean, norm_std [in_h] f32, config [1] string
  */
+#include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,15 +47,42 @@ static pf_h5id spec_type(void)
 
 /* ---- save ---- */
 
-static int write_floats(pf_h5id loc, const char *name, int rank, const int64_t *shape,
-                        const float *v, pf_error *err)
+/* IEEE half bits of @p f, rounded to nearest even (overflow to infinity, NaN kept a NaN). */
+static uint16_t half_bits(float f)
 {
-    uint64_t dims[4];
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint32_t sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
+    if (a >= 0x7f800000u) /* inf or NaN */
+        return (uint16_t)(sign | 0x7c00u | (a > 0x7f800000u ? 0x200u : 0));
+    if (a >= 0x477ff000u) /* rounds to >= 65520: infinity */
+        return (uint16_t)(sign | 0x7c00u);
+    if (a < 0x38800000u) { /* below 2^-14: a subnormal half (or zero) */
+        float mag;
+        memcpy(&mag, &a, sizeof mag);
+        /* mag / 2^-24 rounded to nearest even by the FPU's default rounding */
+        return (uint16_t)(sign | (uint32_t)lrintf(mag * 16777216.0f));
+    }
+    uint32_t mant = a & 0x7fffffu, exp = (a >> 23) - 112u; /* rebias 127 -> 15 */
+    uint32_t h = (exp << 10) | (mant >> 13), rest = mant & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
+        h++; /* a carry into the exponent is the right result too */
+    return (uint16_t)(sign | h);
+}
+
+static int write_floats(pf_h5id loc, const char *name, int rank, const int64_t *shape,
+                        const float *v, int half, pf_error *err)
+{
+    uint64_t dims[4], n = 1;
     for (int i = 0; i < rank; i++)
-        dims[i] = (uint64_t)shape[i];
-    pf_h5id t = pf_h5_type(PF_H5_F32);
+        n *= dims[i] = (uint64_t)shape[i];
+    pf_h5id t = half ? pf_h5_type_half() : pf_h5_type(PF_H5_F32);
     pf_h5id d = pf_h5_dset_create(loc, name, t, rank, dims, NULL, err);
-    int rc = d < 0 ? -1 : pf_h5_dset_write(d, t, v, err);
+    uint16_t *h = half ? pf_calloc(n, sizeof *h) : NULL;
+    for (uint64_t i = 0; h && i < n; i++)
+        h[i] = half_bits(v[i]);
+    int rc = d < 0 ? -1 : pf_h5_dset_write(d, t, half ? (const void *)h : v, err);
+    free(h);
     pf_h5_close(d);
     pf_h5_close(t);
     return rc;
@@ -68,7 +97,7 @@ static int write_layer_attrs(pf_h5id g, const pf_layer_spec *s, pf_error *err)
     return pf_h5_attr_i64(g, "k", s->k, err);
 }
 
-static int write_layer(pf_h5id layers, pf_model *m, const pf_layer_spec *s, size_t i,
+static int write_layer(pf_h5id layers, pf_model *m, const pf_layer_spec *s, size_t i, int half,
                        pf_error *err)
 {
     char name[48];
@@ -80,8 +109,10 @@ static int write_layer(pf_h5id layers, pf_model *m, const pf_layer_spec *s, size
     pf_model_param_view(m, i, &v);
     const float *p = pf_model_params(m);
     if (!rc && v.weight_len)
-        rc = write_floats(g, "weight", v.weight_rank, v.weight_shape, p + v.weight_off, err) ||
-             write_floats(g, "bias", 1, (int64_t[]){(int64_t)v.bias_len}, p + v.bias_off, err);
+        rc = write_floats(g, "weight", v.weight_rank, v.weight_shape, p + v.weight_off, half,
+                          err) ||
+             write_floats(g, "bias", 1, (int64_t[]){(int64_t)v.bias_len}, p + v.bias_off, half,
+                          err);
     pf_h5_close(g);
     return rc ? -1 : 0;
 }
@@ -120,8 +151,8 @@ static int write_meta(pf_h5id f, const pf_model_meta *meta, pf_error *err)
              pf_h5_attr_str(g, "spectrogram_scaling", meta->spec_scaling, err);
     int64_t n = (int64_t)meta->norm_len;
     if (!rc && meta->norm_len)
-        rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, err) ||
-             write_floats(g, "norm_std", 1, &n, meta->norm_std, err);
+        rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, 0, err) ||
+             write_floats(g, "norm_std", 1, &n, meta->norm_std, 0, err);
     if (!rc && meta->config_text) {
         pf_h5id t = pf_h5_type_str(0);
         rc = pf_h5_write_1d(g, "config", t, 1, &meta->config_text, err);
@@ -143,7 +174,7 @@ static int write_all(pf_h5id f, pf_model *m, const pf_model_spec *spec, const pf
     if (layers < 0) return -1;
     int rc = 0;
     for (size_t i = 0; i < spec->n_layers && !rc; i++)
-        rc = write_layer(layers, m, &spec->layers[i], i, err);
+        rc = write_layer(layers, m, &spec->layers[i], i, meta->half, err);
     pf_h5_close(layers);
     return rc || (meta && write_meta(f, meta, err)) ? -1 : 0;
 }

@@ -15,6 +15,7 @@ static const char *const target_names[] = {"hz", "midi", "bins", NULL};
 static const char *const optim_names[] = {"adam", "sgd", NULL};
 static const char *const loss_names[] = {"mse", "bce", NULL};
 static const char *const input_names[] = {"log", "linear", NULL};
+static const char *const weights_names[] = {"float32", "float16", NULL};
 static const char *const preset_names[] = {"seed", "fast", NULL};
 /* Layer kinds as written in configs (the order of pf_layer_kind). */
 static const char *const kind_names[] = {"conv",  "maxpool", "relu", "dropout",
@@ -92,12 +93,13 @@ static int parse_top(cctx *x)
 {
     static const char *const keys[] = {"dataset", "output", "model",  "target",
                                        "input",   "loss",   "optimizer", "batch",
-                                       "epochs",  "seed",   "threads", "limit", NULL};
+                                       "epochs",  "seed",   "threads", "limit", "weights", NULL};
     const pf_ynode *root = x->d->root, *seed = pf_ymap_get(root, "seed");
     int input = strcmp(x->c->input, "log") ? 1 : 0;
     if (pf_ycheck_keys(x->d, root, keys, x->err) || opt_string(x, root, "dataset", &x->c->dataset) ||
         opt_string(x, root, "output", &x->c->output) ||
         opt_enum(x, root, "input", input_names, &input) ||
+        opt_enum(x, root, "weights", weights_names, &x->c->weights_half) ||
         opt_int(x, root, "batch", 1, 1 << 16, &x->c->batch) ||
         opt_int(x, root, "epochs", 0, 1 << 20, &x->c->epochs) ||
         opt_int(x, root, "threads", 0, 1024, &x->c->threads))

@@ -154,6 +154,7 @@ static int make_model(run *r, pf_error *err)
     r->meta.norm_std = (float *)pf_loader_norm_std(r->train);
     r->meta.norm_len = pf_loader_norm_len(r->train);
     r->meta.config_text = c->text;
+    r->meta.half = c->weights_half;
     return spectrogram_settings(c->dataset, &r->meta, err);
 }
 
