@@ -60,9 +60,12 @@ static int run_train(int argc, char **argv)
     pf_train_opts o = {.resume = a.resume, .progress = !a.quiet && isatty(2), .verbose = !a.quiet};
     pf_epoch_metrics m = {0};
     rc = pf_train(&c, &o, &m, &err) ? pf_cli_fail(&err) : 0;
-    if (!rc && !a.quiet)
+    if (!rc && !a.quiet && m.epoch > 0)
         fprintf(stderr, "train: %s/model.h5 (val RPA50 %.3f, median %.1f cents)\n", c.output,
                 m.val_rpa50, m.val_median_cents);
+    else if (!rc && !a.quiet) /* --resume of a finished run: model.h5 written again */
+        fprintf(stderr, "train: %s/model.h5 (the checkpoint's weights; no epochs left to run)\n",
+                c.output);
     pf_train_config_release(&c);
     return rc;
 }
