@@ -22,6 +22,7 @@
 #include "pitchforge/train.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
+#include "train/tuning.h"
 
 static char *tmp;     /* this run's folder */
 static char data[1024]; /* tmp/data/dataset.h5 */
@@ -365,6 +366,81 @@ static void deterministic(void **state)
     free(a), free(b);
 }
 
+/* labels/@p name of the tiny train split as doubles (via dataset.h5). */
+static double *train_label(const char *name, size_t *n)
+{
+    pf_error err = {0};
+    char p[128];
+    int rank;
+    uint64_t dims[PF_H5_MAX_RANK];
+    snprintf(p, sizeof p, "train/labels/%s", name);
+    pf_h5id f = pf_h5_open(data, 0, &err), d = pf_h5_dset_open(f, p, &err);
+    assert_int_equal(pf_h5_dset_shape(d, &rank, dims, &err), 0);
+    double *v = calloc(dims[0], sizeof *v);
+    pf_h5id t = pf_h5_type(PF_H5_F64);
+    assert_int_equal(pf_h5_dset_read(d, t, v, &err), 0);
+    pf_h5_close(t), pf_h5_close(d), pf_h5_close_file(f, NULL);
+    *n = dims[0];
+    return v;
+}
+
+/* target.tuning measured: each example's shift is the median audit offset of the ok examples
+ * of its (preset, key), recomputed here the slow way (every pair); labels move by 2^(s/1200). */
+static void measured_tuning(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    size_t n;
+    const char *keys[] = {"soundfont", "bank", "program", "midi"};
+    double *lab[4], *cents = train_label("pitch_error_cents", &n), *check;
+    for (int k = 0; k < 4; k++)
+        lab[k] = train_label(keys[k], &n);
+    check = train_label("pitch_check", &n);
+    pf_tuning t;
+    assert_int_equal(pf_tuning_measure(data, "train", 0, &t, &err), 0);
+    assert_int_equal(t.n, n);
+    double *v = calloc(n, sizeof *v);
+    size_t moved = 0, nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t m = 0;
+        for (size_t j = 0; j < n; j++) {
+            int same = check[j] == 0;
+            for (int k = 0; k < 4; k++)
+                same = same && lab[k][j] == lab[k][i];
+            if (same) /* insertion sort: the group's ok offsets in order */
+                for (size_t a = m++; ; a--) {
+                    if (a == 0 || v[a - 1] <= (float)cents[j]) {
+                        v[a] = (float)cents[j];
+                        break;
+                    }
+                    v[a] = v[a - 1];
+                }
+        }
+        if (!m) {
+            assert_true(isnan(t.shift_cents[i]));
+            continue;
+        }
+        double med = m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+        if (t.shift_cents[i] != med)
+            fail_msg("example %zu: shift %.9g, expected %.9g", i, t.shift_cents[i], med);
+        moved++, nonzero += med != 0;
+    }
+    assert_int_equal(t.report.moved, moved);
+    assert_true(moved > n / 2 && nonzero > n / 2);
+    /* apply: the same labels move by 2^(shift/1200); other labels are refused */
+    double *f0 = train_label("f0_hz", &n), *want = calloc(n, sizeof *want);
+    for (size_t i = 0; i < n; i++)
+        want[i] = isnan(t.shift_cents[i]) ? f0[i] : f0[i] * pow(2.0, t.shift_cents[i] / 1200.0);
+    assert_int_equal(pf_tuning_apply(&t, n, f0, &err), 0);
+    assert_memory_equal(f0, want, n * sizeof *f0);
+    assert_int_equal(pf_tuning_apply(&t, n, f0, &err), -1); /* f0 moved: not the split's */
+    assert_non_null(strstr(err.msg, "stale index"));
+    pf_tuning_free(&t);
+    for (int k = 0; k < 4; k++)
+        free(lab[k]);
+    free(cents), free(check), free(v), free(f0), free(want);
+}
+
 /* The lr of each epoch as metrics.jsonl reports it (at most @p max epochs). */
 static int read_lrs(const char *file, double *lr, int max)
 {
@@ -473,6 +549,7 @@ int main(void)
         cmocka_unit_test(overfit),
         cmocka_unit_test(deterministic),
         cmocka_unit_test(resume_equals_uninterrupted),
+        cmocka_unit_test(measured_tuning),
         cmocka_unit_test(nan_stops),
         cmocka_unit_test(train_bad_dataset),
     };

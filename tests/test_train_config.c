@@ -66,13 +66,14 @@ static void values(void **state)
     pf_train_config c;
     pf_error err = {0};
     const char *t = "dataset: x.h5\noutput: o\nmodel: {preset: seed}\n"
-                    "target: {kind: midi}\ninput: linear\n"
+                    "target: {kind: midi, tuning: measured}\ninput: linear\n"
                     "optimizer: {kind: sgd, lr: 0.05, momentum: 0.5, weight_decay: 0.01, lr_decay: 0.5}\n"
                     "batch: 8\nepochs: 3\nseed: 42\nthreads: 2\nlimit: {train: 64, val: 16}\n";
     assert_int_equal(parse(t, &c, &err), 0);
     assert_string_equal(c.output, "o");
     assert_string_equal(c.preset, "seed");
     assert_int_equal(c.target, PF_TARGET_MIDI);
+    assert_int_equal(c.tuning_measured, 1);
     assert_int_equal(c.loss, PF_LOSS_MSE);
     assert_string_equal(c.input, "linear");
     assert_int_equal(c.optimizer, PF_OPTIM_SGD);

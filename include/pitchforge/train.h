@@ -32,6 +32,7 @@ typedef struct pf_train_config {
     double bins_lo_midi, bins_step; /**< bins: centre of bin 0 (MIDI) and width (semitones) */
     int n_bins;
     double blur_cents;     /**< bins: std of the Gaussian target blur (CREPE: 25 cents) */
+    int tuning_measured;   /**< train labels moved by their (preset, key)'s audited tuning */
     char input[16];        /**< "log" (ln(x + 1e-6)) or "linear", then /stats normalization */
     pf_loss loss;          /**< mse (hz, midi) or bce (bins) */
     pf_optim optimizer;

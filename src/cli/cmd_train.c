@@ -64,7 +64,7 @@ static int run_train(int argc, char **argv)
         fprintf(stderr, "train: %s/model.h5 (val RPA50 %.3f, median %.1f cents)\n", c.output,
                 m.val_rpa50, m.val_median_cents);
     else if (!rc && !a.quiet) /* --resume of a finished run: model.h5 written again */
-        fprintf(stderr, "train: %s/model.h5 (the checkpoint's weights; no epochs left to run)\n",
+        fprintf(stderr, "train: %s/model.h5 (no epochs run: the weights it started from)\n",
                 c.output);
     pf_train_config_release(&c);
     return rc;

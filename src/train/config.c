@@ -149,7 +149,8 @@ static int parse_bins_lo(cctx *x, const pf_ynode *n)
 static int parse_target(cctx *x)
 {
     static const char *const keys[] = {"kind", "bins_lo", "step_cents", "n_bins", "blur_cents",
-                                       NULL};
+                                       "tuning", NULL};
+    static const char *const tuning_names[] = {"written", "measured", NULL};
     int rc, kind = (int)x->c->target;
     double step_cents = x->c->bins_step * 100;
     const pf_ynode *s = section(x, "target", keys, &rc), *lo;
@@ -159,7 +160,8 @@ static int parse_target(cctx *x)
         ((lo = pf_ymap_get(s, "bins_lo")) && parse_bins_lo(x, lo)) ||
         opt_double(x, s, "step_cents", 1, 100, &step_cents) ||
         opt_int(x, s, "n_bins", 2, 4096, &x->c->n_bins) ||
-        opt_double(x, s, "blur_cents", 0, 1200, &x->c->blur_cents))
+        opt_double(x, s, "blur_cents", 0, 1200, &x->c->blur_cents) ||
+        opt_enum(x, s, "tuning", tuning_names, &x->c->tuning_measured))
         return -1;
     x->c->target = (pf_target)kind;
     x->c->bins_step = step_cents / 100;

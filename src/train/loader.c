@@ -395,6 +395,7 @@ int pf_loader_next(pf_loader *l, const float **x, const size_t **idx, size_t *ro
 size_t pf_loader_size(const pf_loader *l) { return l->n; }
 size_t pf_loader_batches(const pf_loader *l) { return l->n_batches; }
 const double *pf_loader_f0(const pf_loader *l) { return l->f0; }
+double *pf_loader_f0_mut(pf_loader *l) { return l->f0; }
 const float *pf_loader_norm_mean(const pf_loader *l) { return l->mean; }
 const float *pf_loader_norm_std(const pf_loader *l) { return l->std; }
 size_t pf_loader_norm_len(const pf_loader *l) { return (size_t)l->planes * (size_t)l->bins; }

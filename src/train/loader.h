@@ -41,6 +41,8 @@ size_t pf_loader_batches(const pf_loader *l);
 void pf_loader_shape(const pf_loader *l, int *c, int *h, int *w);
 /** f0 in Hz of every example, in split order [size]. */
 const double *pf_loader_f0(const pf_loader *l);
+/** The same labels, writable (the trainer's measured tuning moves them before training). */
+double *pf_loader_f0_mut(pf_loader *l);
 /** Normalization per plane and bin [planes * bins]: mean and std (std of 0 stored as 1). */
 const float *pf_loader_norm_mean(const pf_loader *l);
 const float *pf_loader_norm_std(const pf_loader *l);

@@ -20,6 +20,7 @@
 #include "train/checkpoint.h"
 #include "train/loader.h"
 #include "train/optim.h"
+#include "train/tuning.h"
 
 typedef struct run {
     const pf_train_config *c;
@@ -116,12 +117,27 @@ static int open_data(run *r, pf_error *err)
 {
     const pf_train_config *c = r->c;
     int log_input = !strcmp(c->input, "log");
+    pf_tuning tuning = {0};
+    if (c->tuning_measured && pf_tuning_measure(c->dataset, "train", c->limit_train, &tuning, err))
+        return pf_error_prefix(err, "%s: target.tuning", c->file);
     r->train = pf_loader_open(c->dataset, "train", c->limit_train, c->batch, log_input, err);
-    if (!r->train)
+    if (!r->train || !(r->val = pf_loader_open(c->dataset, "val", c->limit_val, c->batch,
+                                                log_input, err))) {
+        pf_tuning_free(&tuning);
         return -1;
-    r->val = pf_loader_open(c->dataset, "val", c->limit_val, c->batch, log_input, err);
-    if (!r->val)
-        return -1;
+    }
+    if (c->tuning_measured) {
+        int rc = pf_tuning_apply(&tuning, pf_loader_size(r->train), pf_loader_f0_mut(r->train),
+                                 err);
+        pf_tuning_report t = tuning.report;
+        pf_tuning_free(&tuning);
+        if (rc)
+            return pf_error_prefix(err, "%s: target.tuning: %s", c->file, c->dataset);
+        if (r->o && r->o->verbose)
+            fprintf(stderr, "train: measured tuning: %zu of %zu train labels moved, %zu (preset, "
+                    "key) groups, median |shift| %.2f cents\n", t.moved,
+                    pf_loader_size(r->train), t.groups, t.median_shift);
+    }
     r->spec = c->model;
     r->spec.layers = pf_calloc(c->model.n_layers, sizeof *r->spec.layers);
     memcpy(r->spec.layers, c->model.layers, c->model.n_layers * sizeof *c->model.layers);
@@ -167,7 +183,8 @@ static const char *changed_setting(const pf_train_config *a, const pf_train_conf
         memcmp(a->model.layers, b->model.layers, a->model.n_layers * sizeof *a->model.layers))
         return "model";
     if (a->target != b->target || a->bins_lo_midi != b->bins_lo_midi ||
-        a->bins_step != b->bins_step || a->n_bins != b->n_bins || a->blur_cents != b->blur_cents)
+        a->bins_step != b->bins_step || a->n_bins != b->n_bins || a->blur_cents != b->blur_cents ||
+        a->tuning_measured != b->tuning_measured)
         return "target";
     if (strcmp(a->input, b->input) || a->loss != b->loss)
         return "input or loss";
