@@ -316,6 +316,15 @@ pf_h5id pf_h5_type_half(void)
     return t;
 }
 
+int pf_h5_dset_is_half(pf_h5id dset)
+{
+    hid_t t = H5Dget_type(dset);
+    int half = t >= 0 && H5Tget_class(t) == H5T_FLOAT && H5Tget_size(t) == 2;
+    if (t >= 0)
+        H5Tclose(t);
+    return half;
+}
+
 pf_h5id pf_h5_type_bool(void)
 {
     static const char *const names[] = {"FALSE", "TRUE"};

@@ -74,6 +74,9 @@ pf_h5id pf_h5_type_bool(void);
 /** IEEE 754 half precision, little-endian, as h5py's float16 (numpy reads it as float16; HDF5
  * converts it to float on a read with a float memory type). */
 pf_h5id pf_h5_type_half(void);
+/** 1 when @p dset holds 2-byte floats (read them with pf_h5_type_half, then convert: HDF5's own
+ * half-to-float conversion goes bit by bit and is slow). */
+int pf_h5_dset_is_half(pf_h5id dset);
 /** A UTF-8 string type: variable-length when @p len is 0 (char * in memory), else @p len
  *  bytes, null-padded. */
 pf_h5id pf_h5_type_str(size_t len);

@@ -70,6 +70,24 @@ static uint16_t half_bits(float f)
     return (uint16_t)(sign | h);
 }
 
+/* The float value of IEEE half bits @p h (exact: every half is a float). */
+static float half_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
+    if (e == 0x1f) /* inf or NaN */
+        x = sign | 0x7f800000u | (m << 13);
+    else if (e) /* normal: rebias 15 -> 127 */
+        x = sign | ((e + 112u) << 23) | (m << 13);
+    else { /* zero or subnormal: m x 2^-24 */
+        float v = (float)m * 0x1p-24f;
+        memcpy(&x, &v, sizeof x);
+        x |= sign;
+    }
+    float f;
+    memcpy(&f, &x, sizeof f);
+    return f;
+}
+
 static int write_floats(pf_h5id loc, const char *name, int rank, const int64_t *shape,
                         const float *v, int half, pf_error *err)
 {
@@ -295,7 +313,18 @@ static int read_floats(pf_h5id loc, const char *name, int rank, const int64_t *s
     for (int i = 0; !rc && i < rank; i++)
         if (r != rank || dims[i] != (uint64_t)shape[i])
             rc = PF_FAIL(err, PF_ESCHEMA, "%s: shape does not match the layer list", name);
-    if (!rc) {
+    if (!rc && pf_h5_dset_is_half(d)) { /* raw half bits, widened here */
+        uint64_t n = 1;
+        for (int i = 0; i < rank; i++)
+            n *= dims[i];
+        uint16_t *h = pf_calloc(n ? n : 1, sizeof *h);
+        pf_h5id t = pf_h5_type_half();
+        rc = pf_h5_dset_read(d, t, h, err);
+        pf_h5_close(t);
+        for (uint64_t i = 0; !rc && i < n; i++)
+            out[i] = half_float(h[i]);
+        free(h);
+    } else if (!rc) {
         pf_h5id t = pf_h5_type(PF_H5_F32);
         rc = pf_h5_dset_read(d, t, out, err);
         pf_h5_close(t);
