@@ -91,7 +91,7 @@ test: deps
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 	  LDFLAGS="-fsanitize=address,undefined" $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
-	@ASAN_OPTIONS=detect_leaks=1 PF_NO_E2E=1 PY=$(PY) bash tests/run.sh $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
+	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp PF_NO_E2E=1 PY=$(PY) bash tests/run.sh $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
 
 bench: pitchforge $(BENCH_BIN)
 	@bash bench/run.sh
