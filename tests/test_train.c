@@ -397,6 +397,9 @@ static void measured_tuning(void **state)
         lab[k] = train_label(keys[k], &n);
     check = train_label("pitch_check", &n);
     pf_tuning t;
+    assert_int_equal(pf_tuning_measure(data, "nosuch", 0, &t, &err), -1); /* a split it lacks */
+    assert_non_null(strstr(err.msg, "no nosuch/labels/f0_hz"));
+    pf_tuning_free(&t);
     assert_int_equal(pf_tuning_measure(data, "train", 0, &t, &err), 0);
     assert_int_equal(t.n, n);
     double *v = calloc(n, sizeof *v);

@@ -131,11 +131,11 @@ int pf_tuning_measure(const char *dataset, const char *split, size_t limit, pf_t
     snprintf(path, sizeof path, "%s/labels/f0_hz", split);
     int rank;
     uint64_t dims[PF_H5_MAX_RANK];
-    pf_h5id d = pf_h5_exists(f, path) ? pf_h5_dset_open(f, path, err) : -1;
-    int rc = d < 0 || pf_h5_dset_shape(d, &rank, dims, err) ? -1 : 0;
+    int rc = pf_h5_exists(f, path) ? 0 : PF_FAIL(err, PF_ESCHEMA, "no %s", path);
+    pf_h5id d = rc ? -1 : pf_h5_dset_open(f, path, err);
+    if (!rc)
+        rc = d < 0 || pf_h5_dset_shape(d, &rank, dims, err) ? -1 : 0;
     pf_h5_close(d);
-    if (d < 0 && !rc)
-        rc = PF_FAIL(err, PF_ESCHEMA, "%s: no %s", dataset, path);
     labels L = {0};
     if (!rc) {
         t->n = limit && limit < dims[0] ? limit : (size_t)dims[0];
