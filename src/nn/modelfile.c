@@ -192,7 +192,7 @@ static int write_all(pf_h5id f, pf_model *m, const pf_model_spec *spec, const pf
     if (layers < 0) return -1;
     int rc = 0;
     for (size_t i = 0; i < spec->n_layers && !rc; i++)
-        rc = write_layer(layers, m, &spec->layers[i], i, meta->half, err);
+        rc = write_layer(layers, m, &spec->layers[i], i, meta && meta->half, err);
     pf_h5_close(layers);
     return rc || (meta && write_meta(f, meta, err)) ? -1 : 0;
 }

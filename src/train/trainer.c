@@ -113,6 +113,22 @@ static int check_bins(const run *r, pf_error *err)
     return 0;
 }
 
+/* Move the train labels by the tuning measured before the loaders opened (then free it). */
+static int apply_tuning(run *r, pf_tuning *tuning, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    int rc = pf_tuning_apply(tuning, pf_loader_size(r->train), pf_loader_f0_mut(r->train), err);
+    pf_tuning_report t = tuning->report;
+    pf_tuning_free(tuning);
+    if (rc)
+        return pf_error_prefix(err, "%s: target.tuning: %s", c->file, c->dataset);
+    if (r->o && r->o->verbose)
+        fprintf(stderr, "train: measured tuning: %zu of %zu train labels moved, %zu (preset, key) "
+                "groups, median |shift| %.2f cents\n", t.moved, pf_loader_size(r->train),
+                t.groups, t.median_shift);
+    return 0;
+}
+
 static int open_data(run *r, pf_error *err)
 {
     const pf_train_config *c = r->c;
@@ -126,18 +142,8 @@ static int open_data(run *r, pf_error *err)
         pf_tuning_free(&tuning);
         return -1;
     }
-    if (c->tuning_measured) {
-        int rc = pf_tuning_apply(&tuning, pf_loader_size(r->train), pf_loader_f0_mut(r->train),
-                                 err);
-        pf_tuning_report t = tuning.report;
-        pf_tuning_free(&tuning);
-        if (rc)
-            return pf_error_prefix(err, "%s: target.tuning: %s", c->file, c->dataset);
-        if (r->o && r->o->verbose)
-            fprintf(stderr, "train: measured tuning: %zu of %zu train labels moved, %zu (preset, "
-                    "key) groups, median |shift| %.2f cents\n", t.moved,
-                    pf_loader_size(r->train), t.groups, t.median_shift);
-    }
+    if (c->tuning_measured && apply_tuning(r, &tuning, err))
+        return -1;
     r->spec = c->model;
     r->spec.layers = pf_calloc(c->model.n_layers, sizeof *r->spec.layers);
     memcpy(r->spec.layers, c->model.layers, c->model.n_layers * sizeof *c->model.layers);
