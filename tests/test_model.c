@@ -149,6 +149,16 @@ static void parity_timestats(void **state)
     parity("tstats", L, 4, 1, 6, 16, "timestats, dense, relu, dense", 1);
 }
 
+static void parity_timestats_map(void **state)
+{
+    (void)state;
+    pf_layer_spec L[] = {{.kind = PF_LAYER_TIMESTATS_MAP, .k = 3}, CONV(4, 3), RELU, CONV(4, 5),
+                         RELU, POOL(2), DENSE(3)};
+    const char *names = "timestats_map, conv, relu, conv, relu, maxpool, dense";
+    parity("tsmap", L, 7, 1, 6, 16, names, 1);
+    parity("tsmap", L, 7, 1, 6, 16, names, 2);
+}
+
 /* ---- the whole model against finite differences ---- */
 
 static double model_loss(pf_model *m, const float *x, float *y, const float *r, size_t ny)
@@ -414,6 +424,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parity_cnn),    cmocka_unit_test(parity_timestats),
+        cmocka_unit_test(parity_timestats_map),
         cmocka_unit_test(model_gradcheck), cmocka_unit_test(numpy_forward),
         cmocka_unit_test(save_load),     cmocka_unit_test(bad_specs),
         cmocka_unit_test(determinism),   cmocka_unit_test(init_params),

@@ -19,7 +19,7 @@ static const char *const weights_names[] = {"float32", "float16", NULL};
 static const char *const preset_names[] = {"seed", "fast", NULL};
 /* Layer kinds as written in configs (the order of pf_layer_kind). */
 static const char *const kind_names[] = {"conv",  "maxpool", "relu", "dropout",
-                                         "dense", "timestats", NULL};
+                                         "dense", "timestats", "timestats_map", NULL};
 
 typedef struct cctx {
     pf_train_config *c;
@@ -230,7 +230,7 @@ static int parse_layer(cctx *x, const pf_ynode *n, pf_layer_spec *l)
         return -1;
     if (!k)
         return pf_yfail(x->err, x->d, n, "a layer needs 'kind' (conv, maxpool, relu, dropout, "
-                        "dense, timestats)");
+                        "dense, timestats, timestats_map)");
     if (pf_yget_enum(x->d, k, kind_names, &kind, x->err))
         return -1;
     *l = (pf_layer_spec){.kind = (pf_layer_kind)kind, .kernel = 3, .pool = 2, .k = 8};

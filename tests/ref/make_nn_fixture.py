@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write tests/fixtures/nn_parity.h5: two tiny networks run by PyTorch (float64), for the
+"""Write tests/fixtures/nn_parity.h5: three tiny networks run by PyTorch (float64), for the
 parity test in tests/test_model.c. Run once and commit the output (CI has no torch):
 
     /usr/bin/python3 tests/ref/make_nn_fixture.py tests/fixtures/nn_parity.h5
@@ -28,6 +28,10 @@ NETS = {
                              ("dense", 8, 0, 0, 0), ("relu", 0, 0, 0, 0), ("dense", 3, 0, 0, 0)]),
     "tstats": ((2, 1, 6, 16), [("timestats", 0, 0, 0, 3), ("dense", 5, 0, 0, 0),
                                ("relu", 0, 0, 0, 0), ("dense", 2, 0, 0, 0)]),
+    # timestats as channels, convs along frequency (kernel k x 1 on width 1), pool 2 x 1
+    "tsmap": ((2, 1, 6, 16), [("timestats_map", 0, 0, 0, 3), ("conv", 4, 3, 0, 0),
+                              ("relu", 0, 0, 0, 0), ("conv", 4, 5, 0, 0), ("relu", 0, 0, 0, 0),
+                              ("maxpool", 0, 0, 2, 0), ("dense", 3, 0, 0, 0)]),
 }
 
 
@@ -41,25 +45,36 @@ def timestats(x, k):
     return torch.cat([mean, std, mag], -1).reshape(n, 1, 1, h * (2 + k))
 
 
+def timestats_map(x, k):
+    """[N][1][H][W] -> [N][2+k][H][1]: the timestats of each bin as channels."""
+    n, _, h, _ = x.shape
+    return timestats(x, k).reshape(n, h, 2 + k).permute(0, 2, 1).unsqueeze(-1)
+
+
 def build(shape, layers):
     """Modules (or callables) for the layers, tracking the shape."""
     c, h, w = shape[1:]
     mods = []
     for kind, out, kernel, pool, k in layers:
-        if kind == "conv":
-            m = torch.nn.Conv2d(c, out, kernel, padding=kernel // 2).double()
+        if kind == "conv":  # on width 1: kernel x 1, along H only
+            kw = 1 if w == 1 else kernel
+            m = torch.nn.Conv2d(c, out, (kernel, kw), padding=(kernel // 2, kw // 2)).double()
             c = out
         elif kind == "relu":
             m = torch.nn.ReLU()
         elif kind == "maxpool":
-            m = torch.nn.MaxPool2d(pool)
-            h, w = h // pool, w // pool
+            pw = 1 if w == 1 else pool
+            m = torch.nn.MaxPool2d((pool, pw))
+            h, w = h // pool, w // pw
         elif kind == "dense":
             m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(c * h * w, out).double())
             c, h, w = out, 1, 1
         elif kind == "timestats":
             m = (lambda kk: (lambda x: timestats(x, kk)))(k)
             c, h, w = 1, 1, h * (2 + k)
+        elif kind == "timestats_map":
+            m = (lambda kk: (lambda x: timestats_map(x, kk)))(k)
+            c, w = 2 + k, 1
         mods.append(m)
     return mods
 

@@ -27,9 +27,11 @@ def conv(x, w, b):
 
 
 def maxpool(x, p):
+    """p x p max pooling, stride p; p x 1 on a width-1 input."""
     n, c, h, w = x.shape
-    ho, wo = h // p, w // p
-    return x[:, :, :ho * p, :wo * p].reshape(n, c, ho, p, wo, p).max(axis=(3, 5))
+    pw = 1 if w == 1 else p
+    ho, wo = h // p, w // pw
+    return x[:, :, :ho * p, :wo * pw].reshape(n, c, ho, p, wo, pw).max(axis=(3, 5))
 
 
 def timestats(x, k):
@@ -39,6 +41,12 @@ def timestats(x, k):
     feats = [x.mean(-1, keepdims=True), x.std(-1, keepdims=True),
              np.abs(np.fft.rfft(x, axis=-1)[..., 1:k + 1]) / w]
     return np.concatenate(feats, -1).reshape(n, 1, 1, h * (2 + k))
+
+
+def timestats_map(x, k):
+    """[N][1][H][W] -> [N][2+k][H][1]: the timestats of each bin as channels."""
+    n, _, h, _ = x.shape
+    return timestats(x, k).reshape(n, h, 2 + k).transpose(0, 2, 1)[..., None]
 
 
 def forward(path, x):
@@ -62,6 +70,8 @@ def forward(path, x):
                 y = y[:, :, None, None]
             elif kind == "timestats":
                 y = timestats(y, int(row["k"]))
+            elif kind == "timestats_map":
+                y = timestats_map(y, int(row["k"]))
             elif kind != "dropout":
                 raise SystemExit("unknown layer kind " + kind)
         return y.reshape(y.shape[0], -1)
