@@ -12,17 +12,17 @@
 /** Layer kinds. Shapes are NCHW float32; `dense` flattens its input. */
 typedef enum pf_layer_kind {
     PF_LAYER_CONV = 0, /**< 2-D convolution, `out` filters, `kernel` x `kernel`, stride 1,
-                            'same' zero padding, with bias; on an input of width 1 the kernel is
-                            `kernel` x 1 (a convolution along H only) */
+                            'same' zero padding, with bias; on an input of height 1 the kernel is
+                            1 x `kernel` (a convolution along W only) */
     PF_LAYER_MAXPOOL,  /**< `pool` x `pool` max pooling, stride `pool`, floor of the size; on an
-                            input of width 1, `pool` x 1 */
+                            input of height 1, 1 x `pool` */
     PF_LAYER_RELU,
     PF_LAYER_DROPOUT,  /**< inverted dropout with probability `p` (identity at inference) */
     PF_LAYER_DENSE,    /**< inner product to `out` units, with bias; flattens C*H*W */
     PF_LAYER_TIMESTATS,/**< [C=1][H bins][W frames] -> [1][1][H*(2+K)]: per bin the mean and
                             std over time and the magnitudes of the first `k` (K) modulation
                             frequencies (DFT along time, bins 1..K, divided by W) */
-    PF_LAYER_TIMESTATS_MAP, /**< the same statistics as a map [2+K][H][1]: channel 0 the means,
+    PF_LAYER_TIMESTATS_MAP, /**< the same statistics as a map [2+K][1][H]: channel 0 the means,
                             1 the stds, 1+j modulation frequency j; for convs along frequency */
     PF_LAYER_COUNT
 } pf_layer_kind;

@@ -485,24 +485,24 @@ static dnnl_alg_kind_t conv_alg(int64_t ic, int64_t oc, int k)
 }
 
 /* Forward primitive with src/weights/dst any, bias plain, ReLU post-op when asked. */
-/* The kernel's width: @p k, or 1 on an input of width 1 (a convolution along H only). */
-static int conv_kw(const dnnl_memory_desc_t *src, int k)
+/* The kernel's height: @p k, or 1 on an input of height 1 (a convolution along W only). */
+static int conv_kh(const dnnl_memory_desc_t *src, int k)
 {
-    return src->dims[3] == 1 ? 1 : k;
+    return src->dims[2] == 1 ? 1 : k;
 }
 
 static int conv_fwd_new(pf_nn_op *op, const dnnl_memory_desc_t *src, int out, int k, int relu,
                         pf_error *err)
 {
     const dnnl_dims_t *d = &src->dims;
-    int kw = conv_kw(src, k);
+    int kh = conv_kh(src, k);
     dnnl_memory_desc_t s = md4((*d)[0], (*d)[1], (*d)[2], (*d)[3], dnnl_format_tag_any);
-    dnnl_memory_desc_t w = md4(out, (*d)[1], k, kw, dnnl_format_tag_any);
+    dnnl_memory_desc_t w = md4(out, (*d)[1], kh, k, dnnl_format_tag_any);
     dnnl_memory_desc_t b = md_tag(1, (int64_t[]){out}, dnnl_a);
     dnnl_memory_desc_t y = md4((*d)[0], out, (*d)[2], (*d)[3], dnnl_format_tag_any);
-    dnnl_dims_t one = {1, 1}, pad = {k / 2, kw / 2};
+    dnnl_dims_t one = {1, 1}, pad = {kh / 2, k / 2};
     dnnl_convolution_desc_t cd;
-    op->alg = kw == k ? conv_alg((*d)[1], out, k) : dnnl_convolution_direct;
+    op->alg = kh == k ? conv_alg((*d)[1], out, k) : dnnl_convolution_direct;
     DN(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, op->alg, &s, &w, &b, &y, one,
                                           pad, pad),
        "convolution");
@@ -529,11 +529,11 @@ static int conv_bwd_new(pf_nn_op *op, int out, int k, pf_error *err)
     const dnnl_memory_desc_t *s = pd_md(op->fwd_pd, dnnl_query_src_md);
     const dnnl_memory_desc_t *y = pd_md(op->fwd_pd, dnnl_query_dst_md);
     const dnnl_dims_t *d = &s->dims;
-    int kw = conv_kw(s, k);
-    dnnl_memory_desc_t wany = md4(out, (*d)[1], k, kw, dnnl_format_tag_any);
-    dnnl_memory_desc_t wplain = md4(out, (*d)[1], k, kw, dnnl_oihw);
+    int kh = conv_kh(s, k);
+    dnnl_memory_desc_t wany = md4(out, (*d)[1], kh, k, dnnl_format_tag_any);
+    dnnl_memory_desc_t wplain = md4(out, (*d)[1], kh, k, dnnl_oihw);
     dnnl_memory_desc_t b = md_tag(1, (int64_t[]){out}, dnnl_a), wmd;
-    dnnl_dims_t one = {1, 1}, pad = {k / 2, kw / 2};
+    dnnl_dims_t one = {1, 1}, pad = {kh / 2, k / 2};
     dnnl_convolution_desc_t bd, wd;
     DN(dnnl_convolution_backward_data_desc_init(&bd, op->alg, s, &wany, y, one,
                                                 pad, pad),
@@ -558,7 +558,7 @@ static int conv_build(pf_nn_op *op, const pf_nn_act *src, int out, int k, int re
     if (adapt_src(op, src, pd_md(op->fwd_pd, dnnl_query_src_md), err)) return -1;
     if (dst_new(op, err)) return -1;
     const dnnl_memory_desc_t *d = &src->md;
-    dnnl_memory_desc_t wplain = md4(out, d->dims[1], k, conv_kw(d, k), dnnl_oihw);
+    dnnl_memory_desc_t wplain = md4(out, d->dims[1], conv_kh(d, k), k, dnnl_oihw);
     dnnl_memory_desc_t b = md_tag(1, (int64_t[]){out}, dnnl_a);
     if (wbuf_init(op->ctx, &op->w_fwd, &wplain, pd_md(op->fwd_pd, dnnl_query_weights_md), 1, err))
         return -1;
@@ -624,9 +624,9 @@ static int conv_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *dd
 static int pool_build(pf_nn_op *op, const pf_nn_act *src, int p, pf_error *err)
 {
     const dnnl_dims_t *d = &src->md.dims;
-    int pw = (*d)[3] == 1 ? 1 : p; /* width 1: pool along H only */
-    dnnl_memory_desc_t y = md4((*d)[0], (*d)[1], (*d)[2] / p, (*d)[3] / pw, dnnl_format_tag_any);
-    dnnl_dims_t st = {p, pw}, ker = {p, pw}, dil = {0, 0}, pad = {0, 0};
+    int ph = (*d)[2] == 1 ? 1 : p; /* height 1: pool along W only */
+    dnnl_memory_desc_t y = md4((*d)[0], (*d)[1], (*d)[2] / ph, (*d)[3] / p, dnnl_format_tag_any);
+    dnnl_dims_t st = {ph, p}, ker = {ph, p}, dil = {0, 0}, pad = {0, 0};
     dnnl_pooling_v2_desc_t fd, bd;
     DN(dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, dnnl_pooling_max, &src->md,
                                          &y, st, ker, dil, pad, pad),
@@ -647,7 +647,7 @@ static int pool_build(pf_nn_op *op, const pf_nn_act *src, int p, pf_error *err)
 pf_nn_op *pf_nn_pool_new(pf_nn_ctx *ctx, const pf_nn_act *src, int pool, pf_error *err)
 {
     const pf_nn_layout *l = &src->lay;
-    if (pool < 1 || pool > l->h || (pool > l->w && l->w != 1)) {
+    if (pool < 1 || pool > l->w || (pool > l->h && l->h != 1)) {
         PF_FAIL(err, PF_EINVAL, "maxpool %d: needs 1 <= pool <= the input's %lld x %lld", pool,
                 (long long)l->h, (long long)l->w);
         return NULL;

@@ -75,15 +75,15 @@ const char *pf_nn_act_format(const pf_nn_act *a);
 /**
  * Convolution, @p out filters of @p kernel x @p kernel (odd), stride 1, zero padding kernel/2,
  * with bias, on input @p src ([n][c][h][w], its layout fixes the op's input layout). On an
- * input of width 1 the kernel is @p kernel x 1 (padding kernel/2 along h only).
+ * input of height 1 the kernel is 1 x @p kernel (padding kernel/2 along w only).
  * @param relu  1: ReLU fused as a post-op (dst holds relu(conv)); pair with pf_nn_relu_new(dst, 1)
- * Params: weight [out][c][kernel][kernel or 1], bias [out].
+ * Params: weight [out][c][kernel or 1][kernel], bias [out].
  */
 pf_nn_op *pf_nn_conv_new(pf_nn_ctx *ctx, const pf_nn_act *src, int out, int kernel, int relu,
                          pf_error *err);
 /**
  * Max pooling @p pool x @p pool, stride @p pool, output floor(h/pool) x floor(w/pool); on an
- * input of width 1, @p pool x 1.
+ * input of height 1, 1 x @p pool.
  */
 pf_nn_op *pf_nn_pool_new(pf_nn_ctx *ctx, const pf_nn_act *src, int pool, pf_error *err);
 /**

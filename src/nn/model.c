@@ -27,7 +27,7 @@ typedef struct layer {
     pf_nn_act *dsrc; /* timestats: input gradient */
     uint8_t *mask;   /* dropout: [batch][in c][h][w] keep flags */
     double *state;   /* timestats: [batch][h][2 + 2k] */
-    float *flat;     /* timestats_map: the statistics [batch][h][2 + k] before the transpose */
+    float *flat;     /* timestats_map: the statistics [batch][bins][2 + k] before the transpose */
     uint8_t *arg;    /* conv + relu + pool fused: [batch][out][h][w] max positions */
     double t_fwd, t_bwd; /* seconds spent (PF_NN_PROFILE set: printed by pf_model_free) */
 } layer;
@@ -64,18 +64,18 @@ static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_
     case PF_LAYER_CONV:
         if (s->out < 1) return bad(err, i, s, "needs at least 1 filter (out)");
         if (s->kernel < 1 || s->kernel % 2 == 0) return bad(err, i, s, "kernel must be odd");
-        if (s->kernel > 2 * *h + 1 || (*w > 1 && s->kernel > 2 * *w + 1))
+        if (s->kernel > 2 * *w + 1 || (*h > 1 && s->kernel > 2 * *h + 1))
             return bad(err, i, s, "kernel larger than the input");
-        *wl = (size_t)s->out * (size_t)*c * (size_t)s->kernel * (size_t)(*w == 1 ? 1 : s->kernel);
+        *wl = (size_t)s->out * (size_t)*c * (size_t)(*h == 1 ? 1 : s->kernel) * (size_t)s->kernel;
         *bl = (size_t)s->out;
         *c = s->out;
         return 0;
     case PF_LAYER_MAXPOOL:
         if (s->pool < 1) return bad(err, i, s, "pool must be >= 1");
-        if (s->pool > *h || (*w > 1 && s->pool > *w))
+        if (s->pool > *w || (*h > 1 && s->pool > *h))
             return bad(err, i, s, "pool larger than the input");
-        *h /= s->pool;
-        if (*w > 1) *w /= s->pool; /* width 1: pool along H only */
+        if (*h > 1) *h /= s->pool; /* height 1: pool along W only */
+        *w /= s->pool;
         return 0;
     case PF_LAYER_RELU: return 0;
     case PF_LAYER_DROPOUT:
@@ -92,13 +92,9 @@ static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_
     case PF_LAYER_TIMESTATS_MAP:
         if (*c != 1) return bad(err, i, s, "needs a single-channel input");
         if (s->k < 1 || s->k > *w / 2) return bad(err, i, s, "k must be in 1 .. frames/2");
-        if (s->kind == PF_LAYER_TIMESTATS_MAP) {
-            *c = 2 + s->k; /* [2+k][h][1] */
-            *w = 1;
-        } else {
-            *w = *h * (2 + s->k);
-            *h = 1;
-        }
+        *w = s->kind == PF_LAYER_TIMESTATS_MAP ? *h : *h * (2 + s->k);
+        if (s->kind == PF_LAYER_TIMESTATS_MAP) *c = 2 + s->k; /* [2+k][1][h] */
+        *h = 1;
         return 0;
     case PF_LAYER_COUNT: break;
     }
@@ -138,7 +134,7 @@ static void param_shapes(pf_model *m)
         if (l->s.kind == PF_LAYER_CONV) {
             l->v.weight_rank = 4;
             memcpy(l->v.weight_shape,
-                   (int64_t[]){l->s.out, c, l->s.kernel, w == 1 ? 1 : l->s.kernel},
+                   (int64_t[]){l->s.out, c, h == 1 ? 1 : l->s.kernel, l->s.kernel},
                    sizeof l->v.weight_shape);
         } else if (l->s.kind == PF_LAYER_DENSE) {
             l->v.weight_rank = 2;
@@ -275,14 +271,14 @@ static int timestats_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, 
     return 0;
 }
 
-/* timestats_map: timestats into l->flat [n][h][2+k], transposed to dst [n][2+k][h][1]. */
+/* timestats_map: timestats into l->flat [n][bins][2+k], transposed to dst [n][2+k][1][bins]. */
 static int tsmap_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
 {
-    l->dst = pf_nn_act_new(m->ctx, m->batch, l->c, l->h, 1, err);
+    l->dst = pf_nn_act_new(m->ctx, m->batch, l->c, 1, l->w, err);
     l->dsrc = l->dst ? pf_nn_act_new_like(src, err) : NULL;
     if (!l->dsrc) return -1;
     l->state = pf_calloc(pf_nn_timestats_state_len(pf_nn_act_layout(src), l->s.k), sizeof(double));
-    l->flat = pf_calloc((size_t)m->batch * (size_t)l->c * (size_t)l->h, sizeof(float));
+    l->flat = pf_calloc((size_t)m->batch * (size_t)l->c * (size_t)l->w, sizeof(float));
     return 0;
 }
 
@@ -307,7 +303,7 @@ static int tsmap_forward(pf_model *m, layer *l, int training, pf_nn_act **out, p
     (void)training, (void)err;
     pf_nn_timestats_forward(pf_nn_act_layout(l->in), l->s.k, pf_nn_act_data(l->in), l->flat,
                             l->state, m->threads);
-    transpose_each(pf_nn_act_data(l->dst), l->flat, m->batch, l->h, l->c, 0);
+    transpose_each(pf_nn_act_data(l->dst), l->flat, m->batch, l->w, l->c, 0);
     *out = l->dst;
     return 0;
 }
@@ -318,7 +314,7 @@ static int tsmap_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_n
     (void)err;
     *dsrc = l->dsrc;
     if (!want) return 0;
-    transpose_each(l->flat, pf_nn_act_data(ddst), m->batch, l->h, l->c, 1);
+    transpose_each(l->flat, pf_nn_act_data(ddst), m->batch, l->w, l->c, 1);
     pf_nn_timestats_backward(pf_nn_act_layout(l->in), l->s.k, pf_nn_act_data(l->in), l->state,
                              l->flat, pf_nn_act_data(l->dsrc));
     return 0;

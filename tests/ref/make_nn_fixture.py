@@ -28,7 +28,7 @@ NETS = {
                              ("dense", 8, 0, 0, 0), ("relu", 0, 0, 0, 0), ("dense", 3, 0, 0, 0)]),
     "tstats": ((2, 1, 6, 16), [("timestats", 0, 0, 0, 3), ("dense", 5, 0, 0, 0),
                                ("relu", 0, 0, 0, 0), ("dense", 2, 0, 0, 0)]),
-    # timestats as channels, convs along frequency (kernel k x 1 on width 1), pool 2 x 1
+    # timestats as channels, convs along frequency (kernel 1 x k on height 1), pool 1 x 2
     "tsmap": ((2, 1, 6, 16), [("timestats_map", 0, 0, 0, 3), ("conv", 4, 3, 0, 0),
                               ("relu", 0, 0, 0, 0), ("conv", 4, 5, 0, 0), ("relu", 0, 0, 0, 0),
                               ("maxpool", 0, 0, 2, 0), ("dense", 3, 0, 0, 0)]),
@@ -46,9 +46,9 @@ def timestats(x, k):
 
 
 def timestats_map(x, k):
-    """[N][1][H][W] -> [N][2+k][H][1]: the timestats of each bin as channels."""
+    """[N][1][H][W] -> [N][2+k][1][H]: the timestats of each bin as channels."""
     n, _, h, _ = x.shape
-    return timestats(x, k).reshape(n, h, 2 + k).permute(0, 2, 1).unsqueeze(-1)
+    return timestats(x, k).reshape(n, h, 2 + k).permute(0, 2, 1).unsqueeze(2)
 
 
 def build(shape, layers):
@@ -56,16 +56,16 @@ def build(shape, layers):
     c, h, w = shape[1:]
     mods = []
     for kind, out, kernel, pool, k in layers:
-        if kind == "conv":  # on width 1: kernel x 1, along H only
-            kw = 1 if w == 1 else kernel
-            m = torch.nn.Conv2d(c, out, (kernel, kw), padding=(kernel // 2, kw // 2)).double()
+        if kind == "conv":  # on height 1: 1 x kernel, along W only
+            kh = 1 if h == 1 else kernel
+            m = torch.nn.Conv2d(c, out, (kh, kernel), padding=(kh // 2, kernel // 2)).double()
             c = out
         elif kind == "relu":
             m = torch.nn.ReLU()
         elif kind == "maxpool":
-            pw = 1 if w == 1 else pool
-            m = torch.nn.MaxPool2d((pool, pw))
-            h, w = h // pool, w // pw
+            ph = 1 if h == 1 else pool
+            m = torch.nn.MaxPool2d((ph, pool))
+            h, w = h // ph, w // pool
         elif kind == "dense":
             m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(c * h * w, out).double())
             c, h, w = out, 1, 1
@@ -74,7 +74,7 @@ def build(shape, layers):
             c, h, w = 1, 1, h * (2 + k)
         elif kind == "timestats_map":
             m = (lambda kk: (lambda x: timestats_map(x, kk)))(k)
-            c, w = 2 + k, 1
+            c, h, w = 2 + k, 1, h
         mods.append(m)
     return mods
 

@@ -27,11 +27,11 @@ def conv(x, w, b):
 
 
 def maxpool(x, p):
-    """p x p max pooling, stride p; p x 1 on a width-1 input."""
+    """p x p max pooling, stride p; 1 x p on a height-1 input."""
     n, c, h, w = x.shape
-    pw = 1 if w == 1 else p
-    ho, wo = h // p, w // pw
-    return x[:, :, :ho * p, :wo * pw].reshape(n, c, ho, p, wo, pw).max(axis=(3, 5))
+    ph = 1 if h == 1 else p
+    ho, wo = h // ph, w // p
+    return x[:, :, :ho * ph, :wo * p].reshape(n, c, ho, ph, wo, p).max(axis=(3, 5))
 
 
 def timestats(x, k):
@@ -44,9 +44,9 @@ def timestats(x, k):
 
 
 def timestats_map(x, k):
-    """[N][1][H][W] -> [N][2+k][H][1]: the timestats of each bin as channels."""
+    """[N][1][H][W] -> [N][2+k][1][H]: the timestats of each bin as channels."""
     n, _, h, _ = x.shape
-    return timestats(x, k).reshape(n, h, 2 + k).transpose(0, 2, 1)[..., None]
+    return timestats(x, k).reshape(n, h, 2 + k).transpose(0, 2, 1)[:, :, None, :]
 
 
 def forward(path, x):
