@@ -252,6 +252,9 @@ static void numpy_forward(void **state)
     numpy_case(A, 10, 1, 16, 12, "cnn");
     pf_layer_spec B[] = {TSTATS(4), DENSE(7), RELU, DENSE(2)};
     numpy_case(B, 4, 1, 8, 16, "tstats");
+    pf_layer_spec C[] = {{.kind = PF_LAYER_TIMESTATS_MAP, .k = 5}, CONV(6, 5), RELU, POOL(2),
+                         DROP(0.2f), CONV(4, 3), RELU, DENSE(3)};
+    numpy_case(C, 8, 1, 9, 16, "tsmap"); /* convs and pool along the 9 bins */
 }
 
 /* ---- model files ---- */

@@ -103,10 +103,11 @@ static void layers(void **state)
     const char *t = "dataset: x.h5\ntarget: {kind: hz}\nmodel:\n  layers:\n"
                     "    - {kind: conv, out: 4, kernel: 5}\n    - relu\n"
                     "    - {kind: maxpool, pool: 3}\n    - {kind: dropout, p: 0.1}\n"
-                    "    - {kind: timestats, k: 4}\n    - {kind: dense, out: 7}\n";
+                    "    - {kind: timestats, k: 4}\n    - {kind: dense, out: 7}\n"
+                    "    - {kind: timestats_map, k: 3}\n";
     assert_int_equal(parse(t, &c, &err), 0);
     assert_null(c.preset);
-    assert_int_equal(c.model.n_layers, 7);
+    assert_int_equal(c.model.n_layers, 8);
     const pf_layer_spec *l = c.model.layers;
     assert_true(l[0].kind == PF_LAYER_CONV && l[0].out == 4 && l[0].kernel == 5);
     assert_true(l[1].kind == PF_LAYER_RELU);
@@ -114,7 +115,8 @@ static void layers(void **state)
     assert_true(l[3].kind == PF_LAYER_DROPOUT && l[3].p == 0.1f);
     assert_true(l[4].kind == PF_LAYER_TIMESTATS && l[4].k == 4);
     assert_true(l[5].kind == PF_LAYER_DENSE && l[5].out == 7);
-    assert_true(l[6].kind == PF_LAYER_DENSE && l[6].out == 1); /* appended output layer */
+    assert_true(l[6].kind == PF_LAYER_TIMESTATS_MAP && l[6].k == 3);
+    assert_true(l[7].kind == PF_LAYER_DENSE && l[7].out == 1); /* appended output layer */
     pf_train_config_release(&c);
 }
 
