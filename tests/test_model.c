@@ -152,8 +152,13 @@ static void parity_timestats(void **state)
 static void parity_timestats_map(void **state)
 {
     (void)state;
-    pf_layer_spec L[] = {{.kind = PF_LAYER_TIMESTATS_MAP, .k = 3}, CONV(4, 3), RELU, CONV(4, 5),
-                         RELU, POOL(2), DENSE(3)};
+    pf_layer_spec L[] = {{.kind = PF_LAYER_TIMESTATS_MAP, .k = 3},
+                         CONV(4, 3),
+                         RELU,
+                         CONV(4, 5),
+                         RELU,
+                         POOL(2),
+                         DENSE(3)};
     const char *names = "timestats_map, conv, relu, conv, relu, maxpool, dense";
     parity("tsmap", L, 7, 1, 6, 16, names, 1);
     parity("tsmap", L, 7, 1, 6, 16, names, 2);
@@ -252,8 +257,14 @@ static void numpy_forward(void **state)
     numpy_case(A, 10, 1, 16, 12, "cnn");
     pf_layer_spec B[] = {TSTATS(4), DENSE(7), RELU, DENSE(2)};
     numpy_case(B, 4, 1, 8, 16, "tstats");
-    pf_layer_spec C[] = {{.kind = PF_LAYER_TIMESTATS_MAP, .k = 5}, CONV(6, 5), RELU, POOL(2),
-                         DROP(0.2f), CONV(4, 3), RELU, DENSE(3)};
+    pf_layer_spec C[] = {{.kind = PF_LAYER_TIMESTATS_MAP, .k = 5},
+                         CONV(6, 5),
+                         RELU,
+                         POOL(2),
+                         DROP(0.2f),
+                         CONV(4, 3),
+                         RELU,
+                         DENSE(3)};
     numpy_case(C, 8, 1, 9, 16, "tsmap"); /* convs and pool along the 9 bins */
 }
 
@@ -426,11 +437,15 @@ static void init_params(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parity_cnn),    cmocka_unit_test(parity_timestats),
+        cmocka_unit_test(parity_cnn),
+        cmocka_unit_test(parity_timestats),
         cmocka_unit_test(parity_timestats_map),
-        cmocka_unit_test(model_gradcheck), cmocka_unit_test(numpy_forward),
-        cmocka_unit_test(save_load),     cmocka_unit_test(bad_specs),
-        cmocka_unit_test(determinism),   cmocka_unit_test(init_params),
+        cmocka_unit_test(model_gradcheck),
+        cmocka_unit_test(numpy_forward),
+        cmocka_unit_test(save_load),
+        cmocka_unit_test(bad_specs),
+        cmocka_unit_test(determinism),
+        cmocka_unit_test(init_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

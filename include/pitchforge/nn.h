@@ -22,8 +22,9 @@ typedef enum pf_layer_kind {
     PF_LAYER_TIMESTATS,/**< [C=1][H bins][W frames] -> [1][1][H*(2+K)]: per bin the mean and
                             std over time and the magnitudes of the first `k` (K) modulation
                             frequencies (DFT along time, bins 1..K, divided by W) */
-    PF_LAYER_TIMESTATS_MAP, /**< the same statistics as a map [2+K][1][H]: channel 0 the means,
-                            1 the stds, 1+j modulation frequency j; for convs along frequency */
+    /** timestats_map: the same statistics as a map [2+K][1][H]: channel 0 the means, 1 the
+        stds, 1+j modulation frequency j; for convolutions along frequency */
+    PF_LAYER_TIMESTATS_MAP,
     PF_LAYER_COUNT
 } pf_layer_kind;
 

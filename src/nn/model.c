@@ -10,8 +10,8 @@
 #include "pitchforge/nn.h"
 #include "pitchforge/rng.h"
 
-const char *const pf_layer_names[PF_LAYER_COUNT] = {
-    "conv", "maxpool", "relu", "dropout", "dense", "timestats", "timestats_map"};
+const char *const pf_layer_names[PF_LAYER_COUNT] = {"conv",  "maxpool",   "relu",         "dropout",
+                                                    "dense", "timestats", "timestats_map"};
 
 typedef struct layer {
     pf_layer_spec s;

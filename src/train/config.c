@@ -18,7 +18,7 @@ static const char *const input_names[] = {"log", "linear", NULL};
 static const char *const weights_names[] = {"float32", "float16", NULL};
 static const char *const preset_names[] = {"seed", "fast", NULL};
 /* Layer kinds as written in configs (the order of pf_layer_kind). */
-static const char *const kind_names[] = {"conv",  "maxpool", "relu", "dropout",
+static const char *const kind_names[] = {"conv",  "maxpool",   "relu",          "dropout",
                                          "dense", "timestats", "timestats_map", NULL};
 
 typedef struct cctx {
@@ -229,7 +229,8 @@ static int parse_layer(cctx *x, const pf_ynode *n, pf_layer_spec *l)
     if (n->type == PF_Y_MAP && pf_ycheck_keys(x->d, n, keys, x->err))
         return -1;
     if (!k)
-        return pf_yfail(x->err, x->d, n, "a layer needs 'kind' (conv, maxpool, relu, dropout, "
+        return pf_yfail(x->err, x->d, n,
+                        "a layer needs 'kind' (conv, maxpool, relu, dropout, "
                         "dense, timestats, timestats_map)");
     if (pf_yget_enum(x->d, k, kind_names, &kind, x->err))
         return -1;
