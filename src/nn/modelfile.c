@@ -95,7 +95,9 @@ static int write_floats(pf_h5id loc, const char *name, int rank, const int64_t *
     for (int i = 0; i < rank; i++)
         n *= dims[i] = (uint64_t)shape[i];
     pf_h5id t = half ? pf_h5_type_half() : pf_h5_type(PF_H5_F32);
-    pf_h5id d = pf_h5_dset_create(loc, name, t, rank, dims, NULL, err);
+    /* one chunk, shuffle + deflate: the shipped float16 model 4.5 -> 3.9 MB */
+    pf_h5_layout lay = {.chunk = dims, .gzip = 9};
+    pf_h5id d = pf_h5_dset_create(loc, name, t, rank, dims, &lay, err);
     uint16_t *h = half ? pf_calloc(n, sizeof *h) : NULL;
     for (uint64_t i = 0; h && i < n; i++)
         h[i] = half_bits(v[i]);
