@@ -484,13 +484,13 @@ static dnnl_alg_kind_t conv_alg(int64_t ic, int64_t oc, int k)
     return dnnl_convolution_winograd;
 }
 
-/* Forward primitive with src/weights/dst any, bias plain, ReLU post-op when asked. */
 /* The kernel's height: @p k, or 1 on an input of height 1 (a convolution along W only). */
 static int conv_kh(const dnnl_memory_desc_t *src, int k)
 {
     return src->dims[2] == 1 ? 1 : k;
 }
 
+/* Forward primitive with src/weights/dst any, bias plain, ReLU post-op when asked. */
 static int conv_fwd_new(pf_nn_op *op, const dnnl_memory_desc_t *src, int out, int k, int relu,
                         pf_error *err)
 {

@@ -55,6 +55,12 @@ static int bad(pf_error *err, size_t i, const pf_layer_spec *s, const char *what
     return PF_FAIL(err, PF_EINVAL, "layer %zu (%s): %s", i, pf_layer_names[s->kind], what);
 }
 
+/* A conv kernel's height on an input of height @p h: 1 along W only when @p h is 1. */
+static int kernel_h(int h, int kernel)
+{
+    return h == 1 ? 1 : kernel;
+}
+
 /* Output shape of layer @p i from input (*c, *h, *w), and its parameter count. */
 static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_t *wl, size_t *bl,
                  pf_error *err)
@@ -66,7 +72,7 @@ static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_
         if (s->kernel < 1 || s->kernel % 2 == 0) return bad(err, i, s, "kernel must be odd");
         if (s->kernel > 2 * *w + 1 || (*h > 1 && s->kernel > 2 * *h + 1))
             return bad(err, i, s, "kernel larger than the input");
-        *wl = (size_t)s->out * (size_t)*c * (size_t)(*h == 1 ? 1 : s->kernel) * (size_t)s->kernel;
+        *wl = (size_t)s->out * (size_t)*c * (size_t)kernel_h(*h, s->kernel) * (size_t)s->kernel;
         *bl = (size_t)s->out;
         *c = s->out;
         return 0;
@@ -92,8 +98,10 @@ static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_
     case PF_LAYER_TIMESTATS_MAP:
         if (*c != 1) return bad(err, i, s, "needs a single-channel input");
         if (s->k < 1 || s->k > *w / 2) return bad(err, i, s, "k must be in 1 .. frames/2");
-        *w = s->kind == PF_LAYER_TIMESTATS_MAP ? *h : *h * (2 + s->k);
-        if (s->kind == PF_LAYER_TIMESTATS_MAP) *c = 2 + s->k; /* [2+k][1][h] */
+        if (s->kind == PF_LAYER_TIMESTATS_MAP)
+            *c = 2 + s->k, *w = *h; /* [2+k][1][h] */
+        else
+            *w = *h * (2 + s->k);
         *h = 1;
         return 0;
     case PF_LAYER_COUNT: break;
@@ -134,7 +142,7 @@ static void param_shapes(pf_model *m)
         if (l->s.kind == PF_LAYER_CONV) {
             l->v.weight_rank = 4;
             memcpy(l->v.weight_shape,
-                   (int64_t[]){l->s.out, c, h == 1 ? 1 : l->s.kernel, l->s.kernel},
+                   (int64_t[]){l->s.out, c, kernel_h(h, l->s.kernel), l->s.kernel},
                    sizeof l->v.weight_shape);
         } else if (l->s.kind == PF_LAYER_DENSE) {
             l->v.weight_rank = 2;
@@ -282,19 +290,15 @@ static int tsmap_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
     return 0;
 }
 
-/* [n][a][b] -> [n][b][a] (@p back: the other way). */
-static void transpose_each(float *dst, const float *src, int n, int a, int b, int back)
+/* Each of the @p n matrices [a][b] of @p src transposed into [b][a] in @p dst. */
+static void transpose_each(float *dst, const float *src, int n, int a, int b)
 {
     for (int e = 0; e < n; e++) {
         const float *s = src + (size_t)e * a * b;
         float *d = dst + (size_t)e * a * b;
         for (int i = 0; i < a; i++)
-            for (int j = 0; j < b; j++) {
-                if (back)
-                    d[(size_t)i * b + j] = s[(size_t)j * a + i];
-                else
-                    d[(size_t)j * a + i] = s[(size_t)i * b + j];
-            }
+            for (int j = 0; j < b; j++)
+                d[(size_t)j * a + i] = s[(size_t)i * b + j];
     }
 }
 
@@ -303,7 +307,7 @@ static int tsmap_forward(pf_model *m, layer *l, int training, pf_nn_act **out, p
     (void)training, (void)err;
     pf_nn_timestats_forward(pf_nn_act_layout(l->in), l->s.k, pf_nn_act_data(l->in), l->flat,
                             l->state, m->threads);
-    transpose_each(pf_nn_act_data(l->dst), l->flat, m->batch, l->w, l->c, 0);
+    transpose_each(pf_nn_act_data(l->dst), l->flat, m->batch, l->w, l->c);
     *out = l->dst;
     return 0;
 }
@@ -314,7 +318,7 @@ static int tsmap_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_n
     (void)err;
     *dsrc = l->dsrc;
     if (!want) return 0;
-    transpose_each(l->flat, pf_nn_act_data(ddst), m->batch, l->w, l->c, 1);
+    transpose_each(l->flat, pf_nn_act_data(ddst), m->batch, l->c, l->w);
     pf_nn_timestats_backward(pf_nn_act_layout(l->in), l->s.k, pf_nn_act_data(l->in), l->state,
                              l->flat, pf_nn_act_data(l->dsrc));
     return 0;
