@@ -197,13 +197,18 @@ static void per_key(const eval_run *e, const double *est, double *out)
     free(v);
 }
 
-static void eval_free(eval_run *e)
+/* Free the model; the labels and estimates move into @p r when it is given. */
+static void eval_free(eval_run *e, pf_eval_result *r)
 {
     pf_model_free(e->model);
     pf_model_spec_release(&e->spec);
     pf_model_meta_release(&e->meta);
-    pf_labels_free(e->labels, e->n);
     free(e->ref);
+    if (r) {
+        r->n = e->n, r->labels = e->labels, r->est_hz = e->est, r->yin_hz = e->yin;
+        return;
+    }
+    pf_labels_free(e->labels, e->n);
     free(e->est);
     free(e->yin);
 }
@@ -242,7 +247,7 @@ int pf_eval_run(const char *model_path, const char *dataset, const char *split, 
         per_key(&e, e.est, r->midi_err_model);
         per_key(&e, e.yin, r->midi_err_yin);
     }
-    eval_free(&e);
+    eval_free(&e, rc ? NULL : r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     return rc ? pf_error_prefix(err, "eval"), -1 : 0;
@@ -256,6 +261,9 @@ void pf_eval_release(pf_eval_result *r)
         free(r->tables[t].rows);
     free(r->midi_err_model);
     free(r->midi_err_yin);
+    pf_labels_free(r->labels, r->n);
+    free(r->est_hz);
+    free(r->yin_hz);
     memset(r, 0, sizeof *r);
 }
 
@@ -342,6 +350,43 @@ void pf_eval_json(const pf_eval_result *r, FILE *out)
         fputc(']', out);
     }
     fprintf(out, "}\n");
+}
+
+/* Signed cents of @p est against @p ref, or nan when unvoiced. */
+static double cents_error(double est, double ref)
+{
+    return est > 0 ? 1200.0 * log2(est / ref) : NAN;
+}
+
+/* One CSV field, quoted (doubling quotes) when it holds a comma or a quote. */
+static void csv_string(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++)
+        fputs(*s == '"' ? "\"\"" : (char[2]){*s, 0}, out);
+    fputc('"', out);
+}
+
+int pf_eval_write_examples(const pf_eval_result *r, const char *path, pf_error *err)
+{
+    pf_out o;
+    if (pf_out_open(&o, path, err))
+        return -1;
+    fprintf(o.f, "index,example_id,instrument,midi,cents,velocity,segment,f0_hz,model_hz,yin_hz,"
+                 "model_cents,yin_cents\n");
+    for (size_t i = 0; i < r->n; i++) {
+        const pf_label *l = &r->labels[i];
+        fprintf(o.f, "%zu,%llu,", i, (unsigned long long)l->example_id);
+        csv_string(o.f, l->instrument ? l->instrument : "");
+        fprintf(o.f, ",%d,%.3f,%d,%s,%.6f,%.6f,%.6f,%.3f,%.3f\n", l->midi, l->cents, l->velocity,
+                pf_segment_names[l->segment % PF_SEG_COUNT], l->f0_hz, r->est_hz[i], r->yin_hz[i],
+                cents_error(r->est_hz[i], l->f0_hz), cents_error(r->yin_hz[i], l->f0_hz));
+    }
+    return pf_out_commit(&o, 1, err);
 }
 
 static const char *note_tick(double x, char *buf, size_t size)

@@ -16,13 +16,31 @@ sed "s|^dataset: .*|dataset: $T/data/dataset.h5|; s|^output: .*|output: $T/model
 
 ./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --plot "$T/err.png" > "$T/eval.txt"
 grep -q "^YIN (baseline)" "$T/eval.txt" && grep -q "^by octave" "$T/eval.txt" || fail "eval tables"
-./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --json > "$T/eval.json"
+./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --json \
+  --examples "$T/examples.csv" > "$T/eval.json"
+if ./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val \
+  --examples "$T/nodir/x.csv" > /dev/null 2> "$T/csv.err"; then fail "unwritable --examples"; fi
+grep -q "nodir/x.csv: cannot write" "$T/csv.err" || fail "--examples error: $(cat "$T/csv.err")"
 "$PY" - "$T" <<'PYEOF'
-import json, struct, sys, h5py
+import csv, json, struct, sys, h5py, numpy as np
 t = sys.argv[1]
 r = json.load(open(t + "/eval.json"))
-n = h5py.File(t + "/data/dataset.h5")["val/spectrogram"].shape[0]
+d = h5py.File(t + "/data/dataset.h5")
+n = d["val/spectrogram"].shape[0]
 assert r["model"]["n"] == n == r["yin"]["n"], (r["model"]["n"], n)
+# --examples: one row per example, in split order, labels as stored; the scores recomputed from
+# its estimates with numpy equal eval's own
+rows = list(csv.DictReader(open(t + "/examples.csv")))
+lab = d["val/labels"]
+assert len(rows) == n and [int(x["example_id"]) for x in rows] == list(lab["example_id"])
+assert np.allclose([float(x["f0_hz"]) for x in rows], lab["f0_hz"], rtol=1e-6)
+for est, key in (("model", "model_cents"), ("yin", "yin_cents")):
+    hz = np.array([float(x[est + "_hz"]) for x in rows]); ref = lab["f0_hz"][()]
+    c = np.where(hz > 0, 1200 * np.log2(np.where(hz > 0, hz, 1) / ref), np.inf)
+    assert np.allclose(c[np.isfinite(c)], [float(x[key]) for x in rows if x[key] != "nan"], atol=2e-3)
+    for tol in (50, 25, 10):
+        assert abs((np.abs(c) <= tol).mean() - r[est][f"rpa{tol}"]) < 1e-6, (est, tol)
+    assert abs(np.sort(np.abs(c))[(n + 1) // 2 - 1] - r[est]["cents_median"]) < 2e-3, est
 assert r["yin"]["rpa50"] >= 0.9, r["yin"]  # YIN on clean synthetic notes
 assert {row["name"] for row in r["by_segment"]} <= {"attack", "sustain", "decay"}
 assert sum(row["model"]["n"] for row in r["by_octave"]) == n

@@ -39,6 +39,9 @@ typedef struct pf_eval_result {
     pf_eval_table tables[PF_EVAL_TABLES]; /**< octave, instrument, segment, velocity */
     double *midi_err_model, *midi_err_yin; /**< [128] median |cents| per MIDI key, NAN: none */
     double seconds;
+    size_t n;                             /**< examples scored */
+    struct pf_label *labels;              /**< [n] their labels */
+    double *est_hz, *yin_hz;              /**< [n] the model's and YIN's f0, 0: unvoiced */
 } pf_eval_result;
 
 /**
@@ -53,6 +56,11 @@ void pf_eval_release(pf_eval_result *r);
 void pf_eval_print(const pf_eval_result *r, FILE *out);
 /** Everything as one JSON object (one line). */
 void pf_eval_json(const pf_eval_result *r, FILE *out);
+/**
+ * One CSV line per example (index, example_id, instrument, midi, cents, velocity, segment,
+ * label f0, model f0, YIN f0 and both errors in cents) to @p path, written whole or not at all.
+ */
+int pf_eval_write_examples(const pf_eval_result *r, const char *path, pf_error *err);
 /** The error-by-pitch chart (median |cents error| per key, model and YIN) as a PNG. */
 int pf_eval_plot(const pf_eval_result *r, const char *path, pf_error *err);
 /** Score @p n estimates @p est against @p ref (Hz; est 0 = unvoiced). */

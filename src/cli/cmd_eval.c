@@ -7,7 +7,8 @@
 #include "pitchforge/eval.h"
 
 static const char usage[] =
-    "usage: pitchforge eval MODEL DATASET [--split test] [--plot PNG] [--json] [-j N]\n"
+    "usage: pitchforge eval MODEL DATASET [--split test] [--plot PNG] [--examples CSV]\n"
+    "                       [--json] [-j N]\n"
     "\n"
     "Score MODEL (model.h5) on a split of DATASET (dataset.h5 made by generate, with audio):\n"
     "raw pitch and raw chroma accuracy at 50, 25 and 10 cents, |cents error| median / p90,\n"
@@ -16,11 +17,13 @@ static const char usage[] =
     "\n"
     "  --split NAME  train, val or test (default test)\n"
     "  --plot PNG    the error-by-pitch chart (median |cents error| per note, model and YIN)\n"
+    "  --examples CSV  one line per example: its label, the model's and YIN's f0 and their\n"
+    "                cents errors (nan: unvoiced), for your own breakdowns\n"
     "  --json        one JSON object on stdout instead of the tables\n"
     "  -j N          threads (default: all cores)\n";
 
 typedef struct eval_args {
-    const char *model, *dataset, *split, *plot;
+    const char *model, *dataset, *split, *plot, *examples;
     int json, threads;
 } eval_args;
 
@@ -33,6 +36,8 @@ static int parse_args(int argc, char **argv, eval_args *a)
             a->split = argv[++i];
         else if (!strcmp(s, "--plot") && i + 1 < argc)
             a->plot = argv[++i];
+        else if (!strcmp(s, "--examples") && i + 1 < argc)
+            a->examples = argv[++i];
         else if (!strcmp(s, "--json"))
             a->json = 1;
         else if (!strcmp(s, "-j") && i + 1 < argc) {
@@ -69,6 +74,8 @@ static int run_eval(int argc, char **argv)
     else
         pf_eval_print(&r, stdout);
     if (a.plot && pf_eval_plot(&r, a.plot, &err))
+        rc = pf_cli_fail(&err);
+    if (a.examples && pf_eval_write_examples(&r, a.examples, &err))
         rc = pf_cli_fail(&err);
     pf_eval_release(&r);
     return rc;

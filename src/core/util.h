@@ -1,10 +1,26 @@
-/* Small helpers shared across modules: a monotonic clock and a qsort comparator. */
+/* Small helpers shared across modules: a monotonic clock, a qsort comparator, and files
+ * written whole or not at all (a temp name renamed into place). */
 #ifndef PF_CORE_UTIL_H
 #define PF_CORE_UTIL_H
+
+#include <stdio.h>
+
+#include "pitchforge/error.h"
 
 /** Seconds on the monotonic clock (for stage timings and progress). */
 double pf_now_s(void);
 /** qsort comparator for doubles, ascending (NaN-free input). */
 int pf_cmp_double(const void *a, const void *b);
+
+/** A file being written to "<path>.tmp"; pf_out_commit renames it to its path. */
+typedef struct pf_out {
+    FILE *f;
+    char path[4096], tmp[4200];
+} pf_out;
+
+/** Open "@p path.tmp" for writing ("wb"). */
+int pf_out_open(pf_out *o, const char *path, pf_error *err);
+/** Close it and rename it to its path when @p ok (and every write succeeded), else remove it. */
+int pf_out_commit(pf_out *o, int ok, pf_error *err);
 
 #endif

@@ -1,11 +1,9 @@
 /* The dataset card: README.md beside the shards, made from the shards alone (their labels and
  * attributes), so `generate` and `index` after a many-machine run write the same card. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/util.h"
 #include "core/mem.h"
@@ -179,20 +177,15 @@ static void write_header(FILE *f, const card *c, const char *first, const char *
 static int write_file(const char *dir, card *c, const char *first, const char *command,
                       double seconds, pf_error *err)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
+    pf_out o;
     snprintf(path, sizeof path, "%s/README.md", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return PF_FAIL(err, PF_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    write_header(f, c, first, command, seconds);
-    write_counts(f, c);
-    write_instruments(f, c);
-    if (fclose(f) || rename(tmp, path)) {
-        unlink(tmp);
-        return PF_FAIL(err, PF_EIO, "%s: cannot write: %s", path, strerror(errno));
-    }
-    return 0;
+    if (pf_out_open(&o, path, err))
+        return -1;
+    write_header(o.f, c, first, command, seconds);
+    write_counts(o.f, c);
+    write_instruments(o.f, c);
+    return pf_out_commit(&o, 1, err);
 }
 
 int pf_card_write(const char *dir, const char *command, double seconds, pf_card_counts *counts,

@@ -1,14 +1,14 @@
 /* PNG output through libpng (the only libpng user) and the spectrogram picture. */
 #include "pitchforge/image.h"
 
-#include <errno.h>
+#include "core/util.h"
+
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/mem.h"
 
@@ -78,21 +78,14 @@ static int encode(FILE *f, const uint8_t *rgb, size_t width, size_t height)
 
 int pf_png_write(const char *path, const uint8_t *rgb, size_t width, size_t height, pf_error *err)
 {
-    char tmp[4200];
     if (!width || !height || width > 100000 || height > 100000)
         return PF_FAIL(err, PF_EINVAL, "bad image size %zux%zu", width, height);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return PF_FAIL(err, PF_EIO, "%s: cannot write: %s", path, strerror(errno));
-    int rc = encode(f, rgb, width, height);
-    if (fclose(f) || rc) {
-        unlink(tmp);
+    pf_out o;
+    if (pf_out_open(&o, path, err))
+        return -1;
+    if (encode(o.f, rgb, width, height)) {
+        pf_out_commit(&o, 0, err);
         return PF_FAIL(err, PF_EIO, "%s: PNG encoding failed", path);
     }
-    if (rename(tmp, path)) {
-        unlink(tmp);
-        return PF_FAIL(err, PF_EIO, "%s: cannot write: %s", path, strerror(errno));
-    }
-    return 0;
+    return pf_out_commit(&o, 1, err);
 }
