@@ -27,6 +27,9 @@
 #define RELU {.kind = PF_LAYER_RELU}
 #define DENSE(n) {.kind = PF_LAYER_DENSE, .out = (n)}
 #define TSTATS(K) {.kind = PF_LAYER_TIMESTATS, .k = (K)}
+#define TSMAP(K) {.kind = PF_LAYER_TIMESTATS_MAP, .k = (K)}
+#define HARM(K, N, LO, STEP, HZ)                                                                  \
+    {.kind = PF_LAYER_HARMONICS, .k = (K), .out = (N), .lo = (LO), .step = (STEP), .hz = (HZ)}
 
 static const char *tmp_dir(void)
 {
@@ -164,6 +167,18 @@ static void parity_timestats_map(void **state)
     parity("tsmap", L, 7, 1, 6, 16, names, 2);
 }
 
+/* harmonics between convs along linear and log frequency (in whatever layout the conv before
+ * it leaves) */
+static void parity_harmonics(void **state)
+{
+    (void)state;
+    pf_layer_spec L[] = {TSMAP(3), CONV(3, 3), HARM(4, 10, 45, 300, 50), CONV(4, 3), RELU,
+                         DENSE(3)};
+    const char *names = "timestats_map, conv, harmonics, conv, relu, dense";
+    parity("harm", L, 6, 1, 24, 16, names, 1);
+    parity("harm", L, 6, 1, 24, 16, names, 2);
+}
+
 /* ---- the whole model against finite differences ---- */
 
 static double model_loss(pf_model *m, const float *x, float *y, const float *r, size_t ny)
@@ -266,6 +281,9 @@ static void numpy_forward(void **state)
                          RELU,
                          DENSE(3)};
     numpy_case(C, 8, 1, 9, 16, "tsmap"); /* convs and pool along the 9 bins */
+    pf_layer_spec D[] = {TSMAP(3), CONV(5, 3), RELU, HARM(6, 12, 40.5f, 170, 62.5f), CONV(4, 5),
+                         RELU, DENSE(3)};
+    numpy_case(D, 7, 1, 32, 16, "harmonics"); /* lo, step, hz through the file */
 }
 
 /* ---- model files ---- */
@@ -352,6 +370,12 @@ static void bad_specs(void **state)
     expect_bad(ts, 2, 1, 8, 8, "timestats on 2 channels");
     pf_layer_spec tsk[] = {TSTATS(5)};
     expect_bad(tsk, 1, 1, 8, 8, "timestats k > frames / 2");
+    pf_layer_spec h2[] = {HARM(3, 8, 40, 100, 50)};
+    expect_bad(h2, 1, 1, 8, 8, "harmonics on a 2-D map");
+    pf_layer_spec h0[] = {TSMAP(2), HARM(3, 8, 40, 0, 50)};
+    expect_bad(h0, 2, 1, 8, 8, "harmonics with step 0");
+    pf_layer_spec h1[] = {TSMAP(2), HARM(1, 8, 40, 100, 50)};
+    expect_bad(h1, 2, 1, 8, 8, "harmonics with one group");
     expect_bad(NULL, 0, 1, 8, 8, "no layers");
     pf_error err;
     pf_layer_spec ok[] = {DENSE(2)};
@@ -441,6 +465,7 @@ int main(void)
         cmocka_unit_test(parity_timestats),
         cmocka_unit_test(parity_timestats_map),
         cmocka_unit_test(model_gradcheck),
+        cmocka_unit_test(parity_harmonics),
         cmocka_unit_test(numpy_forward),
         cmocka_unit_test(save_load),
         cmocka_unit_test(bad_specs),

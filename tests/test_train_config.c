@@ -104,10 +104,11 @@ static void layers(void **state)
                     "    - {kind: conv, out: 4, kernel: 5}\n    - relu\n"
                     "    - {kind: maxpool, pool: 3}\n    - {kind: dropout, p: 0.1}\n"
                     "    - {kind: timestats, k: 4}\n    - {kind: dense, out: 7}\n"
-                    "    - {kind: timestats_map, k: 3}\n";
+                    "    - {kind: timestats_map, k: 3}\n"
+                    "    - {kind: harmonics, k: 6, out: 370, lo: 35, step: 20, hz: 15.625}\n";
     assert_int_equal(parse(t, &c, &err), 0);
     assert_null(c.preset);
-    assert_int_equal(c.model.n_layers, 8);
+    assert_int_equal(c.model.n_layers, 9);
     const pf_layer_spec *l = c.model.layers;
     assert_true(l[0].kind == PF_LAYER_CONV && l[0].out == 4 && l[0].kernel == 5);
     assert_true(l[1].kind == PF_LAYER_RELU);
@@ -116,7 +117,9 @@ static void layers(void **state)
     assert_true(l[4].kind == PF_LAYER_TIMESTATS && l[4].k == 4);
     assert_true(l[5].kind == PF_LAYER_DENSE && l[5].out == 7);
     assert_true(l[6].kind == PF_LAYER_TIMESTATS_MAP && l[6].k == 3);
-    assert_true(l[7].kind == PF_LAYER_DENSE && l[7].out == 1); /* appended output layer */
+    assert_true(l[7].kind == PF_LAYER_HARMONICS && l[7].k == 6 && l[7].out == 370);
+    assert_true(l[7].lo == 35.0f && l[7].step == 20.0f && l[7].hz == 15.625f);
+    assert_true(l[8].kind == PF_LAYER_DENSE && l[8].out == 1); /* appended output layer */
     pf_train_config_release(&c);
 }
 
@@ -168,6 +171,8 @@ static void errors(void **state)
     expect_error("dataset: x\nmodel: {layers: [{kind: dense, units: 3}]}\n", "t.yaml:2:32:",
                  "units");
     expect_error("dataset: x\nmodel: {layers: [softmax]}\n", "t.yaml:2:18:", "softmax");
+    expect_error("dataset: x\nmodel: {layers: [{kind: harmonics, k: 6, out: 9, lo: 35}]}\n",
+                 "t.yaml:2:18:", "needs out (bins), lo (MIDI), step (cents) and hz");
     expect_error("dataset: x\ntarget: {kind: cents}\n", "t.yaml:2:16:", "cents");
     expect_error("dataset: x\ntarget: {bins_lo: H2}\n", "t.yaml:2:19:", "note name");
     expect_error("dataset: x\ntarget: {n_bins: 4000}\n", "t.yaml:2:9:", "above 140");

@@ -25,6 +25,13 @@ typedef enum pf_layer_kind {
     /** timestats_map: the same statistics as a map [2+K][1][H]: channel 0 the means, 1 the
         stds, 1+j modulation frequency j; for convolutions along frequency */
     PF_LAYER_TIMESTATS_MAP,
+    /** harmonics: a height-1 map along linear frequency [C][1][W] (W bins `hz` Hz apart) to
+        [C*K][1][OUT] along log frequency: OUT bins `step` cents apart from MIDI `lo`; channel
+        group g samples each input channel, by linear interpolation, at m_g times the bin's
+        frequency with m_0 = 1/2 and m_g = g for g >= 1 (0 beyond the last input bin). No
+        parameters: it lines a note's harmonics up across channels, so convolutions along its
+        output are shared by every pitch */
+    PF_LAYER_HARMONICS,
     PF_LAYER_COUNT
 } pf_layer_kind;
 
@@ -38,7 +45,8 @@ typedef struct pf_layer_spec {
     int kernel; /**< conv kernel size (odd) */
     int pool;   /**< maxpool size */
     float p;    /**< dropout probability in [0, 1) */
-    int k;      /**< timestats: modulation frequencies kept */
+    int k;      /**< timestats: modulation frequencies kept; harmonics: channel groups */
+    float lo, step, hz; /**< harmonics: first output bin (MIDI), its step (cents), input bin Hz */
 } pf_layer_spec;
 
 /** A model: input shape and layers; the last layer's output size is the model's output. */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "pitchforge/error.h"
+#include "pitchforge/nn.h"
 
 /** The oneDNN CPU engine, a stream and the thread count. */
 typedef struct pf_nn_ctx pf_nn_ctx;
@@ -176,6 +177,19 @@ void pf_nn_convpool_forward(const pf_nn_convpool *c, const float *x, const float
 void pf_nn_convpool_backward(const pf_nn_convpool *c, const float *x, const float *wt,
                              const float *y, const float *dy, const uint8_t *arg, float *dw,
                              float *db, float *dx);
+
+/**
+ * The harmonics layer's sampling table for input width @p in_w: for group g and output bin i,
+ * idx[g * out + i] is the input bin left of the sampled frequency (-1: beyond the input) and
+ * frac[...] the weight of the bin right of it.
+ */
+void pf_nn_harmonics_table(const pf_layer_spec *s, int in_w, int32_t *idx, float *frac);
+/** Harmonics forward on plain [n][c][1][in_w] @p x into plain [n][c*k][1][out] @p y. */
+void pf_nn_harmonics_forward(const pf_layer_spec *s, int n, int c, int in_w, const int32_t *idx,
+                             const float *frac, const float *x, float *y);
+/** Its backward: plain @p dy [n][c*k][1][out] into plain @p dx [n][c][1][in_w] (overwritten). */
+void pf_nn_harmonics_backward(const pf_layer_spec *s, int n, int c, int in_w, const int32_t *idx,
+                              const float *frac, const float *dy, float *dx);
 
 /** Per-example state timestats keeps between forward and backward: [n][h][2 + 2k] doubles. */
 size_t pf_nn_timestats_state_len(const pf_nn_layout *src, int k);

@@ -10,8 +10,8 @@
 #include "pitchforge/nn.h"
 #include "pitchforge/rng.h"
 
-const char *const pf_layer_names[PF_LAYER_COUNT] = {"conv",  "maxpool",   "relu",         "dropout",
-                                                    "dense", "timestats", "timestats_map"};
+const char *const pf_layer_names[PF_LAYER_COUNT] = {
+    "conv", "maxpool", "relu", "dropout", "dense", "timestats", "timestats_map", "harmonics"};
 
 typedef struct layer {
     pf_layer_spec s;
@@ -29,6 +29,8 @@ typedef struct layer {
     double *state;   /* timestats: [batch][h][2 + 2k] */
     float *flat;     /* timestats_map: the statistics [batch][bins][2 + k] before the transpose */
     uint8_t *arg;    /* conv + relu + pool fused: [batch][out][h][w] max positions */
+    int32_t *hidx;   /* harmonics: sampling table [k][out] (pf_nn_harmonics_table) */
+    float *hfrac;    /* harmonics: its interpolation weights */
     double t_fwd, t_bwd; /* seconds spent (PF_NN_PROFILE set: printed by pf_model_free) */
 } layer;
 
@@ -103,6 +105,15 @@ static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_
         else
             *w = *h * (2 + s->k);
         *h = 1;
+        return 0;
+    case PF_LAYER_HARMONICS:
+        if (*h != 1) return bad(err, i, s, "needs a height-1 input (a map along frequency)");
+        if (s->out < 1 || s->k < 2 || s->k > 64)
+            return bad(err, i, s, "needs out >= 1 bins and k in 2 .. 64 channel groups");
+        if (!(s->lo >= 0 && s->lo <= 127 && s->step > 0 && s->step <= 1200 && s->hz > 0))
+            return bad(err, i, s, "needs lo in 0 .. 127 (MIDI), step in (0, 1200] cents, hz > 0");
+        *c *= s->k;
+        *w = s->out;
         return 0;
     case PF_LAYER_COUNT: break;
     }
@@ -324,6 +335,53 @@ static int tsmap_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_n
     return 0;
 }
 
+/* harmonics: plain output; the input (and its gradient) goes through plain l->flat when the
+ * layer before left it blocked. */
+static int harm_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
+{
+    const pf_nn_layout *s = pf_nn_act_layout(src);
+    l->dst = pf_nn_act_new(m->ctx, m->batch, l->c, 1, l->w, err);
+    l->dsrc = l->dst ? pf_nn_act_new_like(src, err) : NULL;
+    if (!l->dsrc) return -1;
+    l->flat = pf_calloc((size_t)m->batch * (size_t)l->in_c * (size_t)s->w, sizeof(float));
+    l->hidx = pf_calloc((size_t)l->s.k * (size_t)l->s.out, sizeof *l->hidx);
+    l->hfrac = pf_calloc((size_t)l->s.k * (size_t)l->s.out, sizeof *l->hfrac);
+    pf_nn_harmonics_table(&l->s, (int)s->w, l->hidx, l->hfrac);
+    return 0;
+}
+
+static int harm_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf_error *err)
+{
+    (void)training, (void)err;
+    const float *x = pf_nn_act_data(l->in);
+    if (!pf_nn_act_is_plain(l->in)) {
+        pf_nn_act_export(l->in, l->flat);
+        x = l->flat;
+    }
+    pf_nn_harmonics_forward(&l->s, m->batch, l->in_c, (int)pf_nn_act_layout(l->in)->w, l->hidx,
+                            l->hfrac, x, pf_nn_act_data(l->dst));
+    *out = l->dst;
+    return 0;
+}
+
+static int harm_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn_act **dsrc,
+                         pf_error *err)
+{
+    (void)err;
+    *dsrc = l->dsrc;
+    if (!want) return 0;
+    const float *dy = pf_nn_act_data(ddst);
+    if (!pf_nn_act_is_plain(ddst)) {
+        pf_nn_act_export(ddst, pf_nn_act_data(l->dst)); /* dst's values are no longer needed */
+        dy = pf_nn_act_data(l->dst);
+    }
+    int plain = pf_nn_act_is_plain(l->dsrc);
+    pf_nn_harmonics_backward(&l->s, m->batch, l->in_c, (int)pf_nn_act_layout(l->in)->w,
+                             l->hidx, l->hfrac, dy, plain ? pf_nn_act_data(l->dsrc) : l->flat);
+    if (!plain) pf_nn_act_import(l->dsrc, l->flat);
+    return 0;
+}
+
 /* conv on one channel, relu, maxpool: one fused kernel (convpool.c), the next two pass. */
 static int convpool_at(const pf_model *m, size_t i)
 {
@@ -405,6 +463,7 @@ static const layer_ops ops[PF_LAYER_COUNT] = {
     [PF_LAYER_DENSE] = {op_build, op_forward, op_backward},
     [PF_LAYER_TIMESTATS] = {timestats_build, timestats_forward, timestats_backward},
     [PF_LAYER_TIMESTATS_MAP] = {tsmap_build, tsmap_forward, tsmap_backward},
+    [PF_LAYER_HARMONICS] = {harm_build, harm_forward, harm_backward},
 };
 
 static const layer_ops *ops_for(const pf_model *m, size_t i)
@@ -507,6 +566,8 @@ void pf_model_free(pf_model *m)
         free(l->state);
         free(l->flat);
         free(l->arg);
+        free(l->hidx);
+        free(l->hfrac);
     }
     pf_nn_act_free(m->x);
     pf_nn_act_free(m->dy);

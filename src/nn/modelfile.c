@@ -2,7 +2,8 @@
  * Model files (schema pitchforge-model/1, HDF5 through src/data/h5.h; docs/model-format.md):
  *
  *   /                  attrs schema, in_c, in_h, in_w, n_layers
- *   /spec              [n_layers] compound {kind str16, out, kernel, pool i32, p f32, k i32}
+ *   /spec              [n_layers] compound {kind str16, out, kernel, pool i32, p f32, k i32,
+ *                      lo, step, hz f32} (files without lo, step, hz read them as 0)
  *   /layers/NN_kind    attrs as /spec; datasets weight, bias (PyTorch layout) when it has any
  *   /meta              attrs target, input, bins_lo_midi, bins_step, n_bins, sample_rate,
  *                      segment_len, stft_length, stft_overlap, stft_nfft, spectrogram_mode,
@@ -27,6 +28,7 @@ typedef struct spec_row {
     int32_t out, kernel, pool;
     float p;
     int32_t k;
+    float lo, step, hz;
 } spec_row;
 
 static pf_h5id spec_type(void)
@@ -39,6 +41,9 @@ static pf_h5id spec_type(void)
     pf_h5_type_insert(t, "pool", offsetof(spec_row, pool), i, NULL);
     pf_h5_type_insert(t, "p", offsetof(spec_row, p), f, NULL);
     pf_h5_type_insert(t, "k", offsetof(spec_row, k), i, NULL);
+    pf_h5_type_insert(t, "lo", offsetof(spec_row, lo), f, NULL);
+    pf_h5_type_insert(t, "step", offsetof(spec_row, step), f, NULL);
+    pf_h5_type_insert(t, "hz", offsetof(spec_row, hz), f, NULL);
     pf_h5_close(s);
     pf_h5_close(i);
     pf_h5_close(f);
@@ -112,9 +117,14 @@ static int write_layer_attrs(pf_h5id g, const pf_layer_spec *s, pf_error *err)
 {
     if (pf_h5_attr_str(g, "kind", pf_layer_names[s->kind], err) ||
         pf_h5_attr_i64(g, "out", s->out, err) || pf_h5_attr_i64(g, "kernel", s->kernel, err) ||
-        pf_h5_attr_i64(g, "pool", s->pool, err) || pf_h5_attr_f64(g, "p", s->p, err))
+        pf_h5_attr_i64(g, "pool", s->pool, err) || pf_h5_attr_f64(g, "p", s->p, err) ||
+        pf_h5_attr_i64(g, "k", s->k, err))
         return -1;
-    return pf_h5_attr_i64(g, "k", s->k, err);
+    if (s->kind != PF_LAYER_HARMONICS) return 0;
+    return pf_h5_attr_f64(g, "lo", s->lo, err) || pf_h5_attr_f64(g, "step", s->step, err) ||
+                   pf_h5_attr_f64(g, "hz", s->hz, err)
+               ? -1
+               : 0;
 }
 
 static int write_layer(pf_h5id layers, pf_model *m, const pf_layer_spec *s, size_t i, int half,
@@ -145,6 +155,7 @@ static int write_spec(pf_h5id f, const pf_model_spec *spec, pf_error *err)
         snprintf(rows[i].kind, sizeof rows[i].kind, "%s", pf_layer_names[s->kind]);
         rows[i].out = s->out, rows[i].kernel = s->kernel, rows[i].pool = s->pool;
         rows[i].p = s->p, rows[i].k = s->k;
+        rows[i].lo = s->lo, rows[i].step = s->step, rows[i].hz = s->hz;
     }
     pf_h5id t = spec_type();
     int rc = pf_h5_write_1d(f, "spec", t, spec->n_layers, rows, err);
@@ -300,6 +311,7 @@ static int read_spec(pf_h5id f, pf_model_spec *spec, pf_error *err)
             rc = PF_FAIL(err, PF_ESCHEMA, "/spec[%zu]: unknown layer kind '%s'", i, rows[i].kind);
         s->out = rows[i].out, s->kernel = rows[i].kernel, s->pool = rows[i].pool;
         s->p = rows[i].p, s->k = rows[i].k;
+        s->lo = rows[i].lo, s->step = rows[i].step, s->hz = rows[i].hz;
     }
     free(rows);
     return rc;

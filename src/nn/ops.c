@@ -1,4 +1,4 @@
-/* Plain C layers on any activation layout: dropout and timestats (layers.h). */
+/* Plain C layers: dropout and timestats on any activation layout, harmonics (layers.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,4 +269,55 @@ void pf_nn_timestats_backward(const pf_nn_layout *l, int k, const float *x, cons
                          dy + row * (size_t)(2 + k), dx + o);
         }
     free(cs);
+}
+
+/* ---- harmonics ---- */
+
+void pf_nn_harmonics_table(const pf_layer_spec *s, int in_w, int32_t *idx, float *frac)
+{
+    for (int g = 0; g < s->k; g++)
+        for (int i = 0; i < s->out; i++) {
+            double midi = s->lo + i * s->step / 100.0;
+            double pos = (g ? g : 0.5) * 440.0 * exp2((midi - 69.0) / 12.0) / s->hz;
+            double j = floor(pos);
+            size_t at = (size_t)g * (size_t)s->out + (size_t)i;
+            idx[at] = j + 1 < in_w ? (int32_t)j : -1;
+            frac[at] = j + 1 < in_w ? (float)(pos - j) : 0;
+        }
+}
+
+void pf_nn_harmonics_forward(const pf_layer_spec *s, int n, int c, int in_w, const int32_t *idx,
+                             const float *frac, const float *x, float *y)
+{
+    size_t out = (size_t)s->out;
+    for (int e = 0; e < n; e++)
+        for (int g = 0; g < s->k; g++)
+            for (int ch = 0; ch < c; ch++) {
+                const float *xr = x + ((size_t)e * c + ch) * in_w;
+                float *yr = y + (((size_t)e * s->k + g) * c + ch) * out;
+                const int32_t *ix = idx + g * out;
+                const float *fr = frac + g * out;
+                for (size_t i = 0; i < out; i++)
+                    yr[i] = ix[i] < 0 ? 0 : xr[ix[i]] + fr[i] * (xr[ix[i] + 1] - xr[ix[i]]);
+            }
+}
+
+void pf_nn_harmonics_backward(const pf_layer_spec *s, int n, int c, int in_w, const int32_t *idx,
+                              const float *frac, const float *dy, float *dx)
+{
+    size_t out = (size_t)s->out;
+    memset(dx, 0, (size_t)n * c * in_w * sizeof *dx);
+    for (int e = 0; e < n; e++)
+        for (int g = 0; g < s->k; g++)
+            for (int ch = 0; ch < c; ch++) {
+                float *dxr = dx + ((size_t)e * c + ch) * in_w;
+                const float *dyr = dy + (((size_t)e * s->k + g) * c + ch) * out;
+                const int32_t *ix = idx + g * out;
+                const float *fr = frac + g * out;
+                for (size_t i = 0; i < out; i++)
+                    if (ix[i] >= 0) {
+                        dxr[ix[i]] += (1 - fr[i]) * dyr[i];
+                        dxr[ix[i] + 1] += fr[i] * dyr[i];
+                    }
+            }
 }

@@ -19,7 +19,7 @@ static const char *const weights_names[] = {"float32", "float16", NULL};
 static const char *const preset_names[] = {"seed", "fast", NULL};
 /* Layer kinds as written in configs (the order of pf_layer_kind). */
 static const char *const kind_names[] = {"conv",  "maxpool",   "relu",          "dropout",
-                                         "dense", "timestats", "timestats_map", NULL};
+                                         "dense", "timestats", "timestats_map", "harmonics", NULL};
 
 typedef struct cctx {
     pf_train_config *c;
@@ -222,25 +222,34 @@ static int parse_optimizer(cctx *x)
 /* A layer: `relu` (a scalar) or {kind: conv, out: 64, kernel: 3} and the like. */
 static int parse_layer(cctx *x, const pf_ynode *n, pf_layer_spec *l)
 {
-    static const char *const keys[] = {"kind", "out", "kernel", "pool", "p", "k", NULL};
+    static const char *const keys[] = {"kind", "out", "kernel", "pool", "p",
+                                       "k",    "lo",  "step",   "hz",   NULL};
     int kind;
-    double p = 0.5;
+    double p = 0.5, lo = 0, step = 0, hz = 0;
     const pf_ynode *k = n->type == PF_Y_MAP ? pf_ymap_get(n, "kind") : n;
     if (n->type == PF_Y_MAP && pf_ycheck_keys(x->d, n, keys, x->err))
         return -1;
     if (!k)
         return pf_yfail(x->err, x->d, n,
                         "a layer needs 'kind' (conv, maxpool, relu, dropout, "
-                        "dense, timestats, timestats_map)");
+                        "dense, timestats, timestats_map, harmonics)");
     if (pf_yget_enum(x->d, k, kind_names, &kind, x->err))
         return -1;
     *l = (pf_layer_spec){.kind = (pf_layer_kind)kind, .kernel = 3, .pool = 2, .k = 8};
     if (n->type == PF_Y_MAP &&
         (opt_int(x, n, "out", 1, 1 << 20, &l->out) || opt_int(x, n, "kernel", 1, 63, &l->kernel) ||
          opt_int(x, n, "pool", 1, 64, &l->pool) || opt_double(x, n, "p", 0, 0.99, &p) ||
-         opt_int(x, n, "k", 0, 1024, &l->k)))
+         opt_int(x, n, "k", 0, 1024, &l->k) || opt_double(x, n, "lo", 0, 127, &lo) ||
+         opt_double(x, n, "step", 0, 1200, &step) || opt_double(x, n, "hz", 0, 1e6, &hz)))
         return -1;
     l->p = kind == PF_LAYER_DROPOUT ? (float)p : 0;
+    if (kind == PF_LAYER_HARMONICS) {
+        if (l->out == 0 || step <= 0 || hz <= 0)
+            return pf_yfail(x->err, x->d, n,
+                            "a harmonics layer needs out (bins), lo (MIDI), step (cents) and hz "
+                            "(the input's bin spacing: sample rate / nfft)");
+        l->lo = (float)lo, l->step = (float)step, l->hz = (float)hz;
+    }
     if ((kind == PF_LAYER_CONV || kind == PF_LAYER_DENSE) && l->out == 0)
         return pf_yfail(x->err, x->d, n, "a %s layer needs 'out'", kind_names[kind]);
     if (kind == PF_LAYER_CONV && l->kernel % 2 == 0)

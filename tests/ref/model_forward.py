@@ -43,6 +43,22 @@ def timestats(x, k):
     return np.concatenate(feats, -1).reshape(n, 1, 1, h * (2 + k))
 
 
+def harmonics(x, k, out, lo, step, hz):
+    """[N][C][1][W] along linear frequency (bins hz apart) -> [N][C*k][1][out] along log
+    frequency: group g samples every channel at m_g times bin i's frequency (MIDI lo + i*step/100),
+    m_0 = 1/2, m_g = g, by linear interpolation; 0 past the last input bin."""
+    n, c, _, w = x.shape
+    midi = lo + np.arange(out) * step / 100.0
+    y = np.zeros((n, k, c, out))
+    for g in range(k):
+        pos = (g if g else 0.5) * 440.0 * 2.0 ** ((midi - 69) / 12) / hz
+        j = np.floor(pos).astype(int)
+        ok = j + 1 < w
+        a, xs = pos[ok] - j[ok], x[:, :, 0, :]
+        y[:, g][..., ok] = (1 - a) * xs[..., j[ok]] + a * xs[..., j[ok] + 1]
+    return y.reshape(n, k * c, 1, out)
+
+
 def timestats_map(x, k):
     """[N][1][H][W] -> [N][2+k][1][H]: the timestats of each bin as channels."""
     n, _, h, _ = x.shape
@@ -72,6 +88,9 @@ def forward(path, x):
                 y = timestats(y, int(row["k"]))
             elif kind == "timestats_map":
                 y = timestats_map(y, int(row["k"]))
+            elif kind == "harmonics":
+                y = harmonics(y, int(row["k"]), int(row["out"]), float(row["lo"]),
+                              float(row["step"]), float(row["hz"]))
             elif kind != "dropout":
                 raise SystemExit("unknown layer kind " + kind)
         return y.reshape(y.shape[0], -1)
