@@ -112,3 +112,21 @@ c = 1200 * abs(math.log2(a["f0_hz"] / b["f0_hz"]))
 assert c < 1.0, (a, b)
 print(f"ok: float16 model predicts within {c:.3f} cents of the float32 one")
 PYEOF
+
+# docs/model-format.md's numpy forward pass, as printed, gives tests/ref/model_forward.py's
+# output on the shipped model (so the snippet users copy cannot drift from the format)
+"$PY" - "$T" <<'PYEOF'
+import re, subprocess, sys, numpy as np
+t = sys.argv[1]
+code = re.search(r"```python\n(.*?)```", open("docs/model-format.md").read(), re.S).group(1)
+ns = {}
+exec(code, ns)
+x = np.random.default_rng(7).standard_normal((2, 1, 513, 90)).astype(np.float32)
+x.tofile(t + "/doc.x")
+subprocess.run([sys.executable, "tests/ref/model_forward.py", "models/pitch.h5", t + "/doc.x", "2",
+                t + "/doc.y"], check=True)
+ref = np.fromfile(t + "/doc.y", np.float32).reshape(2, -1)
+e = np.abs(ns["forward"]("models/pitch.h5", x.astype(np.float64)) - ref).max() / np.abs(ref).max()
+assert e < 1e-5, e
+print(f"ok: docs/model-format.md's numpy forward matches the reference ({e:.1e})")
+PYEOF
