@@ -374,8 +374,7 @@ static void csv_string(FILE *out, const char *s)
 int pf_eval_write_examples(const pf_eval_result *r, const char *path, pf_error *err)
 {
     pf_out o;
-    if (pf_out_open(&o, path, err))
-        return -1;
+    if (pf_out_open(&o, path, err)) return -1;
     fprintf(o.f, "index,example_id,instrument,midi,cents,velocity,segment,f0_hz,model_hz,yin_hz,"
                  "model_cents,yin_cents\n");
     for (size_t i = 0; i < r->n; i++) {

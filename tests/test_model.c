@@ -27,9 +27,14 @@
 #define RELU {.kind = PF_LAYER_RELU}
 #define DENSE(n) {.kind = PF_LAYER_DENSE, .out = (n)}
 #define TSTATS(K) {.kind = PF_LAYER_TIMESTATS, .k = (K)}
-#define TSMAP(K) {.kind = PF_LAYER_TIMESTATS_MAP, .k = (K)}
-#define HARM(K, N, LO, STEP, HZ)                                                                  \
-    {.kind = PF_LAYER_HARMONICS, .k = (K), .out = (N), .lo = (LO), .step = (STEP), .hz = (HZ)}
+#define TSMAP(K)                                                                                   \
+    {                                                                                              \
+        .kind = PF_LAYER_TIMESTATS_MAP, .k = (K)                                                   \
+    }
+#define HARM(K, N, LO, STEP, HZ)                                                                   \
+    {                                                                                              \
+        .kind = PF_LAYER_HARMONICS, .k = (K), .out = (N), .lo = (LO), .step = (STEP), .hz = (HZ)   \
+    }
 
 static const char *tmp_dir(void)
 {
@@ -172,8 +177,8 @@ static void parity_timestats_map(void **state)
 static void parity_harmonics(void **state)
 {
     (void)state;
-    pf_layer_spec L[] = {TSMAP(3), CONV(3, 3), HARM(4, 10, 45, 300, 50), CONV(4, 3), RELU,
-                         DENSE(3)};
+    pf_layer_spec L[] = {TSMAP(3),   CONV(3, 3), HARM(4, 10, 45, 300, 50),
+                         CONV(4, 3), RELU,       DENSE(3)};
     const char *names = "timestats_map, conv, harmonics, conv, relu, dense";
     parity("harm", L, 6, 1, 24, 16, names, 1);
     parity("harm", L, 6, 1, 24, 16, names, 2);
@@ -281,8 +286,8 @@ static void numpy_forward(void **state)
                          RELU,
                          DENSE(3)};
     numpy_case(C, 8, 1, 9, 16, "tsmap"); /* convs and pool along the 9 bins */
-    pf_layer_spec D[] = {TSMAP(3), CONV(5, 3), RELU, HARM(6, 12, 40.5f, 170, 62.5f), CONV(4, 5),
-                         RELU, DENSE(3)};
+    pf_layer_spec D[] = {TSMAP(3),   CONV(5, 3), RELU,    HARM(6, 12, 40.5f, 170, 62.5f),
+                         CONV(4, 5), RELU,       DENSE(3)};
     numpy_case(D, 7, 1, 32, 16, "harmonics"); /* lo, step, hz through the file */
 }
 

@@ -17,11 +17,11 @@ typedef enum pf_layer_kind {
     PF_LAYER_MAXPOOL,  /**< `pool` x `pool` max pooling, stride `pool`, floor of the size; on an
                             input of height 1, 1 x `pool` */
     PF_LAYER_RELU,
-    PF_LAYER_DROPOUT,  /**< inverted dropout with probability `p` (identity at inference) */
-    PF_LAYER_DENSE,    /**< inner product to `out` units, with bias; flattens C*H*W */
-    PF_LAYER_TIMESTATS,/**< [C=1][H bins][W frames] -> [1][1][H*(2+K)]: per bin the mean and
-                            std over time and the magnitudes of the first `k` (K) modulation
-                            frequencies (DFT along time, bins 1..K, divided by W) */
+    PF_LAYER_DROPOUT,   /**< inverted dropout with probability `p` (identity at inference) */
+    PF_LAYER_DENSE,     /**< inner product to `out` units, with bias; flattens C*H*W */
+    PF_LAYER_TIMESTATS, /**< [C=1][H bins][W frames] -> [1][1][H*(2+K)]: per bin the mean and
+                             std over time and the magnitudes of the first `k` (K) modulation
+                             frequencies (DFT along time, bins 1..K, divided by W) */
     /** timestats_map: the same statistics as a map [2+K][1][H]: channel 0 the means, 1 the
         stds, 1+j modulation frequency j; for convolutions along frequency */
     PF_LAYER_TIMESTATS_MAP,

@@ -75,8 +75,7 @@ static int run_eval(int argc, char **argv)
         pf_eval_print(&r, stdout);
     if (a.plot && pf_eval_plot(&r, a.plot, &err))
         rc = pf_cli_fail(&err);
-    if (a.examples && pf_eval_write_examples(&r, a.examples, &err))
-        rc = pf_cli_fail(&err);
+    if (a.examples && pf_eval_write_examples(&r, a.examples, &err)) rc = pf_cli_fail(&err);
     pf_eval_release(&r);
     return rc;
 }

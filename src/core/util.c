@@ -32,10 +32,8 @@ int pf_out_commit(pf_out *o, int ok, pf_error *err)
     int werr = ferror(o->f), cerr = fclose(o->f);
     int saved = errno;
     o->f = NULL;
-    if (ok && !werr && !cerr && !rename(o->tmp, o->path))
-        return 0;
-    if (ok && !werr && !cerr)
-        saved = errno;
+    if (ok && !werr && !cerr && !rename(o->tmp, o->path)) return 0;
+    if (ok && !werr && !cerr) saved = errno;
     unlink(o->tmp);
     return ok ? PF_FAIL(err, PF_EIO, "%s: cannot write: %s", o->path, strerror(saved)) : -1;
 }

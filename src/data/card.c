@@ -180,8 +180,7 @@ static int write_file(const char *dir, card *c, const char *first, const char *c
     char path[4096];
     pf_out o;
     snprintf(path, sizeof path, "%s/README.md", dir);
-    if (pf_out_open(&o, path, err))
-        return -1;
+    if (pf_out_open(&o, path, err)) return -1;
     write_header(o.f, c, first, command, seconds);
     write_counts(o.f, c);
     write_instruments(o.f, c);

@@ -81,8 +81,7 @@ int pf_png_write(const char *path, const uint8_t *rgb, size_t width, size_t heig
     if (!width || !height || width > 100000 || height > 100000)
         return PF_FAIL(err, PF_EINVAL, "bad image size %zux%zu", width, height);
     pf_out o;
-    if (pf_out_open(&o, path, err))
-        return -1;
+    if (pf_out_open(&o, path, err)) return -1;
     if (encode(o.f, rgb, width, height)) {
         pf_out_commit(&o, 0, err);
         return PF_FAIL(err, PF_EIO, "%s: PNG encoding failed", path);

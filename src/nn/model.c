@@ -376,8 +376,8 @@ static int harm_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn
         dy = pf_nn_act_data(l->dst);
     }
     int plain = pf_nn_act_is_plain(l->dsrc);
-    pf_nn_harmonics_backward(&l->s, m->batch, l->in_c, (int)pf_nn_act_layout(l->in)->w,
-                             l->hidx, l->hfrac, dy, plain ? pf_nn_act_data(l->dsrc) : l->flat);
+    pf_nn_harmonics_backward(&l->s, m->batch, l->in_c, (int)pf_nn_act_layout(l->in)->w, l->hidx,
+                             l->hfrac, dy, plain ? pf_nn_act_data(l->dsrc) : l->flat);
     if (!plain) pf_nn_act_import(l->dsrc, l->flat);
     return 0;
 }

@@ -18,8 +18,8 @@ static const char *const input_names[] = {"log", "linear", NULL};
 static const char *const weights_names[] = {"float32", "float16", NULL};
 static const char *const preset_names[] = {"seed", "fast", NULL};
 /* Layer kinds as written in configs (the order of pf_layer_kind). */
-static const char *const kind_names[] = {"conv",  "maxpool",   "relu",          "dropout",
-                                         "dense", "timestats", "timestats_map", "harmonics", NULL};
+static const char *const kind_names[] = {
+    "conv", "maxpool", "relu", "dropout", "dense", "timestats", "timestats_map", "harmonics", NULL};
 
 typedef struct cctx {
     pf_train_config *c;
