@@ -64,9 +64,11 @@ static void bins_encode(void **state)
     free(y);
 }
 
-/* CREPE: weighted average of the sigmoids of the 9 bins around the argmax; a high bin
- * farther away is ignored. Logits 0 at bins 10 and 11: bin 10.5 = MIDI 37.1 = 69.697083 Hz. */
-static void bins_decode_crepe(void **state)
+/* Gaussian interpolation of the peak: logits 0 at bins 10 and 11 (the others -30) put the
+ * vertex of the parabola through log sigmoid at bins 9, 10, 11 at 10.5 = MIDI 37.1 = 69.697083
+ * Hz; a high bin farther away is ignored. Log sigmoids -3, -1, -2 (an asymmetric peak): vertex
+ * 0.5 * (-3 + 2) / (-3 + 2 - 2) = +1/6 bin from bin 20 = MIDI 39.0333 = 78.13958 Hz. */
+static void bins_decode_peak(void **state)
 {
     (void)state;
     pf_train_config c = config(PF_TARGET_BINS);
@@ -79,7 +81,13 @@ static void bins_decode_crepe(void **state)
     y[10] = y[11] = 0;
     y[30] = -0.1f;
     assert_float_equal(pf_target_decode(&meta, y, 370), 69.69708340578842, 1e-9);
-    /* at the edge: peak at bin 0, window 0..4 */
+    y[10] = y[11] = y[30] = -30;
+    double ls[3] = {-3, -1, -2};
+    for (int i = 0; i < 3; i++) /* logit whose log sigmoid is ls[i]: -log(exp(-ls) - 1) */
+        y[19 + i] = (float)-log(exp(-ls[i]) - 1);
+    assert_float_equal(pf_target_decode(&meta, y, 370), 440.0 * exp2((35 + 0.2 * (20 + 1.0 / 6) - 69) / 12),
+                       1e-4);
+    /* at the edge: peak at bin 0 stays at bin 0 */
     for (int i = 0; i < 370; i++)
         y[i] = -30;
     y[0] = 0;
@@ -87,7 +95,8 @@ static void bins_decode_crepe(void **state)
     free(y);
 }
 
-/* Encoded targets (as logits) decode to the label within 2 cents over the whole range. */
+/* Encoded targets (as logits) decode to the label within 0.05 cents over the whole range: the
+ * targets are Gaussian, so the parabola through their logs is exact. */
 static void bins_round_trip(void **state)
 {
     (void)state;
@@ -102,7 +111,7 @@ static void bins_round_trip(void **state)
             double t = fmin(fmax(y[i], 1e-6), 1 - 1e-6);
             y[i] = (float)log(t / (1 - t));
         }
-        assert_true(fabs(cents(pf_target_decode(&meta, y, 370), f)) < 2);
+        assert_true(fabs(cents(pf_target_decode(&meta, y, 370), f)) < 0.05);
     }
     free(y);
 }
@@ -174,7 +183,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(regression_round_trip), cmocka_unit_test(bins_encode),
-        cmocka_unit_test(bins_decode_crepe),     cmocka_unit_test(bins_round_trip),
+        cmocka_unit_test(bins_decode_peak),     cmocka_unit_test(bins_round_trip),
         cmocka_unit_test(losses_by_hand),        cmocka_unit_test(losses_finite_differences),
         cmocka_unit_test(metrics_by_hand),
     };

@@ -79,9 +79,9 @@ int pf_target_n_out(const pf_train_config *c);
 void pf_target_meta(const pf_train_config *c, pf_model_meta *meta);
 /** Encode f0 in Hz as the target vector of @p c's target (n_out values). */
 void pf_target_encode(const pf_train_config *c, double f0_hz, float *out);
-/** Decode one model output to Hz (bins: weighted average of the 9 bins around the peak of the
- *  sigmoid/softmax outputs, as CREPE). @p out is the raw output of the last layer (for bins,
- *  logits: the sigmoid is applied here). */
+/** Decode one model output to Hz (bins: the largest bin moved to the vertex of the parabola
+ *  through the log sigmoids of it and its two neighbours). @p out is the raw output of the last
+ *  layer (for bins, logits: the sigmoid is applied here). */
 double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n);
 
 /**
