@@ -21,6 +21,19 @@ static const double tolerances[3] = {50, 25, 10};
 
 /* ---- scores ---- */
 
+/* Signed cents of @p est against @p ref, or nan when unvoiced (est 0). */
+static double cents_error(double est, double ref)
+{
+    return est > 0 ? 1200.0 * log2(est / ref) : NAN;
+}
+
+/* |cents error|, infinite when unvoiced (so it counts as wrong at every tolerance). */
+static double abs_cents_error(double est, double ref)
+{
+    double e = cents_error(est, ref);
+    return isnan(e) ? INFINITY : fabs(e);
+}
+
 static double percentile(const double *sorted, size_t n, double q)
 {
     if (!n)
@@ -36,10 +49,10 @@ void pf_scores_compute(const double *est, const double *ref, size_t n, pf_scores
     double *abs_err = pf_calloc(n + 1, sizeof *abs_err), mae = 0;
     size_t voiced = 0, octave = 0;
     for (size_t i = 0; i < n; i++) {
-        double e = est[i] > 0 ? 1200.0 * log2(est[i] / ref[i]) : INFINITY;
-        abs_err[i] = fabs(e);
+        abs_err[i] = abs_cents_error(est[i], ref[i]);
         if (!(est[i] > 0))
             continue;
+        double e = cents_error(est[i], ref[i]);
         voiced++;
         mae += fabs(est[i] - ref[i]);
         double k = round(e / 1200.0);
@@ -190,7 +203,7 @@ static void per_key(const eval_run *e, const double *est, double *out)
         size_t m = 0;
         for (size_t i = 0; i < e->n; i++)
             if (e->labels[i].midi == k)
-                v[m++] = est[i] > 0 ? fabs(1200.0 * log2(est[i] / e->ref[i])) : INFINITY;
+                v[m++] = abs_cents_error(est[i], e->ref[i]);
         qsort(v, m, sizeof *v, pf_cmp_double);
         out[k] = m ? percentile(v, m, 0.5) : NAN;
     }
@@ -352,12 +365,6 @@ void pf_eval_json(const pf_eval_result *r, FILE *out)
     fprintf(out, "}\n");
 }
 
-/* Signed cents of @p est against @p ref, or nan when unvoiced. */
-static double cents_error(double est, double ref)
-{
-    return est > 0 ? 1200.0 * log2(est / ref) : NAN;
-}
-
 /* One CSV field, quoted (doubling quotes) when it holds a comma or a quote. */
 static void csv_string(FILE *out, const char *s)
 {
@@ -366,8 +373,11 @@ static void csv_string(FILE *out, const char *s)
         return;
     }
     fputc('"', out);
-    for (; *s; s++)
-        fputs(*s == '"' ? "\"\"" : (char[2]){*s, 0}, out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
     fputc('"', out);
 }
 
