@@ -202,8 +202,7 @@ static void per_key(const eval_run *e, const double *est, double *out)
     for (int k = 0; k < 128; k++) {
         size_t m = 0;
         for (size_t i = 0; i < e->n; i++)
-            if (e->labels[i].midi == k)
-                v[m++] = abs_cents_error(est[i], e->ref[i]);
+            if (e->labels[i].midi == k) v[m++] = abs_cents_error(est[i], e->ref[i]);
         qsort(v, m, sizeof *v, pf_cmp_double);
         out[k] = m ? percentile(v, m, 0.5) : NAN;
     }
@@ -374,8 +373,7 @@ static void csv_string(FILE *out, const char *s)
     }
     fputc('"', out);
     for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
+        if (*s == '"') fputc('"', out);
         fputc(*s, out);
     }
     fputc('"', out);

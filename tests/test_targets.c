@@ -85,8 +85,8 @@ static void bins_decode_peak(void **state)
     double ls[3] = {-3, -1, -2};
     for (int i = 0; i < 3; i++) /* logit whose log sigmoid is ls[i]: -log(exp(-ls) - 1) */
         y[19 + i] = (float)-log(exp(-ls[i]) - 1);
-    assert_float_equal(pf_target_decode(&meta, y, 370), 440.0 * exp2((35 + 0.2 * (20 + 1.0 / 6) - 69) / 12),
-                       1e-4);
+    assert_float_equal(pf_target_decode(&meta, y, 370),
+                       440.0 * exp2((35 + 0.2 * (20 + 1.0 / 6) - 69) / 12), 1e-4);
     /* at the edge: peak at bin 0 stays at bin 0 */
     for (int i = 0; i < 370; i++)
         y[i] = -30;
@@ -183,7 +183,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(regression_round_trip), cmocka_unit_test(bins_encode),
-        cmocka_unit_test(bins_decode_peak),     cmocka_unit_test(bins_round_trip),
+        cmocka_unit_test(bins_decode_peak),      cmocka_unit_test(bins_round_trip),
         cmocka_unit_test(losses_by_hand),        cmocka_unit_test(losses_finite_differences),
         cmocka_unit_test(metrics_by_hand),
     };

@@ -85,8 +85,7 @@ static double decode_bins(const pf_model_meta *meta, const float *out, size_t n)
     if (peak > 0 && peak + 1 < n) {
         double y0 = log_sigmoid(out[peak - 1]), y1 = log_sigmoid(out[peak]);
         double y2 = log_sigmoid(out[peak + 1]), den = y0 - 2 * y1 + y2;
-        if (den < 0)
-            bin += fmin(fmax(0.5 * (y0 - y2) / den, -1), 1);
+        if (den < 0) bin += fmin(fmax(0.5 * (y0 - y2) / den, -1), 1);
     }
     return midi_to_hz(meta->bins_lo_midi + bin * meta->bins_step);
 }
