@@ -160,7 +160,7 @@ static void parity_timestats(void **state)
 static void parity_timestats_map(void **state)
 {
     (void)state;
-    pf_layer_spec L[] = {{.kind = PF_LAYER_TIMESTATS_MAP, .k = 3},
+    pf_layer_spec L[] = {TSMAP(3),
                          CONV(4, 3),
                          RELU,
                          CONV(4, 5),
@@ -277,7 +277,7 @@ static void numpy_forward(void **state)
     numpy_case(A, 10, 1, 16, 12, "cnn");
     pf_layer_spec B[] = {TSTATS(4), DENSE(7), RELU, DENSE(2)};
     numpy_case(B, 4, 1, 8, 16, "tstats");
-    pf_layer_spec C[] = {{.kind = PF_LAYER_TIMESTATS_MAP, .k = 5},
+    pf_layer_spec C[] = {TSMAP(5),
                          CONV(6, 5),
                          RELU,
                          POOL(2),

@@ -29,11 +29,11 @@ int pf_out_open(pf_out *o, const char *path, pf_error *err)
 
 int pf_out_commit(pf_out *o, int ok, pf_error *err)
 {
-    int werr = ferror(o->f), cerr = fclose(o->f);
-    int saved = errno;
+    int failed = ferror(o->f) != 0;
+    failed |= fclose(o->f) != 0;
     o->f = NULL;
-    if (ok && !werr && !cerr && !rename(o->tmp, o->path)) return 0;
-    if (ok && !werr && !cerr) saved = errno;
+    if (ok && !failed && !rename(o->tmp, o->path)) return 0;
+    int e = errno;
     unlink(o->tmp);
-    return ok ? PF_FAIL(err, PF_EIO, "%s: cannot write: %s", o->path, strerror(saved)) : -1;
+    return ok ? PF_FAIL(err, PF_EIO, "%s: cannot write: %s", o->path, strerror(e)) : -1;
 }

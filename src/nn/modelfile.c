@@ -120,11 +120,11 @@ static int write_layer_attrs(pf_h5id g, const pf_layer_spec *s, pf_error *err)
         pf_h5_attr_i64(g, "pool", s->pool, err) || pf_h5_attr_f64(g, "p", s->p, err) ||
         pf_h5_attr_i64(g, "k", s->k, err))
         return -1;
-    if (s->kind != PF_LAYER_HARMONICS) return 0;
-    return pf_h5_attr_f64(g, "lo", s->lo, err) || pf_h5_attr_f64(g, "step", s->step, err) ||
-                   pf_h5_attr_f64(g, "hz", s->hz, err)
-               ? -1
-               : 0;
+    if (s->kind == PF_LAYER_HARMONICS &&
+        (pf_h5_attr_f64(g, "lo", s->lo, err) || pf_h5_attr_f64(g, "step", s->step, err) ||
+         pf_h5_attr_f64(g, "hz", s->hz, err)))
+        return -1;
+    return 0;
 }
 
 static int write_layer(pf_h5id layers, pf_model *m, const pf_layer_spec *s, size_t i, int half,
