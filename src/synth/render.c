@@ -25,7 +25,7 @@
 #include "core/mem.h"
 
 #define PF_FLUID_BLOCK 64    /* FluidSynth's internal block (FLUID_BUFSIZE) */
-#define PF_RENDER_CHUNK 4096 /* frames per fluid_synth_write_float call */
+#define PF_RENDER_CHUNK 4096 /* frames per fluid_synth_process call */
 #define PF_CHANNEL 0         /* the MIDI channel every note is played on */
 #define PF_TUNING_BANK 0     /* the MIDI tuning program used for the detune */
 #define PF_TUNING_PROG 0
@@ -38,7 +38,7 @@ struct pf_synth {
     size_t frames_out; /* frames written since creation, to find the block boundary */
     double rate_hz;
     int fx; /* reverb or chorus on */
-    float left[PF_RENDER_CHUNK], right[PF_RENDER_CHUNK];
+    float scratch[PF_RENDER_CHUNK]; /* where discarded frames go */
 };
 
 /* ---- logging: FluidSynth's log goes to a per-thread buffer that errors quote ---- */
@@ -249,17 +249,21 @@ static int pf_note_check(const pf_synth *s, const pf_note *note, size_t n, pf_er
 }
 
 /*
- * Render @p n frames, mono (L+R)/2, into @p out (NULL discards them).
+ * Render @p n frames, mono (L+R)/2, into @p out (NULL discards them). FluidSynth adds the left
+ * and then the right channel (and the effects, when on) into the same zeroed buffer, which is
+ * then halved: the same floats as 0.5f * (L + R) from separate buffers, without the copies.
  * Returns 0, or -1 with @p err filled.
  */
 static int pf_synth_write(pf_synth *s, float *out, size_t n, pf_error *err)
 {
     while (n > 0) {
         int len = n < PF_RENDER_CHUNK ? (int)n : PF_RENDER_CHUNK;
-        if (fluid_synth_write_float(s->synth, len, s->left, 0, 1, s->right, 0, 1) != FLUID_OK)
-            return PF_FAIL(err, PF_ELIB, "fluid_synth_write_float: %s", pf_fluid_why());
+        float *buf = out ? out : s->scratch, *mix[2] = {buf, buf};
+        memset(buf, 0, (size_t)len * sizeof *buf);
+        if (fluid_synth_process(s->synth, len, s->fx ? 2 : 0, mix, 2, mix) != FLUID_OK)
+            return PF_FAIL(err, PF_ELIB, "fluid_synth_process: %s", pf_fluid_why());
         for (int i = 0; out && i < len; i++)
-            out[i] = 0.5f * (s->left[i] + s->right[i]);
+            out[i] *= 0.5f;
         if (out)
             out += len;
         n -= (size_t)len;
