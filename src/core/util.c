@@ -2,6 +2,9 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,4 +39,26 @@ int pf_out_commit(pf_out *o, int ok, pf_error *err)
     int e = errno;
     unlink(o->tmp);
     return ok ? PF_FAIL(err, PF_EIO, "%s: cannot write: %s", o->path, strerror(e)) : -1;
+}
+
+/** fsync @p path (a file, or a folder when @p dir). */
+static int fsync_path(const char *path, int dir, pf_error *err)
+{
+    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0) return PF_FAIL(err, PF_EIO, "cannot open %s to sync it: %s", path, strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc) return PF_FAIL(err, PF_EIO, "cannot sync %s: %s", path, strerror(e));
+    return 0;
+}
+
+int pf_file_publish(const char *tmp, const char *path, pf_error *err)
+{
+    if (fsync_path(tmp, 0, err)) return -1;
+    if (rename(tmp, path))
+        return PF_FAIL(err, PF_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    char folder[4096];
+    snprintf(folder, sizeof folder, "%s", path);
+    return fsync_path(dirname(folder), 1, err);
 }

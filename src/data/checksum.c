@@ -1,8 +1,12 @@
 /* sha256 of files and buffers (nettle; the only nettle user). */
 #include <errno.h>
+#include <fcntl.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pitchforge/shard.h"
 
@@ -27,19 +31,38 @@ void pf_sha256_hex(const void *data, size_t len, char hex[65])
     digest_hex(&ctx, hex);
 }
 
+/** Hash @p fd by reading it (files that cannot be mapped). */
+static int sha256_read(int fd, struct sha256_ctx *ctx)
+{
+    unsigned char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        sha256_update(ctx, (size_t)n, buf);
+    return n < 0 ? -1 : 0;
+}
+
+/* Mapped rather than read: a shard just written is hashed straight from the page cache, without
+ * copying its hundreds of MB through a buffer first. */
 int pf_sha256_file(const char *path, char hex[65], pf_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return PF_FAIL(err, PF_EIO, "cannot open %s: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return PF_FAIL(err, PF_EIO, "cannot open %s: %s", path, strerror(errno));
     struct sha256_ctx ctx;
-    unsigned char buf[1 << 16];
-    size_t n;
     sha256_init(&ctx);
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        sha256_update(&ctx, n, buf);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) return PF_FAIL(err, PF_EIO, "cannot read %s", path);
+    struct stat st;
+    int rc = fstat(fd, &st);
+    void *map = rc || st.st_size == 0 ? MAP_FAILED
+                                      : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+        madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+        sha256_update(&ctx, (size_t)st.st_size, map);
+        munmap(map, (size_t)st.st_size);
+    } else if (!rc) {
+        rc = sha256_read(fd, &ctx);
+    }
+    int e = errno;
+    close(fd);
+    if (rc) return PF_FAIL(err, PF_EIO, "cannot read %s: %s", path, strerror(e));
     digest_hex(&ctx, hex);
     return 0;
 }

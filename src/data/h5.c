@@ -2,10 +2,8 @@
 #include "data/h5.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/util.h"
 #include "pitchforge/shard.h"
 
 _Static_assert(sizeof(hid_t) == sizeof(pf_h5id), "hid_t must fit pf_h5id");
@@ -213,31 +212,14 @@ int pf_h5_close_file(pf_h5id file, pf_error *err)
     return 0;
 }
 
-/** fsync @p path (a file, or a folder when @p dir). */
-static int fsync_path(const char *path, int dir, pf_error *err)
-{
-    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0) return PF_FAIL(err, PF_EIO, "cannot open %s to sync it: %s", path, strerror(errno));
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (rc) return PF_FAIL(err, PF_EIO, "cannot sync %s: %s", path, strerror(e));
-    return 0;
-}
-
 int pf_h5_publish(pf_h5id file, const char *tmp, const char *path, pf_error *err)
 {
     if (pf_h5_flush(file, err)) {
         pf_h5_close(file);
         return -1;
     }
-    if (pf_h5_close_file(file, err) || fsync_path(tmp, 0, err)) return -1;
-    if (rename(tmp, path))
-        return PF_FAIL(err, PF_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    char *copy = pf_strdup(path);
-    int rc = fsync_path(dirname(copy), 1, err);
-    free(copy);
-    return rc;
+    if (pf_h5_close_file(file, err)) return -1;
+    return pf_file_publish(tmp, path, err);
 }
 
 int pf_h5_exists(pf_h5id loc, const char *path)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/util.h"
 #include "data/h5.h"
 #include "pitchforge/dsp.h"
 
@@ -401,12 +402,16 @@ static int counts_write(pf_shard_writer *w, pf_error *err)
     return pf_h5_attr_u64(w->file, "n_examples", w->n, err);
 }
 
-/** Make the shard durable and visible (flush, close, fsync, rename, fsync the folder). */
-static int shard_finish(pf_shard_writer *w, pf_error *err)
+/** Flush and close the shard's temp file (under the HDF5 lock). */
+static int shard_close(pf_shard_writer *w, pf_error *err)
 {
     pf_h5id f = w->file;
     w->file = w->spec = w->audio = PF_H5_NONE;
-    return pf_h5_publish(f, w->tmp, w->path, err);
+    if (pf_h5_flush(f, err)) {
+        pf_h5_close(f);
+        return -1;
+    }
+    return pf_h5_close_file(f, err);
 }
 
 int pf_shard_commit(pf_shard_writer *w, pf_error *err)
@@ -414,9 +419,10 @@ int pf_shard_commit(pf_shard_writer *w, pf_error *err)
     if (!w) return PF_FAIL(err, PF_EINVAL, "pf_shard_commit: NULL writer");
     pf_h5_lock();
     int rc = (w->extent != w->n && resize_data(w, w->n, err)) || labels_write(w, err) ||
-             stats_write(w, err) || counts_write(w, err) || shard_finish(w, err);
+             stats_write(w, err) || counts_write(w, err) || shard_close(w, err);
     pf_h5_unlock();
-    if (rc) {
+    /* fsync and rename outside the lock: other workers keep writing their shards meanwhile */
+    if (rc || pf_file_publish(w->tmp, w->path, err)) {
         pf_error_prefix(err, "shard %s not written", w->path);
         pf_shard_abort(w);
         return -1;
