@@ -18,6 +18,7 @@
 
 #include "data/h5.h"
 #include "pitchforge/dsp.h"
+#include "pitchforge/rng.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/train.h"
 #include "train/checkpoint.h"
@@ -137,6 +138,73 @@ static void loader_order_and_normalization(void **state)
             assert_float_equal(x[b * 90 + f], v, 1e-4 * (1 + fabs(v)));
         }
     free(raw), free(seen), free(order[0]), free(order[1]);
+    pf_loader_free(l);
+}
+
+/* The documented random EQ curve recomputed here from the RNG, in dB (the loader's in nepers). */
+static void eq_reference_db(uint64_t seed, uint64_t epoch, uint64_t idx, double eq_db, double *g)
+{
+    pf_rng r;
+    pf_rng_init(&r, seed, PF_STREAM_TRAIN_EQ, epoch << 40 | idx);
+    double level = pf_rng_range(&r, 0, eq_db), u[PF_EQ_TERMS], ph[PF_EQ_TERMS], peak = 0;
+    for (int k = 0; k < PF_EQ_TERMS; k++)
+        u[k] = pf_rng_range(&r, -1, 1), ph[k] = pf_rng_range(&r, 0, 2 * M_PI);
+    for (int b = 0; b < 513; b++) {
+        g[b] = 0;
+        for (int k = 1; k <= PF_EQ_TERMS; k++)
+            g[b] += u[k - 1] / k * cos(M_PI * k * b / 512.0 + ph[k - 1]);
+        peak = fmax(peak, fabs(g[b]));
+    }
+    for (int b = 0; b < 513; b++)
+        g[b] *= level / peak;
+}
+
+/* The first batch of pass (9, 3) in split order, copied. */
+static float *first_batch(pf_loader *l)
+{
+    const float *x;
+    const size_t *idx;
+    size_t rows;
+    pf_error err = {0};
+    pf_loader_start(l, 9, 3, 0);
+    assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 1);
+    float *copy = malloc(4 * 513 * 90 * sizeof *copy);
+    memcpy(copy, x, 4 * 513 * 90 * sizeof *copy);
+    return copy;
+}
+
+/* Random EQ: each example moved by its own smooth curve, constant over time, within eq_db. */
+static void loader_random_eq(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    pf_loader *l = pf_loader_open(data, "train", 0, 4, 1, &err);
+    if (!l)
+        fail_msg("%s", err.msg);
+    float *plain = first_batch(l);
+    pf_loader_set_eq(l, 12);
+    float *eq = first_batch(l), *again = first_batch(l);
+    assert_memory_equal(eq, again, 4 * 513 * 90 * sizeof *eq); /* the same pass, the same */
+    const float *sd = pf_loader_norm_std(l);
+    double g[513], levels[4];
+    for (int e = 0; e < 4; e++) {
+        eq_reference_db(9, 3, (uint64_t)e, 12, g);
+        levels[e] = 0;
+        for (int b = 0; b < 513; b++) {
+            levels[e] = fmax(levels[e], fabs(g[b]));
+            for (int f = 0; f < 90; f += 7) {
+                size_t i = ((size_t)e * 513 + (size_t)b) * 90 + (size_t)f;
+                double db = (eq[i] - plain[i]) * sd[b] * 20 / M_LN10;
+                assert_float_equal(db, g[b], 1e-3 * (1 + fabs(g[b])));
+            }
+        }
+        assert_true(levels[e] <= 12);
+    }
+    assert_true(levels[0] != levels[1]);
+    pf_loader_set_eq(l, 0);
+    float *off = first_batch(l);
+    assert_memory_equal(off, plain, 4 * 513 * 90 * sizeof *off);
+    free(plain), free(eq), free(again), free(off);
     pf_loader_free(l);
 }
 
@@ -546,6 +614,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loader_order_and_normalization),
         cmocka_unit_test(loader_limit_and_partial_batch),
+        cmocka_unit_test(loader_random_eq),
         cmocka_unit_test(bad_datasets),
         cmocka_unit_test(corrupt_values),
         cmocka_unit_test(checkpoint_round_trip),

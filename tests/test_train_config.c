@@ -68,8 +68,10 @@ static void values(void **state)
     const char *t = "dataset: x.h5\noutput: o\nmodel: {preset: seed}\n"
                     "target: {kind: midi, tuning: measured}\ninput: linear\n"
                     "optimizer: {kind: sgd, lr: 0.05, momentum: 0.5, weight_decay: 0.01, lr_decay: 0.5}\n"
-                    "batch: 8\nepochs: 3\nseed: 42\nthreads: 2\nlimit: {train: 64, val: 16}\n";
+                    "batch: 8\nepochs: 3\nseed: 42\nthreads: 2\nlimit: {train: 64, val: 16}\n"
+                    "augment: {eq_db: 6.5}\n";
     assert_int_equal(parse(t, &c, &err), 0);
+    assert_true(c.eq_db == 6.5);
     assert_string_equal(c.output, "o");
     assert_string_equal(c.preset, "seed");
     assert_int_equal(c.target, PF_TARGET_MIDI);
@@ -184,6 +186,8 @@ static void errors(void **state)
     expect_error("dataset: x\ninput: db\n", "t.yaml:2:8:", "db");
     expect_error("dataset: x\nseed: 1.5\n", "t.yaml:2:7:", "whole number");
     expect_error("dataset: x\nlimit: {test: 3}\n", "t.yaml:2:9:", "test");
+    expect_error("dataset: x\naugment: {eq_db: 50}\n", "t.yaml:2:18:", "out of range");
+    expect_error("dataset: x\naugment: {noise: 3}\n", "t.yaml:2:11:", "noise");
     expect_error("- a\n", "t.yaml:1:1:", "mapping");
     expect_error("dataset: [x\n", "t.yaml:", "");
 }

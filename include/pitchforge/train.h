@@ -40,6 +40,7 @@ typedef struct pf_train_config {
     double lr_decay;       /**< lr of epoch e (1-based) = lr * lr_decay^(e-1); 1: constant */
     int batch, epochs, threads;
     int weights_half;      /**< model.h5 stores weights as float16 (`weights: float16`) */
+    double eq_db;          /**< augment.eq_db: random EQ of up to this many dB (0: off) */
     uint64_t seed;
     size_t limit_train, limit_val; /**< 0: the whole split; else the first N (tests) */
 } pf_train_config;

@@ -37,6 +37,9 @@ struct pf_loader {
     size_t n_shards;
     size_t n, ex_size;       /**< examples, floats per example */
     int planes, bins, frames, batch, log_input;
+    double eq_db;            /**< random EQ level (0: off) */
+    uint64_t seed, epoch;    /**< of the current pass (the EQ curves' key) */
+    float *eq;               /**< [bins] the prefetch thread's curve buffer */
     double *f0;              /**< [n] */
     float *mean, *std;       /**< [planes * bins] */
     size_t *order;           /**< [n] this pass */
@@ -254,8 +257,32 @@ static const shard *shard_of(const pf_loader *l, size_t i)
     return &l->shards[lo];
 }
 
-/* Compress and normalize one example in place; -1 when a value is not finite. */
-static int transform(const pf_loader *l, float *x)
+void pf_loader_eq_curve(uint64_t seed, uint64_t epoch, uint64_t idx, double eq_db, int bins,
+                        float *g)
+{
+    pf_rng r;
+    pf_rng_init(&r, seed, PF_STREAM_TRAIN_EQ, epoch << 40 | idx);
+    double level = pf_rng_range(&r, 0, eq_db), amp[PF_EQ_TERMS], phase[PF_EQ_TERMS], peak = 0;
+    for (int k = 0; k < PF_EQ_TERMS; k++) {
+        amp[k] = pf_rng_range(&r, -1, 1) / (k + 1);
+        phase[k] = pf_rng_range(&r, 0, 2 * M_PI);
+    }
+    double span = bins > 1 ? bins - 1 : 1;
+    for (int b = 0; b < bins; b++) {
+        double c = 0;
+        for (int k = 0; k < PF_EQ_TERMS; k++)
+            c += amp[k] * cos(M_PI * (k + 1) * b / span + phase[k]);
+        g[b] = (float)c;
+        peak = fabs(c) > peak ? fabs(c) : peak;
+    }
+    double scale = peak > 0 ? level * M_LN10 / 20 / peak : 0; /* dB -> nepers */
+    for (int b = 0; b < bins; b++)
+        g[b] = (float)(g[b] * scale);
+}
+
+/* Compress, filter by the example's random EQ (when on) and normalize example @p idx in place;
+ * -1 when a value is not finite. */
+static int transform(const pf_loader *l, size_t idx, float *x)
 {
     size_t rows = (size_t)l->planes * (size_t)l->bins, w = (size_t)l->frames;
     int bad = 0;
@@ -266,8 +293,15 @@ static int transform(const pf_loader *l, float *x)
             x[i] = fabsf(x[i]);
         pf_ln_eps(x, l->ex_size);
     }
+    if (l->eq_db > 0)
+        pf_loader_eq_curve(l->seed, l->epoch, idx, l->eq_db, l->bins, l->eq);
     for (size_t r = 0; r < rows; r++) {
         float m = l->mean[r], sd = l->std[r], *row = x + r * w;
+        if (l->eq_db > 0) {
+            float g = l->eq[r % (size_t)l->bins], gain = expf(g);
+            for (size_t j = 0; j < w; j++)
+                row[j] = l->log_input ? row[j] + g : row[j] * gain;
+        }
         for (size_t j = 0; j < w; j++) {
             row[j] = (row[j] - m) / sd; /* as pf_model_prepare_input: the same bits */
             bad |= !isfinite(row[j]);
@@ -287,7 +321,7 @@ static int read_example(pf_loader *l, size_t i, float *x, pf_error *err)
     pf_h5_unlock();
     if (rc)
         return pf_error_prefix(err, "%s: example %zu of /spectrogram", sh->path, i - sh->first);
-    if (transform(l, x))
+    if (transform(l, i, x))
         return PF_FAIL(err, PF_ESCHEMA, "%s: example %zu of /spectrogram holds a value that is "
                        "not finite (damaged? run pitchforge verify)", sh->path, i - sh->first);
     return 0;
@@ -342,9 +376,18 @@ static void pass_stop(pf_loader *l)
     l->held = -1;
 }
 
+void pf_loader_set_eq(pf_loader *l, double eq_db)
+{
+    pass_stop(l);
+    l->eq_db = eq_db > 0 ? eq_db : 0;
+    if (!l->eq)
+        l->eq = pf_calloc((size_t)l->bins, sizeof *l->eq);
+}
+
 void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle)
 {
     pass_stop(l);
+    l->seed = seed, l->epoch = epoch;
     for (size_t i = 0; i < l->n; i++)
         l->order[i] = i;
     if (shuffle) {
@@ -426,6 +469,7 @@ void pf_loader_free(pf_loader *l)
     free(l->f0);
     free(l->mean);
     free(l->std);
+    free(l->eq);
     free(l->order);
     free(l);
 }

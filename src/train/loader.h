@@ -16,6 +16,10 @@
 #define PF_STREAM_TRAIN_SHUFFLE 0x7472u
 /** Stream of the per-step dropout seeds. */
 #define PF_STREAM_TRAIN_STEP 0x7473u
+/** Stream of the random EQ curves (keyed by epoch and example). */
+#define PF_STREAM_TRAIN_EQ 0x7474u
+/** Cosine terms of a random EQ curve (the shortest spans 1/PF_EQ_TERMS of the band, twice). */
+#define PF_EQ_TERMS 16
 
 typedef struct pf_loader pf_loader;
 
@@ -47,6 +51,19 @@ double *pf_loader_f0_mut(pf_loader *l);
 const float *pf_loader_norm_mean(const pf_loader *l);
 const float *pf_loader_norm_std(const pf_loader *l);
 size_t pf_loader_norm_len(const pf_loader *l);
+
+/**
+ * Random EQ (training augmentation): every example of a pass is filtered by its own smooth gain
+ * curve over frequency before normalization, drawn from (seed, PF_STREAM_TRAIN_EQ, epoch,
+ * example): a level L uniform in [0, @p eq_db] dB times c(b) / max|c|, where
+ * c(b) = sum_k u_k / k cos(pi k b / (bins - 1) + phi_k), k = 1..PF_EQ_TERMS, u_k uniform in
+ * [-1, 1], phi_k in [0, 2 pi). Log input adds it (in nepers), linear input multiplies by it.
+ * 0 (the default) turns it off; the validation loader never has it.
+ */
+void pf_loader_set_eq(pf_loader *l, double eq_db);
+/** The curve of example @p idx in pass (@p seed, @p epoch), in nepers, into @p g [bins]. */
+void pf_loader_eq_curve(uint64_t seed, uint64_t epoch, uint64_t idx, double eq_db, int bins,
+                        float *g);
 
 /**
  * Start a pass: examples in split order (@p shuffle 0) or permuted by a Fisher-Yates shuffle

@@ -144,6 +144,7 @@ static int open_data(run *r, pf_error *err)
     }
     if (c->tuning_measured && apply_tuning(r, &tuning, err))
         return -1;
+    pf_loader_set_eq(r->train, c->eq_db);
     r->spec = c->model;
     r->spec.layers = pf_calloc(c->model.n_layers, sizeof *r->spec.layers);
     memcpy(r->spec.layers, c->model.layers, c->model.n_layers * sizeof *c->model.layers);
@@ -200,6 +201,8 @@ static const char *changed_setting(const pf_train_config *a, const pf_train_conf
         return "optimizer";
     if (a->batch != b->batch || a->seed != b->seed || a->limit_train != b->limit_train)
         return "batch, seed or limit.train";
+    if (a->eq_db != b->eq_db)
+        return "augment";
     return NULL;
 }
 
