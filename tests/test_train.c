@@ -179,8 +179,7 @@ static void loader_random_eq(void **state)
     (void)state;
     pf_error err = {0};
     pf_loader *l = pf_loader_open(data, "train", 0, 4, 1, &err);
-    if (!l)
-        fail_msg("%s", err.msg);
+    if (!l) fail_msg("%s", err.msg);
     float *plain = first_batch(l);
     pf_loader_set_eq(l, 12);
     float *eq = first_batch(l), *again = first_batch(l);

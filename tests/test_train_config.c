@@ -65,11 +65,12 @@ static void values(void **state)
     (void)state;
     pf_train_config c;
     pf_error err = {0};
-    const char *t = "dataset: x.h5\noutput: o\nmodel: {preset: seed}\n"
-                    "target: {kind: midi, tuning: measured}\ninput: linear\n"
-                    "optimizer: {kind: sgd, lr: 0.05, momentum: 0.5, weight_decay: 0.01, lr_decay: 0.5}\n"
-                    "batch: 8\nepochs: 3\nseed: 42\nthreads: 2\nlimit: {train: 64, val: 16}\n"
-                    "augment: {eq_db: 6.5}\n";
+    const char *t =
+        "dataset: x.h5\noutput: o\nmodel: {preset: seed}\n"
+        "target: {kind: midi, tuning: measured}\ninput: linear\n"
+        "optimizer: {kind: sgd, lr: 0.05, momentum: 0.5, weight_decay: 0.01, lr_decay: 0.5}\n"
+        "batch: 8\nepochs: 3\nseed: 42\nthreads: 2\nlimit: {train: 64, val: 16}\n"
+        "augment: {eq_db: 6.5}\n";
     assert_int_equal(parse(t, &c, &err), 0);
     assert_true(c.eq_db == 6.5);
     assert_string_equal(c.output, "o");

@@ -51,8 +51,9 @@ int pf_sha256_file(const char *path, char hex[65], pf_error *err)
     sha256_init(&ctx);
     struct stat st;
     int rc = fstat(fd, &st);
-    void *map = rc || st.st_size == 0 ? MAP_FAILED
-                                      : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *map = rc || st.st_size == 0
+                    ? MAP_FAILED
+                    : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map != MAP_FAILED) {
         madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
         sha256_update(&ctx, (size_t)st.st_size, map);

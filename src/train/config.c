@@ -91,9 +91,9 @@ static const pf_ynode *section(cctx *x, const char *key, const char *const *keys
 
 static int parse_top(cctx *x)
 {
-    static const char *const keys[] = {"dataset", "output", "model",  "target",
-                                       "input",   "loss",   "optimizer", "batch",
-                                       "epochs",  "seed",   "threads", "limit", "weights", "augment", NULL};
+    static const char *const keys[] = {"dataset", "output",    "model",   "target",  "input",
+                                       "loss",    "optimizer", "batch",   "epochs",  "seed",
+                                       "threads", "limit",     "weights", "augment", NULL};
     const pf_ynode *root = x->d->root, *seed = pf_ymap_get(root, "seed");
     int input = strcmp(x->c->input, "log") ? 1 : 0;
     if (pf_ycheck_keys(x->d, root, keys, x->err) || opt_string(x, root, "dataset", &x->c->dataset) ||
@@ -136,8 +136,7 @@ static int parse_augment(cctx *x)
     static const char *const keys[] = {"eq_db", NULL};
     int rc;
     const pf_ynode *s = section(x, "augment", keys, &rc);
-    if (rc || !s)
-        return rc;
+    if (rc || !s) return rc;
     return opt_double(x, s, "eq_db", 0, 40, &x->c->eq_db);
 }
 
@@ -337,8 +336,8 @@ static int parse_all(cctx *x)
 {
     if (x->d->root->type != PF_Y_MAP)
         return pf_yfail(x->err, x->d, x->d->root, "a training config is a mapping of keys");
-    int (*const steps[])(cctx *) = {parse_top,       parse_limit,    parse_augment, parse_target,
-                                    parse_loss,      parse_optimizer, parse_model};
+    int (*const steps[])(cctx *) = {parse_top,  parse_limit,     parse_augment, parse_target,
+                                    parse_loss, parse_optimizer, parse_model};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (steps[i](x))
             return -1;

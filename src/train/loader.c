@@ -293,8 +293,7 @@ static int transform(const pf_loader *l, size_t idx, float *x)
             x[i] = fabsf(x[i]);
         pf_ln_eps(x, l->ex_size);
     }
-    if (l->eq_db > 0)
-        pf_loader_eq_curve(l->seed, l->epoch, idx, l->eq_db, l->bins, l->eq);
+    if (l->eq_db > 0) pf_loader_eq_curve(l->seed, l->epoch, idx, l->eq_db, l->bins, l->eq);
     for (size_t r = 0; r < rows; r++) {
         float m = l->mean[r], sd = l->std[r], *row = x + r * w;
         if (l->eq_db > 0) {
@@ -380,8 +379,7 @@ void pf_loader_set_eq(pf_loader *l, double eq_db)
 {
     pass_stop(l);
     l->eq_db = eq_db > 0 ? eq_db : 0;
-    if (!l->eq)
-        l->eq = pf_calloc((size_t)l->bins, sizeof *l->eq);
+    if (!l->eq) l->eq = pf_calloc((size_t)l->bins, sizeof *l->eq);
 }
 
 void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle)

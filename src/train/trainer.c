@@ -201,8 +201,7 @@ static const char *changed_setting(const pf_train_config *a, const pf_train_conf
         return "optimizer";
     if (a->batch != b->batch || a->seed != b->seed || a->limit_train != b->limit_train)
         return "batch, seed or limit.train";
-    if (a->eq_db != b->eq_db)
-        return "augment";
+    if (a->eq_db != b->eq_db) return "augment";
     return NULL;
 }
 
