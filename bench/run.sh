@@ -19,6 +19,9 @@ for k in ("render", "resample", "audit", "augment", "stft", "write"):
     ms = 1000 * st[k] / notes
     per_ex = st[k] / max(n, 1)
     print(f"    {k:9s} {ms:7.3f} ms/note   {1 / per_ex if per_ex else float('inf'):9.0f} examples/s")
+staged = sum(st.values())
+print(f"  stages {staged:.2f} thread-s of {r['seconds']:.2f} s wall; the rest is start-up (soundfont "
+      f"load and sha256, plan), shard commit, fsync and sha256, the index and idle threads")
 PYEOF
 }
 ./pitchforge generate manifests/bench.yaml -o "$out/j1" -j 1 -q --json > "$out/j1.json"
