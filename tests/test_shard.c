@@ -279,6 +279,24 @@ static void test_sha256(void **state)
     assert_string_equal(hex, hex2);
     assert_int_equal(pf_sha256_file(fx_path(dir, "missing"), hex2, &err), -1);
     assert_int_equal(err.code, PF_EIO);
+    /* an empty file: the digest of no bytes */
+    fclose(fopen(fx_path(dir, "empty"), "w"));
+    assert_int_equal(pf_sha256_file(fx_path(dir, "empty"), hex2, &err), 0);
+    assert_string_equal(hex2, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /* 40 MB and a bit, hashed in several mapped windows: as coreutils' sha256sum says */
+    f = fopen(fx_path(dir, "big"), "wb");
+    for (size_t i = 0; i < (40u << 20) + 123; i++)
+        fputc((int)(i * 7 % 251), f);
+    fclose(f);
+    assert_int_equal(pf_sha256_file(fx_path(dir, "big"), hex2, &err), 0);
+    char cmd[1200], want[65] = "";
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", fx_path(dir, "big"));
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "%64s", want), 1);
+    pclose(p);
+    assert_string_equal(hex2, want);
+    unlink(fx_path(dir, "big"));
     assert_string_equal(pf_hdf5_version(), "1.10.8");
     free(dir);
 }

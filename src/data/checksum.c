@@ -41,6 +41,23 @@ static int sha256_read(int fd, struct sha256_ctx *ctx)
     return n < 0 ? -1 : 0;
 }
 
+/* Bytes mapped at a time: the whole file is never resident in this process at once. */
+#define MAP_WINDOW ((size_t)16 << 20)
+
+/** Hash the @p size bytes of @p fd through read-only mappings; -1 when it cannot be mapped. */
+static int sha256_mapped(int fd, size_t size, struct sha256_ctx *ctx)
+{
+    for (size_t off = 0; off < size; off += MAP_WINDOW) {
+        size_t len = size - off < MAP_WINDOW ? size - off : MAP_WINDOW;
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)off);
+        if (map == MAP_FAILED) return off ? -2 : -1;
+        madvise(map, len, MADV_SEQUENTIAL);
+        sha256_update(ctx, len, map);
+        munmap(map, len);
+    }
+    return 0;
+}
+
 /* Mapped rather than read: a shard just written is hashed straight from the page cache, without
  * copying its hundreds of MB through a buffer first. */
 int pf_sha256_file(const char *path, char hex[65], pf_error *err)
@@ -51,16 +68,8 @@ int pf_sha256_file(const char *path, char hex[65], pf_error *err)
     sha256_init(&ctx);
     struct stat st;
     int rc = fstat(fd, &st);
-    void *map = rc || st.st_size == 0
-                    ? MAP_FAILED
-                    : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map != MAP_FAILED) {
-        madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-        sha256_update(&ctx, (size_t)st.st_size, map);
-        munmap(map, (size_t)st.st_size);
-    } else if (!rc) {
-        rc = sha256_read(fd, &ctx);
-    }
+    if (!rc && st.st_size > 0) rc = sha256_mapped(fd, (size_t)st.st_size, &ctx);
+    if (rc == -1) rc = sha256_read(fd, &ctx); /* nothing hashed yet: read it instead */
     int e = errno;
     close(fd);
     if (rc) return PF_FAIL(err, PF_EIO, "cannot read %s: %s", path, strerror(e));
