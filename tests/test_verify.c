@@ -246,6 +246,28 @@ static void test_other_manifest(void **state)
 
 /** n_examples that disagrees with the datasets, an extra label of another length, another
  *  schema, no n_examples (an unfinished shard): each refused, saying which. */
+/* Rows whose values span 2^60: their sums in double are not exact, so verify must add them in
+ * the writer's order to match /stats/sum bit for bit. */
+static void test_wide_range_sums(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("verify-range");
+    pf_shard_meta m = fx_meta(3, 90, 1, PF_AUDIO_NONE, 0, "train", 0, 1);
+    pf_error err = {0};
+    pf_shard_writer *w = pf_shard_create(fx_path(dir, T0), &m, &err);
+    assert_non_null(w);
+    float spec[3 * 90];
+    for (uint64_t id = 0; id < 4; id++) {
+        for (size_t k = 0; k < 3 * 90; k++)
+            spec[k] = (float)((k % 3 == 0 ? 1e-9 : k % 3 == 1 ? 1e9 : 0.1) * (1 + 0.013 * k + id));
+        pf_label l = fx_label(id);
+        assert_int_equal(pf_shard_append(w, &l, spec, NULL, &err), 0);
+    }
+    assert_int_equal(pf_shard_commit(w, &err), 0);
+    if (pf_shard_check(fx_path(dir, T0), NULL, &err)) fail_msg("%s", err.msg);
+    free(dir);
+}
+
 static void test_shard_check_structure(void **state)
 {
     (void)state;
@@ -354,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_gzip_chunk),
         cmocka_unit_test(test_other_manifest),
         cmocka_unit_test(test_shard_check_structure),
+        cmocka_unit_test(test_wide_range_sums),
         cmocka_unit_test(test_unlisted_and_counts),
         cmocka_unit_test(test_no_index),
     };

@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "data/h5.h"
+#include "data/rowsum.h"
 #include "pitchforge/dsp.h"
 
 /* ---- the label columns ---- */
@@ -236,28 +237,6 @@ pf_shard_writer *pf_shard_create(const char *path, const pf_shard_meta *meta, pf
 }
 
 /** Add example @p spec to the per-bin sums, bin by bin and frame by frame (a fixed order). */
-typedef double pf_v2d __attribute__((vector_size(16)));
-
-/* Sum and sum of squares of v[0..n) in double: even and odd elements in the two lanes of one
- * register (two independent chains, so the adds overlap), then the lanes added. */
-static void sum2(const float *v, size_t n, double *s, double *ss)
-{
-    pf_v2d a = {0, 0}, q = {0, 0};
-    size_t f = 0;
-    for (; f + 2 <= n; f += 2) {
-        pf_v2d x = {v[f], v[f + 1]};
-        a += x;
-        q += x * x;
-    }
-    double s1 = a[0] + a[1], q1 = q[0] + q[1];
-    if (f < n) {
-        s1 += v[f];
-        q1 += (double)v[f] * v[f];
-    }
-    *s += s1;
-    *ss += q1;
-}
-
 static void stats_add(pf_shard_writer *w, const float *spec)
 {
     float lrow[1024];
@@ -269,9 +248,9 @@ static void stats_add(pf_shard_writer *w, const float *spec)
             for (size_t f = 0; f < nf; f++)
                 lrow[f] = fabsf(row[f0 + f]);
             pf_ln_eps(lrow, nf);
-            sum2(lrow, nf, &ls, &lss);
+            pf_sum2(lrow, nf, &ls, &lss);
         }
-        sum2(row, w->frames, &s, &ss);
+        pf_sum2(row, w->frames, &s, &ss);
         w->sum[b] += s;
         w->sumsq[b] += ss;
         w->log_sum[b] += ls;

@@ -10,6 +10,7 @@
 
 #include "core/mem.h"
 #include "data/h5.h"
+#include "data/rowsum.h"
 #include "pitchforge/shard.h"
 
 #define BLOCK_BYTES ((size_t)4 << 20) /* rows are read in blocks of about this many bytes */
@@ -98,10 +99,8 @@ static void sum_add(shard_scan *s, const float *spec, uint64_t rows)
 {
     for (uint64_t i = 0; i < rows; i++)
         for (size_t b = 0; b < s->pb; b++) {
-            const float *row = spec + (i * s->pb + b) * s->frames;
-            double x = 0;
-            for (size_t f = 0; f < s->frames; f++)
-                x += row[f];
+            double x = 0, squares = 0;
+            pf_sum2(spec + (i * s->pb + b) * s->frames, s->frames, &x, &squares);
             s->sum[b] += x;
         }
 }
