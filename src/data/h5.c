@@ -212,14 +212,18 @@ int pf_h5_close_file(pf_h5id file, pf_error *err)
     return 0;
 }
 
-int pf_h5_publish(pf_h5id file, const char *tmp, const char *path, pf_error *err)
+int pf_h5_finish(pf_h5id file, pf_error *err)
 {
     if (pf_h5_flush(file, err)) {
         pf_h5_close(file);
         return -1;
     }
-    if (pf_h5_close_file(file, err)) return -1;
-    return pf_file_publish(tmp, path, err);
+    return pf_h5_close_file(file, err);
+}
+
+int pf_h5_publish(pf_h5id file, const char *tmp, const char *path, pf_error *err)
+{
+    return pf_h5_finish(file, err) || pf_file_publish(tmp, path, err) ? -1 : 0;
 }
 
 int pf_h5_exists(pf_h5id loc, const char *path)

@@ -55,6 +55,8 @@ pf_h5id pf_h5_open(const char *path, int writable, pf_error *err);
 int pf_h5_flush(pf_h5id file, pf_error *err);
 /** Close a file and every object still open in it, reporting failures (e.g. disk full). */
 int pf_h5_close_file(pf_h5id file, pf_error *err);
+/** Flush and close @p file (closed in every case), reporting failures (e.g. disk full). */
+int pf_h5_finish(pf_h5id file, pf_error *err);
 /**
  * Make a finished file durable and visible: flush and close @p file (closed in every case),
  * fsync @p tmp, rename it to @p path, fsync the folder. On failure the caller removes @p tmp.

@@ -386,11 +386,7 @@ static int shard_close(pf_shard_writer *w, pf_error *err)
 {
     pf_h5id f = w->file;
     w->file = w->spec = w->audio = PF_H5_NONE;
-    if (pf_h5_flush(f, err)) {
-        pf_h5_close(f);
-        return -1;
-    }
-    return pf_h5_close_file(f, err);
+    return pf_h5_finish(f, err);
 }
 
 int pf_shard_commit(pf_shard_writer *w, pf_error *err)
