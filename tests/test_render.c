@@ -1,6 +1,7 @@
 /* Tests for src/synth/render.c: detune accuracy (independent f0 estimate), determinism, errors. */
 #include <complex.h>
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +322,58 @@ static void test_not_silent(void **state)
 }
 
 /* Version string and a NULL free. */
+/* Resident memory of this process in MB (VmRSS). */
+static double rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) sscanf(line + 6, "%ld", &kb);
+    if (f) fclose(f);
+    return kb / 1024.0;
+}
+
+/* A thread's synth with FluidR3_GM loaded, or NULL. */
+static void *load_in_thread(void *arg)
+{
+    (void)arg;
+    pf_error err = {0};
+    pf_synth_config cfg = {.rate_hz = RATE, .gain = 0.5};
+    pf_synth *s = pf_synth_new(&cfg, &err);
+    if (s && pf_synth_load(s, first_existing(fluidr3_paths), NULL, &err) < 0) {
+        pf_synth_free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+/* Two workers loading FluidR3_GM (141 MB of samples) at the same moment keep one copy between
+ * them, not two, and both render the same note. */
+static void test_concurrent_loads_share_samples(void **state)
+{
+    (void)state;
+    double before = rss_mb();
+    pthread_t t[2];
+    void *synths[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, load_in_thread, NULL), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], &synths[i]);
+    assert_non_null(synths[0]);
+    assert_non_null(synths[1]);
+    double grown = rss_mb() - before;
+    fprintf(stderr, "    two synths: +%.0f MB resident\n", grown);
+    assert_true(grown > 100 && grown < 220); /* one copy of the samples, not two (~300) */
+    pf_note note = {.sf_slot = 0, .program = 0, .midi = 60, .velocity = 100,
+                    .hold_frames = 8192, .release_frames = 4096};
+    float *a = render(synths[0], &note), *b = render(synths[1], &note);
+    assert_memory_equal(a, b, (8192 + 4096) * sizeof *a);
+    free(a), free(b);
+    pf_synth_free(synths[0]);
+    pf_synth_free(synths[1]);
+}
+
 static void test_version(void **state)
 {
     (void)state;
@@ -342,6 +395,8 @@ static int teardown(void **state)
 
 int main(void)
 {
+    /* first, while no synth of this process holds FluidR3_GM (the group below keeps one) */
+    const struct CMUnitTest alone[] = {cmocka_unit_test(test_concurrent_loads_share_samples)};
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_presets),
@@ -352,5 +407,6 @@ int main(void)
         cmocka_unit_test(test_detune_accuracy),
         cmocka_unit_test(test_determinism),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(alone, NULL, NULL);
+    return failed + cmocka_run_group_tests(tests, setup, teardown);
 }

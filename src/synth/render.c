@@ -208,12 +208,21 @@ pf_synth *pf_synth_new(const pf_synth_config *cfg, pf_error *err)
     return s;
 }
 
+/*
+ * One soundfont load at a time in the process: FluidSynth shares a file's samples between synths
+ * through its sample cache, but two loads running at once both miss it and each keep a copy
+ * (FluidR3: 141 MB a worker). One after the other, the second takes the first one's samples.
+ */
+static pthread_mutex_t sfload_mutex = PTHREAD_MUTEX_INITIALIZER;
+
 int pf_synth_load(pf_synth *s, const char *path, int *sf_slot, pf_error *err)
 {
     pf_fluid_log_begin();
     if (pf_soundfont_check(path, err) < 0)
         return -1;
+    pthread_mutex_lock(&sfload_mutex);
     int id = fluid_synth_sfload(s->synth, path, 0);
+    pthread_mutex_unlock(&sfload_mutex);
     if (id == FLUID_FAILED)
         return PF_FAIL(err, PF_EINVAL, "cannot load soundfont '%s': %s", path, pf_fluid_why());
     s->sfont_ids = pf_reallocarray(s->sfont_ids, (size_t)s->n_sfonts + 1, sizeof *s->sfont_ids);
