@@ -49,10 +49,10 @@ void pf_scores_compute(const double *est, const double *ref, size_t n, pf_scores
     double *abs_err = pf_calloc(n + 1, sizeof *abs_err), mae = 0;
     size_t voiced = 0, octave = 0;
     for (size_t i = 0; i < n; i++) {
-        abs_err[i] = abs_cents_error(est[i], ref[i]);
+        double e = cents_error(est[i], ref[i]);
+        abs_err[i] = est[i] > 0 ? fabs(e) : INFINITY;
         if (!(est[i] > 0))
             continue;
-        double e = cents_error(est[i], ref[i]);
         voiced++;
         mae += fabs(est[i] - ref[i]);
         double k = round(e / 1200.0);
