@@ -137,6 +137,26 @@ static pf_preset *pf_presets_collect(fluid_sfont_t *sf, size_t *n)
     return v;
 }
 
+/*
+ * Synth creation and soundfont loads, one at a time in the process:
+ * - the first new_fluid_synth sets up FluidSynth's global tables and default modulators, and a
+ *   second one running meanwhile skips that and copies them half made (FluidSynth 2.3.1): its
+ *   notes then sound different (tests/test_render.c caught it 1 run in 12);
+ * - FluidSynth shares a file's samples between synths through its sample cache, but two loads
+ *   running at once both miss it and each keep a copy (FluidR3: 141 MB a worker). One after the
+ *   other, the second takes the first one's samples.
+ */
+static pthread_mutex_t fluid_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* new_fluid_synth under fluid_mutex. */
+static fluid_synth_t *synth_create(fluid_settings_t *st)
+{
+    pthread_mutex_lock(&fluid_mutex);
+    fluid_synth_t *synth = new_fluid_synth(st);
+    pthread_mutex_unlock(&fluid_mutex);
+    return synth;
+}
+
 int pf_soundfont_presets(const char *path, pf_preset **presets, size_t *n, pf_error *err)
 {
     pf_fluid_log_begin();
@@ -148,7 +168,7 @@ int pf_soundfont_presets(const char *path, pf_preset **presets, size_t *n, pf_er
     if (!st)
         return -1;
     fluid_settings_setint(st, "synth.dynamic-sample-loading", 1); /* names only, no samples */
-    synth = new_fluid_synth(st);
+    synth = synth_create(st);
     if (!synth) {
         PF_FAIL(err, PF_ELIB, "new_fluid_synth: %s", pf_fluid_why());
         goto done;
@@ -194,7 +214,7 @@ pf_synth *pf_synth_new(const pf_synth_config *cfg, pf_error *err)
     fluid_settings_setnum(st, "synth.gain", cfg->gain);
     fluid_settings_setint(st, "synth.reverb.active", cfg->reverb ? 1 : 0);
     fluid_settings_setint(st, "synth.chorus.active", cfg->chorus ? 1 : 0);
-    fluid_synth_t *synth = new_fluid_synth(st);
+    fluid_synth_t *synth = synth_create(st);
     if (!synth) {
         PF_FAIL(err, PF_ELIB, "new_fluid_synth: %s", pf_fluid_why());
         delete_fluid_settings(st);
@@ -208,21 +228,15 @@ pf_synth *pf_synth_new(const pf_synth_config *cfg, pf_error *err)
     return s;
 }
 
-/*
- * One soundfont load at a time in the process: FluidSynth shares a file's samples between synths
- * through its sample cache, but two loads running at once both miss it and each keep a copy
- * (FluidR3: 141 MB a worker). One after the other, the second takes the first one's samples.
- */
-static pthread_mutex_t sfload_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 int pf_synth_load(pf_synth *s, const char *path, int *sf_slot, pf_error *err)
 {
     pf_fluid_log_begin();
     if (pf_soundfont_check(path, err) < 0)
         return -1;
-    pthread_mutex_lock(&sfload_mutex);
+    pthread_mutex_lock(&fluid_mutex);
     int id = fluid_synth_sfload(s->synth, path, 0);
-    pthread_mutex_unlock(&sfload_mutex);
+    pthread_mutex_unlock(&fluid_mutex);
     if (id == FLUID_FAILED)
         return PF_FAIL(err, PF_EINVAL, "cannot load soundfont '%s': %s", path, pf_fluid_why());
     s->sfont_ids = pf_reallocarray(s->sfont_ids, (size_t)s->n_sfonts + 1, sizeof *s->sfont_ids);
