@@ -79,9 +79,7 @@ void pf_scores_compute(const double *est, const double *ref, size_t n, pf_scores
 /* ---- estimates ---- */
 
 typedef struct eval_run {
-    pf_model *model;
-    pf_model_spec spec;
-    pf_model_meta meta;
+    pf_estimator *estimator;
     pf_label *labels;
     size_t n;
     double *ref, *est, *yin;
@@ -90,23 +88,15 @@ typedef struct eval_run {
 /* The model's estimate of every example, batch by batch through dataset.h5. */
 static int model_estimates(eval_run *e, const char *dataset, const char *split, pf_error *err)
 {
-    size_t in = pf_model_in_size(e->model), out = pf_model_out_size(e->model);
-    float *x = pf_calloc(EVAL_BATCH * in, sizeof *x), *y = pf_calloc(EVAL_BATCH * out, sizeof *y);
+    size_t in = pf_estimator_in_size(e->estimator);
+    float *x = pf_calloc(EVAL_BATCH * in, sizeof *x);
     int rc = 0;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
-        memset(x, 0, EVAL_BATCH * in * sizeof *x);
-        rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, err);
-        for (size_t r = 0; !rc && r < rows; r++)
-            pf_model_prepare_input(&e->meta, x + r * in, in);
-        rc = rc || pf_model_forward(e->model, x, y, 0, 0, err);
-        for (size_t r = 0; !rc && r < rows; r++) {
-            double f = pf_target_decode(&e->meta, y + r * out, out);
-            e->est[first + r] = f > 0 ? f : 0;
-        }
+        rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, err) ||
+             pf_estimator_run(e->estimator, x, rows, e->est + first, NULL, err);
     }
     free(x);
-    free(y);
     return rc;
 }
 
@@ -119,7 +109,8 @@ static int yin_estimates(eval_run *e, const char *dataset, const char *split, pf
     if (!info.audio_len)
         return PF_FAIL(err, PF_EINVAL, "%s: split %s stores no audio: the YIN baseline needs it",
                        dataset, split);
-    pf_yin *y = pf_yin_new(info.audio_len, e->meta.sample_rate > 0 ? e->meta.sample_rate : 16000,
+    double rate = pf_estimator_meta(e->estimator)->sample_rate;
+    pf_yin *y = pf_yin_new(info.audio_len, rate > 0 ? rate : 16000,
                            PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     float *a = pf_calloc(EVAL_BATCH * info.audio_len, sizeof *a);
     int rc = y ? 0 : -1;
@@ -212,9 +203,7 @@ static void per_key(const eval_run *e, const double *est, double *out)
 /* Free the model; the labels and estimates move into @p r when it is given. */
 static void eval_free(eval_run *e, pf_eval_result *r)
 {
-    pf_model_free(e->model);
-    pf_model_spec_release(&e->spec);
-    pf_model_meta_release(&e->meta);
+    pf_estimator_free(e->estimator);
     free(e->ref);
     if (r) {
         r->n = e->n, r->labels = e->labels, r->est_hz = e->est, r->yin_hz = e->yin;
@@ -233,8 +222,8 @@ int pf_eval_run(const char *model_path, const char *dataset, const char *split, 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     eval_run e = {0};
     snprintf(r->split, sizeof r->split, "%s", split);
-    e.model = pf_model_load(model_path, EVAL_BATCH, threads, &e.spec, &e.meta, err);
-    int rc = e.model ? pf_dataset_read_labels(dataset, split, &e.labels, &e.n, err) : -1;
+    e.estimator = pf_estimator_new(model_path, EVAL_BATCH, threads, err);
+    int rc = e.estimator ? pf_dataset_read_labels(dataset, split, &e.labels, &e.n, err) : -1;
     if (!rc && e.n == 0)
         rc = PF_FAIL(err, PF_EINVAL, "%s: split %s is empty", dataset, split);
     if (!rc) {

@@ -20,12 +20,12 @@
 #define WINDOW_PEAK 0.6       /* inside the training data's volume range (0.2 .. 1.0) */
 
 struct pf_predictor {
-    pf_model *model;
-    pf_model_spec spec;
-    pf_model_meta meta;
+    pf_estimator *est;
+    pf_model_meta meta; /* the estimator's, with the dataset defaults filled in (owns nothing) */
     pf_spectrogram *stft;
-    size_t seg_len, in_size, out_size, bins;
-    float *x, *y, *win; /* [batch][in_size], [batch][out_size], [seg_len] */
+    size_t seg_len, in_size;
+    float *x, *win;     /* [batch][in_size] spectrograms, [seg_len] */
+    double f0[PREDICT_BATCH], conf[PREDICT_BATCH];
 };
 
 /* The meta's spectrogram settings, with the dataset defaults where the file has none. */
@@ -51,16 +51,16 @@ static pf_spec_config stft_config(pf_model_meta *m)
 pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *err)
 {
     pf_predictor *p = pf_calloc(1, sizeof *p);
-    p->model = pf_model_load(model_path, PREDICT_BATCH, threads, &p->spec, &p->meta, err);
-    if (!p->model) {
+    p->est = pf_estimator_new(model_path, PREDICT_BATCH, threads, err);
+    if (!p->est) {
         pf_predictor_free(p);
         return NULL;
     }
+    p->meta = *pf_estimator_meta(p->est);
     pf_spec_config c = stft_config(&p->meta);
     p->seg_len = (size_t)p->meta.segment_len;
     p->stft = pf_spectrogram_new(&c, p->seg_len, err);
-    p->in_size = pf_model_in_size(p->model);
-    p->out_size = pf_model_out_size(p->model);
+    p->in_size = pf_estimator_in_size(p->est);
     if (!p->stft || pf_spectrogram_size(p->stft) != p->in_size) {
         if (p->stft)
             PF_FAIL(err, PF_ESCHEMA, "%s: the model takes %zu inputs, its spectrograms give %zu",
@@ -68,9 +68,7 @@ pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *er
         pf_predictor_free(p);
         return NULL;
     }
-    p->bins = pf_spectrogram_bins(p->stft);
     p->x = pf_calloc(PREDICT_BATCH * p->in_size, sizeof *p->x);
-    p->y = pf_calloc(PREDICT_BATCH * p->out_size, sizeof *p->y);
     p->win = pf_calloc(p->seg_len, sizeof *p->win);
     return p;
 }
@@ -79,12 +77,9 @@ void pf_predictor_free(pf_predictor *p)
 {
     if (!p)
         return;
-    pf_model_free(p->model);
-    pf_model_spec_release(&p->spec);
-    pf_model_meta_release(&p->meta);
+    pf_estimator_free(p->est);
     pf_spectrogram_free(p->stft);
     free(p->x);
-    free(p->y);
     free(p->win);
     free(p);
 }
@@ -104,40 +99,19 @@ void pf_model_prepare_input(const pf_model_meta *meta, float *x, size_t n)
     }
 }
 
-/* Spectrogram of the window in p->win into batch row @p row, compressed and normalized. */
+/* Spectrogram of the window in p->win into batch row @p row. */
 static int window_input(pf_predictor *p, size_t row, pf_error *err)
 {
-    float *x = p->x + row * p->in_size;
-    if (pf_spectrogram_compute(p->stft, p->win, p->seg_len, x, err))
-        return -1;
-    pf_model_prepare_input(&p->meta, x, p->in_size);
-    return 0;
+    return pf_spectrogram_compute(p->stft, p->win, p->seg_len, p->x + row * p->in_size, err);
 }
 
-/* Confidence of one output row: the peak sigmoid activation for bins, else 1. */
-static double confidence(const pf_predictor *p, const float *y)
-{
-    if (strcmp(p->meta.target, "bins"))
-        return 1.0;
-    double best = -INFINITY;
-    for (size_t i = 0; i < p->out_size; i++)
-        best = y[i] > best ? y[i] : best;
-    return 1.0 / (1.0 + exp(-best));
-}
-
-/* Run the model on @p rows windows and decode them into track points idx[0..rows). */
+/* Run the estimator on @p rows windows and store the answers in track points pts[0..rows). */
 static int run_batch(pf_predictor *p, size_t rows, pf_pitch_point **pts, pf_error *err)
 {
-    memset(p->x + rows * p->in_size, 0, (PREDICT_BATCH - rows) * p->in_size * sizeof *p->x);
-    if (pf_model_forward(p->model, p->x, p->y, 0, 0, err))
+    if (pf_estimator_run(p->est, p->x, rows, p->f0, p->conf, err))
         return -1;
-    for (size_t r = 0; r < rows; r++) {
-        const float *y = p->y + r * p->out_size;
-        pts[r]->f0_hz = pf_target_decode(&p->meta, y, p->out_size);
-        pts[r]->confidence = confidence(p, y);
-        if (!(pts[r]->f0_hz > 0))
-            pts[r]->f0_hz = 0, pts[r]->confidence = 0;
-    }
+    for (size_t r = 0; r < rows; r++)
+        pts[r]->f0_hz = p->f0[r], pts[r]->confidence = p->conf[r];
     return 0;
 }
 

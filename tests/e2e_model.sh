@@ -113,20 +113,65 @@ assert c < 1.0, (a, b)
 print(f"ok: float16 model predicts within {c:.3f} cents of the float32 one")
 PYEOF
 
-# docs/model-format.md's numpy forward pass, as printed, gives tests/ref/model_forward.py's
-# output on the shipped model (so the snippet users copy cannot drift from the format)
+# ensemble: the float32 and float16 models in one file. Refused with one model; h5py reads each
+# member as the model file it came from; eval's estimates are the decoding of the mean member
+# probability computed by docs/model-format.md's numpy snippets, as printed
+if ./pitchforge ensemble -o "$T/ens.h5" "$T/model/model.h5" 2> "$T/ens.err"; then
+  fail "ensemble of one model"; fi
+grep -q "two or more MODEL" "$T/ens.err" || fail "ensemble usage: $(cat "$T/ens.err")"
+./pitchforge ensemble -o "$T/ens.h5" "$T/model/model.h5" "$T/half/model.h5" > /dev/null
+./pitchforge eval "$T/ens.h5" "$T/data/dataset.h5" --split val --examples "$T/ens.csv" > /dev/null
+./pitchforge predict "$T/ens.h5" "$T/tone.wav" > /dev/null
 "$PY" - "$T" <<'PYEOF'
-import re, subprocess, sys, numpy as np
+import csv, re, sys, h5py, numpy as np
+t = sys.argv[1]
+e = h5py.File(t + "/ens.h5")
+assert e.attrs["schema"] == "pitchforge-ensemble/1" and e.attrs["n_members"] == 2
+for i, src in enumerate(("model", "half")):
+    m, g = h5py.File(f"{t}/{src}/model.h5"), e["members/%02d" % i]
+    assert g.attrs["schema"] == "pitchforge-model/1"
+    for name in m["layers"]:
+        for key in m["layers"][name]:
+            a, b = m["layers"][name][key], g["layers"][name][key]
+            assert a.dtype == b.dtype and np.array_equal(a[()], b[()]), (i, name, key)
+blocks = re.findall(r"```python\n(.*?)```", open("docs/model-format.md").read(), re.S)
+ns = {}
+exec(blocks[0] + blocks[1], ns)
+s = h5py.File(t + "/data/dataset.h5")["val/spectrogram"][()][:, None].astype(np.float64)
+p = ns["ensemble_probs"](t + "/ens.h5", s)
+meta = e["members/00/meta"].attrs
+k = p.argmax(1); r = np.arange(len(p)); lp = np.log(p)
+inner = (k > 0) & (k + 1 < p.shape[1])
+y0, y1, y2 = (lp[r, np.clip(k + d, 0, p.shape[1] - 1)] for d in (-1, 0, 1))
+den = y0 - 2 * y1 + y2
+shift = np.where(inner & (den < 0), np.clip(0.5 * (y0 - y2) / np.where(den < 0, den, -1), -1, 1), 0)
+hz = 440 * 2 ** ((meta["bins_lo_midi"] + (k + shift) * meta["bins_step"] - 69) / 12)
+got = np.array([float(x["model_hz"]) for x in csv.DictReader(open(t + "/ens.csv"))])
+c = np.abs(1200 * np.log2(got / hz))
+assert c.max() < 0.05, c.max()
+print(f"ok: ensemble of 2: members stored unchanged; eval = numpy mean of the members' "
+      f"probabilities, decoded (max {c.max():.4f} cents over {len(c)} examples)")
+PYEOF
+
+# docs/model-format.md's numpy forward pass, as printed, gives tests/ref/model_forward.py's
+# output on each network of the shipped model (so the snippet users copy cannot drift from the
+# format)
+"$PY" - "$T" <<'PYEOF'
+import re, subprocess, sys, h5py, numpy as np
 t = sys.argv[1]
 code = re.search(r"```python\n(.*?)```", open("docs/model-format.md").read(), re.S).group(1)
 ns = {}
 exec(code, ns)
 x = np.random.default_rng(7).standard_normal((2, 1, 513, 90)).astype(np.float32)
 x.tofile(t + "/doc.x")
-subprocess.run([sys.executable, "tests/ref/model_forward.py", "models/pitch.h5", t + "/doc.x", "2",
-                t + "/doc.y"], check=True)
-ref = np.fromfile(t + "/doc.y", np.float32).reshape(2, -1)
-e = np.abs(ns["forward"]("models/pitch.h5", x.astype(np.float64)) - ref).max() / np.abs(ref).max()
-assert e < 1e-5, e
-print(f"ok: docs/model-format.md's numpy forward matches the reference ({e:.1e})")
+f = h5py.File("models/pitch.h5")
+n = int(f.attrs["n_members"]) if f.attrs["schema"] == "pitchforge-ensemble/1" else 1
+for i in range(n):
+    subprocess.run([sys.executable, "tests/ref/model_forward.py", "models/pitch.h5", t + "/doc.x",
+                    "2", t + "/doc.y", str(i)], check=True)
+    ref = np.fromfile(t + "/doc.y", np.float32).reshape(2, -1)
+    e = np.abs(ns["forward"]("models/pitch.h5", x.astype(np.float64), i) - ref).max()
+    e /= np.abs(ref).max()
+    assert e < 1e-5, (i, e)
+    print(f"ok: docs/model-format.md's numpy forward matches the reference on network {i} ({e:.1e})")
 PYEOF

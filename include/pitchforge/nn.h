@@ -8,6 +8,8 @@
 #include "pitchforge/error.h"
 
 #define PF_MODEL_SCHEMA "pitchforge-model/1"
+#define PF_ENSEMBLE_SCHEMA "pitchforge-ensemble/1"
+#define PF_ENSEMBLE_MAX 16 /**< members an ensemble file may hold */
 
 /** Layer kinds. Shapes are NCHW float32; `dense` flattens its input. */
 typedef enum pf_layer_kind {
@@ -148,6 +150,22 @@ int pf_model_save(const char *path, pf_model *m, const pf_model_spec *spec,
 pf_model *pf_model_load(const char *path, int batch, int threads, pf_model_spec *spec,
                         pf_model_meta *meta, pf_error *err);
 void pf_model_spec_release(pf_model_spec *spec);
+/**
+ * How many networks @p path holds: 1 for a model file, the member count for an ensemble file
+ * (schema pitchforge-ensemble/1: /members/00, /members/01, ... each holding what a model
+ * file's root holds).
+ */
+int pf_model_file_count(const char *path, size_t *n, pf_error *err);
+/** pf_model_load of network @p i of @p path: the model file itself (i = 0) or member i. */
+pf_model *pf_model_load_member(const char *path, size_t i, int batch, int threads,
+                               pf_model_spec *spec, pf_model_meta *meta, pf_error *err);
+/**
+ * Write an ensemble file at @p path (temp name + rename) holding the networks of the @p n
+ * model files @p members, each copied whole and unchanged. They must agree on the input,
+ * the spectrogram settings and the target (its kind and bins); refused otherwise, naming the
+ * file and what differs.
+ */
+int pf_ensemble_save(const char *path, const char *const *members, size_t n, pf_error *err);
 void pf_model_meta_release(pf_model_meta *meta);
 
 #endif

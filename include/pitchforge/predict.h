@@ -24,6 +24,30 @@ typedef struct pf_pitch_result {
     size_t n_track;
 } pf_pitch_result;
 
+/**
+ * A trained pitch estimator: one model file, or an ensemble file (pf_ensemble_save) whose
+ * members' output probabilities are averaged before decoding.
+ */
+typedef struct pf_estimator pf_estimator;
+
+/** Load the model or ensemble file @p path for @p batch spectrograms at a time. */
+pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_error *err);
+/** Free the estimator; NULL is accepted. */
+void pf_estimator_free(pf_estimator *e);
+/** The first member's meta: the spectrograms every member was trained on, and the target. */
+const pf_model_meta *pf_estimator_meta(const pf_estimator *e);
+/** Values in one spectrogram the estimator takes. */
+size_t pf_estimator_in_size(const pf_estimator *e);
+/** Networks in the file: 1 for a model file. */
+size_t pf_estimator_members(const pf_estimator *e);
+/**
+ * Estimate the pitch of @p rows (at most the batch) spectrograms @p spec [rows][in_size], as the
+ * dataset stores them (left unchanged): @p f0_hz (0: no pitch) and, when not NULL,
+ * @p confidence (the largest bin's probability, 1 for a regression target, 0 with no pitch).
+ */
+int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
+                     double *confidence, pf_error *err);
+
 typedef struct pf_predictor pf_predictor;
 
 /**

@@ -13,7 +13,7 @@ typedef struct pf_command {
 } pf_command;
 
 extern const pf_command pf_cmd_generate, pf_cmd_inspect, pf_cmd_show, pf_cmd_index, pf_cmd_verify,
-    pf_cmd_train, pf_cmd_eval, pf_cmd_predict;
+    pf_cmd_train, pf_cmd_eval, pf_cmd_predict, pf_cmd_ensemble;
 
 /** Print @p err as "pitchforge: message" (plus the source place with PITCHFORGE_DEBUG=1). */
 int pf_cli_fail(const pf_error *err);

@@ -9,6 +9,11 @@
  *                      segment_len, stft_length, stft_overlap, stft_nfft, spectrogram_mode,
  *                      spectrogram_scaling (the training spectrograms);
  *                      datasets norm_mean, norm_std [in_h] f32, config [1] string
+ *
+ * Ensemble files (schema pitchforge-ensemble/1):
+ *
+ *   /                  attrs schema, n_members
+ *   /members/NN        NN = 00, 01, ...: what a model file's root holds, copied unchanged
  */
 #include <math.h>
 #include <stddef.h>
@@ -429,8 +434,71 @@ static pf_model *load_open(pf_h5id f, const char *path, int batch, int threads,
     return m;
 }
 
-pf_model *pf_model_load(const char *path, int batch, int threads, pf_model_spec *spec,
-                        pf_model_meta *meta, pf_error *err)
+/* 1 for a model file, 2 for an ensemble file; -1 with @p err naming what @p path is otherwise. */
+static int file_kind(pf_h5id f, const char *path, pf_error *err)
+{
+    if (!pf_h5_attr_exists(f, "schema"))
+        return PF_FAIL(err, PF_ESCHEMA, "%s: not a pitchforge model (no schema attribute)", path);
+    char *s = pf_h5_attr_read_str(f, "schema", err);
+    if (!s) return -1;
+    int kind = !strcmp(s, PF_MODEL_SCHEMA) ? 1 : !strcmp(s, PF_ENSEMBLE_SCHEMA) ? 2 : -1;
+    if (kind < 0)
+        PF_FAIL(err, PF_ESCHEMA,
+                "%s: schema '%s', this pitchforge reads '%s' and '%s' only; use the pitchforge "
+                "version that wrote it, or retrain",
+                path, s, PF_MODEL_SCHEMA, PF_ENSEMBLE_SCHEMA);
+    free(s);
+    return kind;
+}
+
+/* The member count of the ensemble file @p f, each member group present. */
+static int member_count(pf_h5id f, const char *path, size_t *n, pf_error *err)
+{
+    uint64_t v = 0;
+    if (pf_h5_attr_read_num(f, "n_members", PF_H5_U64, &v, err)) return -1;
+    if (v < 1 || v > PF_ENSEMBLE_MAX)
+        return PF_FAIL(err, PF_ESCHEMA, "%s: n_members = %llu, not 1..%d", path,
+                       (unsigned long long)v, PF_ENSEMBLE_MAX);
+    for (uint64_t i = 0; i < v; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "members/%02llu", (unsigned long long)i);
+        if (!pf_h5_exists(f, name))
+            return PF_FAIL(err, PF_ESCHEMA, "%s: /%s is missing", path, name);
+    }
+    *n = (size_t)v;
+    return 0;
+}
+
+/* Open @p path and load network @p i (an ensemble only when @p any_kind). */
+static pf_model *load_file(const char *path, size_t i, int any_kind, int batch, int threads,
+                           pf_model_spec *spec, pf_model_meta *meta, pf_error *err)
+{
+    pf_h5id f = pf_h5_open(path, 0, err);
+    int kind = f < 0 ? -1 : file_kind(f, path, err);
+    size_t n = 1;
+    pf_model *m = NULL;
+    if (kind == 2 && !any_kind)
+        PF_FAIL(err, PF_ESCHEMA, "%s: an ensemble of models (eval and predict read it), not one",
+                path);
+    else if (kind == 2 && !member_count(f, path, &n, err) && i >= n)
+        PF_FAIL(err, PF_EINVAL, "%s: no member %zu (it holds %zu)", path, i, n);
+    else if (kind == 2 && i < n) {
+        char name[32];
+        snprintf(name, sizeof name, "members/%02zu", i);
+        pf_h5id g = pf_h5_group_open(f, name, err);
+        m = g < 0 ? NULL : load_open(g, path, batch, threads, spec, meta, err);
+        pf_h5_close(g);
+    } else if (kind == 1 && i > 0)
+        PF_FAIL(err, PF_EINVAL, "%s: one model, no member %zu", path, i);
+    else if (kind == 1)
+        m = load_open(f, path, batch, threads, spec, meta, err);
+    if (f >= 0) pf_h5_close_file(f, NULL);
+    return m;
+}
+
+/* pf_model_load_member; an ensemble file only when @p any_kind. */
+static pf_model *load_checked(const char *path, size_t i, int any_kind, int batch, int threads,
+                              pf_model_spec *spec, pf_model_meta *meta, pf_error *err)
 {
     pf_model_meta scratch;
     if (!meta) meta = &scratch;
@@ -441,9 +509,7 @@ pf_model *pf_model_load(const char *path, int batch, int threads, pf_model_spec 
         return NULL;
     }
     pf_h5_lock();
-    pf_h5id f = pf_h5_open(path, 0, err);
-    pf_model *m = f < 0 ? NULL : load_open(f, path, batch, threads, spec, meta, err);
-    if (f >= 0) pf_h5_close_file(f, NULL);
+    pf_model *m = load_file(path, i, any_kind, batch, threads, spec, meta, err);
     pf_h5_unlock();
     if (!m) {
         pf_model_spec_release(spec);
@@ -453,6 +519,125 @@ pf_model *pf_model_load(const char *path, int batch, int threads, pf_model_spec 
         pf_model_meta_release(meta);
     }
     return m;
+}
+
+pf_model *pf_model_load(const char *path, int batch, int threads, pf_model_spec *spec,
+                        pf_model_meta *meta, pf_error *err)
+{
+    return load_checked(path, 0, 0, batch, threads, spec, meta, err);
+}
+
+pf_model *pf_model_load_member(const char *path, size_t i, int batch, int threads,
+                               pf_model_spec *spec, pf_model_meta *meta, pf_error *err)
+{
+    return load_checked(path, i, 1, batch, threads, spec, meta, err);
+}
+
+int pf_model_file_count(const char *path, size_t *n, pf_error *err)
+{
+    if (access(path, R_OK))
+        return PF_FAIL(err, PF_EIO, "model %s: cannot read the file", path);
+    pf_h5_lock();
+    pf_h5id f = pf_h5_open(path, 0, err);
+    int kind = f < 0 ? -1 : file_kind(f, path, err);
+    *n = 1;
+    int rc = kind < 0 ? -1 : kind == 2 ? member_count(f, path, n, err) : 0;
+    if (f >= 0) pf_h5_close_file(f, NULL);
+    pf_h5_unlock();
+    return rc;
+}
+
+/* ---- ensembles ---- */
+
+/* What @p b's network differs from @p a's in for an ensemble (input, spectrograms, target), or
+ * NULL when they agree. */
+static const char *member_mismatch(const pf_model_spec *sa, const pf_model_meta *a,
+                                   const pf_model_spec *sb, const pf_model_meta *b)
+{
+    if (sa->in_c != sb->in_c || sa->in_h != sb->in_h || sa->in_w != sb->in_w)
+        return "input shape";
+    if (a->sample_rate != b->sample_rate || a->segment_len != b->segment_len ||
+        a->stft_length != b->stft_length || a->stft_overlap != b->stft_overlap ||
+        a->stft_nfft != b->stft_nfft || strcmp(a->spec_mode, b->spec_mode) ||
+        strcmp(a->spec_scaling, b->spec_scaling))
+        return "spectrogram settings";
+    if (strcmp(a->target, b->target) || a->n_bins != b->n_bins ||
+        a->bins_lo_midi != b->bins_lo_midi || a->bins_step != b->bins_step)
+        return "target (kind or bins)";
+    return NULL;
+}
+
+/* Every member loads as one model and agrees with the first. */
+static int check_members(const char *const *members, size_t n, pf_error *err)
+{
+    pf_model_spec s0 = {0}, s;
+    pf_model_meta m0 = {0}, m;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        pf_model *net = pf_model_load(members[i], 1, 1, i ? &s : &s0, i ? &m : &m0, err);
+        if (!net) {
+            rc = -1;
+            break;
+        }
+        pf_model_free(net);
+        const char *what = i ? member_mismatch(&s0, &m0, &s, &m) : NULL;
+        if (what)
+            rc = PF_FAIL(err, PF_EINVAL, "%s: its %s differ from those of %s", members[i], what,
+                         members[0]);
+        if (i) {
+            pf_model_spec_release(&s);
+            pf_model_meta_release(&m);
+        }
+    }
+    pf_model_spec_release(&s0);
+    pf_model_meta_release(&m0);
+    return rc;
+}
+
+/* Copy model file @p src's root (attributes, spec, layers, meta) to the new group @p name. */
+static int copy_member(pf_h5id dst, const char *name, const char *src, pf_error *err)
+{
+    pf_h5id f = pf_h5_open(src, 0, err);
+    pf_h5id g = f < 0 ? PF_H5_NONE : pf_h5_group_create(dst, name, err);
+    int rc = g < 0 ? -1 : pf_h5_attr_copy_all(f, g, NULL, 0, err);
+    static const char *const parts[] = {"spec", "layers", "meta"};
+    for (size_t k = 0; k < 3 && !rc; k++)
+        if (pf_h5_exists(f, parts[k])) rc = pf_h5_copy(f, parts[k], g, parts[k], err);
+    pf_h5_close(g);
+    if (f >= 0) pf_h5_close_file(f, NULL);
+    return rc ? pf_error_prefix(err, "%s", src) : 0;
+}
+
+int pf_ensemble_save(const char *path, const char *const *members, size_t n, pf_error *err)
+{
+    if (n < 1 || n > PF_ENSEMBLE_MAX)
+        return PF_FAIL(err, PF_EINVAL, "an ensemble holds 1 to %d models, not %zu",
+                       PF_ENSEMBLE_MAX, n);
+    if (check_members(members, n, err)) return -1;
+    size_t len = strlen(path) + sizeof ".tmp";
+    char *tmp = pf_malloc(len);
+    snprintf(tmp, len, "%s.tmp", path);
+    pf_h5_lock();
+    pf_h5id f = pf_h5_create(tmp, err);
+    int rc = f < 0 ? -1 : 0;
+    rc = rc || pf_h5_attr_str(f, "schema", PF_ENSEMBLE_SCHEMA, err) ||
+         pf_h5_attr_u64(f, "n_members", n, err);
+    pf_h5id g = rc ? PF_H5_NONE : pf_h5_group_create(f, "members", err);
+    rc = rc || g < 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "%02zu", i);
+        rc = copy_member(g, name, members[i], err);
+    }
+    pf_h5_close(g);
+    if (f >= 0 && rc)
+        pf_h5_close_file(f, NULL);
+    else if (f >= 0)
+        rc = pf_h5_publish(f, tmp, path, err);
+    pf_h5_unlock();
+    if (rc) unlink(tmp);
+    free(tmp);
+    return rc ? pf_error_prefix(err, "saving ensemble %s", path) : 0;
 }
 
 void pf_model_spec_release(pf_model_spec *spec)

@@ -3,10 +3,11 @@
 only, independent of the C code: the reference tests/test_model.c compares pf_model_forward
 with, and an example of reading the format (docs/model-format.md).
 
-    model_forward.py MODEL.h5 X.f32 N OUT.f32
+    model_forward.py MODEL.h5 X.f32 N OUT.f32 [MEMBER]
 
 X.f32 holds N examples [N][in_c][in_h][in_w] as raw little-endian float32; OUT.f32 receives
-[N][out] float32. Dropout is the identity (inference).
+[N][out] float32. Dropout is the identity (inference). MEMBER (default 0) picks a network of an
+ensemble file (pitchforge-ensemble/1), whose /members/NN each hold what a model file holds.
 """
 import sys
 
@@ -65,8 +66,22 @@ def timestats_map(x, k):
     return timestats(x, k).reshape(n, h, 2 + k).transpose(0, 2, 1)[:, :, None, :]
 
 
-def forward(path, x):
-    with h5py.File(path, "r") as f:
+def text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def network(f, member):
+    """The group holding the network: the file itself, or /members/NN of an ensemble."""
+    if text(f.attrs["schema"]) == "pitchforge-ensemble/1":
+        return f["members/%02d" % member]
+    if member:
+        raise SystemExit("%s: one model, no member %d" % (f.filename, member))
+    return f
+
+
+def forward(path, x, member=0):
+    with h5py.File(path, "r") as h:
+        f = network(h, member)
         schema = f.attrs["schema"]
         schema = schema.decode() if isinstance(schema, bytes) else schema
         if schema != "pitchforge-model/1":
@@ -98,10 +113,12 @@ def forward(path, x):
 
 def main():
     model, xpath, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    with h5py.File(model, "r") as f:
+    member = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    with h5py.File(model, "r") as h:
+        f = network(h, member)
         shape = (n, int(f.attrs["in_c"]), int(f.attrs["in_h"]), int(f.attrs["in_w"]))
     x = np.fromfile(xpath, dtype="<f4").reshape(shape)
-    forward(model, x).astype("<f4").tofile(out)
+    forward(model, x, member).astype("<f4").tofile(out)
 
 
 if __name__ == "__main__":

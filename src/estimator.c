@@ -1,0 +1,135 @@
+/*
+ * The estimator eval and predict run: one model file, or an ensemble file whose members each
+ * see the spectrograms prepared their own way and whose output probabilities are averaged
+ * before the one decoding (models/README.md has what averaging two networks measured).
+ */
+#include "pitchforge/predict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "pitchforge/train.h"
+
+struct pf_estimator {
+    size_t n;                         /* members */
+    pf_model *model[PF_ENSEMBLE_MAX];
+    pf_model_spec spec[PF_ENSEMBLE_MAX];
+    pf_model_meta meta[PF_ENSEMBLE_MAX];
+    int batch, bins;                  /* bins: the target is probabilities per pitch bin */
+    size_t in_size, out_size;
+    float *x, *y, *out;               /* [batch][in], [batch][out] member, [batch][out] */
+    double *p, *q;                    /* [batch][out]: sums of the members' p and 1 - p */
+};
+
+pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_error *err)
+{
+    size_t n;
+    if (pf_model_file_count(path, &n, err))
+        return NULL;
+    pf_estimator *e = pf_calloc(1, sizeof *e);
+    e->batch = batch;
+    for (size_t i = 0; i < n; i++) {
+        e->model[i] = pf_model_load_member(path, i, batch, threads, &e->spec[i], &e->meta[i], err);
+        if (!e->model[i]) {
+            pf_estimator_free(e);
+            return NULL;
+        }
+        e->n = i + 1;
+        if (pf_model_out_size(e->model[i]) != pf_model_out_size(e->model[0]) ||
+            pf_model_in_size(e->model[i]) != pf_model_in_size(e->model[0])) {
+            PF_FAIL(err, PF_ESCHEMA, "%s: member %zu's input or output size is not member 0's",
+                    path, i);
+            pf_estimator_free(e);
+            return NULL;
+        }
+    }
+    e->in_size = pf_model_in_size(e->model[0]);
+    e->out_size = pf_model_out_size(e->model[0]);
+    e->bins = !strcmp(e->meta[0].target, "bins");
+    e->x = pf_calloc((size_t)batch * e->in_size, sizeof *e->x);
+    e->y = pf_calloc((size_t)batch * e->out_size, sizeof *e->y);
+    e->out = pf_calloc((size_t)batch * e->out_size, sizeof *e->out);
+    e->p = pf_calloc((size_t)batch * e->out_size, sizeof *e->p);
+    e->q = pf_calloc((size_t)batch * e->out_size, sizeof *e->q);
+    return e;
+}
+
+void pf_estimator_free(pf_estimator *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n; i++) {
+        pf_model_free(e->model[i]);
+        pf_model_spec_release(&e->spec[i]);
+        pf_model_meta_release(&e->meta[i]);
+    }
+    free(e->x);
+    free(e->y);
+    free(e->out);
+    free(e->p);
+    free(e->q);
+    free(e);
+}
+
+const pf_model_meta *pf_estimator_meta(const pf_estimator *e)
+{
+    return &e->meta[0];
+}
+
+size_t pf_estimator_in_size(const pf_estimator *e)
+{
+    return e->in_size;
+}
+
+size_t pf_estimator_members(const pf_estimator *e)
+{
+    return e->n;
+}
+
+/* Member @p k's outputs for @p rows spectrograms, added to e->p (for bins: its probabilities,
+ * and 1 minus them to e->q, each computed without cancellation). */
+static int add_member(pf_estimator *e, size_t k, const float *spec, size_t rows, pf_error *err)
+{
+    memset(e->x, 0, (size_t)e->batch * e->in_size * sizeof *e->x);
+    memcpy(e->x, spec, rows * e->in_size * sizeof *e->x);
+    for (size_t r = 0; r < rows; r++)
+        pf_model_prepare_input(&e->meta[k], e->x + r * e->in_size, e->in_size);
+    if (pf_model_forward(e->model[k], e->x, e->y, 0, 0, err))
+        return -1;
+    for (size_t i = 0; i < rows * e->out_size; i++) {
+        double y = e->y[i];
+        e->p[i] += e->bins ? 1.0 / (1.0 + exp(-y)) : y;
+        e->q[i] += e->bins ? 1.0 / (1.0 + exp(y)) : 0;
+    }
+    return 0;
+}
+
+int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
+                     double *confidence, pf_error *err)
+{
+    if (rows > (size_t)e->batch)
+        return PF_FAIL(err, PF_EINVAL, "pf_estimator_run: %zu rows, batch %d", rows, e->batch);
+    memset(e->p, 0, rows * e->out_size * sizeof *e->p);
+    memset(e->q, 0, rows * e->out_size * sizeof *e->q);
+    for (size_t k = 0; k < e->n; k++)
+        if (add_member(e, k, spec, rows, err))
+            return -1;
+    /* bins: back to the logit of the mean probability, ln(p / (1 - p)), which the decoder and
+     * the confidence read (a single model's own logits, up to rounding) */
+    for (size_t i = 0; i < rows * e->out_size; i++)
+        e->out[i] = e->n == 1 ? e->y[i]
+                    : e->bins ? (float)(log(fmax(e->p[i], 1e-300)) - log(fmax(e->q[i], 1e-300)))
+                              : (float)(e->p[i] / (double)e->n);
+    for (size_t r = 0; r < rows; r++) {
+        const float *y = e->out + r * e->out_size;
+        double f = pf_target_decode(&e->meta[0], y, e->out_size), best = -INFINITY;
+        for (size_t i = 0; e->bins && i < e->out_size; i++)
+            best = y[i] > best ? y[i] : best;
+        f0_hz[r] = f > 0 ? f : 0;
+        if (confidence)
+            confidence[r] = !(f > 0) ? 0 : e->bins ? 1.0 / (1.0 + exp(-best)) : 1.0;
+    }
+    return 0;
+}
