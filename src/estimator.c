@@ -13,21 +13,20 @@
 #include "pitchforge/train.h"
 
 struct pf_estimator {
-    size_t n;                         /* members */
+    size_t n; /* members */
     pf_model *model[PF_ENSEMBLE_MAX];
     pf_model_spec spec[PF_ENSEMBLE_MAX];
     pf_model_meta meta[PF_ENSEMBLE_MAX];
-    int batch, bins;                  /* bins: the target is probabilities per pitch bin */
+    int batch, bins; /* bins: the target is probabilities per pitch bin */
     size_t in_size, out_size;
-    float *x, *y, *out;               /* [batch][in], [batch][out] member, [batch][out] */
-    double *p, *q;                    /* [batch][out]: sums of the members' p and 1 - p */
+    float *x, *y, *out; /* [batch][in], [batch][out] member, [batch][out] */
+    double *p, *q;      /* [batch][out]: sums of the members' p and 1 - p */
 };
 
 pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_error *err)
 {
     size_t n;
-    if (pf_model_file_count(path, &n, err))
-        return NULL;
+    if (pf_model_file_count(path, &n, err)) return NULL;
     pf_estimator *e = pf_calloc(1, sizeof *e);
     e->batch = batch;
     for (size_t i = 0; i < n; i++) {
@@ -58,8 +57,7 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
 
 void pf_estimator_free(pf_estimator *e)
 {
-    if (!e)
-        return;
+    if (!e) return;
     for (size_t i = 0; i < e->n; i++) {
         pf_model_free(e->model[i]);
         pf_model_spec_release(&e->spec[i]);
@@ -96,8 +94,7 @@ static int add_member(pf_estimator *e, size_t k, const float *spec, size_t rows,
     memcpy(e->x, spec, rows * e->in_size * sizeof *e->x);
     for (size_t r = 0; r < rows; r++)
         pf_model_prepare_input(&e->meta[k], e->x + r * e->in_size, e->in_size);
-    if (pf_model_forward(e->model[k], e->x, e->y, 0, 0, err))
-        return -1;
+    if (pf_model_forward(e->model[k], e->x, e->y, 0, 0, err)) return -1;
     for (size_t i = 0; i < rows * e->out_size; i++) {
         double y = e->y[i];
         e->p[i] += e->bins ? 1.0 / (1.0 + exp(-y)) : y;
@@ -114,8 +111,7 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
     memset(e->p, 0, rows * e->out_size * sizeof *e->p);
     memset(e->q, 0, rows * e->out_size * sizeof *e->q);
     for (size_t k = 0; k < e->n; k++)
-        if (add_member(e, k, spec, rows, err))
-            return -1;
+        if (add_member(e, k, spec, rows, err)) return -1;
     /* bins: back to the logit of the mean probability, ln(p / (1 - p)), which the decoder and
      * the confidence read (a single model's own logits, up to rounding) */
     for (size_t i = 0; i < rows * e->out_size; i++)
@@ -128,8 +124,7 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
         for (size_t i = 0; e->bins && i < e->out_size; i++)
             best = y[i] > best ? y[i] : best;
         f0_hz[r] = f > 0 ? f : 0;
-        if (confidence)
-            confidence[r] = !(f > 0) ? 0 : e->bins ? 1.0 / (1.0 + exp(-best)) : 1.0;
+        if (confidence) confidence[r] = !(f > 0) ? 0 : e->bins ? 1.0 / (1.0 + exp(-best)) : 1.0;
     }
     return 0;
 }

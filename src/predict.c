@@ -24,7 +24,7 @@ struct pf_predictor {
     pf_model_meta meta; /* the estimator's, with the dataset defaults filled in (owns nothing) */
     pf_spectrogram *stft;
     size_t seg_len, in_size;
-    float *x, *win;     /* [batch][in_size] spectrograms, [seg_len] */
+    float *x, *win; /* [batch][in_size] spectrograms, [seg_len] */
     double f0[PREDICT_BATCH], conf[PREDICT_BATCH];
 };
 
@@ -108,8 +108,7 @@ static int window_input(pf_predictor *p, size_t row, pf_error *err)
 /* Run the estimator on @p rows windows and store the answers in track points pts[0..rows). */
 static int run_batch(pf_predictor *p, size_t rows, pf_pitch_point **pts, pf_error *err)
 {
-    if (pf_estimator_run(p->est, p->x, rows, p->f0, p->conf, err))
-        return -1;
+    if (pf_estimator_run(p->est, p->x, rows, p->f0, p->conf, err)) return -1;
     for (size_t r = 0; r < rows; r++)
         pts[r]->f0_hz = p->f0[r], pts[r]->confidence = p->conf[r];
     return 0;

@@ -48,11 +48,20 @@ static void save_model(const char *path, uint64_t seed, int n_bins, float norm_s
     float mean[IN_H], sd[IN_H];
     for (int b = 0; b < IN_H; b++)
         mean[b] = -1.0f + norm_shift * (float)b, sd[b] = 0.5f + 0.1f * (float)b;
-    pf_model_meta meta = {.target = "bins", .bins_lo_midi = 48, .bins_step = 0.2,
-                          .n_bins = n_bins, .input = "log", .norm_mean = mean,
-                          .norm_std = sd, .norm_len = IN_H, .sample_rate = 16000,
-                          .segment_len = 5280, .stft_length = 256, .stft_overlap = 200,
-                          .stft_nfft = 1024, .spec_mode = "magnitude",
+    pf_model_meta meta = {.target = "bins",
+                          .bins_lo_midi = 48,
+                          .bins_step = 0.2,
+                          .n_bins = n_bins,
+                          .input = "log",
+                          .norm_mean = mean,
+                          .norm_std = sd,
+                          .norm_len = IN_H,
+                          .sample_rate = 16000,
+                          .segment_len = 5280,
+                          .stft_length = 256,
+                          .stft_overlap = 200,
+                          .stft_nfft = 1024,
+                          .spec_mode = "magnitude",
                           .spec_scaling = "spectrum"};
     assert_int_equal(pf_model_save(path, m, &spec, &meta, &err), 0);
     pf_model_free(m);

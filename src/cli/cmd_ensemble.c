@@ -29,13 +29,10 @@ static int run_ensemble(int argc, char **argv)
         else
             models[n++] = argv[i];
     }
-    if (!out)
-        return pf_cli_usage(&pf_cmd_ensemble, "-o OUT is needed");
-    if (n < 2)
-        return pf_cli_usage(&pf_cmd_ensemble, "two or more MODEL files are needed");
+    if (!out) return pf_cli_usage(&pf_cmd_ensemble, "-o OUT is needed");
+    if (n < 2) return pf_cli_usage(&pf_cmd_ensemble, "two or more MODEL files are needed");
     pf_error err = {0};
-    if (pf_ensemble_save(out, models, n, &err))
-        return pf_cli_fail(&err);
+    if (pf_ensemble_save(out, models, n, &err)) return pf_cli_fail(&err);
     printf("ensemble: %zu models -> %s\n", n, out);
     return 0;
 }

@@ -8,10 +8,9 @@
 #include "cli/cli.h"
 #include "pitchforge/version.h"
 
-static const pf_command *const commands[] = {&pf_cmd_generate, &pf_cmd_index,  &pf_cmd_inspect,
-                                             &pf_cmd_show,     &pf_cmd_verify, &pf_cmd_train,
-                                             &pf_cmd_eval,     &pf_cmd_predict,
-                                             &pf_cmd_ensemble};
+static const pf_command *const commands[] = {&pf_cmd_generate, &pf_cmd_index,   &pf_cmd_inspect,
+                                             &pf_cmd_show,     &pf_cmd_verify,  &pf_cmd_train,
+                                             &pf_cmd_eval,     &pf_cmd_predict, &pf_cmd_ensemble};
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_overview(FILE *f)

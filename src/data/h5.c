@@ -927,8 +927,7 @@ int pf_h5_attr_copy_all(pf_h5id src, pf_h5id dst, const char *const *skip, size_
     return rc;
 }
 
-int pf_h5_copy(pf_h5id src, const char *src_name, pf_h5id dst, const char *dst_name,
-               pf_error *err)
+int pf_h5_copy(pf_h5id src, const char *src_name, pf_h5id dst, const char *dst_name, pf_error *err)
 {
     h5_quiet();
     herr_t rc = H5Ocopy(src, src_name, dst, dst_name, H5P_DEFAULT, H5P_DEFAULT);

@@ -188,7 +188,6 @@ int pf_h5_attr_copy_all(pf_h5id src, pf_h5id dst, const char *const *skip, size_
                         pf_error *err);
 /** Copy the object (group or dataset, with everything under it) @p src_name of @p src to
  *  @p dst_name of @p dst, in the same or another file. */
-int pf_h5_copy(pf_h5id src, const char *src_name, pf_h5id dst, const char *dst_name,
-               pf_error *err);
+int pf_h5_copy(pf_h5id src, const char *src_name, pf_h5id dst, const char *dst_name, pf_error *err);
 
 #endif

@@ -535,8 +535,7 @@ pf_model *pf_model_load_member(const char *path, size_t i, int batch, int thread
 
 int pf_model_file_count(const char *path, size_t *n, pf_error *err)
 {
-    if (access(path, R_OK))
-        return PF_FAIL(err, PF_EIO, "model %s: cannot read the file", path);
+    if (access(path, R_OK)) return PF_FAIL(err, PF_EIO, "model %s: cannot read the file", path);
     pf_h5_lock();
     pf_h5id f = pf_h5_open(path, 0, err);
     int kind = f < 0 ? -1 : file_kind(f, path, err);
@@ -554,8 +553,7 @@ int pf_model_file_count(const char *path, size_t *n, pf_error *err)
 static const char *member_mismatch(const pf_model_spec *sa, const pf_model_meta *a,
                                    const pf_model_spec *sb, const pf_model_meta *b)
 {
-    if (sa->in_c != sb->in_c || sa->in_h != sb->in_h || sa->in_w != sb->in_w)
-        return "input shape";
+    if (sa->in_c != sb->in_c || sa->in_h != sb->in_h || sa->in_w != sb->in_w) return "input shape";
     if (a->sample_rate != b->sample_rate || a->segment_len != b->segment_len ||
         a->stft_length != b->stft_length || a->stft_overlap != b->stft_overlap ||
         a->stft_nfft != b->stft_nfft || strcmp(a->spec_mode, b->spec_mode) ||
@@ -611,8 +609,8 @@ static int copy_member(pf_h5id dst, const char *name, const char *src, pf_error 
 int pf_ensemble_save(const char *path, const char *const *members, size_t n, pf_error *err)
 {
     if (n < 1 || n > PF_ENSEMBLE_MAX)
-        return PF_FAIL(err, PF_EINVAL, "an ensemble holds 1 to %d models, not %zu",
-                       PF_ENSEMBLE_MAX, n);
+        return PF_FAIL(err, PF_EINVAL, "an ensemble holds 1 to %d models, not %zu", PF_ENSEMBLE_MAX,
+                       n);
     if (check_members(members, n, err)) return -1;
     size_t len = strlen(path) + sizeof ".tmp";
     char *tmp = pf_malloc(len);

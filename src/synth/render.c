@@ -228,7 +228,6 @@ pf_synth *pf_synth_new(const pf_synth_config *cfg, pf_error *err)
     return s;
 }
 
-
 int pf_synth_load(pf_synth *s, const char *path, int *sf_slot, pf_error *err)
 {
     pf_fluid_log_begin();
