@@ -228,19 +228,19 @@ static int spec_matches(pf_model *m, const pf_model_spec *spec)
            (size_t)spec->in_c * (size_t)spec->in_h * (size_t)spec->in_w == pf_model_in_size(m);
 }
 
-int pf_model_save(const char *path, pf_model *m, const pf_model_spec *spec,
-                  const pf_model_meta *meta, pf_error *err)
+/* Writes a whole file's content to the open file @p f. */
+typedef int (*file_writer)(pf_h5id f, const void *ctx, pf_error *err);
+
+/* Write @p path with @p write under a temporary name, then rename it: whole or absent. */
+static int save_file(const char *path, file_writer write, const void *ctx, pf_error *err)
 {
-    if (!path || !m || !spec || !spec_matches(m, spec))
-        return PF_FAIL(err, PF_EINVAL, "pf_model_save %s: the spec is not the model's",
-                       path ? path : "(null)");
     size_t len = strlen(path) + sizeof ".tmp";
     char *tmp = pf_malloc(len);
     snprintf(tmp, len, "%s.tmp", path);
     pf_h5_lock();
     pf_h5id f = pf_h5_create(tmp, err);
     int rc = f < 0 ? -1 : 0;
-    if (!rc && write_all(f, m, spec, meta, err)) {
+    if (!rc && write(f, ctx, err)) {
         pf_h5_close_file(f, NULL);
         rc = -1;
     } else if (!rc) {
@@ -249,7 +249,31 @@ int pf_model_save(const char *path, pf_model *m, const pf_model_spec *spec,
     pf_h5_unlock();
     if (rc) unlink(tmp);
     free(tmp);
-    return rc ? pf_error_prefix(err, "saving model %s", path) : 0;
+    return rc;
+}
+
+typedef struct model_parts {
+    pf_model *m;
+    const pf_model_spec *spec;
+    const pf_model_meta *meta;
+} model_parts;
+
+static int write_model(pf_h5id f, const void *ctx, pf_error *err)
+{
+    const model_parts *p = ctx;
+    return write_all(f, p->m, p->spec, p->meta, err);
+}
+
+int pf_model_save(const char *path, pf_model *m, const pf_model_spec *spec,
+                  const pf_model_meta *meta, pf_error *err)
+{
+    if (!path || !m || !spec || !spec_matches(m, spec))
+        return PF_FAIL(err, PF_EINVAL, "pf_model_save %s: the spec is not the model's",
+                       path ? path : "(null)");
+    model_parts parts = {m, spec, meta};
+    return save_file(path, write_model, &parts, err)
+               ? pf_error_prefix(err, "saving model %s", path)
+               : 0;
 }
 
 /* ---- load ---- */
@@ -606,36 +630,38 @@ static int copy_member(pf_h5id dst, const char *name, const char *src, pf_error 
     return rc ? pf_error_prefix(err, "%s", src) : 0;
 }
 
+typedef struct ensemble_parts {
+    const char *const *members;
+    size_t n;
+} ensemble_parts;
+
+static int write_ensemble(pf_h5id f, const void *ctx, pf_error *err)
+{
+    const ensemble_parts *p = ctx;
+    if (pf_h5_attr_str(f, "schema", PF_ENSEMBLE_SCHEMA, err) ||
+        pf_h5_attr_u64(f, "n_members", p->n, err))
+        return -1;
+    pf_h5id g = pf_h5_group_create(f, "members", err);
+    int rc = g < 0 ? -1 : 0;
+    for (size_t i = 0; i < p->n && !rc; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "%02zu", i);
+        rc = copy_member(g, name, p->members[i], err);
+    }
+    pf_h5_close(g);
+    return rc;
+}
+
 int pf_ensemble_save(const char *path, const char *const *members, size_t n, pf_error *err)
 {
     if (n < 1 || n > PF_ENSEMBLE_MAX)
         return PF_FAIL(err, PF_EINVAL, "an ensemble holds 1 to %d models, not %zu", PF_ENSEMBLE_MAX,
                        n);
     if (check_members(members, n, err)) return -1;
-    size_t len = strlen(path) + sizeof ".tmp";
-    char *tmp = pf_malloc(len);
-    snprintf(tmp, len, "%s.tmp", path);
-    pf_h5_lock();
-    pf_h5id f = pf_h5_create(tmp, err);
-    int rc = f < 0 ? -1 : 0;
-    rc = rc || pf_h5_attr_str(f, "schema", PF_ENSEMBLE_SCHEMA, err) ||
-         pf_h5_attr_u64(f, "n_members", n, err);
-    pf_h5id g = rc ? PF_H5_NONE : pf_h5_group_create(f, "members", err);
-    rc = rc || g < 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        char name[8];
-        snprintf(name, sizeof name, "%02zu", i);
-        rc = copy_member(g, name, members[i], err);
-    }
-    pf_h5_close(g);
-    if (f >= 0 && rc)
-        pf_h5_close_file(f, NULL);
-    else if (f >= 0)
-        rc = pf_h5_publish(f, tmp, path, err);
-    pf_h5_unlock();
-    if (rc) unlink(tmp);
-    free(tmp);
-    return rc ? pf_error_prefix(err, "saving ensemble %s", path) : 0;
+    ensemble_parts parts = {members, n};
+    return save_file(path, write_ensemble, &parts, err)
+               ? pf_error_prefix(err, "saving ensemble %s", path)
+               : 0;
 }
 
 void pf_model_spec_release(pf_model_spec *spec)
