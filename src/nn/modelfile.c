@@ -271,9 +271,8 @@ int pf_model_save(const char *path, pf_model *m, const pf_model_spec *spec,
         return PF_FAIL(err, PF_EINVAL, "pf_model_save %s: the spec is not the model's",
                        path ? path : "(null)");
     model_parts parts = {m, spec, meta};
-    return save_file(path, write_model, &parts, err)
-               ? pf_error_prefix(err, "saving model %s", path)
-               : 0;
+    return save_file(path, write_model, &parts, err) ? pf_error_prefix(err, "saving model %s", path)
+                                                     : 0;
 }
 
 /* ---- load ---- */
