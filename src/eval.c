@@ -223,6 +223,7 @@ int pf_eval_run(const char *model_path, const char *dataset, const char *split, 
     eval_run e = {0};
     snprintf(r->split, sizeof r->split, "%s", split);
     e.estimator = pf_estimator_new(model_path, EVAL_BATCH, threads, err);
+    r->networks = e.estimator ? pf_estimator_members(e.estimator) : 0;
     int rc = e.estimator ? pf_dataset_read_labels(dataset, split, &e.labels, &e.n, err) : -1;
     if (!rc && e.n == 0)
         rc = PF_FAIL(err, PF_EINVAL, "%s: split %s is empty", dataset, split);
@@ -286,8 +287,12 @@ static void print_header(FILE *out, const char *first)
 void pf_eval_print(const pf_eval_result *r, FILE *out)
 {
     fprintf(out, "split %s: %zu examples (%.1f s); cents errors are |error|, unvoiced counts as "
-                 "wrong\n\n",
+                 "wrong\n",
             r->split, r->model.n, r->seconds);
+    if (r->networks > 1)
+        fprintf(out, "model: an ensemble of %zu networks, their probabilities averaged\n",
+                r->networks);
+    fprintf(out, "\n");
     print_header(out, "estimator");
     print_scores_row(out, "model", &r->model);
     print_scores_row(out, "YIN (baseline)", &r->yin);
@@ -333,7 +338,7 @@ void pf_eval_json(const pf_eval_result *r, FILE *out)
 {
     fprintf(out, "{\"split\": ");
     json_string(out, r->split);
-    fprintf(out, ", \"seconds\": %.3f, \"model\": ", r->seconds);
+    fprintf(out, ", \"seconds\": %.3f, \"networks\": %zu, \"model\": ", r->seconds, r->networks);
     json_scores(out, &r->model);
     fprintf(out, ", \"yin\": ");
     json_scores(out, &r->yin);

@@ -28,6 +28,7 @@ r = json.load(open(t + "/eval.json"))
 d = h5py.File(t + "/data/dataset.h5")
 n = d["val/spectrogram"].shape[0]
 assert r["model"]["n"] == n == r["yin"]["n"], (r["model"]["n"], n)
+assert r["networks"] == 1, r["networks"]
 # --examples: one row per example, in split order, labels as stored; the scores recomputed from
 # its estimates with numpy equal eval's own
 rows = list(csv.DictReader(open(t + "/examples.csv")))
@@ -120,7 +121,8 @@ if ./pitchforge ensemble -o "$T/ens.h5" "$T/model/model.h5" 2> "$T/ens.err"; the
   fail "ensemble of one model"; fi
 grep -q "two or more MODEL" "$T/ens.err" || fail "ensemble usage: $(cat "$T/ens.err")"
 ./pitchforge ensemble -o "$T/ens.h5" "$T/model/model.h5" "$T/half/model.h5" > /dev/null
-./pitchforge eval "$T/ens.h5" "$T/data/dataset.h5" --split val --examples "$T/ens.csv" > /dev/null
+./pitchforge eval "$T/ens.h5" "$T/data/dataset.h5" --split val --examples "$T/ens.csv" > "$T/ens.txt"
+grep -q "^model: an ensemble of 2 networks" "$T/ens.txt" || fail "eval names the ensemble"
 ./pitchforge predict "$T/ens.h5" "$T/tone.wav" > /dev/null
 "$PY" - "$T" <<'PYEOF'
 import csv, re, sys, h5py, numpy as np

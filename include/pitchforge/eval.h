@@ -39,6 +39,7 @@ typedef struct pf_eval_result {
     pf_eval_table tables[PF_EVAL_TABLES]; /**< octave, instrument, segment, velocity */
     double *midi_err_model, *midi_err_yin; /**< [128] median |cents| per MIDI key, NAN: none */
     double seconds;
+    size_t networks;         /**< networks in the model file: 1, or an ensemble's members */
     size_t n;                /**< examples scored */
     struct pf_label *labels; /**< [n] their labels */
     double *est_hz, *yin_hz; /**< [n] the model's and YIN's f0, 0: unvoiced */
