@@ -36,9 +36,12 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
             return NULL;
         }
         e->n = i + 1;
+        const pf_model_meta *a = &e->meta[0], *b = &e->meta[i];
         if (pf_model_out_size(e->model[i]) != pf_model_out_size(e->model[0]) ||
-            pf_model_in_size(e->model[i]) != pf_model_in_size(e->model[0])) {
-            PF_FAIL(err, PF_ESCHEMA, "%s: member %zu's input or output size is not member 0's",
+            pf_model_in_size(e->model[i]) != pf_model_in_size(e->model[0]) ||
+            strcmp(a->target, b->target) || a->n_bins != b->n_bins ||
+            a->bins_lo_midi != b->bins_lo_midi || a->bins_step != b->bins_step) {
+            PF_FAIL(err, PF_ESCHEMA, "%s: member %zu's input, output or target is not member 0's",
                     path, i);
             pf_estimator_free(e);
             return NULL;
@@ -86,8 +89,8 @@ size_t pf_estimator_members(const pf_estimator *e)
     return e->n;
 }
 
-/* Member @p k's outputs for @p rows spectrograms, added to e->p (for bins: its probabilities,
- * and 1 minus them to e->q, each computed without cancellation). */
+/* Member @p k's outputs for @p rows spectrograms in e->y; with several members also added to
+ * e->p (for bins: its probabilities, and 1 minus them to e->q, each without cancellation). */
 static int add_member(pf_estimator *e, size_t k, const float *spec, size_t rows, pf_error *err)
 {
     memset(e->x, 0, (size_t)e->batch * e->in_size * sizeof *e->x);
@@ -95,6 +98,7 @@ static int add_member(pf_estimator *e, size_t k, const float *spec, size_t rows,
     for (size_t r = 0; r < rows; r++)
         pf_model_prepare_input(&e->meta[k], e->x + r * e->in_size, e->in_size);
     if (pf_model_forward(e->model[k], e->x, e->y, 0, 0, err)) return -1;
+    if (e->n == 1) return 0; /* one network: its own outputs, as they are */
     for (size_t i = 0; i < rows * e->out_size; i++) {
         double y = e->y[i];
         e->p[i] += e->bins ? 1.0 / (1.0 + exp(-y)) : y;

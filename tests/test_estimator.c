@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "data/h5.h"
 #include "pitchforge/nn.h"
 #include "pitchforge/predict.h"
 #include "pitchforge/rng.h"
@@ -276,6 +277,18 @@ static void refusals(void **state)
     assert_int_not_equal(pf_ensemble_save(nested, inner, 2, &err), 0);
     assert_int_equal(err.code, PF_ESCHEMA);
     assert_int_not_equal(access(nested, F_OK), 0);
+    /* a file edited by hand so that member 01 reads its bins differently: the estimator
+     * refuses it rather than average two different pitch axes */
+    pf_h5id f = pf_h5_open(paths[3], 1, &err);
+    assert_true(f >= 0);
+    pf_h5id g = pf_h5_group_open(f, "members/01/meta", &err);
+    assert_int_equal(pf_h5_attr_f64(g, "bins_step", 0.1, &err), 0);
+    pf_h5_close(g);
+    pf_h5_close_file(f, NULL);
+    assert_null(pf_estimator_new(paths[3], 2, 1, &err));
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, "member 1"));
+    printf("edited member: %s\n", err.msg);
     /* a member that is missing; an output folder that does not exist */
     const char *gone[] = {paths[0], "/nonexistent/model.h5"};
     assert_int_not_equal(pf_ensemble_save(nested, gone, 2, &err), 0);
