@@ -36,13 +36,11 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
             return NULL;
         }
         e->n = i + 1;
-        const pf_model_meta *a = &e->meta[0], *b = &e->meta[i];
-        if (pf_model_out_size(e->model[i]) != pf_model_out_size(e->model[0]) ||
-            pf_model_in_size(e->model[i]) != pf_model_in_size(e->model[0]) ||
-            strcmp(a->target, b->target) || a->n_bins != b->n_bins ||
-            a->bins_lo_midi != b->bins_lo_midi || a->bins_step != b->bins_step) {
-            PF_FAIL(err, PF_ESCHEMA, "%s: member %zu's input, output or target is not member 0's",
-                    path, i);
+        const char *what = pf_model_mismatch(&e->spec[0], &e->meta[0], &e->spec[i], &e->meta[i]);
+        if (!what && pf_model_out_size(e->model[i]) != pf_model_out_size(e->model[0]))
+            what = "output size";
+        if (what) {
+            PF_FAIL(err, PF_ESCHEMA, "%s: member %zu's %s differ from member 0's", path, i, what);
             pf_estimator_free(e);
             return NULL;
         }

@@ -160,6 +160,12 @@ int pf_model_file_count(const char *path, size_t *n, pf_error *err);
 pf_model *pf_model_load_member(const char *path, size_t i, int batch, int threads,
                                pf_model_spec *spec, pf_model_meta *meta, pf_error *err);
 /**
+ * What keeps two networks (their specs and metas) from one ensemble: "input shape",
+ * "spectrogram settings" or "target (kind or bins)"; NULL when they may be averaged.
+ */
+const char *pf_model_mismatch(const pf_model_spec *sa, const pf_model_meta *a,
+                              const pf_model_spec *sb, const pf_model_meta *b);
+/**
  * Write an ensemble file at @p path (temp name + rename) holding the networks of the @p n
  * model files @p members, each copied whole and unchanged. They must agree on the input,
  * the spectrogram settings and the target (its kind and bins); refused otherwise, naming the

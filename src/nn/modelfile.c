@@ -571,9 +571,7 @@ int pf_model_file_count(const char *path, size_t *n, pf_error *err)
 
 /* ---- ensembles ---- */
 
-/* What @p b's network differs from @p a's in for an ensemble (input, spectrograms, target), or
- * NULL when they agree. */
-static const char *member_mismatch(const pf_model_spec *sa, const pf_model_meta *a,
+const char *pf_model_mismatch(const pf_model_spec *sa, const pf_model_meta *a,
                                    const pf_model_spec *sb, const pf_model_meta *b)
 {
     if (sa->in_c != sb->in_c || sa->in_h != sb->in_h || sa->in_w != sb->in_w) return "input shape";
@@ -601,7 +599,7 @@ static int check_members(const char *const *members, size_t n, pf_error *err)
             break;
         }
         pf_model_free(net);
-        const char *what = i ? member_mismatch(&s0, &m0, &s, &m) : NULL;
+        const char *what = i ? pf_model_mismatch(&s0, &m0, &s, &m) : NULL;
         if (what)
             rc = PF_FAIL(err, PF_EINVAL, "%s: its %s differ from those of %s", members[i], what,
                          members[0]);
