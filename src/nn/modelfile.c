@@ -501,8 +501,9 @@ static pf_model *load_file(const char *path, size_t i, int any_kind, int batch, 
     size_t n = 1;
     pf_model *m = NULL;
     if (kind == 2 && !any_kind)
-        PF_FAIL(err, PF_ESCHEMA, "%s: an ensemble of models, not one model (eval and predict read it; "
-                "ensemble takes model files)",
+        PF_FAIL(err, PF_ESCHEMA,
+                "%s: an ensemble of models, not one model (eval and predict read it; ensemble "
+                "takes model files)",
                 path);
     else if (kind == 2 && !member_count(f, path, &n, err) && i >= n)
         PF_FAIL(err, PF_EINVAL, "%s: no member %zu (it holds %zu)", path, i, n);
