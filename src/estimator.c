@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "pitchforge/dsp.h"
 #include "pitchforge/train.h"
 
 struct pf_estimator {
@@ -87,12 +88,27 @@ size_t pf_estimator_members(const pf_estimator *e)
     return e->n;
 }
 
+void pf_model_prepare_input(const pf_model_meta *meta, float *x, size_t n)
+{
+    size_t frames = n / (meta->norm_len ? meta->norm_len : 1);
+    if (strcmp(meta->input, "log") == 0) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = fabsf(x[i]);
+        pf_ln_eps(x, n);
+    }
+    for (size_t b = 0; b < meta->norm_len; b++) {
+        float mu = meta->norm_mean[b], sd = meta->norm_std[b] > 0 ? meta->norm_std[b] : 1;
+        for (size_t f = 0; f < frames; f++)
+            x[b * frames + f] = (x[b * frames + f] - mu) / sd;
+    }
+}
+
 /* Member @p k's outputs for @p rows spectrograms in e->y; with several members also added to
  * e->p (for bins: its probabilities, and 1 minus them to e->q, each without cancellation). */
 static int add_member(pf_estimator *e, size_t k, const float *spec, size_t rows, pf_error *err)
 {
-    memset(e->x, 0, (size_t)e->batch * e->in_size * sizeof *e->x);
     memcpy(e->x, spec, rows * e->in_size * sizeof *e->x);
+    memset(e->x + rows * e->in_size, 0, ((size_t)e->batch - rows) * e->in_size * sizeof *e->x);
     for (size_t r = 0; r < rows; r++)
         pf_model_prepare_input(&e->meta[k], e->x + r * e->in_size, e->in_size);
     if (pf_model_forward(e->model[k], e->x, e->y, 0, 0, err)) return -1;
@@ -114,14 +130,14 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
     memset(e->q, 0, rows * e->out_size * sizeof *e->q);
     for (size_t k = 0; k < e->n; k++)
         if (add_member(e, k, spec, rows, err)) return -1;
-    /* bins: back to the logit of the mean probability, ln(p / (1 - p)), which the decoder and
-     * the confidence read (a single model's own logits, up to rounding) */
-    for (size_t i = 0; i < rows * e->out_size; i++)
-        e->out[i] = e->n == 1 ? e->y[i]
-                    : e->bins ? (float)(log(fmax(e->p[i], 1e-300)) - log(fmax(e->q[i], 1e-300)))
-                              : (float)(e->p[i] / (double)e->n);
+    /* several members, bins: back to the logit of the mean probability, ln(p / (1 - p)), which
+     * the decoder and the confidence read; one network: its own outputs */
+    const float *out = e->n == 1 ? e->y : e->out;
+    for (size_t i = 0; e->n > 1 && i < rows * e->out_size; i++)
+        e->out[i] = e->bins ? (float)(log(fmax(e->p[i], 1e-300)) - log(fmax(e->q[i], 1e-300)))
+                            : (float)(e->p[i] / (double)e->n);
     for (size_t r = 0; r < rows; r++) {
-        const float *y = e->out + r * e->out_size;
+        const float *y = out + r * e->out_size;
         double f = pf_target_decode(&e->meta[0], y, e->out_size), best = -INFINITY;
         for (size_t i = 0; e->bins && i < e->out_size; i++)
             best = y[i] > best ? y[i] : best;

@@ -10,9 +10,7 @@
 #include "pitchforge/audiofile.h"
 #include "pitchforge/dsp.h"
 #include "pitchforge/manifest.h"
-#include "pitchforge/nn.h"
 #include "pitchforge/synth.h"
-#include "pitchforge/train.h"
 
 #define PREDICT_BATCH 16
 #define HOP_S 0.110           /* window hop */
@@ -82,21 +80,6 @@ void pf_predictor_free(pf_predictor *p)
     free(p->x);
     free(p->win);
     free(p);
-}
-
-void pf_model_prepare_input(const pf_model_meta *meta, float *x, size_t n)
-{
-    size_t frames = n / (meta->norm_len ? meta->norm_len : 1);
-    if (strcmp(meta->input, "log") == 0) {
-        for (size_t i = 0; i < n; i++)
-            x[i] = fabsf(x[i]);
-        pf_ln_eps(x, n);
-    }
-    for (size_t b = 0; b < meta->norm_len; b++) {
-        float mu = meta->norm_mean[b], sd = meta->norm_std[b] > 0 ? meta->norm_std[b] : 1;
-        for (size_t f = 0; f < frames; f++)
-            x[b * frames + f] = (x[b * frames + f] - mu) / sd;
-    }
 }
 
 /* Spectrogram of the window in p->win into batch row @p row. */

@@ -141,7 +141,7 @@ static pf_preset *pf_presets_collect(fluid_sfont_t *sf, size_t *n)
  * Synth creation and soundfont loads, one at a time in the process:
  * - the first new_fluid_synth sets up FluidSynth's global tables and default modulators, and a
  *   second one running meanwhile skips that and copies them half made (FluidSynth 2.3.1): its
- *   notes then sound different (tests/test_render.c caught it 1 run in 12);
+ *   notes then sound different (tests/test_render.c's two-thread test: 2 runs in 13);
  * - FluidSynth shares a file's samples between synths through its sample cache, but two loads
  *   running at once both miss it and each keep a copy (FluidR3: 141 MB a worker). One after the
  *   other, the second takes the first one's samples.
