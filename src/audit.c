@@ -1,5 +1,6 @@
-/* Preset audit: before planning, measure where each preset really sounds and leave out those
- * beyond the manifest's bounds (quality.pitch_check: drop-preset). */
+/* Label audit, before planning: measure where each preset really sounds and leave out those
+ * beyond the manifest's bounds (preset audit, quality.pitch_check: drop-preset), then each key
+ * of the presets kept that sounds off its written pitch (key audit, quality.key_max_cents). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,15 @@ typedef struct probe {
     pf_note_renderer nr;
     pf_yin *yin;
     size_t seg_len;
+    pf_key_meter *meter;  /* key audit: over the held part from a fifth of the hold on */
+    size_t held_from;
 } probe;
 
 static void probe_release(probe *p)
 {
     pf_note_renderer_release(&p->nr);
     pf_yin_free(p->yin);
+    pf_key_meter_free(p->meter);
 }
 
 static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
@@ -33,7 +37,11 @@ static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
         return -1;
     p->seg_len = pf_manifest_segment_len(m);
     p->yin = pf_yin_new(p->seg_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
-    return p->yin ? 0 : -1;
+    if (!p->yin)
+        return -1;
+    p->held_from = p->nr.hold / 5;
+    p->meter = pf_key_meter_new(p->nr.hold - p->held_from, m->render.rate_hz, err);
+    return p->meter ? 0 : -1;
 }
 
 /* Error in cents of the sustain segment of one exact note; NAN when unvoiced. */
@@ -77,13 +85,50 @@ static int audit_one(probe *p, const pf_manifest *m, const pf_instrument *in, ui
     return 0;
 }
 
-int pf_preset_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, uint8_t *exclude,
-                    pf_error *err)
+/* Key audit of @p in (index @p idx): each planned key, exact, at every velocity of the manifest;
+ * a key is left out at the first velocity that sounds more than quality.key_max_cents off (or
+ * shows no clear harmonic peak). */
+static int audit_keys(probe *p, const pf_manifest *m, const pf_instrument *in, uint32_t idx,
+                      pf_audit *a, size_t *cap, pf_error *err)
 {
+    int keys[128], n = pf_plan_keys(m, in, keys);
+    for (int q = 0; q < n; q++)
+        for (int v = 0; v < m->notes.n_velocities; v++) {
+            int vel = m->notes.velocity[v];
+            double c;
+            if (pf_note_renderer_run(&p->nr, in, keys[q], vel, 0, NULL, err) ||
+                pf_key_meter_measure(p->meter, p->nr.render + p->held_from,
+                                  p->nr.hold - p->held_from, pf_midi_to_hz(keys[q], 0), &c, err))
+                return -1;
+            if (!isnan(c) && fabs(c) <= m->quality.key_max_cents)
+                continue;
+            if (a->n_keys == *cap)
+                *cap = *cap ? 2 * *cap : 64, a->keys = pf_reallocarray(a->keys, *cap, sizeof *a->keys);
+            a->keys[a->n_keys++] = (pf_key_off){.instrument = idx, .midi = (uint8_t)keys[q],
+                                                .velocity = (uint8_t)vel, .cents = c};
+            break;
+        }
+    return 0;
+}
+
+int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, pf_audit *a,
+                   pf_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->n = n;
+    a->preset_off = pf_calloc(n ? n : 1, 1);
+    int presets = m->quality.pitch_check == PF_PCHECK_DROP_PRESET, keys = m->quality.key_max_cents > 0;
+    if (!presets && !keys)
+        return 0;
     probe p;
+    size_t cap = 0;
     int rc = probe_init(&p, m, err);
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = audit_one(&p, m, &ins[i], &exclude[i], err);
+    for (size_t i = 0; !rc && presets && i < n; i++)
+        rc = audit_one(&p, m, &ins[i], &a->preset_off[i], err);
+    for (size_t i = 0; !rc && keys && i < n; i++)
+        rc = a->preset_off[i] ? 0 : audit_keys(&p, m, &ins[i], (uint32_t)i, a, &cap, err);
     probe_release(&p);
+    if (rc)
+        pf_audit_release(a);
     return rc;
 }

@@ -75,8 +75,8 @@ int pf_generate_dry_run(const pf_manifest *m, FILE *out, pf_error *err)
     fprintf(out, "%zu instruments, %zu notes, %d segments a note; the quality gate may drop "
                  "some%s\n",
             p.n_instruments, p.n_notes, kinds,
-            m->quality.pitch_check == PF_PCHECK_DROP_PRESET
-                ? "; the preset audit (drop-preset) runs only in a real run"
+            m->quality.pitch_check == PF_PCHECK_DROP_PRESET || m->quality.key_max_cents > 0
+                ? "; the label audit (drop-preset, key_max_cents) runs only in a real run"
                 : "");
     print_splits(&p, kinds, pf_example_bytes(m), out);
     print_instruments(&p, kinds, out);

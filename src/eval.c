@@ -321,23 +321,10 @@ static void json_scores(FILE *out, const pf_scores *s)
             isfinite(s->mae_hz) ? s->mae_hz : -1, s->octave_rate, s->unvoiced_rate);
 }
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++)
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", *s);
-        else
-            fputc(*s, out);
-    fputc('"', out);
-}
-
 void pf_eval_json(const pf_eval_result *r, FILE *out)
 {
     fprintf(out, "{\"split\": ");
-    json_string(out, r->split);
+    pf_json_string(out, r->split);
     fprintf(out, ", \"seconds\": %.3f, \"networks\": %zu, \"model\": ", r->seconds, r->networks);
     json_scores(out, &r->model);
     fprintf(out, ", \"yin\": ");
@@ -346,7 +333,7 @@ void pf_eval_json(const pf_eval_result *r, FILE *out)
         fprintf(out, ", \"by_%s\": [", r->tables[t].by);
         for (size_t i = 0; i < r->tables[t].n; i++) {
             fprintf(out, "%s{\"name\": ", i ? ", " : "");
-            json_string(out, r->tables[t].rows[i].name);
+            pf_json_string(out, r->tables[t].rows[i].name);
             fprintf(out, ", \"model\": ");
             json_scores(out, &r->tables[t].rows[i].model);
             fprintf(out, ", \"yin\": ");

@@ -570,27 +570,53 @@ static void run_release(run *r)
     pthread_mutex_destroy(&r->lock);
 }
 
+/* Move the audit's findings into @p rep: the count of presets and each key with its label. */
+static void report_audit(const pf_audit *a, const pf_instrument *ins, pf_generate_report *rep)
+{
+    for (size_t i = 0; i < a->n; i++)
+        rep->excluded_presets += a->preset_off[i];
+    if (!a->n_keys)
+        return;
+    rep->n_excluded_keys = a->n_keys;
+    rep->excluded_keys = pf_calloc(a->n_keys, sizeof *rep->excluded_keys);
+    rep->excluded_key_names = pf_calloc(a->n_keys, sizeof *rep->excluded_key_names);
+    for (size_t k = 0; k < a->n_keys; k++) {
+        rep->excluded_keys[k] = a->keys[k];
+        snprintf(rep->excluded_key_names[k], sizeof rep->excluded_key_names[k], "%s",
+                 ins[a->keys[k].instrument].label);
+    }
+}
+
 static int build_plan(const pf_manifest *m, pf_plan *plan, pf_generate_report *rep, pf_error *err)
 {
     pf_preset_list *lists;
     int rc = pf_preset_lists_load(m, &lists, err);
-    uint8_t *exclude = NULL;
-    if (!rc && m->quality.pitch_check == PF_PCHECK_DROP_PRESET) {
+    pf_audit audit = {0};
+    if (!rc && (m->quality.pitch_check == PF_PCHECK_DROP_PRESET || m->quality.key_max_cents > 0)) {
         pf_instrument *ins;
         size_t n;
         rc = pf_plan_instruments(m, lists, &ins, &n, err);
-        exclude = rc ? NULL : pf_calloc(n ? n : 1, 1);
-        rc = rc ? rc : pf_preset_audit(m, ins, n, exclude, err);
-        for (size_t i = 0; !rc && rep && i < n; i++)
-            rep->excluded_presets += exclude[i];
-        if (!rc)
+        if (!rc) {
+            rc = pf_label_audit(m, ins, n, &audit, err);
+            if (!rc && rep)
+                report_audit(&audit, ins, rep);
             free(ins);
+        }
     }
     if (!rc)
-        rc = pf_plan_build(m, lists, exclude, plan, err);
-    free(exclude);
+        rc = pf_plan_build(m, lists, audit.n ? &audit : NULL, plan, err);
+    pf_audit_release(&audit);
     pf_preset_lists_free(lists, m->n_soundfonts);
     return rc;
+}
+
+void pf_generate_report_release(pf_generate_report *rep)
+{
+    if (!rep)
+        return;
+    free(rep->excluded_keys);
+    free(rep->excluded_key_names);
+    rep->excluded_keys = NULL, rep->excluded_key_names = NULL, rep->n_excluded_keys = 0;
 }
 
 /* After every shard: dataset.h5, the card, and the totals of the whole dataset. */

@@ -202,9 +202,46 @@ static void exclusion_removes_instruments(void **state)
     pf_error err = {0};
     load(&m, "");
     uint8_t ex[6] = {1, 0, 0, 0, 0, 1};
-    assert_int_equal(pf_plan_build(&m, lists, ex, &p, &err), 0);
+    pf_audit audit = {.n = 6, .preset_off = ex};
+    assert_int_equal(pf_plan_build(&m, lists, &audit, &p, &err), 0);
     assert_int_equal(p.n_instruments, 4);
     assert_int_equal(p.instruments[0].program, 8);
+    pf_plan_release(&p);
+    pf_manifest_release(&m);
+}
+
+/* Keys left out by the key audit: those notes only, by (instrument, key), even when the
+ * instrument list is also thinned by the preset audit; pf_plan_keys gives the planned keys. */
+static void key_exclusion_removes_notes(void **state)
+{
+    (void)state;
+    pf_manifest m;
+    pf_plan p;
+    pf_error err = {0};
+    load(&m, "");
+    int keys[128];
+    pf_instrument piano = {.range_lo = 0, .range_hi = 127}, narrow = {.range_lo = 60, .range_hi = 71};
+    assert_int_equal(pf_plan_keys(&m, &piano, keys), 36);
+    assert_int_equal(keys[0], 48);
+    assert_int_equal(keys[35], 83);
+    assert_int_equal(pf_plan_keys(&m, &narrow, keys), 12);
+    uint8_t off[6] = {1, 0, 0, 0, 0, 0};
+    pf_key_off ko[3] = {{.instrument = 1, .midi = 60}, {.instrument = 1, .midi = 83},
+                        {.instrument = 3, .midi = 64}};
+    pf_audit audit = {.n = 6, .preset_off = off, .keys = ko, .n_keys = 3};
+    assert_int_equal(pf_plan_build(&m, lists, &audit, &p, &err), 0);
+    assert_int_equal(p.n_instruments, 5);
+    assert_int_equal(p.n_notes, (4 * 36 + 12 - 3) * 2 * 3);
+    size_t seen[128] = {0};
+    for (size_t i = 0; i < p.n_notes; i++) {
+        const pf_note_job *nj = &p.notes[i];
+        int prog = p.instruments[nj->instrument].program;
+        assert_false(prog == 8 && (nj->midi == 60 || nj->midi == 83));
+        assert_false(prog == 24 && nj->midi == 64);
+        if (prog == 8) seen[nj->midi]++;
+    }
+    assert_int_equal(seen[61], 6);
+    assert_int_equal(seen[82], 6);
     pf_plan_release(&p);
     pf_manifest_release(&m);
 }
@@ -219,6 +256,7 @@ int main(void)
         cmocka_unit_test(same_seed_same_plan_other_seed_other_plan),
         cmocka_unit_test(random_and_octave_splits),
         cmocka_unit_test(missing_program_is_refused_with_position),
-        cmocka_unit_test(exclusion_removes_instruments)};
+        cmocka_unit_test(exclusion_removes_instruments),
+        cmocka_unit_test(key_exclusion_removes_notes)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

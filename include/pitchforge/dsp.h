@@ -89,27 +89,27 @@ void pf_yin_free(pf_yin *y);
 
 /* ---- key tuning meter (key audit) ---- */
 
-typedef struct pf_tuning pf_tuning;
+typedef struct pf_key_meter pf_key_meter;
 
 /** The meter looks for each harmonic within this many cents of its written frequency. */
-#define PF_TUNING_SEARCH_CENTS 60.0
+#define PF_KEYMETER_SEARCH_CENTS 60.0
 
 /**
  * Make a meter for frames of @p n_samples at @p rate_hz (one FFT plan, zero-padded 4x or more).
  * @return the meter or NULL with @p err filled.
  */
-pf_tuning *pf_tuning_new(size_t n_samples, double rate_hz, pf_error *err);
+pf_key_meter *pf_key_meter_new(size_t n_samples, double rate_hz, pf_error *err);
 /**
  * How far the note in @p x sounds from @p f_hz, in cents: spectral peaks near harmonics 1-3 of
- * f_hz (within PF_TUNING_SEARCH_CENTS), each measured by the mean frequency of the bins around
- * it, averaged weighted by magnitude (src/dsp/tuning.c has the rules).
+ * f_hz (within PF_KEYMETER_SEARCH_CENTS), each measured by the mean frequency of the bins around
+ * it, averaged weighted by magnitude (src/dsp/keymeter.c has the rules).
  * @param cents out: the offset, NAN when no harmonic shows a clear peak in its span
  * @return 0, or -1 with @p err filled (a frame of another length)
  */
-int pf_tuning_measure(pf_tuning *t, const float *x, size_t n, double f_hz, double *cents,
+int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz, double *cents,
                       pf_error *err);
 /** Free the meter; NULL is accepted. */
-void pf_tuning_free(pf_tuning *t);
+void pf_key_meter_free(pf_key_meter *t);
 
 /* ---- augmentation and level helpers ---- */
 

@@ -32,6 +32,10 @@ typedef struct pf_generate_report {
     size_t per_kind[3];
     uint64_t rejected[PF_REJECT_COUNT];
     size_t excluded_presets;     /**< presets left out by the preset audit */
+    pf_key_off *excluded_keys;   /**< keys left out by the key audit (free with
+                                      pf_generate_report_release) */
+    size_t n_excluded_keys;
+    char (*excluded_key_names)[96]; /**< [n_excluded_keys] their instrument labels */
     double seconds;              /**< wall time */
     pf_stage_times stages;
 } pf_generate_report;
@@ -44,6 +48,8 @@ typedef struct pf_generate_report {
  */
 int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_report *rep,
                 pf_error *err);
+/** Free what @p rep owns (a zeroed report is accepted). */
+void pf_generate_report_release(pf_generate_report *rep);
 /** Print what pf_generate would make (examples per split, instrument, octave, segment, disk). */
 int pf_generate_dry_run(const pf_manifest *m, FILE *out, pf_error *err);
 /** Load every soundfont's preset list (index = manifest soundfont index); free with _free. */
@@ -54,12 +60,17 @@ void pf_preset_lists_free(pf_preset_list *lists, size_t n);
 size_t pf_example_bytes(const pf_manifest *m);
 
 /**
- * Preset audit: render a probe note every 5 semitones of each instrument's planned range and
- * set @p exclude[i] when its median offset exceeds quality.preset_max_median_cents or its share
- * of octave errors exceeds quality.preset_max_octave_share.
+ * Label audit of the @p n instruments @p ins (pf_plan_instruments' list) into @p a (release with
+ * pf_audit_release).
+ * - Preset audit (quality.pitch_check: drop-preset): a probe note every 5 semitones of each
+ *   instrument's planned range; the preset is left out when its median offset (YIN) exceeds
+ *   quality.preset_max_median_cents or its share of octave errors preset_max_octave_share.
+ * - Key audit (quality.key_max_cents > 0): every planned key of the presets kept, exact, at each
+ *   of the manifest's velocities; the key is left out when the tuning meter finds it more than
+ *   key_max_cents off its written pitch, or finds no clear harmonic peak.
  */
-int pf_preset_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, uint8_t *exclude,
-                    pf_error *err);
+int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, pf_audit *a,
+                   pf_error *err);
 
 /** Counts the dataset card gathers from the shards. */
 typedef struct pf_card_counts {

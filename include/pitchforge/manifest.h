@@ -49,7 +49,8 @@ typedef struct pf_manifest {
     struct { double rate_hz, note_s, release_s, gain; int reverb, chorus; } render;
     struct { double length_ms; int kind[3]; int n_kinds; double min_rms_dbfs; double clip_level; } segments;
     struct { pf_pitch_policy pitch_check; double max_cents; double preset_max_median_cents;
-             double preset_max_octave_share; } quality;
+             double preset_max_octave_share;
+             double key_max_cents; /**< key audit: 0 off */ } quality;
     struct { double volume_lo, volume_hi; double strip_fundamental, strip_q; int noise; /**< 0 off */
              pf_noise_kind noise_kind; double snr_lo, snr_hi, noise_p; } augment;
     struct { double rate_hz; pf_resampler_kind resampler; pf_normalize normalize; } audio;

@@ -19,7 +19,23 @@ typedef struct pf_instrument {
     char label[96];  /**< "sfid/bank/program preset name", stored as the `instrument` label */
     int split;       /**< pf_split when split.by is instrument or soundfont, else -1 */
     int line, col;   /**< manifest position of the entry it came from */
+    uint64_t keys_off[2]; /**< bit k (MIDI key k): left out by the key audit */
 } pf_instrument;
+
+/** A key the key audit left out. */
+typedef struct pf_key_off {
+    uint32_t instrument; /**< index in pf_plan_instruments' order */
+    uint8_t midi, velocity;
+    double cents;        /**< measured offset; NAN: no clear harmonic peak */
+} pf_key_off;
+
+/** What the label audit leaves out, by index in pf_plan_instruments' order (pf_label_audit). */
+typedef struct pf_audit {
+    size_t n;            /**< instruments audited */
+    uint8_t *preset_off; /**< [n] nonzero: the whole preset is left out (preset audit) */
+    pf_key_off *keys;    /**< keys left out (key audit), in instrument and key order */
+    size_t n_keys;
+} pf_audit;
 
 /** One note to render; it yields one example per segment kind. */
 typedef struct pf_note_job {
@@ -57,11 +73,19 @@ typedef struct pf_preset_list {
 
 /**
  * Build the plan for @p m. Instruments are checked against @p presets (a program the soundfont
- * lacks fails with FILE:LINE:COL). @p exclude (may be NULL) marks resolved instruments, by index
- * in the un-excluded resolution order, to leave out (the preset audit).
+ * lacks fails with FILE:LINE:COL). @p audit (may be NULL) says which presets and keys to leave
+ * out (the label audit, run on pf_plan_instruments' list).
  */
-int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const uint8_t *exclude,
+int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const pf_audit *audit,
                   pf_plan *plan, pf_error *err);
+/**
+ * The keys @p in plays in the plan of @p m (the manifest's octaves and pitch classes within its
+ * range) in plan order (octave, then the manifest's pitch classes), into @p keys.
+ * @return how many (at most 128)
+ */
+int pf_plan_keys(const pf_manifest *m, const pf_instrument *in, int keys[128]);
+/** Free what @p a owns (a zeroed audit is accepted). */
+void pf_audit_release(pf_audit *a);
 /** Resolve instruments only (what pf_plan_build uses), for the preset audit. */
 int pf_plan_instruments(const pf_manifest *m, const pf_preset_list *presets, pf_instrument **out,
                         size_t *n, pf_error *err);

@@ -1,4 +1,5 @@
 /* pitchforge generate: options -> pf_generate / pf_generate_dry_run. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "pitchforge/generate.h"
 
 static const char usage[] =
@@ -114,6 +116,9 @@ static char *join_command(int argc, char **argv)
     return s;
 }
 
+/* Keys left out by the key audit that the summary names one by one. */
+#define PF_KEYS_LISTED 20
+
 static void print_json(const pf_generate_report *r, const char *out)
 {
     struct rusage ru;
@@ -128,10 +133,21 @@ static void print_json(const pf_generate_report *r, const char *out)
         printf("%s\"%s\": %llu", i ? ", " : "", pf_reject_names[i],
                (unsigned long long)r->rejected[i]);
     printf("}, \"shards_made\": %zu, \"shards_kept\": %zu", r->shards_made, r->shards_kept);
-    printf(", \"excluded_presets\": %zu, \"seconds\": %.3f, \"examples_per_s\": %.1f, "
+    printf(", \"excluded_presets\": %zu, \"excluded_keys\": [", r->excluded_presets);
+    for (size_t k = 0; k < r->n_excluded_keys; k++) {
+        const pf_key_off *ko = &r->excluded_keys[k];
+        char note[8], cents[32] = "null";
+        pf_note_name(ko->midi, note, sizeof note);
+        if (!isnan(ko->cents)) snprintf(cents, sizeof cents, "%.2f", ko->cents);
+        printf("%s{\"instrument\": ", k ? ", " : "");
+        pf_json_string(stdout, r->excluded_key_names[k]);
+        printf(", \"key\": \"%s\", \"midi\": %d, \"velocity\": %d, \"cents\": %s}", note,
+               ko->midi, ko->velocity, cents);
+    }
+    printf("], \"seconds\": %.3f, \"examples_per_s\": %.1f, "
            "\"stage_seconds\": {\"render\": %.3f, \"resample\": %.3f, \"audit\": %.3f, "
            "\"augment\": %.3f, \"stft\": %.3f, \"write\": %.3f}, \"peak_rss_mb\": %.1f}\n",
-           r->excluded_presets, r->seconds, r->seconds > 0 ? (double)total / r->seconds : 0,
+           r->seconds, r->seconds > 0 ? (double)total / r->seconds : 0,
            r->stages.render, r->stages.resample, r->stages.audit, r->stages.augment,
            r->stages.stft, r->stages.write, (double)ru.ru_maxrss / 1024.0);
 }
@@ -146,6 +162,22 @@ static void print_summary(const pf_generate_report *r, const char *out)
                     "rejected, %.1f s, %.0f examples/s -> %s\n",
             total, r->examples[0], r->examples[1], r->examples[2], (unsigned long long)rej,
             r->seconds, r->seconds > 0 ? (double)total / r->seconds : 0, out);
+    if (r->excluded_presets || r->n_excluded_keys)
+        fprintf(stderr, "generate: the label audit left out %zu presets and %zu keys%s\n",
+                r->excluded_presets, r->n_excluded_keys, r->n_excluded_keys ? ":" : "");
+    for (size_t k = 0; k < r->n_excluded_keys && k < PF_KEYS_LISTED; k++) {
+        char note[8];
+        pf_note_name(r->excluded_keys[k].midi, note, sizeof note);
+        if (isnan(r->excluded_keys[k].cents))
+            fprintf(stderr, "  %s %s: no clear harmonic peak (velocity %d)\n",
+                    r->excluded_key_names[k], note, r->excluded_keys[k].velocity);
+        else
+            fprintf(stderr, "  %s %s: %+.1f cents (velocity %d)\n", r->excluded_key_names[k],
+                    note, r->excluded_keys[k].cents, r->excluded_keys[k].velocity);
+    }
+    if (r->n_excluded_keys > PF_KEYS_LISTED)
+        fprintf(stderr, "  ... and %zu more (--json lists them all)\n",
+                r->n_excluded_keys - PF_KEYS_LISTED);
 }
 
 static int run_generate(int argc, char **argv)
@@ -181,6 +213,7 @@ static int run_generate(int argc, char **argv)
                         "'pitchforge index %s'\n", a.part, a.parts, m.output);
     if (!rc && a.json)
         print_json(&rep, m.output);
+    pf_generate_report_release(&rep);
     free(cmd);
     pf_manifest_release(&m);
     return rc;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/util.h"
 #include "pitchforge/predict.h"
 
 static const char usage[] =
@@ -25,25 +26,12 @@ typedef struct predict_args {
     int n_files, track, json, threads;
 } predict_args;
 
-static void json_file_name(const char *s)
-{
-    putchar('"');
-    for (; *s; s++)
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    putchar('"');
-}
-
 static void print_json(const char *file, const pf_pitch_result *r, int track)
 {
     char note[16] = "";
     int cents = 0;
     printf("{\"file\": ");
-    json_file_name(file);
+    pf_json_string(stdout, file);
     if (r->f0_hz > 0) {
         pf_pitch_note(r->f0_hz, note, sizeof note, &cents);
         printf(", \"f0_hz\": %.3f, \"note\": \"%s\", \"cents\": %d, \"confidence\": %.3f", r->f0_hz,

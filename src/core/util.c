@@ -21,6 +21,19 @@ int pf_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+void pf_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++)
+        if (*s == '"' || *s == '\\')
+            fprintf(out, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(out, "\\u%04x", *s);
+        else
+            fputc(*s, out);
+    fputc('"', out);
+}
+
 int pf_out_open(pf_out *o, const char *path, pf_error *err)
 {
     snprintf(o->path, sizeof o->path, "%s", path);

@@ -1,4 +1,4 @@
-/* Small helpers shared across modules: a monotonic clock, a qsort comparator, and files
+/* Small helpers shared across modules: a monotonic clock, a qsort comparator, JSON strings, and files
  * written whole or not at all (a temp name renamed into place). */
 #ifndef PF_CORE_UTIL_H
 #define PF_CORE_UTIL_H
@@ -11,6 +11,9 @@
 double pf_now_s(void);
 /** qsort comparator for doubles, ascending (NaN-free input). */
 int pf_cmp_double(const void *a, const void *b);
+/** Write @p s to @p out as a JSON string: quoted, with quotes, backslashes and control bytes
+ *  escaped. */
+void pf_json_string(FILE *out, const char *s);
 
 /** A file being written to "<path>.tmp"; pf_out_commit renames it to its path. */
 typedef struct pf_out {

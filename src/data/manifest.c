@@ -415,7 +415,7 @@ static int parse_segments(mctx *c)
 static int parse_quality(mctx *c)
 {
     static const char *const keys[] = {"pitch_check", "max_cents", "preset_max_median_cents",
-                                       "preset_max_octave_share", NULL};
+                                       "preset_max_octave_share", "key_max_cents", NULL};
     int rc, p = (int)c->m->quality.pitch_check;
     const pf_ynode *s = section(c, "quality", keys, &rc);
     if (rc || !s)
@@ -424,7 +424,8 @@ static int parse_quality(mctx *c)
         opt_double(c, s, "max_cents", 1, 600, &c->m->quality.max_cents) ||
         opt_double(c, s, "preset_max_median_cents", 0, 1200,
                    &c->m->quality.preset_max_median_cents) ||
-        opt_double(c, s, "preset_max_octave_share", 0, 1, &c->m->quality.preset_max_octave_share))
+        opt_double(c, s, "preset_max_octave_share", 0, 1, &c->m->quality.preset_max_octave_share) ||
+        opt_double(c, s, "key_max_cents", 0, 50, &c->m->quality.key_max_cents))
         return -1;
     c->m->quality.pitch_check = (pf_pitch_policy)p;
     return 0;

@@ -233,27 +233,38 @@ static void push_note(pf_plan *p, size_t *cap, pf_note_job nj)
 }
 
 /* Enumerate instrument x octave x pitch class x velocity x copy, skipping out-of-range keys. */
+int pf_plan_keys(const pf_manifest *m, const pf_instrument *in, int keys[128])
+{
+    int n = 0;
+    for (int oct = m->notes.octave_lo; oct <= m->notes.octave_hi; oct++)
+        for (int k = 0; k < m->notes.n_pitch_classes; k++) {
+            int midi = (oct + 1) * 12 + m->notes.pitch_class[k];
+            if (midi >= in->range_lo && midi <= in->range_hi && midi <= 127) keys[n++] = midi;
+        }
+    return n;
+}
+
 static void enumerate_notes(const pf_manifest *m, pf_plan *p, const int *octave_split)
 {
     size_t cap = 0;
     int copies = m->detune.copies + (m->detune.include_exact ? 1 : 0);
     for (size_t i = 0; i < p->n_instruments; i++) {
         const pf_instrument *in = &p->instruments[i];
-        for (int oct = m->notes.octave_lo; oct <= m->notes.octave_hi; oct++)
-            for (int k = 0; k < m->notes.n_pitch_classes; k++) {
-                int midi = (oct + 1) * 12 + m->notes.pitch_class[k];
-                if (midi < in->range_lo || midi > in->range_hi || midi > 127)
-                    continue;
-                for (int v = 0; v < m->notes.n_velocities; v++)
-                    for (int c = 0; c < copies; c++) {
-                        pf_note_job nj = {.note_id = p->n_notes, .instrument = (uint32_t)i,
-                                          .midi = (uint8_t)midi,
-                                          .velocity = (uint8_t)m->notes.velocity[v]};
-                        nj.cents = draw_cents(m, nj.note_id, c);
-                        nj.split = (uint8_t)note_split(m, p, &nj, octave_split);
-                        push_note(p, &cap, nj);
-                    }
-            }
+        int keys[128], n_keys = pf_plan_keys(m, in, keys);
+        for (int q = 0; q < n_keys; q++) {
+            int midi = keys[q];
+            if (in->keys_off[midi / 64] >> (midi % 64) & 1)
+                continue;
+            for (int v = 0; v < m->notes.n_velocities; v++)
+                for (int c = 0; c < copies; c++) {
+                    pf_note_job nj = {.note_id = p->n_notes, .instrument = (uint32_t)i,
+                                      .midi = (uint8_t)midi,
+                                      .velocity = (uint8_t)m->notes.velocity[v]};
+                    nj.cents = draw_cents(m, nj.note_id, c);
+                    nj.split = (uint8_t)note_split(m, p, &nj, octave_split);
+                    push_note(p, &cap, nj);
+                }
+        }
     }
 }
 
@@ -291,7 +302,7 @@ static void make_shards(const pf_manifest *m, pf_plan *p)
     }
 }
 
-int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const uint8_t *exclude,
+int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const pf_audit *audit,
                   pf_plan *plan, pf_error *err)
 {
     memset(plan, 0, sizeof *plan);
@@ -300,8 +311,12 @@ int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const uin
     if (pf_plan_instruments(m, presets, &all, &n_all, err))
         return -1;
     plan->instruments = pf_calloc(n_all ? n_all : 1, sizeof *plan->instruments);
+    for (size_t k = 0; audit && k < audit->n_keys; k++) {
+        const pf_key_off *ko = &audit->keys[k];
+        if (ko->instrument < n_all) all[ko->instrument].keys_off[ko->midi / 64] |= 1ull << (ko->midi % 64);
+    }
     for (size_t i = 0; i < n_all; i++)
-        if (!exclude || !exclude[i])
+        if (!audit || i >= audit->n || !audit->preset_off[i])
             plan->instruments[plan->n_instruments++] = all[i];
     free(all);
     if (plan->n_instruments == 0)
@@ -317,6 +332,15 @@ int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const uin
         return PF_FAIL(err, PF_ECONFIG, "%s: the notes and instrument ranges give no notes", m->file);
     make_shards(m, plan);
     return 0;
+}
+
+void pf_audit_release(pf_audit *a)
+{
+    if (!a)
+        return;
+    free(a->preset_off);
+    free(a->keys);
+    memset(a, 0, sizeof *a);
 }
 
 void pf_plan_release(pf_plan *plan)

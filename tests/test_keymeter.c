@@ -46,7 +46,7 @@ static void make_tone(float *x, tone_kind kind, double f0, double decay, double 
 
 /* Worst |measured - true| offset in cents over every other key of MIDI [36, 104], the tone
  * @p cents_max or less from its key (random), with @p noise (uniform, peak) added. */
-static double sweep(pf_tuning *t, tone_kind kind, double cents_max, double decay, double vib,
+static double sweep(pf_key_meter *t, tone_kind kind, double cents_max, double decay, double vib,
                     double noise)
 {
     pf_rng r;
@@ -58,7 +58,7 @@ static double sweep(pf_tuning *t, tone_kind kind, double cents_max, double decay
         make_tone(x, kind, midi_hz(m + off / 100), decay, vib, &r);
         for (int i = 0; i < N; i++)
             x[i] += (float)(noise * pf_rng_range(&r, -1, 1));
-        assert_int_equal(pf_tuning_measure(t, x, N, midi_hz(m), &c, NULL), 0);
+        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(m), &c, NULL), 0);
         worst = fmax(worst, isnan(c) ? INFINITY : fabs(c - off));
     }
     free(x);
@@ -68,7 +68,7 @@ static double sweep(pf_tuning *t, tone_kind kind, double cents_max, double decay
 static void test_pure_tones(void **state)
 {
     (void)state;
-    pf_tuning *t = pf_tuning_new(N, RATE, NULL);
+    pf_key_meter *t = pf_key_meter_new(N, RATE, NULL);
     assert_non_null(t);
     double sine = sweep(t, TONE_SINE, 45, 0, 0, 0), saw = sweep(t, TONE_SAW, 45, 0, 0, 0);
     double missing = sweep(t, TONE_MISSING, 45, 0, 0, 0);
@@ -77,59 +77,59 @@ static void test_pure_tones(void **state)
     assert_true(sine < 0.05);
     assert_true(saw < 0.05);
     assert_true(missing < 0.05);
-    pf_tuning_free(t);
+    pf_key_meter_free(t);
 }
 
 /* A plucked note dying 40 dB in the frame, noise 34 dB under its start; a 10-cent vibrato. */
 static void test_decay_noise_vibrato(void **state)
 {
     (void)state;
-    pf_tuning *t = pf_tuning_new(N, RATE, NULL);
+    pf_key_meter *t = pf_key_meter_new(N, RATE, NULL);
     double decay = sweep(t, TONE_SAW, 45, 6.1, 0, 0.01), vib = sweep(t, TONE_SAW, 45, 0, 10, 0);
     print_message("worst |error|: decaying in noise %.3f, vibrato %.3f cents\n", decay, vib);
     assert_true(decay < 0.1);
     assert_true(vib < 0.1);
-    pf_tuning_free(t);
+    pf_key_meter_free(t);
 }
 
 /* Past the search span the peaks sit at the spans' edges: no clear peak, NAN; so is silence. */
 static void test_no_clear_peak(void **state)
 {
     (void)state;
-    pf_tuning *t = pf_tuning_new(N, RATE, NULL);
+    pf_key_meter *t = pf_key_meter_new(N, RATE, NULL);
     float *x = calloc(N, sizeof *x);
     double c = 0;
-    assert_int_equal(pf_tuning_measure(t, x, N, 440.0, &c, NULL), 0);
+    assert_int_equal(pf_key_meter_measure(t, x, N, 440.0, &c, NULL), 0);
     assert_true(isnan(c));
     pf_rng r;
     pf_rng_init(&r, 5, 0, 0);
     for (double off = 75; off <= 95; off += 10) {
         make_tone(x, TONE_SAW, midi_hz(60 + off / 100), 0, 0, &r);
-        assert_int_equal(pf_tuning_measure(t, x, N, midi_hz(60), &c, NULL), 0);
+        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(60), &c, NULL), 0);
         assert_true(isnan(c));
         make_tone(x, TONE_SAW, midi_hz(60 - off / 100), 0, 0, &r);
-        assert_int_equal(pf_tuning_measure(t, x, N, midi_hz(60), &c, NULL), 0);
+        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(60), &c, NULL), 0);
         assert_true(isnan(c));
     }
     free(x);
-    pf_tuning_free(t);
+    pf_key_meter_free(t);
 }
 
 static void test_failures(void **state)
 {
     (void)state;
     pf_error err = {0};
-    assert_null(pf_tuning_new(8, RATE, &err));
+    assert_null(pf_key_meter_new(8, RATE, &err));
     assert_int_equal(err.code, PF_EINVAL);
-    assert_null(pf_tuning_new(N, 0, &err));
-    pf_tuning *t = pf_tuning_new(N, RATE, NULL);
+    assert_null(pf_key_meter_new(N, 0, &err));
+    pf_key_meter *t = pf_key_meter_new(N, RATE, NULL);
     float x[64] = {0};
     double c = 0;
-    assert_int_equal(pf_tuning_measure(t, x, 64, 440.0, &c, &err), -1);
+    assert_int_equal(pf_key_meter_measure(t, x, 64, 440.0, &c, &err), -1);
     assert_int_equal(err.code, PF_EINVAL);
-    assert_int_equal(pf_tuning_measure(t, x, N, 0.0, &c, &err), -1);
-    pf_tuning_free(t);
-    pf_tuning_free(NULL);
+    assert_int_equal(pf_key_meter_measure(t, x, N, 0.0, &c, &err), -1);
+    pf_key_meter_free(t);
+    pf_key_meter_free(NULL);
 }
 
 int main(void)

@@ -3,12 +3,12 @@
  * How far a sustained note sounds from a written frequency f, measured from its spectrum rather
  * than by YIN (eval's baseline), so the key audit does not share YIN's errors: the frame is
  * Hann-windowed and zero-padded to at least 4 times its length; near each harmonic k f
- * (k = 1..PF_TUNING_HARMONICS, within PF_TUNING_SEARCH_CENTS) the strongest bin must be a peak
- * inside the span (not at its edge) and at least PF_TUNING_FLOOR of the spectrum's maximum; the
+ * (k = 1..PF_KEYMETER_HARMONICS, within PF_KEYMETER_SEARCH_CENTS) the strongest bin must be a peak
+ * inside the span (not at its edge) and at least PF_KEYMETER_FLOOR of the spectrum's maximum; the
  * power-weighted mean frequency of the bins around it, recentred a few times, measures it (wide
  * enough for a vibrato, whose sidebands may outgrow the carrier: their mean stays on it).
  * The offset is the mean of the harmonics' offsets in cents weighted by their magnitude, over
- * harmonics at least PF_TUNING_KEEP as strong as the strongest found. Low harmonics only: a
+ * harmonics at least PF_KEYMETER_KEEP as strong as the strongest found. Low harmonics only: a
  * stiff string's partials run sharp with k^2, a few cents by the fourth in a piano's treble. */
 #include <math.h>
 #include <stdlib.h>
@@ -18,14 +18,14 @@
 #include "dsp/fft.h"
 #include "pitchforge/dsp.h"
 
-#define PF_TUNING_HARMONICS 3
-#define PF_TUNING_FLOOR 1e-2 /* of the largest magnitude in the spectrum (-40 dB) */
-#define PF_TUNING_KEEP 0.1   /* of the strongest harmonic found (-20 dB) */
-#define PF_TUNING_VIBRATO_HZ 12.0 /* sidebands of a vibrato counted in a harmonic's mean */
-#define PF_TUNING_VIBRATO_SHARE 0.02 /* ... or this share of its frequency (34 cents) */
-#define PF_TUNING_RECENTER 4
+#define PF_KEYMETER_HARMONICS 3
+#define PF_KEYMETER_FLOOR 1e-2 /* of the largest magnitude in the spectrum (-40 dB) */
+#define PF_KEYMETER_KEEP 0.1   /* of the strongest harmonic found (-20 dB) */
+#define PF_KEYMETER_VIBRATO_HZ 12.0 /* sidebands of a vibrato counted in a harmonic's mean */
+#define PF_KEYMETER_VIBRATO_SHARE 0.02 /* ... or this share of its frequency (34 cents) */
+#define PF_KEYMETER_RECENTER 4
 
-struct pf_tuning {
+struct pf_key_meter {
     size_t n;        /* frame length */
     int size;        /* FFT size: a power of two >= 4 n */
     double rate_hz;
@@ -35,13 +35,13 @@ struct pf_tuning {
     pf_fft_plan *plan;
 };
 
-pf_tuning *pf_tuning_new(size_t n_samples, double rate_hz, pf_error *err)
+pf_key_meter *pf_key_meter_new(size_t n_samples, double rate_hz, pf_error *err)
 {
     if (n_samples < 16 || n_samples > ((size_t)1 << 24) || !(rate_hz > 0)) {
-        PF_FAIL(err, PF_EINVAL, "tuning meter: %zu samples at %g Hz", n_samples, rate_hz);
+        PF_FAIL(err, PF_EINVAL, "key meter: %zu samples at %g Hz", n_samples, rate_hz);
         return NULL;
     }
-    pf_tuning *t = pf_calloc(1, sizeof *t);
+    pf_key_meter *t = pf_calloc(1, sizeof *t);
     t->n = n_samples, t->rate_hz = rate_hz;
     for (t->size = 64; (size_t)t->size < 4 * n_samples; t->size *= 2) {
     }
@@ -53,20 +53,20 @@ pf_tuning *pf_tuning_new(size_t n_samples, double rate_hz, pf_error *err)
     pf_fft_batch b = pf_fft_batch_contiguous(t->size, 1);
     t->plan = pf_fft_plan_r2c(&b, t->buf, t->spec, err);
     if (!t->plan) {
-        pf_tuning_free(t);
+        pf_key_meter_free(t);
         return NULL;
     }
     return t;
 }
 
 /** Power of bin @p j. */
-static double power(const pf_tuning *t, int j)
+static double power(const pf_key_meter *t, int j)
 {
     return (double)t->spec[j][0] * t->spec[j][0] + (double)t->spec[j][1] * t->spec[j][1];
 }
 
 /** Power-weighted mean frequency (Hz) of the bins within @p half_hz of @p center_hz. */
-static double centroid(const pf_tuning *t, double center_hz, double half_hz)
+static double centroid(const pf_key_meter *t, double center_hz, double half_hz)
 {
     double bin_hz = t->rate_hz / t->size, sum = 0, wsum = 0;
     int lo = (int)ceil((center_hz - half_hz) / bin_hz), hi = (int)floor((center_hz + half_hz) / bin_hz);
@@ -84,10 +84,10 @@ static double centroid(const pf_tuning *t, double center_hz, double half_hz)
  * (a vibrato's sidebands may outgrow its carrier, the mean stays on the carrier).
  * @return 0, or -1 when the span's largest bin is at its edge or below @p floor_pow
  */
-static int harmonic_peak(const pf_tuning *t, double f_hz, double half_hz, double floor_pow,
+static int harmonic_peak(const pf_key_meter *t, double f_hz, double half_hz, double floor_pow,
                          double *cents, double *mag)
 {
-    double bin_hz = t->rate_hz / t->size, span = pow(2.0, PF_TUNING_SEARCH_CENTS / 1200.0);
+    double bin_hz = t->rate_hz / t->size, span = pow(2.0, PF_KEYMETER_SEARCH_CENTS / 1200.0);
     int lo = (int)floor(f_hz / span / bin_hz), hi = (int)ceil(f_hz * span / bin_hz);
     if (lo < 1 || hi >= t->size / 2)
         return -1;
@@ -98,18 +98,18 @@ static int harmonic_peak(const pf_tuning *t, double f_hz, double half_hz, double
     if (j == lo || j == hi || !(p > floor_pow))
         return -1;
     double at = j * bin_hz;
-    for (int it = 0; it < PF_TUNING_RECENTER; it++)
+    for (int it = 0; it < PF_KEYMETER_RECENTER; it++)
         at = centroid(t, at, half_hz);
     *cents = 1200.0 * log2(at / f_hz);
     *mag = sqrt(p);
     return 0;
 }
 
-int pf_tuning_measure(pf_tuning *t, const float *x, size_t n, double f_hz, double *cents,
+int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz, double *cents,
                       pf_error *err)
 {
     if (n != t->n || !(f_hz > 0))
-        return PF_FAIL(err, PF_EINVAL, "tuning meter: %zu samples (made for %zu) at %g Hz", n,
+        return PF_FAIL(err, PF_EINVAL, "key meter: %zu samples (made for %zu) at %g Hz", n,
                        t->n, f_hz);
     for (size_t i = 0; i < n; i++)
         t->buf[i] = x[i] * t->win[i];
@@ -118,26 +118,26 @@ int pf_tuning_measure(pf_tuning *t, const float *x, size_t n, double f_hz, doubl
     double top = 0;
     for (int i = 0; i <= t->size / 2; i++)
         top = fmax(top, power(t, i));
-    double c[PF_TUNING_HARMONICS], m[PF_TUNING_HARMONICS], strongest = 0;
+    double c[PF_KEYMETER_HARMONICS], m[PF_KEYMETER_HARMONICS], strongest = 0;
     int found = 0;
-    for (int k = 1; k <= PF_TUNING_HARMONICS; k++) {
+    for (int k = 1; k <= PF_KEYMETER_HARMONICS; k++) {
         /* the main lobe (2 bins of the unpadded frame) and a vibrato's sidebands, short of the
          * neighbouring harmonics */
-        double vib = fmax(PF_TUNING_VIBRATO_HZ, PF_TUNING_VIBRATO_SHARE * k * f_hz);
+        double vib = fmax(PF_KEYMETER_VIBRATO_HZ, PF_KEYMETER_VIBRATO_SHARE * k * f_hz);
         double half_hz = fmin(2.0 * t->rate_hz / (double)n + vib, 0.4 * f_hz);
-        if (harmonic_peak(t, k * f_hz, half_hz, top * PF_TUNING_FLOOR * PF_TUNING_FLOOR,
+        if (harmonic_peak(t, k * f_hz, half_hz, top * PF_KEYMETER_FLOOR * PF_KEYMETER_FLOOR,
                           &c[found], &m[found]))
             continue;
         strongest = fmax(strongest, m[found++]);
     }
     double sum = 0, wsum = 0;
     for (int i = 0; i < found; i++)
-        if (m[i] >= PF_TUNING_KEEP * strongest) sum += m[i] * c[i], wsum += m[i];
+        if (m[i] >= PF_KEYMETER_KEEP * strongest) sum += m[i] * c[i], wsum += m[i];
     *cents = wsum > 0 ? sum / wsum : NAN;
     return 0;
 }
 
-void pf_tuning_free(pf_tuning *t)
+void pf_key_meter_free(pf_key_meter *t)
 {
     if (!t)
         return;

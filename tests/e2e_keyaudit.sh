@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End to end: the key audit (quality.key_max_cents) on a soundfont with keys tuned off on purpose
+# (tests/ref/make_sf2.py: E4 +20, G4 +6, B4 -14 cents, every other key exact). numpy measures the
+# detuned keys independently from the stored audio; the audit must leave out exactly the keys
+# beyond the bound, report their offsets, and keep every other key.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-/usr/bin/python3}
+T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-keyaudit.XXXXXX")
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$PY" tests/ref/make_sf2.py "$T/detuned.sf2" 64:20 67:6 71:-14
+manifest() {  # quality line
+  cat <<EOF
+name: keyaudit
+seed: 3
+soundfonts: [{id: det, path: $T/detuned.sf2}]
+instruments: [{soundfont: det, program: 0}]
+notes: {octaves: [4, 4], pitch_classes: all, velocities: [64, 110]}
+detune: {copies: 0, include_exact: true}
+quality: $1
+augment: {volume: [1.0, 1.0], strip_fundamental: 0, noise: none}
+split: {by: random, val: 0, test: 0}
+shards: {examples: 96}
+EOF
+}
+
+# no key audit: all 12 keys; numpy finds the three detuned keys in the stored audio
+manifest "{pitch_check: flag}" > "$T/off.yaml"
+./pitchforge generate "$T/off.yaml" -o "$T/off" -q --json > "$T/off.json"
+"$PY" - "$T/off" <<'PYEOF'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1] + "/dataset.h5", "r") as f:
+    g = f["train"]
+    midi, seg = g["labels/midi"][:], g["labels/segment"][:]
+    assert sorted(set(midi.tolist())) == list(range(60, 72)), sorted(set(midi.tolist()))
+    sustain = h5py.check_enum_dtype(g["labels/segment"].dtype)["sustain"]
+    want = {64: 20, 67: 6, 71: -14}
+    for i in np.where(seg == sustain)[0]:
+        m = int(midi[i])
+        x = g["audio"][i].astype(np.float64)
+        x *= np.hanning(len(x))
+        n = 1 << 18
+        X = np.abs(np.fft.rfft(x, n))
+        f0 = 440 * 2 ** ((m - 69) / 12)
+        lo, hi = int(f0 * 0.96 * n / 16000), int(f0 * 1.04 * n / 16000)
+        j = lo + int(np.argmax(X[lo:hi]))
+        a, b, c = np.log(X[j - 1 : j + 2])
+        peak = (j + 0.5 * (a - c) / (a - 2 * b + c)) * 16000 / n
+        cents = 1200 * np.log2(peak / f0)
+        assert abs(cents - want.get(m, 0)) < 1.0, (m, cents)
+print("ok: numpy measures E4 +20, G4 +6, B4 -14 cents and the other keys exact in the audio")
+PYEOF
+
+check() {  # bound, expected "MIDI:CENTS ..." left out
+  manifest "{pitch_check: flag, key_max_cents: $1}" > "$T/k$1.yaml"
+  ./pitchforge generate "$T/k$1.yaml" -o "$T/k$1" --json > "$T/k$1.json" 2> "$T/k$1.err"
+  "$PY" - "$T/k$1" "$T/k$1.json" "$2" <<'PYEOF'
+import json, sys, h5py
+out, js, want = sys.argv[1], json.load(open(sys.argv[2])), dict(
+    (int(k), float(c)) for k, c in (p.split(":") for p in sys.argv[3].split()))
+got = {k["midi"]: k["cents"] for k in js["excluded_keys"]}
+assert sorted(got) == sorted(want), (got, want)
+for m, c in want.items():
+    assert abs(got[m] - c) < 0.3, (m, got[m], c)
+with h5py.File(out + "/dataset.h5", "r") as f:
+    kept = set(f["train/labels/midi"][:].tolist())
+assert kept == set(range(60, 72)) - set(want), kept
+assert js["notes"] == (12 - len(want)) * 2, js["notes"]
+PYEOF
+  for k in $2; do
+    grep -q "Detuned Test $(
+      case ${k%%:*} in 64) echo E4;; 67) echo G4;; 71) echo B4;; esac): " "$T/k$1.err" ||
+      fail "summary does not name key ${k%%:*}: $(cat "$T/k$1.err")"
+  done
+  echo "ok: key_max_cents $1 leaves out exactly $2 (offsets within 0.3 cents)"
+}
+check 10 "64:20 71:-14"
+check 5 "64:20 67:6 71:-14"
+
+# the bound is checked
+manifest "{pitch_check: flag, key_max_cents: 80}" > "$T/bad.yaml"
+set +e; ./pitchforge generate "$T/bad.yaml" -o "$T/bad" 2> "$T/bad.err"; rc=$?; set -e
+[ $rc = 1 ] || fail "key_max_cents 80: exit $rc"
+grep -q "bad.yaml:[0-9]*:[0-9]*: .*out of range" "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
+echo "ok: key_max_cents out of range refused"
+rm -rf "$T"
