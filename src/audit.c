@@ -2,6 +2,7 @@
  * beyond the manifest's bounds (preset audit, quality.pitch_check: drop-preset), then each key
  * of the presets kept that sounds off its written pitch (key audit, quality.key_max_cents). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,11 +86,17 @@ static int audit_one(probe *p, const pf_manifest *m, const pf_instrument *in, ui
     return 0;
 }
 
+/* Keys left out, in instrument and key order. */
+typedef struct key_list {
+    pf_key_off *keys;
+    size_t n, cap;
+} key_list;
+
 /* Key audit of @p in (index @p idx): each planned key, exact, at every velocity of the manifest;
  * a key is left out at the first velocity that sounds more than quality.key_max_cents off (or
  * shows no clear harmonic peak). */
 static int audit_keys(probe *p, const pf_manifest *m, const pf_instrument *in, uint32_t idx,
-                      pf_audit *a, size_t *cap, pf_error *err)
+                      key_list *out, pf_error *err)
 {
     int keys[128], n = pf_plan_keys(m, in, keys);
     for (int q = 0; q < n; q++)
@@ -102,32 +109,90 @@ static int audit_keys(probe *p, const pf_manifest *m, const pf_instrument *in, u
                 return -1;
             if (!isnan(c) && fabs(c) <= m->quality.key_max_cents)
                 continue;
-            if (a->n_keys == *cap)
-                *cap = *cap ? 2 * *cap : 64, a->keys = pf_reallocarray(a->keys, *cap, sizeof *a->keys);
-            a->keys[a->n_keys++] = (pf_key_off){.instrument = idx, .midi = (uint8_t)keys[q],
-                                                .velocity = (uint8_t)vel, .cents = c};
+            if (out->n == out->cap)
+                out->cap = out->cap ? 2 * out->cap : 64,
+                out->keys = pf_reallocarray(out->keys, out->cap, sizeof *out->keys);
+            out->keys[out->n++] = (pf_key_off){.instrument = idx, .midi = (uint8_t)keys[q],
+                                               .velocity = (uint8_t)vel, .cents = c};
             break;
         }
     return 0;
 }
 
-int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, pf_audit *a,
-                   pf_error *err)
+/* One audit thread: instruments t, t + jobs, t + 2 jobs, ... with its own probe. */
+typedef struct audit_job {
+    const pf_manifest *m;
+    const pf_instrument *ins;
+    size_t n;
+    uint8_t *preset_off;
+    int t, jobs;
+    key_list keys;
+    size_t next; /* merge cursor into keys */
+    int rc;
+    pf_error err;
+} audit_job;
+
+static void *audit_thread(void *arg)
+{
+    audit_job *j = arg;
+    const pf_manifest *m = j->m;
+    probe p;
+    j->rc = probe_init(&p, m, &j->err);
+    for (size_t i = (size_t)j->t; !j->rc && i < j->n; i += (size_t)j->jobs) {
+        if (m->quality.pitch_check == PF_PCHECK_DROP_PRESET)
+            j->rc = audit_one(&p, m, &j->ins[i], &j->preset_off[i], &j->err);
+        if (!j->rc && m->quality.key_max_cents > 0 && !j->preset_off[i])
+            j->rc = audit_keys(&p, m, &j->ins[i], (uint32_t)i, &j->keys, &j->err);
+    }
+    probe_release(&p);
+    return NULL;
+}
+
+/* Join the threads' key lists in instrument order (instrument i is thread i % jobs's). */
+static void merge_keys(audit_job *jobs, int n_jobs, size_t n, pf_audit *a)
+{
+    size_t total = 0;
+    for (int t = 0; t < n_jobs; t++)
+        total += jobs[t].keys.n;
+    a->keys = pf_calloc(total ? total : 1, sizeof *a->keys);
+    for (size_t i = 0; i < n; i++) {
+        audit_job *j = &jobs[i % (size_t)n_jobs];
+        while (j->next < j->keys.n && j->keys.keys[j->next].instrument == i)
+            a->keys[a->n_keys++] = j->keys.keys[j->next++];
+    }
+}
+
+int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int jobs,
+                   pf_audit *a, pf_error *err)
 {
     memset(a, 0, sizeof *a);
     a->n = n;
     a->preset_off = pf_calloc(n ? n : 1, 1);
-    int presets = m->quality.pitch_check == PF_PCHECK_DROP_PRESET, keys = m->quality.key_max_cents > 0;
-    if (!presets && !keys)
+    if (m->quality.pitch_check != PF_PCHECK_DROP_PRESET && !(m->quality.key_max_cents > 0))
         return 0;
-    probe p;
-    size_t cap = 0;
-    int rc = probe_init(&p, m, err);
-    for (size_t i = 0; !rc && presets && i < n; i++)
-        rc = audit_one(&p, m, &ins[i], &a->preset_off[i], err);
-    for (size_t i = 0; !rc && keys && i < n; i++)
-        rc = a->preset_off[i] ? 0 : audit_keys(&p, m, &ins[i], (uint32_t)i, a, &cap, err);
-    probe_release(&p);
+    jobs = jobs < 1 ? 1 : (size_t)jobs > n ? (int)(n ? n : 1) : jobs;
+    audit_job *j = pf_calloc((size_t)jobs, sizeof *j);
+    pthread_t *th = pf_calloc((size_t)jobs, sizeof *th);
+    uint8_t *inline_run = pf_calloc((size_t)jobs, 1); /* no thread: this one runs it */
+    int rc = 0;
+    for (int t = 0; t < jobs; t++) {
+        j[t] = (audit_job){.m = m, .ins = ins, .n = n, .preset_off = a->preset_off, .t = t,
+                           .jobs = jobs};
+        inline_run[t] = t == 0 || pthread_create(&th[t], NULL, audit_thread, &j[t]) != 0;
+    }
+    for (int t = 0; t < jobs; t++)
+        if (inline_run[t]) audit_thread(&j[t]);
+    for (int t = 0; t < jobs; t++)
+        if (!inline_run[t]) pthread_join(th[t], NULL);
+    free(inline_run);
+    for (int t = 0; t < jobs && !rc; t++)
+        if (j[t].rc) rc = -1, *err = j[t].err;
+    if (!rc)
+        merge_keys(j, jobs, n, a);
+    for (int t = 0; t < jobs; t++)
+        free(j[t].keys.keys);
+    free(j);
+    free(th);
     if (rc)
         pf_audit_release(a);
     return rc;

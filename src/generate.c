@@ -587,7 +587,8 @@ static void report_audit(const pf_audit *a, const pf_instrument *ins, pf_generat
     }
 }
 
-static int build_plan(const pf_manifest *m, pf_plan *plan, pf_generate_report *rep, pf_error *err)
+static int build_plan(const pf_manifest *m, int jobs, pf_plan *plan, pf_generate_report *rep,
+                      pf_error *err)
 {
     pf_preset_list *lists;
     int rc = pf_preset_lists_load(m, &lists, err);
@@ -597,7 +598,7 @@ static int build_plan(const pf_manifest *m, pf_plan *plan, pf_generate_report *r
         size_t n;
         rc = pf_plan_instruments(m, lists, &ins, &n, err);
         if (!rc) {
-            rc = pf_label_audit(m, ins, n, &audit, err);
+            rc = pf_label_audit(m, ins, n, jobs, &audit, err);
             if (!rc && rep)
                 report_audit(&audit, ins, rep);
             free(ins);
@@ -643,7 +644,7 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
     sf_hash h = {.r = &r};
     pthread_t hasher;
     int threaded = pthread_create(&hasher, NULL, hash_main, &h) == 0;
-    int rc = build_plan(m, &plan, rep, err);
+    int rc = build_plan(m, opts->jobs > 0 ? opts->jobs : 1, &plan, rep, err);
     if (!rc)
         rc = make_dirs(m->output, err);
     if (threaded)

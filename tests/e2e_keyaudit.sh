@@ -15,7 +15,7 @@ manifest() {  # quality line
 name: keyaudit
 seed: 3
 soundfonts: [{id: det, path: $T/detuned.sf2}]
-instruments: [{soundfont: det, program: 0}]
+instruments: [{soundfont: det, program: 0}, {soundfont: det, program: 1}]
 notes: {octaves: [4, 4], pitch_classes: all, velocities: [64, 110]}
 detune: {copies: 0, include_exact: true}
 quality: $1
@@ -32,29 +32,31 @@ manifest "{pitch_check: flag}" > "$T/off.yaml"
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1] + "/dataset.h5", "r") as f:
     g = f["train"]
-    midi, seg = g["labels/midi"][:], g["labels/segment"][:]
+    midi, seg, prog = g["labels/midi"][:], g["labels/segment"][:], g["labels/program"][:]
     assert sorted(set(midi.tolist())) == list(range(60, 72)), sorted(set(midi.tolist()))
     sustain = h5py.check_enum_dtype(g["labels/segment"].dtype)["sustain"]
     want = {64: 20, 67: 6, 71: -14}
     for i in np.where(seg == sustain)[0]:
         m = int(midi[i])
+        if prog[i] != 0:
+            m = -m  # the exact preset: every key within 1 cent of its pitch
         x = g["audio"][i].astype(np.float64)
         x *= np.hanning(len(x))
         n = 1 << 18
         X = np.abs(np.fft.rfft(x, n))
-        f0 = 440 * 2 ** ((m - 69) / 12)
+        f0 = 440 * 2 ** ((abs(m) - 69) / 12)
         lo, hi = int(f0 * 0.96 * n / 16000), int(f0 * 1.04 * n / 16000)
         j = lo + int(np.argmax(X[lo:hi]))
         a, b, c = np.log(X[j - 1 : j + 2])
         peak = (j + 0.5 * (a - c) / (a - 2 * b + c)) * 16000 / n
         cents = 1200 * np.log2(peak / f0)
         assert abs(cents - want.get(m, 0)) < 1.0, (m, cents)
-print("ok: numpy measures E4 +20, G4 +6, B4 -14 cents and the other keys exact in the audio")
+print("ok: numpy measures E4 +20, G4 +6, B4 -14 cents, the other keys and the exact preset exact")
 PYEOF
 
 check() {  # bound, expected "MIDI:CENTS ..." left out
   manifest "{pitch_check: flag, key_max_cents: $1}" > "$T/k$1.yaml"
-  ./pitchforge generate "$T/k$1.yaml" -o "$T/k$1" --json > "$T/k$1.json" 2> "$T/k$1.err"
+  ./pitchforge generate "$T/k$1.yaml" -o "$T/k$1" -j 2 --json > "$T/k$1.json" 2> "$T/k$1.err"
   "$PY" - "$T/k$1" "$T/k$1.json" "$2" <<'PYEOF'
 import json, sys, h5py
 out, js, want = sys.argv[1], json.load(open(sys.argv[2])), dict(
@@ -64,9 +66,10 @@ assert sorted(got) == sorted(want), (got, want)
 for m, c in want.items():
     assert abs(got[m] - c) < 0.3, (m, got[m], c)
 with h5py.File(out + "/dataset.h5", "r") as f:
-    kept = set(f["train/labels/midi"][:].tolist())
-assert kept == set(range(60, 72)) - set(want), kept
-assert js["notes"] == (12 - len(want)) * 2, js["notes"]
+    midi, prog = f["train/labels/midi"][:], f["train/labels/program"][:]
+assert set(midi[prog == 0].tolist()) == set(range(60, 72)) - set(want), midi[prog == 0]
+assert set(midi[prog == 1].tolist()) == set(range(60, 72)), midi[prog == 1]
+assert js["notes"] == (24 - len(want)) * 2, js["notes"]
 PYEOF
   for k in $2; do
     grep -q "Detuned Test $(
@@ -77,6 +80,13 @@ PYEOF
 }
 check 10 "64:20 71:-14"
 check 5 "64:20 67:6 71:-14"
+
+# the audit's threads do not change what it finds, nor the shards
+./pitchforge generate "$T/k5.yaml" -o "$T/k5-j1" -j 1 -q --json > "$T/k5-j1.json"
+"$PY" -c 'import json, sys; a, b = (json.load(open(p))["excluded_keys"] for p in sys.argv[1:]); assert a == b, (a, b)' \
+  "$T/k5.json" "$T/k5-j1.json"
+for f in "$T"/k5/*.h5; do cmp -s "$f" "$T/k5-j1/$(basename "$f")" || fail "$(basename "$f") differs, -j 1 and -j 2"; done
+echo "ok: -j 1 and -j 2 leave out the same keys and write the same shards"
 
 # the bound is checked
 manifest "{pitch_check: flag, key_max_cents: 80}" > "$T/bad.yaml"

@@ -61,7 +61,8 @@ size_t pf_example_bytes(const pf_manifest *m);
 
 /**
  * Label audit of the @p n instruments @p ins (pf_plan_instruments' list) into @p a (release with
- * pf_audit_release).
+ * pf_audit_release), on @p jobs threads (each with its own synth; the result does not depend on
+ * the thread count).
  * - Preset audit (quality.pitch_check: drop-preset): a probe note every 5 semitones of each
  *   instrument's planned range; the preset is left out when its median offset (YIN) exceeds
  *   quality.preset_max_median_cents or its share of octave errors preset_max_octave_share.
@@ -69,8 +70,8 @@ size_t pf_example_bytes(const pf_manifest *m);
  *   of the manifest's velocities; the key is left out when the tuning meter finds it more than
  *   key_max_cents off its written pitch, or finds no clear harmonic peak.
  */
-int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, pf_audit *a,
-                   pf_error *err);
+int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int jobs,
+                   pf_audit *a, pf_error *err);
 
 /** Counts the dataset card gathers from the shards. */
 typedef struct pf_card_counts {

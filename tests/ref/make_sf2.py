@@ -2,10 +2,11 @@
 
 usage: make_sf2.py OUT.sf2 KEY:CENTS...
 
-One preset (bank 0, program 0, "Detuned Test") over one 4-second harmonic tone recorded at
-C4 (root key 60; harmonics 1-6 at 1/k, no loop). Every key plays it at its own pitch; each
+Two presets over one 4-second harmonic tone recorded at C4 (root key 60; harmonics 1-6 at 1/k,
+no loop), every key playing it at its own pitch: bank 0 program 0 "Detuned Test", where each
 KEY:CENTS pair (MIDI key, integer cents) gets a zone of its own with that fineTune, so that key
-sounds CENTS off its written pitch and every other key is exact. Written from the SF2.04
+sounds CENTS off its written pitch and every other key is exact; program 1 "Exact Test", every
+key exact. Written from the SF2.04
 specification with the standard library only.
 """
 import math
@@ -71,16 +72,23 @@ def build(detuned):
             igen += struct.pack("<H", op) + amount
         g += len(gens)
     n_izones = len(zones(detuned))
+    ibag += struct.pack("<HH", g, 0)  # the exact instrument: one zone over every key
+    for op, amount in [(GEN_SAMPLEMODES, struct.pack("<H", 0)), (GEN_SAMPLEID, struct.pack("<H", 0))]:
+        igen += struct.pack("<H", op) + amount
+    g += 2
     ibag += struct.pack("<HH", g, 0)
     igen += struct.pack("<HH", 0, 0)
     pdta = [
         chunk(b"phdr", name20("Detuned Test") + struct.pack("<HHHIII", 0, 0, 0, 0, 0, 0)
-              + name20("EOP") + struct.pack("<HHHIII", 0, 0, 1, 0, 0, 0)),
-        chunk(b"pbag", struct.pack("<HH", 0, 0) + struct.pack("<HH", 1, 0)),
+              + name20("Exact Test") + struct.pack("<HHHIII", 1, 0, 1, 0, 0, 0)
+              + name20("EOP") + struct.pack("<HHHIII", 0, 0, 2, 0, 0, 0)),
+        chunk(b"pbag", struct.pack("<HHHHHH", 0, 0, 1, 0, 2, 0)),
         chunk(b"pmod", b"\0" * 10),
-        chunk(b"pgen", struct.pack("<HH", GEN_INSTRUMENT, 0) + struct.pack("<HH", 0, 0)),
+        chunk(b"pgen", struct.pack("<HH", GEN_INSTRUMENT, 0) + struct.pack("<HH", GEN_INSTRUMENT, 1)
+              + struct.pack("<HH", 0, 0)),
         chunk(b"inst", name20("Detuned") + struct.pack("<H", 0)
-              + name20("EOI") + struct.pack("<H", n_izones)),
+              + name20("Exact") + struct.pack("<H", n_izones)
+              + name20("EOI") + struct.pack("<H", n_izones + 1)),
         chunk(b"ibag", ibag),
         chunk(b"imod", b"\0" * 10),
         chunk(b"igen", igen),
