@@ -1,7 +1,9 @@
 /*
  * The estimator eval and predict run: one model file, or an ensemble file whose members each
  * see the spectrograms prepared their own way and whose output probabilities are averaged
- * before the one decoding (models/README.md has what averaging two networks measured).
+ * before the one decoding (models/README.md has what averaging two networks measured). An
+ * estimate at PF_REFINE_MIN_HZ or above is then averaged in cents with its harmonic-peak
+ * refinement on the same spectrogram (pf_refine_f0; docs/model-format.md, "Decoding").
  */
 #include "pitchforge/predict.h"
 
@@ -11,6 +13,7 @@
 
 #include "core/mem.h"
 #include "pitchforge/dsp.h"
+#include "pitchforge/manifest.h"
 #include "pitchforge/train.h"
 
 struct pf_estimator {
@@ -19,6 +22,9 @@ struct pf_estimator {
     pf_model_spec spec[PF_ENSEMBLE_MAX];
     pf_model_meta meta[PF_ENSEMBLE_MAX];
     int batch, bins; /* bins: the target is probabilities per pitch bin */
+    int refine;      /* average with the harmonic-peak refinement (default on) */
+    pf_spec_config cfg;
+    int spec_bins, spec_frames;
     size_t in_size, out_size;
     float *x, *y, *out; /* [batch][in], [batch][out] member, [batch][out] */
     double *p, *q;      /* [batch][out]: sums of the members' p and 1 - p */
@@ -49,6 +55,11 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
     e->in_size = pf_model_in_size(e->model[0]);
     e->out_size = pf_model_out_size(e->model[0]);
     e->bins = !strcmp(e->meta[0].target, "bins");
+    e->refine = 1;
+    e->cfg = pf_model_spec_config(&e->meta[0]);
+    e->spec_bins = e->cfg.nfft / 2 + 1;
+    /* refinement needs [bins][frames] of the model's FFT; other inputs are left as decoded */
+    e->spec_frames = e->in_size % (size_t)e->spec_bins ? 0 : (int)(e->in_size / (size_t)e->spec_bins);
     e->x = pf_calloc((size_t)batch * e->in_size, sizeof *e->x);
     e->y = pf_calloc((size_t)batch * e->out_size, sizeof *e->y);
     e->out = pf_calloc((size_t)batch * e->out_size, sizeof *e->out);
@@ -86,6 +97,24 @@ size_t pf_estimator_in_size(const pf_estimator *e)
 size_t pf_estimator_members(const pf_estimator *e)
 {
     return e->n;
+}
+
+void pf_estimator_set_refine(pf_estimator *e, int on)
+{
+    e->refine = on;
+}
+
+pf_spec_config pf_model_spec_config(const pf_model_meta *m)
+{
+    pf_spec_config c = {.length = m->stft_length ? m->stft_length : 256,
+                        .overlap = m->stft_length ? m->stft_overlap : 200,
+                        .nfft = m->stft_nfft ? m->stft_nfft : 1024,
+                        .rate_hz = m->sample_rate > 0 ? m->sample_rate : 16000};
+    for (int i = 0; pf_spec_mode_names[i]; i++)
+        c.mode = strcmp(m->spec_mode, pf_spec_mode_names[i]) ? c.mode : (pf_spec_mode)i;
+    for (int i = 0; pf_spec_scaling_names[i]; i++)
+        c.scaling = strcmp(m->spec_scaling, pf_spec_scaling_names[i]) ? c.scaling : (pf_spec_scaling)i;
+    return c;
 }
 
 void pf_model_prepare_input(const pf_model_meta *meta, float *x, size_t n)
@@ -141,6 +170,8 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
         double f = pf_target_decode(&e->meta[0], y, e->out_size), best = -INFINITY;
         for (size_t i = 0; e->bins && i < e->out_size; i++)
             best = y[i] > best ? y[i] : best;
+        if (e->refine && f >= PF_REFINE_MIN_HZ)
+            f = sqrt(f * pf_refine_f0(spec + r * e->in_size, &e->cfg, e->spec_bins, e->spec_frames, f));
         f0_hz[r] = f > 0 ? f : 0;
         if (confidence) confidence[r] = !(f > 0) ? 0 : e->bins ? 1.0 / (1.0 + exp(-best)) : 1.0;
     }

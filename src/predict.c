@@ -27,25 +27,6 @@ struct pf_predictor {
 };
 
 /* The meta's spectrogram settings, with the dataset defaults where the file has none. */
-static pf_spec_config stft_config(pf_model_meta *m)
-{
-    if (m->sample_rate <= 0)
-        m->sample_rate = 16000;
-    if (m->segment_len <= 0)
-        m->segment_len = 5280;
-    pf_spec_config c = {.length = m->stft_length ? m->stft_length : 256,
-                        .overlap = m->stft_length ? m->stft_overlap : 200,
-                        .nfft = m->stft_nfft ? m->stft_nfft : 1024, .rate_hz = m->sample_rate};
-    int mode = 0, sc = 0;
-    for (int i = 0; pf_spec_mode_names[i]; i++)
-        mode = strcmp(m->spec_mode, pf_spec_mode_names[i]) ? mode : i;
-    for (int i = 0; pf_spec_scaling_names[i]; i++)
-        sc = strcmp(m->spec_scaling, pf_spec_scaling_names[i]) ? sc : i;
-    c.mode = (pf_spec_mode)mode;
-    c.scaling = (pf_spec_scaling)sc;
-    return c;
-}
-
 pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *err)
 {
     pf_predictor *p = pf_calloc(1, sizeof *p);
@@ -55,7 +36,9 @@ pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *er
         return NULL;
     }
     p->meta = *pf_estimator_meta(p->est);
-    pf_spec_config c = stft_config(&p->meta);
+    pf_spec_config c = pf_model_spec_config(&p->meta);
+    p->meta.sample_rate = c.rate_hz;
+    p->meta.segment_len = p->meta.segment_len > 0 ? p->meta.segment_len : 5280;
     p->seg_len = (size_t)p->meta.segment_len;
     p->stft = pf_spectrogram_new(&c, p->seg_len, err);
     p->in_size = pf_estimator_in_size(p->est);

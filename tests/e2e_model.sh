@@ -148,11 +148,16 @@ y0, y1, y2 = (lp[r, np.clip(k + d, 0, p.shape[1] - 1)] for d in (-1, 0, 1))
 den = y0 - 2 * y1 + y2
 shift = np.where(inner & (den < 0), np.clip(0.5 * (y0 - y2) / np.where(den < 0, den, -1), -1, 1), 0)
 hz = 440 * 2 ** ((meta["bins_lo_midi"] + (k + shift) * meta["bins_step"] - 69) / 12)
+exec(blocks[2], ns)
+ref = np.array([ns["refine"](s[i, 0], hz[i]) for i in range(len(hz))])
 got = np.array([float(x["model_hz"]) for x in csv.DictReader(open(t + "/ens.csv"))])
-c = np.abs(1200 * np.log2(got / hz))
+c = np.abs(1200 * np.log2(got / ref))
 assert c.max() < 0.05, c.max()
+moved = np.abs(1200 * np.log2(ref / hz))
+assert (moved > 0.1).sum() > len(hz) // 4, moved   # the refinement does act on these
 print(f"ok: ensemble of 2: members stored unchanged; eval = numpy mean of the members' "
-      f"probabilities, decoded (max {c.max():.4f} cents over {len(c)} examples)")
+      f"probabilities, decoded and refined (max {c.max():.4f} cents over {len(c)} examples; "
+      f"the refinement moved {(moved > 0.1).sum()} by more than 0.1 cents)")
 PYEOF
 
 # docs/model-format.md's numpy forward pass, as printed, gives tests/ref/model_forward.py's

@@ -87,6 +87,22 @@ int pf_yin_estimate(pf_yin *y, const float *x, size_t n, double *f0_hz, double *
 /** Free the estimator; NULL is accepted. */
 void pf_yin_free(pf_yin *y);
 
+/* ---- harmonic-peak refinement (the estimator) ---- */
+
+/** Below this a note's harmonics are not resolved by a 256-sample window at 16 kHz (62.5 Hz
+ *  bins, main lobe 4 bins wide): the estimator leaves such estimates as the network gave them. */
+#define PF_REFINE_MIN_HZ 150.0
+
+/**
+ * Refine @p f0_hz on the spectrogram @p spec [bins][frames] made with @p cfg: the peaks of the
+ * mean power per bin near harmonics 1-5 (within 3%, each placed by a parabola through the log
+ * powers, kept within 30 cents of k f0), fitted as k f by least squares weighted by their power
+ * (src/dsp/refine.c has the rules).
+ * @return the refined f0, or @p f0_hz when no harmonic peak qualifies (or complex mode)
+ */
+double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int frames,
+                    double f0_hz);
+
 /* ---- key tuning meter (key audit) ---- */
 
 typedef struct pf_key_meter pf_key_meter;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "pitchforge/error.h"
+#include "pitchforge/dsp.h"
 #include "pitchforge/nn.h"
 
 /** One analysis window of a pitch track. */
@@ -40,6 +41,11 @@ const pf_model_meta *pf_estimator_meta(const pf_estimator *e);
 size_t pf_estimator_in_size(const pf_estimator *e);
 /** Networks in the file: 1 for a model file. */
 size_t pf_estimator_members(const pf_estimator *e);
+/** Refine estimates of PF_REFINE_MIN_HZ or more by averaging them in cents with their
+ *  harmonic-peak refinement (@p on 1, the default), or keep the networks' decoding (0). */
+void pf_estimator_set_refine(pf_estimator *e, int on);
+/** The spectrogram settings a model was trained on (its meta; the defaults where unknown). */
+pf_spec_config pf_model_spec_config(const pf_model_meta *m);
 /**
  * Estimate the pitch of @p rows (at most the batch) spectrograms @p spec [rows][in_size], as the
  * dataset stores them (left unchanged): @p f0_hz (0: no pitch) and, when not NULL,

@@ -1,0 +1,55 @@
+/* Harmonic-peak refinement of a pitch estimate on a spectrogram, see include/pitchforge/dsp.h
+ * and docs/dsp.md.
+ *
+ * From a coarse f0 (the network's), over the spectrogram's mean power per bin P (all frames):
+ * for k = 1..PF_REFINE_HARMONICS with k f0 below PF_REFINE_TOP of Nyquist, the largest bin j of
+ * P within +-PF_REFINE_SPAN (relative) of k f0 must lie inside the span (not at its edge); a
+ * parabola through ln P at j-1, j, j+1 places the peak p_k between bins, kept when within
+ * PF_REFINE_MAX_CENTS of k f0. The refined f0 is the least-squares fit of p_k = k f weighted by
+ * P[j]: f = sum w k p_k / sum w k^2. No harmonic kept: f0 as given. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/mem.h"
+#include "pitchforge/dsp.h"
+
+#define PF_REFINE_HARMONICS 5
+#define PF_REFINE_TOP 0.9375      /* of Nyquist (7.5 kHz at 16 kHz) */
+#define PF_REFINE_SPAN 0.03       /* search +-3% around k f0 */
+#define PF_REFINE_MAX_CENTS 30.0
+
+double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int frames,
+                    double f0_hz)
+{
+    if (!(f0_hz > 0) || bins < 4 || frames < 1 || cfg->mode == PF_SPEC_COMPLEX)
+        return f0_hz;
+    double *lp = pf_malloc((size_t)bins * sizeof *lp), *p = pf_malloc((size_t)bins * sizeof *p);
+    for (int b = 0; b < bins; b++) {
+        double s = 0;
+        for (int f = 0; f < frames; f++) {
+            double v = spec[(size_t)b * (size_t)frames + (size_t)f];
+            s += cfg->mode == PF_SPEC_LOGMAG ? exp(2.0 * v) : cfg->mode == PF_SPEC_PSD ? v : v * v;
+        }
+        p[b] = s / frames;
+        lp[b] = log(p[b] + 1e-30);
+    }
+    double rate_hz = cfg->rate_hz, df = rate_hz / cfg->nfft, num = 0, den = 0;
+    for (int k = 1; k <= PF_REFINE_HARMONICS; k++) {
+        double fk = k * f0_hz, c = fk / df;
+        if (fk > PF_REFINE_TOP * rate_hz / 2) break;
+        int lo = (int)floor(c * (1 - PF_REFINE_SPAN)), hi = (int)ceil(c * (1 + PF_REFINE_SPAN)) + 1;
+        lo = lo < 1 ? 1 : lo, hi = hi > bins - 2 ? bins - 2 : hi;
+        if (hi <= lo) continue;
+        int j = lo;
+        for (int i = lo + 1; i <= hi; i++)
+            if (p[i] > p[j]) j = i;
+        if (j <= lo || j >= hi) continue;
+        double a = lp[j - 1], m = lp[j], z = lp[j + 1], d = 0.5 * (a - z) / (a - 2 * m + z);
+        double pk = (j + d) * df;
+        if (!isfinite(pk) || fabs(1200.0 * log2(pk / fk)) > PF_REFINE_MAX_CENTS) continue;
+        num += p[j] * k * pk, den += p[j] * k * k;
+    }
+    free(p);
+    free(lp);
+    return den > 0 ? num / den : f0_hz;
+}
