@@ -20,7 +20,7 @@ typedef struct probe {
     pf_note_renderer nr;
     pf_yin *yin;
     size_t seg_len;
-    pf_key_meter *meter;  /* key audit: over the held part from a fifth of the hold on */
+    pf_key_meter *meter; /* key audit: over the held part from a fifth of the hold on */
     size_t held_from;
 } probe;
 
@@ -38,8 +38,7 @@ static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
         return -1;
     p->seg_len = pf_manifest_segment_len(m);
     p->yin = pf_yin_new(p->seg_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
-    if (!p->yin)
-        return -1;
+    if (!p->yin) return -1;
     p->held_from = p->nr.hold / 5;
     p->meter = pf_key_meter_new(p->nr.hold - p->held_from, m->render.rate_hz, err);
     return p->meter ? 0 : -1;
@@ -105,15 +104,14 @@ static int audit_keys(probe *p, const pf_manifest *m, const pf_instrument *in, u
             double c;
             if (pf_note_renderer_run(&p->nr, in, keys[q], vel, 0, NULL, err) ||
                 pf_key_meter_measure(p->meter, p->nr.render + p->held_from,
-                                  p->nr.hold - p->held_from, pf_midi_to_hz(keys[q], 0), &c, err))
+                                     p->nr.hold - p->held_from, pf_midi_to_hz(keys[q], 0), &c, err))
                 return -1;
-            if (!isnan(c) && fabs(c) <= m->quality.key_max_cents)
-                continue;
+            if (!isnan(c) && fabs(c) <= m->quality.key_max_cents) continue;
             if (out->n == out->cap)
                 out->cap = out->cap ? 2 * out->cap : 64,
                 out->keys = pf_reallocarray(out->keys, out->cap, sizeof *out->keys);
-            out->keys[out->n++] = (pf_key_off){.instrument = idx, .midi = (uint8_t)keys[q],
-                                               .velocity = (uint8_t)vel, .cents = c};
+            out->keys[out->n++] = (pf_key_off){
+                .instrument = idx, .midi = (uint8_t)keys[q], .velocity = (uint8_t)vel, .cents = c};
             break;
         }
     return 0;
@@ -162,8 +160,8 @@ static void merge_keys(audit_job *jobs, int n_jobs, size_t n, pf_audit *a)
     }
 }
 
-int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int jobs,
-                   pf_audit *a, pf_error *err)
+int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int jobs, pf_audit *a,
+                   pf_error *err)
 {
     memset(a, 0, sizeof *a);
     a->n = n;
@@ -176,8 +174,8 @@ int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int
     uint8_t *inline_run = pf_calloc((size_t)jobs, 1); /* no thread: this one runs it */
     int rc = 0;
     for (int t = 0; t < jobs; t++) {
-        j[t] = (audit_job){.m = m, .ins = ins, .n = n, .preset_off = a->preset_off, .t = t,
-                           .jobs = jobs};
+        j[t] = (audit_job){
+            .m = m, .ins = ins, .n = n, .preset_off = a->preset_off, .t = t, .jobs = jobs};
         inline_run[t] = t == 0 || pthread_create(&th[t], NULL, audit_thread, &j[t]) != 0;
     }
     for (int t = 0; t < jobs; t++)
@@ -187,13 +185,11 @@ int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int
     free(inline_run);
     for (int t = 0; t < jobs && !rc; t++)
         if (j[t].rc) rc = -1, *err = j[t].err;
-    if (!rc)
-        merge_keys(j, jobs, n, a);
+    if (!rc) merge_keys(j, jobs, n, a);
     for (int t = 0; t < jobs; t++)
         free(j[t].keys.keys);
     free(j);
     free(th);
-    if (rc)
-        pf_audit_release(a);
+    if (rc) pf_audit_release(a);
     return rc;
 }

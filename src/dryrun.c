@@ -72,8 +72,9 @@ int pf_generate_dry_run(const pf_manifest *m, FILE *out, pf_error *err)
     int kinds = m->segments.n_kinds;
     fprintf(out, "plan for %s -> %s (seed %llu, manifest sha256 %.12s)\n", m->file, m->output,
             (unsigned long long)m->seed, m->sha256);
-    fprintf(out, "%zu instruments, %zu notes, %d segments a note; the quality gate may drop "
-                 "some%s\n",
+    fprintf(out,
+            "%zu instruments, %zu notes, %d segments a note; the quality gate may drop "
+            "some%s\n",
             p.n_instruments, p.n_notes, kinds,
             m->quality.pitch_check == PF_PCHECK_DROP_PRESET || m->quality.key_max_cents > 0
                 ? "; the label audit (drop-preset, key_max_cents) runs only in a real run"

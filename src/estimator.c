@@ -59,7 +59,8 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
     e->cfg = pf_model_spec_config(&e->meta[0]);
     e->spec_bins = e->cfg.nfft / 2 + 1;
     /* refinement needs [bins][frames] of the model's FFT; other inputs are left as decoded */
-    e->spec_frames = e->in_size % (size_t)e->spec_bins ? 0 : (int)(e->in_size / (size_t)e->spec_bins);
+    e->spec_frames =
+        e->in_size % (size_t)e->spec_bins ? 0 : (int)(e->in_size / (size_t)e->spec_bins);
     e->x = pf_calloc((size_t)batch * e->in_size, sizeof *e->x);
     e->y = pf_calloc((size_t)batch * e->out_size, sizeof *e->y);
     e->out = pf_calloc((size_t)batch * e->out_size, sizeof *e->out);
@@ -113,7 +114,8 @@ pf_spec_config pf_model_spec_config(const pf_model_meta *m)
     for (int i = 0; pf_spec_mode_names[i]; i++)
         c.mode = strcmp(m->spec_mode, pf_spec_mode_names[i]) ? c.mode : (pf_spec_mode)i;
     for (int i = 0; pf_spec_scaling_names[i]; i++)
-        c.scaling = strcmp(m->spec_scaling, pf_spec_scaling_names[i]) ? c.scaling : (pf_spec_scaling)i;
+        c.scaling =
+            strcmp(m->spec_scaling, pf_spec_scaling_names[i]) ? c.scaling : (pf_spec_scaling)i;
     return c;
 }
 
@@ -171,7 +173,8 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
         for (size_t i = 0; e->bins && i < e->out_size; i++)
             best = y[i] > best ? y[i] : best;
         if (e->refine && f >= PF_REFINE_MIN_HZ)
-            f = sqrt(f * pf_refine_f0(spec + r * e->in_size, &e->cfg, e->spec_bins, e->spec_frames, f));
+            f = sqrt(f *
+                     pf_refine_f0(spec + r * e->in_size, &e->cfg, e->spec_bins, e->spec_frames, f));
         f0_hz[r] = f > 0 ? f : 0;
         if (confidence) confidence[r] = !(f > 0) ? 0 : e->bins ? 1.0 / (1.0 + exp(-best)) : 1.0;
     }

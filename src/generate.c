@@ -575,8 +575,7 @@ static void report_audit(const pf_audit *a, const pf_instrument *ins, pf_generat
 {
     for (size_t i = 0; i < a->n; i++)
         rep->excluded_presets += a->preset_off[i];
-    if (!a->n_keys)
-        return;
+    if (!a->n_keys) return;
     rep->n_excluded_keys = a->n_keys;
     rep->excluded_keys = pf_calloc(a->n_keys, sizeof *rep->excluded_keys);
     rep->excluded_key_names = pf_calloc(a->n_keys, sizeof *rep->excluded_key_names);
@@ -599,13 +598,11 @@ static int build_plan(const pf_manifest *m, int jobs, pf_plan *plan, pf_generate
         rc = pf_plan_instruments(m, lists, &ins, &n, err);
         if (!rc) {
             rc = pf_label_audit(m, ins, n, jobs, &audit, err);
-            if (!rc && rep)
-                report_audit(&audit, ins, rep);
+            if (!rc && rep) report_audit(&audit, ins, rep);
             free(ins);
         }
     }
-    if (!rc)
-        rc = pf_plan_build(m, lists, audit.n ? &audit : NULL, plan, err);
+    if (!rc) rc = pf_plan_build(m, lists, audit.n ? &audit : NULL, plan, err);
     pf_audit_release(&audit);
     pf_preset_lists_free(lists, m->n_soundfonts);
     return rc;
@@ -613,8 +610,7 @@ static int build_plan(const pf_manifest *m, int jobs, pf_plan *plan, pf_generate
 
 void pf_generate_report_release(pf_generate_report *rep)
 {
-    if (!rep)
-        return;
+    if (!rep) return;
     free(rep->excluded_keys);
     free(rep->excluded_key_names);
     rep->excluded_keys = NULL, rep->excluded_key_names = NULL, rep->n_excluded_keys = 0;

@@ -72,8 +72,8 @@ static void test_pure_tones(void **state)
     assert_non_null(t);
     double sine = sweep(t, TONE_SINE, 45, 0, 0, 0), saw = sweep(t, TONE_SAW, 45, 0, 0, 0);
     double missing = sweep(t, TONE_MISSING, 45, 0, 0, 0);
-    print_message("worst |error|: sine %.4f, sawtooth %.4f, missing fundamental %.4f cents\n",
-                  sine, saw, missing);
+    print_message("worst |error|: sine %.4f, sawtooth %.4f, missing fundamental %.4f cents\n", sine,
+                  saw, missing);
     assert_true(sine < 0.05);
     assert_true(saw < 0.05);
     assert_true(missing < 0.05);

@@ -220,13 +220,15 @@ static void key_exclusion_removes_notes(void **state)
     pf_error err = {0};
     load(&m, "");
     int keys[128];
-    pf_instrument piano = {.range_lo = 0, .range_hi = 127}, narrow = {.range_lo = 60, .range_hi = 71};
+    pf_instrument piano = {.range_lo = 0, .range_hi = 127},
+                  narrow = {.range_lo = 60, .range_hi = 71};
     assert_int_equal(pf_plan_keys(&m, &piano, keys), 36);
     assert_int_equal(keys[0], 48);
     assert_int_equal(keys[35], 83);
     assert_int_equal(pf_plan_keys(&m, &narrow, keys), 12);
     uint8_t off[6] = {1, 0, 0, 0, 0, 0};
-    pf_key_off ko[3] = {{.instrument = 1, .midi = 60}, {.instrument = 1, .midi = 83},
+    pf_key_off ko[3] = {{.instrument = 1, .midi = 60},
+                        {.instrument = 1, .midi = 83},
                         {.instrument = 3, .midi = 64}};
     pf_audit audit = {.n = 6, .preset_off = off, .keys = ko, .n_keys = 3};
     assert_int_equal(pf_plan_build(&m, lists, &audit, &p, &err), 0);
@@ -249,14 +251,13 @@ static void key_exclusion_removes_notes(void **state)
 int main(void)
 {
     fill_presets();
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(counts_ids_and_detunes),
-        cmocka_unit_test(instruments_never_cross_splits),
-        cmocka_unit_test(shards_cover_all_and_mix_instruments),
-        cmocka_unit_test(same_seed_same_plan_other_seed_other_plan),
-        cmocka_unit_test(random_and_octave_splits),
-        cmocka_unit_test(missing_program_is_refused_with_position),
-        cmocka_unit_test(exclusion_removes_instruments),
-        cmocka_unit_test(key_exclusion_removes_notes)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(counts_ids_and_detunes),
+                                       cmocka_unit_test(instruments_never_cross_splits),
+                                       cmocka_unit_test(shards_cover_all_and_mix_instruments),
+                                       cmocka_unit_test(same_seed_same_plan_other_seed_other_plan),
+                                       cmocka_unit_test(random_and_octave_splits),
+                                       cmocka_unit_test(missing_program_is_refused_with_position),
+                                       cmocka_unit_test(exclusion_removes_instruments),
+                                       cmocka_unit_test(key_exclusion_removes_notes)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,7 +123,7 @@ pf_key_meter *pf_key_meter_new(size_t n_samples, double rate_hz, pf_error *err);
  * @return 0, or -1 with @p err filled (a frame of another length)
  */
 int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz, double *cents,
-                      pf_error *err);
+                         pf_error *err);
 /** Free the meter; NULL is accepted. */
 void pf_key_meter_free(pf_key_meter *t);
 

@@ -70,8 +70,8 @@ size_t pf_example_bytes(const pf_manifest *m);
  *   of the manifest's velocities; the key is left out when the tuning meter finds it more than
  *   key_max_cents off its written pitch, or finds no clear harmonic peak.
  */
-int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int jobs,
-                   pf_audit *a, pf_error *err);
+int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int jobs, pf_audit *a,
+                   pf_error *err);
 
 /** Counts the dataset card gathers from the shards. */
 typedef struct pf_card_counts {

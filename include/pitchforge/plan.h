@@ -26,7 +26,7 @@ typedef struct pf_instrument {
 typedef struct pf_key_off {
     uint32_t instrument; /**< index in pf_plan_instruments' order */
     uint8_t midi, velocity;
-    double cents;        /**< measured offset; NAN: no clear harmonic peak */
+    double cents; /**< measured offset; NAN: no clear harmonic peak */
 } pf_key_off;
 
 /** What the label audit leaves out, by index in pf_plan_instruments' order (pf_label_audit). */

@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#include "pitchforge/error.h"
 #include "pitchforge/dsp.h"
+#include "pitchforge/error.h"
 #include "pitchforge/nn.h"
 
 /** One analysis window of a pitch track. */

@@ -141,15 +141,15 @@ static void print_json(const pf_generate_report *r, const char *out)
         if (!isnan(ko->cents)) snprintf(cents, sizeof cents, "%.2f", ko->cents);
         printf("%s{\"instrument\": ", k ? ", " : "");
         pf_json_string(stdout, r->excluded_key_names[k]);
-        printf(", \"key\": \"%s\", \"midi\": %d, \"velocity\": %d, \"cents\": %s}", note,
-               ko->midi, ko->velocity, cents);
+        printf(", \"key\": \"%s\", \"midi\": %d, \"velocity\": %d, \"cents\": %s}", note, ko->midi,
+               ko->velocity, cents);
     }
     printf("], \"seconds\": %.3f, \"examples_per_s\": %.1f, "
            "\"stage_seconds\": {\"render\": %.3f, \"resample\": %.3f, \"audit\": %.3f, "
            "\"augment\": %.3f, \"stft\": %.3f, \"write\": %.3f}, \"peak_rss_mb\": %.1f}\n",
-           r->seconds, r->seconds > 0 ? (double)total / r->seconds : 0,
-           r->stages.render, r->stages.resample, r->stages.audit, r->stages.augment,
-           r->stages.stft, r->stages.write, (double)ru.ru_maxrss / 1024.0);
+           r->seconds, r->seconds > 0 ? (double)total / r->seconds : 0, r->stages.render,
+           r->stages.resample, r->stages.audit, r->stages.augment, r->stages.stft, r->stages.write,
+           (double)ru.ru_maxrss / 1024.0);
 }
 
 static void print_summary(const pf_generate_report *r, const char *out)
@@ -172,8 +172,8 @@ static void print_summary(const pf_generate_report *r, const char *out)
             fprintf(stderr, "  %s %s: no clear harmonic peak (velocity %d)\n",
                     r->excluded_key_names[k], note, r->excluded_keys[k].velocity);
         else
-            fprintf(stderr, "  %s %s: %+.1f cents (velocity %d)\n", r->excluded_key_names[k],
-                    note, r->excluded_keys[k].cents, r->excluded_keys[k].velocity);
+            fprintf(stderr, "  %s %s: %+.1f cents (velocity %d)\n", r->excluded_key_names[k], note,
+                    r->excluded_keys[k].cents, r->excluded_keys[k].velocity);
     }
     if (r->n_excluded_keys > PF_KEYS_LISTED)
         fprintf(stderr, "  ... and %zu more (--json lists them all)\n",

@@ -1,5 +1,5 @@
-/* Small helpers shared across modules: a monotonic clock, a qsort comparator, JSON strings, and files
- * written whole or not at all (a temp name renamed into place). */
+/* Small helpers shared across modules: a monotonic clock, a qsort comparator, JSON strings, and
+ * files written whole or not at all (a temp name renamed into place). */
 #ifndef PF_CORE_UTIL_H
 #define PF_CORE_UTIL_H
 

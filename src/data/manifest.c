@@ -414,8 +414,9 @@ static int parse_segments(mctx *c)
 
 static int parse_quality(mctx *c)
 {
-    static const char *const keys[] = {"pitch_check", "max_cents", "preset_max_median_cents",
-                                       "preset_max_octave_share", "key_max_cents", NULL};
+    static const char *const keys[] = {
+        "pitch_check",   "max_cents", "preset_max_median_cents", "preset_max_octave_share",
+        "key_max_cents", NULL};
     int rc, p = (int)c->m->quality.pitch_check;
     const pf_ynode *s = section(c, "quality", keys, &rc);
     if (rc || !s)

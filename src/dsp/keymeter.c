@@ -19,15 +19,15 @@
 #include "pitchforge/dsp.h"
 
 #define PF_KEYMETER_HARMONICS 3
-#define PF_KEYMETER_FLOOR 1e-2 /* of the largest magnitude in the spectrum (-40 dB) */
-#define PF_KEYMETER_KEEP 0.1   /* of the strongest harmonic found (-20 dB) */
-#define PF_KEYMETER_VIBRATO_HZ 12.0 /* sidebands of a vibrato counted in a harmonic's mean */
+#define PF_KEYMETER_FLOOR 1e-2         /* of the largest magnitude in the spectrum (-40 dB) */
+#define PF_KEYMETER_KEEP 0.1           /* of the strongest harmonic found (-20 dB) */
+#define PF_KEYMETER_VIBRATO_HZ 12.0    /* sidebands of a vibrato counted in a harmonic's mean */
 #define PF_KEYMETER_VIBRATO_SHARE 0.02 /* ... or this share of its frequency (34 cents) */
 #define PF_KEYMETER_RECENTER 4
 
 struct pf_key_meter {
-    size_t n;        /* frame length */
-    int size;        /* FFT size: a power of two >= 4 n */
+    size_t n; /* frame length */
+    int size; /* FFT size: a power of two >= 4 n */
     double rate_hz;
     float *win;      /* [n] Hann window */
     float *buf;      /* [size] windowed frame, zero tail */
@@ -69,7 +69,8 @@ static double power(const pf_key_meter *t, int j)
 static double centroid(const pf_key_meter *t, double center_hz, double half_hz)
 {
     double bin_hz = t->rate_hz / t->size, sum = 0, wsum = 0;
-    int lo = (int)ceil((center_hz - half_hz) / bin_hz), hi = (int)floor((center_hz + half_hz) / bin_hz);
+    int lo = (int)ceil((center_hz - half_hz) / bin_hz),
+        hi = (int)floor((center_hz + half_hz) / bin_hz);
     lo = lo < 1 ? 1 : lo, hi = hi > t->size / 2 - 1 ? t->size / 2 - 1 : hi;
     for (int i = lo; i <= hi; i++) {
         double q = power(t, i);
@@ -89,14 +90,12 @@ static int harmonic_peak(const pf_key_meter *t, double f_hz, double half_hz, dou
 {
     double bin_hz = t->rate_hz / t->size, span = pow(2.0, PF_KEYMETER_SEARCH_CENTS / 1200.0);
     int lo = (int)floor(f_hz / span / bin_hz), hi = (int)ceil(f_hz * span / bin_hz);
-    if (lo < 1 || hi >= t->size / 2)
-        return -1;
+    if (lo < 1 || hi >= t->size / 2) return -1;
     int j = lo;
     for (int i = lo + 1; i <= hi; i++)
         if (power(t, i) > power(t, j)) j = i;
     double p = power(t, j);
-    if (j == lo || j == hi || !(p > floor_pow))
-        return -1;
+    if (j == lo || j == hi || !(p > floor_pow)) return -1;
     double at = j * bin_hz;
     for (int it = 0; it < PF_KEYMETER_RECENTER; it++)
         at = centroid(t, at, half_hz);
@@ -106,11 +105,11 @@ static int harmonic_peak(const pf_key_meter *t, double f_hz, double half_hz, dou
 }
 
 int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz, double *cents,
-                      pf_error *err)
+                         pf_error *err)
 {
     if (n != t->n || !(f_hz > 0))
-        return PF_FAIL(err, PF_EINVAL, "key meter: %zu samples (made for %zu) at %g Hz", n,
-                       t->n, f_hz);
+        return PF_FAIL(err, PF_EINVAL, "key meter: %zu samples (made for %zu) at %g Hz", n, t->n,
+                       f_hz);
     for (size_t i = 0; i < n; i++)
         t->buf[i] = x[i] * t->win[i];
     memset(t->buf + n, 0, ((size_t)t->size - n) * sizeof *t->buf);
@@ -139,8 +138,7 @@ int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz,
 
 void pf_key_meter_free(pf_key_meter *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     pf_fft_plan_free(t->plan);
     pf_fft_free(t->buf);
     pf_fft_free(t->spec);

@@ -14,15 +14,14 @@
 #include "pitchforge/dsp.h"
 
 #define PF_REFINE_HARMONICS 5
-#define PF_REFINE_TOP 0.9375      /* of Nyquist (7.5 kHz at 16 kHz) */
-#define PF_REFINE_SPAN 0.03       /* search +-3% around k f0 */
+#define PF_REFINE_TOP 0.9375 /* of Nyquist (7.5 kHz at 16 kHz) */
+#define PF_REFINE_SPAN 0.03  /* search +-3% around k f0 */
 #define PF_REFINE_MAX_CENTS 30.0
 
 double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int frames,
                     double f0_hz)
 {
-    if (!(f0_hz > 0) || bins < 4 || frames < 1 || cfg->mode == PF_SPEC_COMPLEX)
-        return f0_hz;
+    if (!(f0_hz > 0) || bins < 4 || frames < 1 || cfg->mode == PF_SPEC_COMPLEX) return f0_hz;
     double *lp = pf_malloc((size_t)bins * sizeof *lp), *p = pf_malloc((size_t)bins * sizeof *p);
     for (int b = 0; b < bins; b++) {
         double s = 0;
