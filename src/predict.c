@@ -26,7 +26,6 @@ struct pf_predictor {
     double f0[PREDICT_BATCH], conf[PREDICT_BATCH];
 };
 
-/* The meta's spectrogram settings, with the dataset defaults where the file has none. */
 pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *err)
 {
     pf_predictor *p = pf_calloc(1, sizeof *p);

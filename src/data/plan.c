@@ -232,7 +232,6 @@ static void push_note(pf_plan *p, size_t *cap, pf_note_job nj)
     p->notes[p->n_notes++] = nj;
 }
 
-/* Enumerate instrument x octave x pitch class x velocity x copy, skipping out-of-range keys. */
 int pf_plan_keys(const pf_manifest *m, const pf_instrument *in, int keys[128])
 {
     int n = 0;
@@ -244,6 +243,7 @@ int pf_plan_keys(const pf_manifest *m, const pf_instrument *in, int keys[128])
     return n;
 }
 
+/* Enumerate instrument x planned key x velocity x copy, skipping the keys the audit left out. */
 static void enumerate_notes(const pf_manifest *m, pf_plan *p, const int *octave_split)
 {
     size_t cap = 0;
