@@ -29,6 +29,7 @@ typedef struct run {
     size_t *jobs; /* indices into plan->shards still to make */
     size_t n_jobs, pending_notes;
     pf_shard_meta meta;
+    char *keys_off; /* meta.audit_keys_off */
     char **sf_sha;
     atomic_size_t next_job;
     atomic_size_t notes_done;
@@ -508,6 +509,21 @@ size_t pf_example_bytes(const pf_manifest *m)
     return planes * bins * frames * 4 + audio * seg + 96;
 }
 
+/* The key audit's findings as the shards store them (attribute audit_keys_off). */
+static char *keys_off_text(const pf_generate_report *rep)
+{
+    size_t cap = 1 + rep->n_excluded_keys * 160, len = 0;
+    char *t = pf_calloc(cap, 1);
+    for (size_t k = 0; k < rep->n_excluded_keys; k++) {
+        const pf_key_off *ko = &rep->excluded_keys[k];
+        char note[8];
+        pf_note_name(ko->midi, note, sizeof note);
+        len += (size_t)snprintf(t + len, cap - len, "%s\t%s\t%d\t%.2f\n",
+                                rep->excluded_key_names[k], note, ko->velocity, ko->cents);
+    }
+    return t;
+}
+
 static void meta_init(run *r)
 {
     const pf_manifest *m = r->m;
@@ -532,6 +548,8 @@ static void meta_init(run *r)
         .frames = (seg - (size_t)m->spectrogram.length) / hop + 1,
         .planes = m->spectrogram.mode == PF_SPEC_COMPLEX ? 2 : 1, .audio_len = seg,
         .store_audio = m->store.audio, .gzip = m->store.gzip};
+    r->keys_off = keys_off_text(r->rep);
+    mt->audit_keys_off = r->keys_off;
 }
 
 static int hash_soundfonts(run *r, pf_error *err)
@@ -567,6 +585,7 @@ static void run_release(run *r)
     free((void *)r->meta.soundfont_ids);
     free(r->jobs);
     free(r->digests);
+    free(r->keys_off);
     pthread_mutex_destroy(&r->lock);
 }
 

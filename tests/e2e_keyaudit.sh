@@ -29,7 +29,11 @@ EOF
 manifest "{pitch_check: flag}" > "$T/off.yaml"
 ./pitchforge generate "$T/off.yaml" -o "$T/off" -q --json > "$T/off.json"
 "$PY" - "$T/off" <<'PYEOF'
-import sys, h5py, numpy as np
+import glob, sys, h5py, numpy as np
+for shard in glob.glob(sys.argv[1] + "/train-*.h5"):
+    with h5py.File(shard, "r") as f:
+        assert "audit_keys_off" not in f.attrs   # no key audit, no attribute
+assert "key audit" not in open(sys.argv[1] + "/README.md").read()
 with h5py.File(sys.argv[1] + "/dataset.h5", "r") as f:
     g = f["train"]
     midi, seg, prog = g["labels/midi"][:], g["labels/segment"][:], g["labels/program"][:]
@@ -70,6 +74,17 @@ with h5py.File(out + "/dataset.h5", "r") as f:
 assert set(midi[prog == 0].tolist()) == set(range(60, 72)) - set(want), midi[prog == 0]
 assert set(midi[prog == 1].tolist()) == set(range(60, 72)), midi[prog == 1]
 assert js["notes"] == (24 - len(want)) * 2, js["notes"]
+# every shard records the keys left out; the card lists them
+names = {64: "E4", 67: "G4", 71: "B4"}
+import glob
+for shard in glob.glob(out + "/train-*.h5"):
+    with h5py.File(shard, "r") as f:
+        rows = [l.split("\t") for l in f.attrs["audit_keys_off"].splitlines()]
+    assert [(r[0], r[1]) for r in rows] == [("det/000/000 Detuned Test", names[m]) for m in sorted(want)], rows
+    assert all(abs(float(r[3]) - want[m]) < 0.3 for r, m in zip(rows, sorted(want))), rows
+card = open(out + "/README.md").read()
+for m in want:
+    assert f"| det/000/000 Detuned Test | {names[m]} |" in card, card[-800:]
 PYEOF
   for k in $2; do
     grep -q "Detuned Test $(

@@ -49,6 +49,9 @@ typedef struct pf_shard_meta {
     int gzip;                       /**< 0 = none, 1..9 = shuffle+gzip level on /spectrogram and /audio */
     const char *split;              /**< "train" | "val" | "test" */
     int shard_index, shard_count;   /**< within the split */
+    const char *audit_keys_off;     /**< keys the key audit left out, a line each:
+                                         "instrument\tkey\tvelocity\tcents" (cents "nan": no
+                                         clear peak); NULL or "": the attribute is not written */
 } pf_shard_meta;
 
 typedef struct pf_shard_writer pf_shard_writer;

@@ -174,6 +174,28 @@ static void write_header(FILE *f, const card *c, const char *first, const char *
         free(v[i]);
 }
 
+/* The keys the key audit left out, from the shard attribute audit_keys_off (when present). */
+static void write_keys_off(FILE *f, const char *first)
+{
+    char *text = NULL;
+    pf_error err = {0};
+    if (pf_shard_attr_text(first, "audit_keys_off", &text, &err)) return;
+    fprintf(f, "\n## Keys left out by the key audit\n\n"
+               "Measured from the spectrum of the exact note (`quality.key_max_cents`); these keys "
+               "are not in the dataset.\n\n"
+               "| instrument | key | velocity | offset (cents) |\n|---|---|---:|---:|\n");
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *fld[4] = {line, NULL, NULL, NULL};
+        for (int i = 1; i < 4 && fld[i - 1]; i++) {
+            char *tab = strchr(fld[i - 1], '\t');
+            fld[i] = tab ? (*tab = '\0', tab + 1) : NULL;
+        }
+        if (fld[3]) fprintf(f, "| %s | %s | %s | %s |\n", fld[0], fld[1], fld[2], fld[3]);
+    }
+    free(text);
+}
+
 static int write_file(const char *dir, card *c, const char *first, const char *command,
                       double seconds, pf_error *err)
 {
@@ -184,6 +206,7 @@ static int write_file(const char *dir, card *c, const char *first, const char *c
     write_header(o.f, c, first, command, seconds);
     write_counts(o.f, c);
     write_instruments(o.f, c);
+    write_keys_off(o.f, first);
     return pf_out_commit(&o, 1, err);
 }
 

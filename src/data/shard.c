@@ -156,6 +156,8 @@ static int meta_write(pf_h5id f, const pf_shard_meta *m, pf_error *err)
         pf_h5_attr_i64(f, "shard_index", m->shard_index, err) ||
         pf_h5_attr_i64(f, "shard_count", m->shard_count, err))
         return -1;
+    if (m->audit_keys_off && *m->audit_keys_off)
+        return pf_h5_attr_str(f, "audit_keys_off", m->audit_keys_off, err);
     return 0;
 }
 
