@@ -301,18 +301,13 @@ static int shard_path(const run *r, const pf_shard_job *job, char *buf, size_t s
     return snprintf(buf, size, "%s/%s", r->m->output, name) >= (int)size ? -1 : 0;
 }
 
-/* Hash a shard just written (still in the page cache), for the index. */
-static int record_digest(run *r, const pf_shard_job *job, const char *path, pf_error *err)
+/* Keep the digest of a shard just committed, for the index. */
+static void record_digest(run *r, const pf_shard_digest *d)
 {
-    pf_shard_digest d;
-    pf_shard_name(job, d.name, sizeof d.name);
-    if (pf_sha256_file(path, d.sha256, err))
-        return -1;
     pthread_mutex_lock(&r->lock);
     r->digests = pf_reallocarray(r->digests, r->n_digests + 1, sizeof *r->digests);
-    r->digests[r->n_digests++] = d;
+    r->digests[r->n_digests++] = *d;
     pthread_mutex_unlock(&r->lock);
-    return 0;
 }
 
 static int process_shard(worker *w, const pf_shard_job *job)
@@ -337,9 +332,12 @@ static int process_shard(worker *w, const pf_shard_job *job)
         if (atomic_fetch_add(&r->notes_done, 1) % 64 == 63)
             progress(r, 0);
     }
-    if (pf_shard_commit(sw, &w->err))
+    pf_shard_digest d;
+    pf_shard_name(job, d.name, sizeof d.name);
+    if (pf_shard_commit(sw, d.sha256, &w->err))
         return -1;
-    return record_digest(r, job, path, &w->err);
+    record_digest(r, &d);
+    return 0;
 }
 
 static void worker_merge(run *r, worker *w)

@@ -150,7 +150,7 @@ static UNUSED int fx_write_shard(const char *path, const pf_shard_meta *m, size_
     if (!rc) {
         pf_shard_count_reject(w, PF_REJECT_SILENT, 3);
         pf_shard_count_reject(w, PF_REJECT_PITCH, first_id + 1);
-        rc = pf_shard_commit(w, err);
+        rc = pf_shard_commit(w, NULL, err);
     } else {
         pf_shard_abort(w);
     }

@@ -409,7 +409,10 @@ static void test_bench_append(void **state)
             fill += now_s() - t1;
             assert_int_equal(pf_shard_append(w, &l, spec, audio, &err), 0);
         }
-        assert_int_equal(pf_shard_commit(w, &err), 0);
+        char digest[65], again[65];
+        assert_int_equal(pf_shard_commit(w, digest, &err), 0);
+        assert_int_equal(pf_sha256_file(path, again, &err), 0); /* hashed before the rename */
+        assert_string_equal(digest, again);
         struct stat st;
         struct rusage ru;
         stat(path, &st);

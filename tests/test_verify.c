@@ -263,7 +263,7 @@ static void test_wide_range_sums(void **state)
         pf_label l = fx_label(id);
         assert_int_equal(pf_shard_append(w, &l, spec, NULL, &err), 0);
     }
-    assert_int_equal(pf_shard_commit(w, &err), 0);
+    assert_int_equal(pf_shard_commit(w, NULL, &err), 0);
     if (pf_shard_check(fx_path(dir, T0), NULL, &err)) fail_msg("%s", err.msg);
     free(dir);
 }

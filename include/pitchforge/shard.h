@@ -75,8 +75,10 @@ void pf_shard_count_reject(pf_shard_writer *w, pf_reject reason, uint64_t count)
 /**
  * Write labels, per-bin stats and attributes, flush, fsync, rename to the final path, fsync the
  * folder; frees @p w. On failure the temp file is removed and nothing is visible.
+ * @param sha256_hex out (may be NULL): the sha256 of the file as renamed, hashed from the closed
+ *                   temp file while the disk writes run (before the fsync)
  */
-int pf_shard_commit(pf_shard_writer *w, pf_error *err);
+int pf_shard_commit(pf_shard_writer *w, char sha256_hex[65], pf_error *err);
 /** Drop an unfinished shard: close and remove its temp file; frees @p w (NULL accepted). */
 void pf_shard_abort(pf_shard_writer *w);
 

@@ -1,4 +1,5 @@
 /* Small shared helpers. */
+#define _GNU_SOURCE /* sync_file_range */
 #include "core/util.h"
 
 #include <errno.h>
@@ -63,6 +64,14 @@ static int fsync_path(const char *path, int dir, pf_error *err)
     close(fd);
     if (rc) return PF_FAIL(err, PF_EIO, "cannot sync %s: %s", path, strerror(e));
     return 0;
+}
+
+void pf_file_writeback_start(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return;
+    sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint: failure costs only time */
+    close(fd);
 }
 
 int pf_file_publish(const char *tmp, const char *path, pf_error *err)

@@ -26,6 +26,10 @@ int pf_out_open(pf_out *o, const char *path, pf_error *err);
 /** Close it and rename it to its path when @p ok (and every write succeeded), else remove it. */
 int pf_out_commit(pf_out *o, int ok, pf_error *err);
 
+/** Start writing @p path's dirty pages to disk without waiting (Linux sync_file_range), so a
+ *  later fsync has less to wait for; errors are ignored (it only saves time). */
+void pf_file_writeback_start(const char *path);
+
 /** Make a closed file durable and visible: fsync "@p tmp", rename it to @p path, fsync the folder
  *  (a crash leaves either the old state or the whole new file). */
 int pf_file_publish(const char *tmp, const char *path, pf_error *err);

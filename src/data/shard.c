@@ -391,14 +391,20 @@ static int shard_close(pf_shard_writer *w, pf_error *err)
     return pf_h5_finish(f, err);
 }
 
-int pf_shard_commit(pf_shard_writer *w, pf_error *err)
+int pf_shard_commit(pf_shard_writer *w, char sha256_hex[65], pf_error *err)
 {
     if (!w) return PF_FAIL(err, PF_EINVAL, "pf_shard_commit: NULL writer");
     pf_h5_lock();
     int rc = (w->extent != w->n && resize_data(w, w->n, err)) || labels_write(w, err) ||
              stats_write(w, err) || counts_write(w, err) || shard_close(w, err);
     pf_h5_unlock();
-    /* fsync and rename outside the lock: other workers keep writing their shards meanwhile */
+    /* outside the lock, so other workers keep writing their shards meanwhile: the disk writes
+     * start, the closed file is hashed while they run, then fsync (with less left to wait for)
+     * and rename */
+    if (!rc && sha256_hex) {
+        pf_file_writeback_start(w->tmp);
+        rc = pf_sha256_file(w->tmp, sha256_hex, err);
+    }
     if (rc || pf_file_publish(w->tmp, w->path, err)) {
         pf_error_prefix(err, "shard %s not written", w->path);
         pf_shard_abort(w);
