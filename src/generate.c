@@ -510,9 +510,9 @@ size_t pf_example_bytes(const pf_manifest *m)
 /* The key audit's findings as the shards store them (attribute audit_keys_off). */
 static char *keys_off_text(const pf_generate_report *rep)
 {
-    size_t cap = 1 + rep->n_excluded_keys * 160, len = 0;
+    size_t cap = 1 + rep->n_excluded_keys * 160, len = 0; /* a line: < 96 + 40 bytes */
     char *t = pf_calloc(cap, 1);
-    for (size_t k = 0; k < rep->n_excluded_keys; k++) {
+    for (size_t k = 0; k < rep->n_excluded_keys && len < cap; k++) {
         const pf_key_off *ko = &rep->excluded_keys[k];
         char note[8];
         pf_note_name(ko->midi, note, sizeof note);
