@@ -37,16 +37,18 @@ static void make_tone(float *x, double f0, int k0, pf_rng *r)
     }
 }
 
+/* The product's spectrogram settings in value mode @p mode. */
+static pf_spec_config config(pf_spec_mode mode)
+{
+    return (pf_spec_config){.length = 256, .overlap = 200, .nfft = 1024, .rate_hz = RATE,
+                            .mode = mode, .scaling = PF_SCALE_DENSITY};
+}
+
 /* Worst |refined - true| cents over MIDI [m0, m1], each tone refined from 20 cents above and
  * below its pitch, in value mode @p mode. */
 static double sweep(pf_spec_mode mode, int m0, int m1, int k0)
 {
-    pf_spec_config cfg = {.length = 256,
-                          .overlap = 200,
-                          .nfft = 1024,
-                          .rate_hz = RATE,
-                          .mode = mode,
-                          .scaling = PF_SCALE_DENSITY};
+    pf_spec_config cfg = config(mode);
     pf_spectrogram *s = pf_spectrogram_new(&cfg, N, NULL);
     assert_non_null(s);
     int bins = (int)pf_spectrogram_bins(s), frames = (int)pf_spectrogram_frames(s);
@@ -87,12 +89,7 @@ static void test_tones(void **state)
 static void test_unchanged(void **state)
 {
     (void)state;
-    pf_spec_config cfg = {.length = 256,
-                          .overlap = 200,
-                          .nfft = 1024,
-                          .rate_hz = RATE,
-                          .mode = PF_SPEC_MAGNITUDE,
-                          .scaling = PF_SCALE_DENSITY};
+    pf_spec_config cfg = config(PF_SPEC_MAGNITUDE);
     float *spec = calloc(513 * 90 * 2, sizeof *spec);
     assert_true(pf_refine_f0(spec, &cfg, 513, 90, 440.0) == 440.0);
     cfg.mode = PF_SPEC_COMPLEX;
