@@ -40,8 +40,12 @@ static void make_tone(float *x, double f0, int k0, pf_rng *r)
 /* The product's spectrogram settings in value mode @p mode. */
 static pf_spec_config config(pf_spec_mode mode)
 {
-    return (pf_spec_config){.length = 256, .overlap = 200, .nfft = 1024, .rate_hz = RATE,
-                            .mode = mode, .scaling = PF_SCALE_DENSITY};
+    return (pf_spec_config){.length = 256,
+                            .overlap = 200,
+                            .nfft = 1024,
+                            .rate_hz = RATE,
+                            .mode = mode,
+                            .scaling = PF_SCALE_DENSITY};
 }
 
 /* Worst |refined - true| cents over MIDI [m0, m1], each tone refined from 20 cents above and
