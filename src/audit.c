@@ -39,6 +39,7 @@ static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
     p->seg_len = pf_manifest_segment_len(m);
     p->yin = pf_yin_new(p->seg_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     if (!p->yin) return -1;
+    if (!(m->quality.key_max_cents > 0)) return 0; /* no key audit: no meter */
     p->held_from = p->nr.hold / 5;
     p->meter = pf_key_meter_new(p->nr.hold - p->held_from, m->render.rate_hz, err);
     return p->meter ? 0 : -1;

@@ -22,7 +22,7 @@ struct pf_estimator {
     pf_model_spec spec[PF_ENSEMBLE_MAX];
     pf_model_meta meta[PF_ENSEMBLE_MAX];
     int batch, bins; /* bins: the target is probabilities per pitch bin */
-    int refine;      /* average with the harmonic-peak refinement (default on) */
+    int refine;      /* average with the harmonic-peak refinement (on when the input allows) */
     pf_spec_config cfg;
     int spec_bins, spec_frames;
     size_t in_size, out_size;
@@ -55,12 +55,12 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
     e->in_size = pf_model_in_size(e->model[0]);
     e->out_size = pf_model_out_size(e->model[0]);
     e->bins = !strcmp(e->meta[0].target, "bins");
-    e->refine = 1;
     e->cfg = pf_model_spec_config(&e->meta[0]);
     e->spec_bins = e->cfg.nfft / 2 + 1;
     /* refinement needs [bins][frames] of the model's FFT; other inputs are left as decoded */
     e->spec_frames =
         e->in_size % (size_t)e->spec_bins ? 0 : (int)(e->in_size / (size_t)e->spec_bins);
+    pf_estimator_set_refine(e, 1);
     e->x = pf_calloc((size_t)batch * e->in_size, sizeof *e->x);
     e->y = pf_calloc((size_t)batch * e->out_size, sizeof *e->y);
     e->out = pf_calloc((size_t)batch * e->out_size, sizeof *e->out);
@@ -102,7 +102,7 @@ size_t pf_estimator_members(const pf_estimator *e)
 
 void pf_estimator_set_refine(pf_estimator *e, int on)
 {
-    e->refine = on;
+    e->refine = on && e->spec_frames > 0;
 }
 
 pf_spec_config pf_model_spec_config(const pf_model_meta *m)

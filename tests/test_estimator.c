@@ -184,9 +184,9 @@ static void self_ensemble_is_the_model(void **state)
     assert_int_equal(pf_ensemble_save(paths[3], members, 3, &err), 0);
     pf_estimator *one = pf_estimator_new(paths[0], ROWS, 1, &err);
     pf_estimator *three = pf_estimator_new(paths[3], ROWS, 2, &err);
-    pf_estimator_set_refine(one, 0), pf_estimator_set_refine(three, 0);
     assert_non_null(one);
     assert_non_null(three);
+    pf_estimator_set_refine(one, 0), pf_estimator_set_refine(three, 0);
     assert_int_equal(pf_estimator_members(one), 1);
     assert_int_equal(pf_estimator_members(three), 3);
     size_t in = pf_estimator_in_size(one);

@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "core/mem.h"
 #include "pitchforge/dsp.h"
 
 #define PF_REFINE_HARMONICS 5
@@ -18,20 +17,23 @@
 #define PF_REFINE_SPAN 0.03  /* search +-3% around k f0 */
 #define PF_REFINE_MAX_CENTS 30.0
 
+/** Mean power of bin @p b over the @p frames frames (the values read as power by mode). */
+static double bin_power(const float *spec, const pf_spec_config *cfg, int frames, int b)
+{
+    const float *row = spec + (size_t)b * (size_t)frames;
+    double s = 0;
+    for (int f = 0; f < frames; f++) {
+        double v = row[f];
+        s += cfg->mode == PF_SPEC_LOGMAG ? exp(2.0 * v) : cfg->mode == PF_SPEC_PSD ? v : v * v;
+    }
+    return s / frames;
+}
+
+/* Only the bins of the harmonics' search spans are read (a few dozen of the 513). */
 double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int frames,
                     double f0_hz)
 {
     if (!(f0_hz > 0) || bins < 4 || frames < 1 || cfg->mode == PF_SPEC_COMPLEX) return f0_hz;
-    double *lp = pf_malloc((size_t)bins * sizeof *lp), *p = pf_malloc((size_t)bins * sizeof *p);
-    for (int b = 0; b < bins; b++) {
-        double s = 0;
-        for (int f = 0; f < frames; f++) {
-            double v = spec[(size_t)b * (size_t)frames + (size_t)f];
-            s += cfg->mode == PF_SPEC_LOGMAG ? exp(2.0 * v) : cfg->mode == PF_SPEC_PSD ? v : v * v;
-        }
-        p[b] = s / frames;
-        lp[b] = log(p[b] + 1e-30);
-    }
     double rate_hz = cfg->rate_hz, df = rate_hz / cfg->nfft, num = 0, den = 0;
     for (int k = 1; k <= PF_REFINE_HARMONICS; k++) {
         double fk = k * f0_hz, c = fk / df;
@@ -40,15 +42,17 @@ double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int 
         lo = lo < 1 ? 1 : lo, hi = hi > bins - 2 ? bins - 2 : hi;
         if (hi <= lo) continue;
         int j = lo;
-        for (int i = lo + 1; i <= hi; i++)
-            if (p[i] > p[j]) j = i;
+        double pj = bin_power(spec, cfg, frames, lo);
+        for (int i = lo + 1; i <= hi; i++) {
+            double pi = bin_power(spec, cfg, frames, i);
+            if (pi > pj) j = i, pj = pi;
+        }
         if (j <= lo || j >= hi) continue;
-        double a = lp[j - 1], m = lp[j], z = lp[j + 1], d = 0.5 * (a - z) / (a - 2 * m + z);
-        double pk = (j + d) * df;
+        double a = log(bin_power(spec, cfg, frames, j - 1) + 1e-30), m = log(pj + 1e-30);
+        double z = log(bin_power(spec, cfg, frames, j + 1) + 1e-30);
+        double d = 0.5 * (a - z) / (a - 2 * m + z), pk = (j + d) * df;
         if (!isfinite(pk) || fabs(1200.0 * log2(pk / fk)) > PF_REFINE_MAX_CENTS) continue;
-        num += p[j] * k * pk, den += p[j] * k * k;
+        num += pj * k * pk, den += pj * k * k;
     }
-    free(p);
-    free(lp);
     return den > 0 ? num / den : f0_hz;
 }
