@@ -109,9 +109,8 @@ static int yin_estimates(eval_run *e, const char *dataset, const char *split, pf
     if (!info.audio_len)
         return PF_FAIL(err, PF_EINVAL, "%s: split %s stores no audio: the YIN baseline needs it",
                        dataset, split);
-    double rate = pf_estimator_meta(e->estimator)->sample_rate;
-    pf_yin *y = pf_yin_new(info.audio_len, rate > 0 ? rate : 16000, PF_AUDIT_FMIN_HZ,
-                           PF_AUDIT_FMAX_HZ, err);
+    double rate = pf_model_spec_config(pf_estimator_meta(e->estimator)).rate_hz; /* or 16 kHz */
+    pf_yin *y = pf_yin_new(info.audio_len, rate, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     float *a = pf_calloc(EVAL_BATCH * info.audio_len, sizeof *a);
     int rc = y ? 0 : -1;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
