@@ -89,9 +89,10 @@ void pf_yin_free(pf_yin *y);
 
 /* ---- harmonic-peak refinement (the estimator) ---- */
 
-/** Below this a note's harmonics are not resolved by a 256-sample window at 16 kHz (62.5 Hz
- *  bins, main lobe 4 bins wide): the estimator leaves such estimates as the network gave them. */
-#define PF_REFINE_MIN_HZ 150.0
+/** Below this a note's harmonics are too close for a 256-sample window at 16 kHz (62.5 Hz bins,
+ *  main lobe 4 bins wide) to place their peaks: the estimator leaves such estimates as the
+ *  network gave them. Chosen on the val split (docs/model-format.md, "Decoding"). */
+#define PF_REFINE_MIN_HZ 110.0
 
 /**
  * Refine @p f0_hz on the spectrogram @p spec [bins][frames] made with @p cfg: the peaks of the
