@@ -3,7 +3,7 @@
  * see the spectrograms prepared their own way and whose output probabilities are averaged
  * before the one decoding (models/README.md has what averaging two networks measured). An
  * estimate at PF_REFINE_MIN_HZ or above is then averaged in cents with its harmonic-peak
- * refinement on the same spectrogram (pf_refine_f0; docs/model-format.md, "Decoding").
+ * refinement on the same spectrogram (pf_refine_estimate; docs/model-format.md, "Decoding").
  */
 #include "pitchforge/predict.h"
 
@@ -172,9 +172,8 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
         double f = pf_target_decode(&e->meta[0], y, e->out_size), best = -INFINITY;
         for (size_t i = 0; e->bins && i < e->out_size; i++)
             best = y[i] > best ? y[i] : best;
-        if (e->refine && f >= PF_REFINE_MIN_HZ)
-            f = sqrt(f *
-                     pf_refine_f0(spec + r * e->in_size, &e->cfg, e->spec_bins, e->spec_frames, f));
+        if (e->refine)
+            f = pf_refine_estimate(spec + r * e->in_size, &e->cfg, e->spec_bins, e->spec_frames, f);
         f0_hz[r] = f > 0 ? f : 0;
         if (confidence) confidence[r] = !(f > 0) ? 0 : e->bins ? 1.0 / (1.0 + exp(-best)) : 1.0;
     }

@@ -99,10 +99,21 @@ void pf_yin_free(pf_yin *y);
  * mean power per bin near harmonics 1-5 (within 3%, each placed by a parabola through the log
  * powers, kept within 30 cents of k f0), fitted as k f by least squares weighted by their power
  * (src/dsp/refine.c has the rules).
+ * @param spread_cents if not NULL, receives how far the kept peaks disagree: the standard
+ *        deviation in cents of each peak's f0 (p_k / k), weighted by its power; infinite
+ *        below two peaks
  * @return the refined f0, or @p f0_hz when no harmonic peak qualifies (or complex mode)
  */
 double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int frames,
-                    double f0_hz);
+                    double f0_hz, double *spread_cents);
+
+/**
+ * The estimate `eval` and `predict` report for the network's decoded @p f_hz (docs/model-format.md,
+ * "Decoding"): @p f_hz itself below PF_REFINE_MIN_HZ; else its mean in cents with
+ * pf_refine_f0's f', f^(1-w) f'^w, w = 0.8 when the peaks' spread is within 2 cents, 0.5 else.
+ */
+double pf_refine_estimate(const float *spec, const pf_spec_config *cfg, int bins, int frames,
+                          double f_hz);
 
 /* ---- key tuning meter (key audit) ---- */
 

@@ -6,7 +6,13 @@
  * P within +-PF_REFINE_SPAN (relative) of k f0 must lie inside the span (not at its edge); a
  * parabola through ln P at j-1, j, j+1 places the peak p_k between bins, kept when within
  * PF_REFINE_MAX_CENTS of k f0. The refined f0 is the least-squares fit of p_k = k f weighted by
- * P[j]: f = sum w k p_k / sum w k^2. No harmonic kept: f0 as given. */
+ * P[j]: f = sum w k p_k / sum w k^2. No harmonic kept: f0 as given. The spread of the kept
+ * peaks is the standard deviation of 1200 log2(p_k / (k f)) over them, weighted by P[j] as the
+ * fit is (so a peak of the noise floor counts for nothing); infinite below two peaks.
+ *
+ * pf_refine_estimate combines the two: below PF_REFINE_MIN_HZ the network's f0 as given, else
+ * its mean in cents with the refinement, leaning PF_REFINE_AGREE_WEIGHT toward the refinement
+ * when the spread is within PF_REFINE_AGREE_CENTS (the harmonics agree), half way otherwise. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -16,6 +22,8 @@
 #define PF_REFINE_TOP 0.9375 /* of Nyquist (7.5 kHz at 16 kHz) */
 #define PF_REFINE_SPAN 0.03  /* search +-3% around k f0 */
 #define PF_REFINE_MAX_CENTS 30.0
+#define PF_REFINE_AGREE_CENTS 2.0
+#define PF_REFINE_AGREE_WEIGHT 0.8
 
 /** Mean power of bin @p b over the @p frames frames (the values read as power by mode). */
 static double bin_power(const float *spec, const pf_spec_config *cfg, int frames, int b)
@@ -31,10 +39,13 @@ static double bin_power(const float *spec, const pf_spec_config *cfg, int frames
 
 /* Only the bins of the harmonics' search spans are read (a few dozen of the 513). */
 double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int frames,
-                    double f0_hz)
+                    double f0_hz, double *spread_cents)
 {
+    if (spread_cents) *spread_cents = INFINITY;
     if (!(f0_hz > 0) || bins < 4 || frames < 1 || cfg->mode == PF_SPEC_COMPLEX) return f0_hz;
     double rate_hz = cfg->rate_hz, df = rate_hz / cfg->nfft, num = 0, den = 0;
+    double per_k[PF_REFINE_HARMONICS], pow_k[PF_REFINE_HARMONICS]; /* each kept peak's f0, power */
+    int n = 0;
     for (int k = 1; k <= PF_REFINE_HARMONICS; k++) {
         double fk = k * f0_hz, c = fk / df;
         if (fk > PF_REFINE_TOP * rate_hz / 2) break;
@@ -52,7 +63,27 @@ double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int 
         double z = log(bin_power(spec, cfg, frames, j + 1) + 1e-30);
         double d = 0.5 * (a - z) / (a - 2 * m + z), pk = (j + d) * df;
         if (!isfinite(pk) || fabs(1200.0 * log2(pk / fk)) > PF_REFINE_MAX_CENTS) continue;
-        num += pj * k * pk, den += pj * k * k;
+        num += pj * k * pk, den += pj * k * k, per_k[n] = pk / k, pow_k[n++] = pj;
     }
-    return den > 0 ? num / den : f0_hz;
+    if (!(den > 0)) return f0_hz;
+    double f = num / den;
+    if (spread_cents && n >= 2) {
+        double sw = 0, s = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            double c = 1200.0 * log2(per_k[i] / f);
+            sw += pow_k[i], s += pow_k[i] * c, s2 += pow_k[i] * c * c;
+        }
+        double var = s2 / sw - (s / sw) * (s / sw);
+        *spread_cents = sqrt(var > 0 ? var : 0);
+    }
+    return f;
+}
+
+double pf_refine_estimate(const float *spec, const pf_spec_config *cfg, int bins, int frames,
+                          double f_hz)
+{
+    if (!(f_hz >= PF_REFINE_MIN_HZ)) return f_hz;
+    double spread, fr = pf_refine_f0(spec, cfg, bins, frames, f_hz, &spread);
+    double w = spread <= PF_REFINE_AGREE_CENTS ? PF_REFINE_AGREE_WEIGHT : 0.5;
+    return pow(f_hz, 1 - w) * pow(fr, w);
 }
