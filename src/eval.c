@@ -83,6 +83,7 @@ typedef struct eval_run {
     pf_label *labels;
     size_t n;
     double *ref, *est, *yin;
+    int has_yin; /* the split stores audio: YIN ran */
 } eval_run;
 
 /* The model's estimate of every example, batch by batch through dataset.h5. */
@@ -100,15 +101,16 @@ static int model_estimates(eval_run *e, const char *dataset, const char *split, 
     return rc;
 }
 
-/* YIN (the label audit's estimator) on every example's stored audio. */
+/* YIN (the label audit's estimator) on every example's stored audio; nothing when the split
+ * stores none (a spectrogram-only dataset: the model is scored alone). */
 static int yin_estimates(eval_run *e, const char *dataset, const char *split, pf_error *err)
 {
     pf_shard_info info;
     if (pf_dataset_split_info_read(dataset, split, &info, err))
         return -1;
-    if (!info.audio_len)
-        return PF_FAIL(err, PF_EINVAL, "%s: split %s stores no audio: the YIN baseline needs it",
-                       dataset, split);
+    e->has_yin = info.audio_len > 0;
+    if (!e->has_yin)
+        return 0;
     double rate = pf_model_spec_config(pf_estimator_meta(e->estimator)).rate_hz; /* or 16 kHz */
     pf_yin *y = pf_yin_new(info.audio_len, rate, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     float *a = pf_calloc(EVAL_BATCH * info.audio_len, sizeof *a);
@@ -206,6 +208,7 @@ static void eval_free(eval_run *e, pf_eval_result *r)
     free(e->ref);
     if (r) {
         r->n = e->n, r->labels = e->labels, r->est_hz = e->est, r->yin_hz = e->yin;
+        r->has_yin = e->has_yin;
         return;
     }
     pf_labels_free(e->labels, e->n);
@@ -291,19 +294,20 @@ void pf_eval_print(const pf_eval_result *r, FILE *out)
     if (r->networks > 1)
         fprintf(out, "model: an ensemble of %zu networks, their probabilities averaged\n",
                 r->networks);
+    if (!r->has_yin)
+        fprintf(out, "YIN baseline: not run, split %s stores no audio (store.audio)\n", r->split);
     fprintf(out, "\n");
     print_header(out, "estimator");
     print_scores_row(out, "model", &r->model);
-    print_scores_row(out, "YIN (baseline)", &r->yin);
+    if (r->has_yin) print_scores_row(out, "YIN (baseline)", &r->yin);
     for (int t = 0; t < PF_EVAL_TABLES; t++) {
         const pf_eval_table *tb = &r->tables[t];
-        fprintf(out, "\nby %s (model, then YIN on the same examples)\n", tb->by);
+        fprintf(out, "\nby %s (%s)\n", tb->by,
+                r->has_yin ? "model, then YIN on the same examples" : "model");
         print_header(out, tb->by);
         for (size_t i = 0; i < tb->n; i++) {
-            char name[128];
             print_scores_row(out, tb->rows[i].name, &tb->rows[i].model);
-            snprintf(name, sizeof name, "  YIN");
-            print_scores_row(out, name, &tb->rows[i].yin);
+            if (r->has_yin) print_scores_row(out, "  YIN", &tb->rows[i].yin);
         }
     }
 }
@@ -320,14 +324,23 @@ static void json_scores(FILE *out, const pf_scores *s)
             isfinite(s->mae_hz) ? s->mae_hz : -1, s->octave_rate, s->unvoiced_rate);
 }
 
+/* ", \"yin\": " and YIN's scores, or null when YIN did not run. */
+static void json_yin(FILE *out, const pf_eval_result *r, const pf_scores *s)
+{
+    fprintf(out, ", \"yin\": ");
+    if (r->has_yin)
+        json_scores(out, s);
+    else
+        fprintf(out, "null");
+}
+
 void pf_eval_json(const pf_eval_result *r, FILE *out)
 {
     fprintf(out, "{\"split\": ");
     pf_json_string(out, r->split);
     fprintf(out, ", \"seconds\": %.3f, \"networks\": %zu, \"model\": ", r->seconds, r->networks);
     json_scores(out, &r->model);
-    fprintf(out, ", \"yin\": ");
-    json_scores(out, &r->yin);
+    json_yin(out, r, &r->yin);
     for (int t = 0; t < PF_EVAL_TABLES; t++) {
         fprintf(out, ", \"by_%s\": [", r->tables[t].by);
         for (size_t i = 0; i < r->tables[t].n; i++) {
@@ -335,8 +348,7 @@ void pf_eval_json(const pf_eval_result *r, FILE *out)
             pf_json_string(out, r->tables[t].rows[i].name);
             fprintf(out, ", \"model\": ");
             json_scores(out, &r->tables[t].rows[i].model);
-            fprintf(out, ", \"yin\": ");
-            json_scores(out, &r->tables[t].rows[i].yin);
+            json_yin(out, r, &r->tables[t].rows[i].yin);
             fputc('}', out);
         }
         fputc(']', out);
@@ -369,9 +381,12 @@ int pf_eval_write_examples(const pf_eval_result *r, const char *path, pf_error *
         const pf_label *l = &r->labels[i];
         fprintf(o.f, "%zu,%llu,", i, (unsigned long long)l->example_id);
         csv_string(o.f, l->instrument ? l->instrument : "");
-        fprintf(o.f, ",%d,%.3f,%d,%s,%.6f,%.6f,%.6f,%.3f,%.3f\n", l->midi, l->cents, l->velocity,
-                pf_segment_names[l->segment % PF_SEG_COUNT], l->f0_hz, r->est_hz[i], r->yin_hz[i],
-                cents_error(r->est_hz[i], l->f0_hz), cents_error(r->yin_hz[i], l->f0_hz));
+        fprintf(o.f, ",%d,%.3f,%d,%s,%.6f,%.6f,", l->midi, l->cents, l->velocity,
+                pf_segment_names[l->segment % PF_SEG_COUNT], l->f0_hz, r->est_hz[i]);
+        if (r->has_yin) fprintf(o.f, "%.6f", r->yin_hz[i]); /* empty when YIN did not run */
+        fprintf(o.f, ",%.3f,", cents_error(r->est_hz[i], l->f0_hz));
+        if (r->has_yin) fprintf(o.f, "%.3f", cents_error(r->yin_hz[i], l->f0_hz));
+        fputc('\n', o.f);
     }
     return pf_out_commit(&o, 1, err);
 }
@@ -398,7 +413,7 @@ int pf_eval_plot(const pf_eval_result *r, const char *path, pf_error *err)
     pf_series s[2] = {{"model", m, {0.85, 0.15, 0.1}}, {"YIN (baseline)", y, {0.1, 0.3, 0.8}}};
     pf_chart c = {.title = "Median pitch error by note", .x_label = "note",
                   .y_label = "median |error| (cents)", .x0 = lo, .n_x = (size_t)(hi - lo + 1),
-                  .series = s, .n_series = 2, .log_y = 1, .x_tick = note_tick, .x_tick_step = 12};
+                  .series = s, .n_series = r->has_yin ? 2 : 1, .log_y = 1, .x_tick = note_tick, .x_tick_step = 12};
     int rc = pf_chart_png(&c, path, 1000, 450, err);
     free(m);
     free(y);

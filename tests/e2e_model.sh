@@ -50,6 +50,33 @@ assert b[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", b[16:24]) == (1000
 print(f"ok: eval on {n} val examples: model RPA50 {r['model']['rpa50']:.3f}, YIN {r['yin']['rpa50']:.3f}")
 PYEOF
 
+# a split without audio (store.audio: none): the model is scored alone, YIN is null / empty
+sed 's|^store: .*|store: {audio: none, compression: none}|' manifests/tiny.yaml > "$T/noaudio.yaml"
+grep -q "audio: none" "$T/noaudio.yaml" || fail "tiny.yaml's store line moved"
+./pitchforge generate "$T/noaudio.yaml" -o "$T/noaudio" -q
+./pitchforge eval "$T/model/model.h5" "$T/noaudio/dataset.h5" --split val --plot "$T/na.png" > "$T/na.txt"
+grep -q "^YIN baseline: not run, split val stores no audio" "$T/na.txt" || fail "no-audio note"
+if grep -q "YIN" <(grep -v "^YIN baseline: not run" "$T/na.txt"); then fail "YIN rows without audio"; fi
+./pitchforge eval "$T/model/model.h5" "$T/noaudio/dataset.h5" --split val --json \
+  --examples "$T/na.csv" > "$T/na.json"
+"$PY" tools/eval_table.py < "$T/na.json" | grep -q "| all | " || fail "eval_table.py without YIN"
+"$PY" - "$T" <<'PYEOF'
+import csv, json, sys, h5py, numpy as np
+t = sys.argv[1]
+r, d = json.load(open(t + "/na.json")), h5py.File(t + "/noaudio/dataset.h5")
+n = d["val/spectrogram"].shape[0]
+assert "audio" not in d["val"] and r["model"]["n"] == n and r["yin"] is None, r["yin"]
+assert all(row["yin"] is None for k in r if k.startswith("by_") for row in r[k])
+rows = list(csv.DictReader(open(t + "/na.csv")))
+assert len(rows) == n and all(x["yin_hz"] == "" and x["yin_cents"] == "" for x in rows)
+hz, ref = np.array([float(x["model_hz"]) for x in rows]), d["val/labels/f0_hz"][()]
+c = np.abs(1200 * np.log2(hz / ref))
+for tol in (50, 25, 10):
+    assert abs((c <= tol).mean() - r["model"][f"rpa{tol}"]) < 1e-6, tol
+assert open(t + "/na.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+print(f"ok: eval on a split without audio: the model alone on {n} examples, YIN null")
+PYEOF
+
 "$PY" - "$T" <<'PYEOF'
 import sys, numpy as np, scipy.io.wavfile as w
 t, sr = sys.argv[1], 22050

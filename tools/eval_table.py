@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Markdown table of `pitchforge eval --json` output, per octave: the model and YIN side by
 side (RPA50, RPA25, RPA10, RCA50, median and p90 cents, octave errors); a column where the
-model is ahead is marked in bold. Usage: pitchforge eval MODEL DATA --json | eval_table.py"""
+model is ahead is marked in bold; a split without audio (no YIN) gives the model's rows alone.
+Usage: pitchforge eval MODEL DATA --json | eval_table.py"""
 import json
 import sys
 
@@ -22,12 +23,12 @@ def main():
                                              for o in r["by_octave"]]
     print("| octave | n | estimator | " + " | ".join(c[0] for c in COLS) + " |")
     print("|---|---:|---|" + "---:|" * len(COLS))
-    for name, m, y in rows:
-        for who, s, other in (("model", m, y), ("YIN", y, m)):
+    for name, m, y in rows:  # y is None when the split stores no audio: the model alone
+        for who, s, other in (("model", m, y), ("YIN", y, m))[:1 if y is None else 2]:
             cells = []
             for _, key, sign in COLS:
                 txt = cell(key, s[key])
-                ahead = (s[key] - other[key]) * sign > 0
+                ahead = other is not None and (s[key] - other[key]) * sign > 0
                 cells.append(f"**{txt}**" if ahead and who == "model" else txt)
             print(f"| {name if who == 'model' else ''} | {s['n'] if who == 'model' else ''} | {who} | "
                   + " | ".join(cells) + " |")

@@ -43,11 +43,12 @@ typedef struct pf_eval_result {
     size_t n;                /**< examples scored */
     struct pf_label *labels; /**< [n] their labels */
     double *est_hz, *yin_hz; /**< [n] the model's and YIN's f0, 0: unvoiced */
+    int has_yin; /**< 1 when the split stores audio and YIN ran; 0: its scores are empty */
 } pf_eval_result;
 
 /**
- * Score @p model_path on split @p split of @p dataset (a dataset.h5 with /audio): the model's
- * estimate for every example and YIN's (the label audit's estimator) on its audio.
+ * Score @p model_path on split @p split of @p dataset: the model's estimate for every example
+ * and, when the split stores audio, YIN's (the label audit's estimator) on it (r->has_yin).
  */
 int pf_eval_run(const char *model_path, const char *dataset, const char *split, int threads,
                 pf_eval_result *r, pf_error *err);
