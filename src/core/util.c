@@ -74,6 +74,14 @@ void pf_file_writeback_start(const char *path)
     close(fd);
 }
 
+void pf_file_drop_cache(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+}
+
 int pf_file_publish(const char *tmp, const char *path, pf_error *err)
 {
     if (fsync_path(tmp, 0, err)) return -1;

@@ -34,4 +34,9 @@ void pf_file_writeback_start(const char *path);
  *  (a crash leaves either the old state or the whole new file). */
 int pf_file_publish(const char *tmp, const char *path, pf_error *err);
 
+/** Ask the kernel to drop @p path's pages from the page cache (posix_fadvise DONTNEED; they must
+ *  be clean, as after pf_file_publish, or they stay); errors are ignored (it only saves memory
+ *  and time: the next file's pages come from the freed ones, see docs/performance.md). */
+void pf_file_drop_cache(const char *path);
+
 #endif
