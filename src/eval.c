@@ -109,8 +109,7 @@ static int yin_estimates(eval_run *e, const char *dataset, const char *split, pf
     if (pf_dataset_split_info_read(dataset, split, &info, err))
         return -1;
     e->has_yin = info.audio_len > 0;
-    if (!e->has_yin)
-        return 0;
+    if (!e->has_yin) return 0;
     double rate = pf_model_spec_config(pf_estimator_meta(e->estimator)).rate_hz; /* or 16 kHz */
     pf_yin *y = pf_yin_new(info.audio_len, rate, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     float *a = pf_calloc(EVAL_BATCH * info.audio_len, sizeof *a);
@@ -411,9 +410,16 @@ int pf_eval_plot(const pf_eval_result *r, const char *path, pf_error *err)
         m[k - lo] = r->midi_err_model[k] < 0.1 ? 0.1 : r->midi_err_model[k],
                y[k - lo] = r->midi_err_yin[k] < 0.1 ? 0.1 : r->midi_err_yin[k];
     pf_series s[2] = {{"model", m, {0.85, 0.15, 0.1}}, {"YIN (baseline)", y, {0.1, 0.3, 0.8}}};
-    pf_chart c = {.title = "Median pitch error by note", .x_label = "note",
-                  .y_label = "median |error| (cents)", .x0 = lo, .n_x = (size_t)(hi - lo + 1),
-                  .series = s, .n_series = r->has_yin ? 2 : 1, .log_y = 1, .x_tick = note_tick, .x_tick_step = 12};
+    pf_chart c = {.title = "Median pitch error by note",
+                  .x_label = "note",
+                  .y_label = "median |error| (cents)",
+                  .x0 = lo,
+                  .n_x = (size_t)(hi - lo + 1),
+                  .series = s,
+                  .n_series = r->has_yin ? 2 : 1,
+                  .log_y = 1,
+                  .x_tick = note_tick,
+                  .x_tick_step = 12};
     int rc = pf_chart_png(&c, path, 1000, 450, err);
     free(m);
     free(y);

@@ -68,7 +68,8 @@ static double sweep(pf_spec_mode mode, int m0, int m1, int k0)
         make_tone(x, f0, k0, &r);
         assert_int_equal(pf_spectrogram_compute(s, x, N, spec, NULL), 0);
         for (int sign = -1; sign <= 1; sign += 2) {
-            double f = pf_refine_f0(spec, &cfg, bins, frames, f0 * pow(2.0, sign * 20 / 1200.0), NULL);
+            double f =
+                pf_refine_f0(spec, &cfg, bins, frames, f0 * pow(2.0, sign * 20 / 1200.0), NULL);
             worst = fmax(worst, fabs(1200 * log2(f / f0)));
         }
     }

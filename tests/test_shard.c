@@ -13,8 +13,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "data/h5.h"
 #include "shard_fixture.h"
@@ -314,9 +314,10 @@ static void test_commit_drops_cache(void **state)
     fflush(f);
     assert_int_equal(fsync(fileno(f)), 0);
     fclose(f);
-    double shard = resident_share(fx_path(dir, "s.h5")), plain = resident_share(fx_path(dir, "plain"));
-    print_message("resident after commit: shard %.1f%%, a plain synced file %.1f%%\n",
-                  100 * shard, 100 * plain);
+    double shard = resident_share(fx_path(dir, "s.h5")),
+           plain = resident_share(fx_path(dir, "plain"));
+    print_message("resident after commit: shard %.1f%%, a plain synced file %.1f%%\n", 100 * shard,
+                  100 * plain);
     assert_true(plain > 0.5);
     assert_true(shard < 0.1);
     free(x);
@@ -490,13 +491,19 @@ static void test_bench_append(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_small_int16),           cmocka_unit_test(test_small_complex_gzip),
-        cmocka_unit_test(test_real_size_float_audio), cmocka_unit_test(test_byte_identical),
-        cmocka_unit_test(test_abort_leaves_nothing),  cmocka_unit_test(test_bad_arguments),
-        cmocka_unit_test(test_unwritable_folder),     cmocka_unit_test(test_disk_full),
-        cmocka_unit_test(test_other_schema),          cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_small_int16),
+        cmocka_unit_test(test_small_complex_gzip),
+        cmocka_unit_test(test_real_size_float_audio),
+        cmocka_unit_test(test_byte_identical),
+        cmocka_unit_test(test_abort_leaves_nothing),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_unwritable_folder),
+        cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_other_schema),
+        cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_commit_drops_cache),
-        cmocka_unit_test(test_inspect_shard),         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_inspect_shard),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_bench_append),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
