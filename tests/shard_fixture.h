@@ -6,11 +6,14 @@
 #ifndef PF_TESTS_SHARD_FIXTURE_H
 #define PF_TESTS_SHARD_FIXTURE_H
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +42,44 @@ static UNUSED const char *fx_path(const char *dir, const char *name)
     char *p = ring[at++ % 8];
     snprintf(p, sizeof ring[0], "%s/%s", dir, name);
     return p;
+}
+
+/** Share of @p path's pages in the page cache (mincore over a read-only mapping); -1 on error. */
+static UNUSED double fx_resident_share(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st)) return close(fd), -1;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = ((size_t)st.st_size + page - 1) / page;
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) return close(fd), -1;
+    unsigned char *vec = malloc(pages);
+    int rc = mincore(map, (size_t)st.st_size, vec);
+    size_t in = 0;
+    for (size_t i = 0; i < pages; i++)
+        in += vec[i] & 1;
+    free(vec);
+    munmap(map, (size_t)st.st_size);
+    close(fd);
+    return rc ? -1 : (double)in / (double)pages;
+}
+
+/** 1 when @p dir is on tmpfs (whose pages are the files: nothing to drop from a page cache). */
+static UNUSED int fx_on_tmpfs(const char *dir)
+{
+    struct statfs fs;
+    return !statfs(dir, &fs) && fs.f_type == 0x01021994; /* TMPFS_MAGIC */
+}
+
+/** Read @p path whole and drop what was read, so its pages are in the page cache. */
+static UNUSED void fx_read_all(const char *path)
+{
+    char buf[65536];
+    FILE *f = fopen(path, "rb");
+    while (f && fread(buf, 1, sizeof buf, f) == sizeof buf)
+        ;
+    if (f) fclose(f);
 }
 
 static const char *const fx_sf_ids[] = {"fluidr3", "timgm6mb"};

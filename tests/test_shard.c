@@ -6,13 +6,10 @@
 
 #include <cmocka.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -269,27 +266,6 @@ static void test_other_schema(void **state)
     free(dir);
 }
 
-/** Share of @p path's pages in the page cache (mincore over a read-only mapping). */
-static double resident_share(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = ((size_t)st.st_size + page - 1) / page;
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    assert_true(map != MAP_FAILED);
-    unsigned char *vec = malloc(pages);
-    assert_int_equal(mincore(map, (size_t)st.st_size, vec), 0);
-    size_t in = 0;
-    for (size_t i = 0; i < pages; i++)
-        in += vec[i] & 1;
-    free(vec);
-    munmap(map, (size_t)st.st_size);
-    close(fd);
-    return (double)in / (double)pages;
-}
-
 /* A committed shard leaves the page cache (generate does not read it again, and the next shard
  * reuses the pages); a file written and synced the same way but not committed stays in it, so
  * the measurement can see pages. Skipped on tmpfs, whose pages are the file itself. */
@@ -297,9 +273,7 @@ static void test_commit_drops_cache(void **state)
 {
     (void)state;
     char *dir = fx_tmpdir("cache");
-    struct statfs fs;
-    assert_int_equal(statfs(dir, &fs), 0);
-    if (fs.f_type == 0x01021994) { /* TMPFS_MAGIC */
+    if (fx_on_tmpfs(dir)) {
         print_message("skipped: %s is on tmpfs\n", dir);
         free(dir);
         return;
@@ -314,8 +288,8 @@ static void test_commit_drops_cache(void **state)
     fflush(f);
     assert_int_equal(fsync(fileno(f)), 0);
     fclose(f);
-    double shard = resident_share(fx_path(dir, "s.h5")),
-           plain = resident_share(fx_path(dir, "plain"));
+    double shard = fx_resident_share(fx_path(dir, "s.h5")),
+           plain = fx_resident_share(fx_path(dir, "plain"));
     print_message("resident after commit: shard %.1f%%, a plain synced file %.1f%%\n", 100 * shard,
                   100 * plain);
     assert_true(plain > 0.5);

@@ -122,6 +122,38 @@ static void test_all_good(void **state)
     }
 }
 
+/* verify and index read each shard whole once, then drop its pages from the page cache (their
+ * freed pages serve the next shard); a shard read before either is in the cache (the control).
+ * Skipped on tmpfs. */
+static void test_pages_dropped(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-cache", 1, 0), *log;
+    if (fx_on_tmpfs(dir)) {
+        print_message("skipped: %s is on tmpfs\n", dir);
+        free(dir);
+        return;
+    }
+    pf_verify_report rep;
+    pf_error err = {0};
+    fx_read_all(fx_path(dir, T0));
+    assert_true(fx_resident_share(fx_path(dir, T0)) > 0.5);
+    assert_int_equal(verify(dir, &rep, &log, &err), 0);
+    assert_true(fx_resident_share(fx_path(dir, T0)) < 0.1);
+    /* index re-reads a shard's header after hashing it: a real-size shard (12 MB) is needed */
+    char *big = fx_tmpdir("index-cache"), path[1100];
+    snprintf(path, sizeof path, "%s/train-00000-of-00001.h5", big);
+    shard(big, "train-00000-of-00001.h5", fx_meta(513, 90, 1, PF_AUDIO_NONE, 4, "train", 0, 1), 64,
+          0);
+    fx_read_all(path);
+    assert_true(fx_resident_share(path) > 0.5);
+    assert_int_equal(pf_index_build(big, NULL, &err), 0);
+    assert_true(fx_resident_share(path) < 0.1);
+    free(log);
+    free(big);
+    free(dir);
+}
+
 /** A byte of /spectrogram's data flipped: only that shard is damaged (sha256 and sums). */
 static void test_flipped_data(void **state)
 {
@@ -369,6 +401,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_good),
+        cmocka_unit_test(test_pages_dropped),
         cmocka_unit_test(test_flipped_data),
         cmocka_unit_test(test_flipped_superblock),
         cmocka_unit_test(test_missing),

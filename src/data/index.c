@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/util.h"
 #include "data/h5.h"
 #include "pitchforge/shard.h"
 
@@ -198,6 +199,7 @@ static void *hash_worker(void *arg)
                 *h->err = e;
             pthread_mutex_unlock(&h->lock);
         }
+        pf_file_drop_cache(path); /* read once: its pages serve the next shard (see generate) */
         free(path);
     }
     return NULL;

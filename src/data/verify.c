@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/mem.h"
+#include "core/util.h"
 #include "data/h5.h"
 #include "data/rowsum.h"
 #include "pitchforge/shard.h"
@@ -438,6 +439,7 @@ static void verify_one(verify_run *r, listed *e)
             note(r, "damaged", e->name, "%s", check.msg);
         else
             e->state = ST_OK;
+        pf_file_drop_cache(path); /* read once: its pages serve the next shard (see generate) */
     }
     free(path);
 }
