@@ -179,7 +179,7 @@ static void breakdown(const eval_run *e, const char *by, key_fn key, pf_eval_tab
             if (group[i] == g)
                 a[m] = e->est[i], b[m] = e->yin[i], r[m++] = e->ref[i];
         pf_scores_compute(a, r, m, &t->rows[g].model);
-        pf_scores_compute(b, r, m, &t->rows[g].yin);
+        if (e->has_yin) pf_scores_compute(b, r, m, &t->rows[g].yin);
     }
     qsort(t->rows, t->n, sizeof *t->rows, cmp_row);
     free(a);
@@ -242,13 +242,13 @@ int pf_eval_run(const char *model_path, const char *dataset, const char *split, 
         static const key_fn keys[PF_EVAL_TABLES] = {key_octave, key_instrument, key_segment,
                                                     key_velocity};
         pf_scores_compute(e.est, e.ref, e.n, &r->model);
-        pf_scores_compute(e.yin, e.ref, e.n, &r->yin);
+        if (e.has_yin) pf_scores_compute(e.yin, e.ref, e.n, &r->yin);
         for (int t = 0; t < PF_EVAL_TABLES; t++)
             breakdown(&e, by[t], keys[t], &r->tables[t]);
         r->midi_err_model = pf_calloc(128, sizeof(double));
         r->midi_err_yin = pf_calloc(128, sizeof(double));
         per_key(&e, e.est, r->midi_err_model);
-        per_key(&e, e.yin, r->midi_err_yin);
+        if (e.has_yin) per_key(&e, e.yin, r->midi_err_yin);
     }
     eval_free(&e, rc ? NULL : r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
