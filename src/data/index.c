@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "core/util.h"
 #include "data/h5.h"
 #include "pitchforge/shard.h"
@@ -180,29 +181,26 @@ typedef struct hash_job {
     index_build *b;
     shard_ref **refs;
     size_t n;
-    atomic_size_t next;
     atomic_int failed;
     pthread_mutex_t lock;
     pf_error *err;
 } hash_job;
 
-static void *hash_worker(void *arg)
+/* Hash shard @p i of the job (pf_parallel_for's body); stops early once one has failed. */
+static void hash_one(void *arg, size_t i)
 {
     hash_job *h = arg;
-    for (size_t i; (i = atomic_fetch_add(&h->next, 1)) < h->n && !atomic_load(&h->failed);) {
-        char *path = pf_malloc(strlen(h->b->dir) + strlen(h->refs[i]->name) + 2);
-        sprintf(path, "%s/%s", h->b->dir, h->refs[i]->name);
-        pf_error e = {0};
-        if (pf_sha256_file(path, h->refs[i]->sha256, &e)) {
-            pthread_mutex_lock(&h->lock);
-            if (!atomic_exchange(&h->failed, 1))
-                *h->err = e;
-            pthread_mutex_unlock(&h->lock);
-        }
-        pf_file_drop_cache(path); /* read once: its pages serve the next shard (see generate) */
-        free(path);
+    if (atomic_load(&h->failed)) return;
+    char *path = pf_malloc(strlen(h->b->dir) + strlen(h->refs[i]->name) + 2);
+    sprintf(path, "%s/%s", h->b->dir, h->refs[i]->name);
+    pf_error e = {0};
+    if (pf_sha256_file(path, h->refs[i]->sha256, &e)) {
+        pthread_mutex_lock(&h->lock);
+        if (!atomic_exchange(&h->failed, 1)) *h->err = e;
+        pthread_mutex_unlock(&h->lock);
     }
-    return NULL;
+    pf_file_drop_cache(path); /* read once: its pages serve the next shard (see generate) */
+    free(path);
 }
 
 /* Copy the digest of @p r from @p known if it is there; returns 1 if it was. */
@@ -229,16 +227,7 @@ static int hash_shards(index_build *b, const pf_shard_digest *known, size_t n_kn
             h.refs = pf_reallocarray(h.refs, h.n + 1, sizeof *h.refs);
             h.refs[h.n++] = &b->splits[s].v[i];
         }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nt = cores < 1 ? 1 : (size_t)cores > h.n ? h.n : (size_t)cores, started = 0;
-    nt = nt ? nt : 1;
-    pthread_t th[64];
-    nt = nt > 64 ? 64 : nt;
-    for (size_t t = 1; t < nt && pthread_create(&th[t], NULL, hash_worker, &h) == 0; t++)
-        started = t;
-    hash_worker(&h);
-    for (size_t t = 1; t <= started; t++)
-        pthread_join(th[t], NULL);
+    pf_parallel_for(h.n, hash_one, &h);
     free(h.refs);
     pthread_mutex_destroy(&h.lock);
     return atomic_load(&h.failed) ? -1 : 0;

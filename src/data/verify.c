@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "core/util.h"
 #include "data/h5.h"
 #include "data/rowsum.h"
@@ -249,6 +250,7 @@ typedef struct listed {
     int state;  /**< ST_* */
     uint64_t n; /**< n_examples, when known */
     int n_known;
+    char *msg; /**< its problem line, written by verify_one and printed in order afterwards */
 } listed;
 
 enum { ST_OK, ST_DAMAGED, ST_MISSING, ST_DUPLICATE };
@@ -412,8 +414,26 @@ static void note(const verify_run *r, const char *what, const char *name, const 
     fputc('\n', r->log);
 }
 
-/** Verify listed shard @p e: present, listed sha256, pf_shard_check. */
-static void verify_one(verify_run *r, listed *e)
+/** Keep the problem line "@p what: <shard>: ..." of listed shard @p e for the log. */
+static void note_shard(listed *e, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note_shard(listed *e, const char *what, const char *fmt, ...)
+{
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int len = vsnprintf(NULL, 0, fmt, ap), head = (int)(strlen(what) + strlen(e->name) + 4);
+    va_end(ap);
+    free(e->msg);
+    e->msg = pf_malloc((size_t)(head + (len > 0 ? len : 0) + 1));
+    sprintf(e->msg, "%s: %s: ", what, e->name);
+    vsnprintf(e->msg + head, (size_t)(len > 0 ? len : 0) + 1, fmt, again);
+    va_end(again);
+}
+
+/** Verify listed shard @p e: present, listed sha256, pf_shard_check; safe to run on several
+ *  shards at once (it writes only @p e). */
+static void verify_one(const verify_run *r, listed *e)
 {
     char hex[65] = "", *path = pf_malloc(strlen(r->dir) + strlen(e->name) + 2);
     sprintf(path, "%s/%s", r->dir, e->name);
@@ -422,21 +442,21 @@ static void verify_one(verify_run *r, listed *e)
     e->state = ST_DAMAGED;
     if (e->split < 0 || strchr(e->name, '/')) {
         e->state = ST_MISSING;
-        note(r, "missing", e->name, "listed in dataset.h5 but not a shard file name");
+        note_shard(e, "missing", "listed in dataset.h5 but not a shard file name");
     } else if (stat(path, &st)) {
         e->state = ST_MISSING;
-        note(r, "missing", e->name, "listed in dataset.h5 but not in %s", r->dir);
+        note_shard(e, "missing", "listed in dataset.h5 but not in %s", r->dir);
     } else if (pf_sha256_file(path, hex, &err)) {
-        note(r, "damaged", e->name, "%s", err.msg);
+        note_shard(e, "damaged", "%s", err.msg);
     } else {
         int sha_ok = !strncmp(hex, e->sha256, 64);
         e->n_known = !shard_check(path, r->manifest_sha256, &e->n, &check);
         if (!sha_ok)
-            note(r, "damaged", e->name,
-                 "sha256 mismatch (dataset.h5 lists %.12s..., the file %.12s...)%s%s", e->sha256,
-                 hex, e->n_known ? "" : "; ", e->n_known ? "" : check.msg);
+            note_shard(e, "damaged",
+                       "sha256 mismatch (dataset.h5 lists %.12s..., the file %.12s...)%s%s",
+                       e->sha256, hex, e->n_known ? "" : "; ", e->n_known ? "" : check.msg);
         else if (!e->n_known)
-            note(r, "damaged", e->name, "%s", check.msg);
+            note_shard(e, "damaged", "%s", check.msg);
         else
             e->state = ST_OK;
         pf_file_drop_cache(path); /* read once: its pages serve the next shard (see generate) */
@@ -509,19 +529,31 @@ static int summarize(const verify_run *r, pf_error *err)
                    r->n, bad ? ": " : "", names, more);
 }
 
-/** Verify every listed shard, look for unlisted ones, compare the counts. */
+/** pf_parallel_for's body: listed shard @p i of the run @p arg (a duplicate row is marked, not
+ *  read again). */
+static void verify_listed(void *arg, size_t i)
+{
+    const verify_run *r = arg;
+    if (r->v[i].dup)
+        r->v[i].state = ST_DUPLICATE;
+    else
+        verify_one(r, &r->v[i]);
+}
+
+/** Verify every listed shard (the shards on every core, their lines printed in listed order),
+ *  look for unlisted ones, compare the counts. */
 static int verify_all(verify_run *r, pf_error *err)
 {
     if (read_index(r, err)) return -1;
     r->rep.shards = r->n;
+    pf_parallel_for(r->n, verify_listed, r);
     for (size_t i = 0; i < r->n; i++) {
         if (r->v[i].dup) {
-            r->v[i].state = ST_DUPLICATE;
             note(r, "duplicate", r->v[i].name, "listed twice in dataset.h5's /checksums");
             r->rep.mismatch++;
             continue;
         }
-        verify_one(r, &r->v[i]);
+        if (r->v[i].msg && r->log) fprintf(r->log, "%s\n", r->v[i].msg);
         r->rep.ok += r->v[i].state == ST_OK;
         r->rep.damaged += r->v[i].state == ST_DAMAGED;
         r->rep.missing += r->v[i].state == ST_MISSING;
@@ -542,7 +574,7 @@ int pf_verify(const char *dir, pf_verify_report *rep, FILE *log, pf_error *err)
     int rc = verify_all(&r, err);
     if (rep) *rep = r.rep;
     for (size_t i = 0; i < r.n; i++)
-        free(r.v[i].name);
+        free(r.v[i].name), free(r.v[i].msg);
     free(r.v);
     free(r.by_name);
     free(r.manifest_sha256);
