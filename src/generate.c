@@ -32,7 +32,7 @@ typedef struct run {
     char *keys_off; /* meta.audit_keys_off */
     char **sf_sha;
     atomic_size_t next_job;
-    atomic_size_t notes_done;
+    atomic_size_t notes_done, examples_done, rejected_done; /* for the progress line */
     atomic_int failed;
     pthread_mutex_t lock; /* guards rep, err and digests */
     pf_shard_digest *digests; /* sha256 of the shards made, taken right after each commit */
@@ -56,6 +56,7 @@ typedef struct worker {
     pf_stage_times t;
     uint64_t rejected[PF_REJECT_COUNT];
     size_t examples[PF_SPLIT_COUNT], per_kind[3];
+    size_t kept_seen, rejected_seen; /* of those, already added to the run's progress counts */
     pf_error err;
 } worker;
 
@@ -283,13 +284,30 @@ static void progress(run *r, int final)
     if (!r->opts->progress)
         return;
     size_t done = atomic_load(&r->notes_done), total = r->pending_notes;
+    size_t kept = atomic_load(&r->examples_done), rejected = atomic_load(&r->rejected_done);
     double el = pf_now_s() - r->t0, rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "\rgenerate: %zu/%zu notes (%.0f%%)  %.0f examples/s  ETA %.0fs   ", done,
-            total, total ? 100.0 * (double)done / (double)total : 100.0,
-            rate * r->plan->n_kinds, eta);
+    fprintf(stderr,
+            "\rgenerate: %zu/%zu notes (%.0f%%)  %zu examples, %.0f/s  %zu rejected  ETA %.0fs   ",
+            done, total, total ? 100.0 * (double)done / (double)total : 100.0, kept,
+            el > 0 ? (double)kept / el : 0, rejected, eta);
     if (final)
         fputc('\n', stderr);
+}
+
+/* A worker finished a note: add its examples and rejections since the last note to the run's
+ * counts, and redraw the progress line every 64 notes. */
+static void note_done(worker *w)
+{
+    size_t kept = 0, rejected = 0;
+    for (int s = 0; s < PF_SPLIT_COUNT; s++)
+        kept += w->examples[s];
+    for (int k = 0; k < PF_REJECT_COUNT; k++)
+        rejected += (size_t)w->rejected[k];
+    atomic_fetch_add(&w->r->examples_done, kept - w->kept_seen);
+    atomic_fetch_add(&w->r->rejected_done, rejected - w->rejected_seen);
+    w->kept_seen = kept, w->rejected_seen = rejected;
+    if (atomic_fetch_add(&w->r->notes_done, 1) % 64 == 63) progress(w->r, 0);
 }
 
 /* ---- shards ---- */
@@ -329,8 +347,7 @@ static int process_shard(worker *w, const pf_shard_job *job)
             pf_shard_abort(sw);
             return -1;
         }
-        if (atomic_fetch_add(&r->notes_done, 1) % 64 == 63)
-            progress(r, 0);
+        note_done(w);
     }
     pf_shard_digest d;
     pf_shard_name(job, d.name, sizeof d.name);

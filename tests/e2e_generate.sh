@@ -66,4 +66,24 @@ instruments: [{program: 5, bank: 3}]"
 echo "ok: bad manifests refused with FILE:LINE:COL, exit 1, nothing written"
 set +e; ./pitchforge generate 2>/dev/null; rc=$?; set -e
 [ $rc = 2 ] || fail "usage error exit $rc, expected 2"
+
+# progress: on a terminal (script gives the run one) a line redrawn with \r ends at every note
+# done, the examples and rejections the summary reports; with stderr not a terminal, none
+if command -v script > /dev/null; then
+  script -qec "./pitchforge generate manifests/tiny.yaml -o '$T/tty' -j 2" /dev/null > "$T/tty.log" 2>&1
+  "$PY" - "$T/tty.log" "$T/a.json" <<'PYEOF'
+import json, re, sys
+text, want = open(sys.argv[1], newline="").read(), json.load(open(sys.argv[2]))  # keep the \r
+lines = re.findall(r"\rgenerate: (\d+)/(\d+) notes \(\d+%\)  (\d+) examples, \d+/s  (\d+) rejected  ETA \d+s", text)
+assert len(lines) >= 2, text
+done, total, kept, rejected = map(int, lines[-1])
+assert done == total and kept == want["examples"], (lines[-1], want["examples"])
+assert rejected == sum(want["rejected"].values()), (rejected, want["rejected"])
+print(f"ok: progress line on a terminal ({len(lines)} draws, last: {kept} examples, {rejected} rejected)")
+PYEOF
+else
+  echo "skipped: no script(1) to give the run a terminal"
+fi
+./pitchforge generate manifests/tiny.yaml -o "$T/notty" 2> "$T/notty.err" > /dev/null
+if grep -q $'\r' "$T/notty.err"; then fail "progress line drawn when stderr is not a terminal"; fi
 rm -rf "$T"
