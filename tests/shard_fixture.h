@@ -72,7 +72,7 @@ static UNUSED int fx_on_tmpfs(const char *dir)
     return !statfs(dir, &fs) && fs.f_type == 0x01021994; /* TMPFS_MAGIC */
 }
 
-/** Read @p path whole and drop what was read, so its pages are in the page cache. */
+/** Read @p path whole (the bytes are thrown away), so its pages are in the page cache. */
 static UNUSED void fx_read_all(const char *path)
 {
     char buf[65536];
