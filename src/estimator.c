@@ -3,7 +3,8 @@
  * see the spectrograms prepared their own way and whose output probabilities are averaged
  * before the one decoding (models/README.md has what averaging two networks measured). An
  * estimate at PF_REFINE_MIN_HZ or above is then averaged in cents with its harmonic-peak
- * refinement on the same spectrogram (pf_refine_estimate; docs/model-format.md, "Decoding").
+ * refinement on the same spectrogram (pf_refine_estimate; docs/model-format.md, "Decoding"),
+ * and, where the caller has the audio, with YIN's period near it (pf_estimator_refine_audio).
  */
 #include "pitchforge/predict.h"
 
@@ -28,6 +29,7 @@ struct pf_estimator {
     size_t in_size, out_size;
     float *x, *y, *out; /* [batch][in], [batch][out] member, [batch][out] */
     double *p, *q;      /* [batch][out]: sums of the members' p and 1 - p */
+    pf_yin *yin;        /* for pf_estimator_refine_audio, made for the first audio length */
 };
 
 pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_error *err)
@@ -82,6 +84,7 @@ void pf_estimator_free(pf_estimator *e)
     free(e->out);
     free(e->p);
     free(e->q);
+    pf_yin_free(e->yin);
     free(e);
 }
 
@@ -176,6 +179,28 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
             f = pf_refine_estimate(spec + r * e->in_size, &e->cfg, e->spec_bins, e->spec_frames, f);
         f0_hz[r] = f > 0 ? f : 0;
         if (confidence) confidence[r] = !(f > 0) ? 0 : e->bins ? 1.0 / (1.0 + exp(-best)) : 1.0;
+    }
+    return 0;
+}
+
+int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, size_t rows,
+                              double *f0_hz, pf_error *err)
+{
+    if (!e->refine) return 0;
+    if (e->yin && pf_yin_length(e->yin) != n) {
+        pf_yin_free(e->yin);
+        e->yin = NULL;
+    }
+    if (!e->yin) {
+        e->yin = pf_yin_new(n, e->cfg.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
+        if (!e->yin) return -1;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        double t;
+        if (!(f0_hz[r] > 0)) continue;
+        if (pf_yin_near(e->yin, audio + r * n, n, f0_hz[r], PF_TIME_SPAN_CENTS, &t, NULL, err))
+            return -1;
+        f0_hz[r] = pf_refine_time(f0_hz[r], t);
     }
     return 0;
 }

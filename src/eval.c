@@ -101,9 +101,10 @@ static int model_estimates(eval_run *e, const char *dataset, const char *split, 
     return rc;
 }
 
-/* YIN (the label audit's estimator) on every example's stored audio; nothing when the split
- * stores none (a spectrogram-only dataset: the model is scored alone). */
-static int yin_estimates(eval_run *e, const char *dataset, const char *split, pf_error *err)
+/* On every example's stored audio: YIN's period weighed into the model's estimate (as predict
+ * does), and YIN (the label audit's estimator) on its own; nothing when the split stores none
+ * (a spectrogram-only dataset: the model is scored on its spectral estimate, alone). */
+static int audio_estimates(eval_run *e, const char *dataset, const char *split, pf_error *err)
 {
     pf_shard_info info;
     if (pf_dataset_split_info_read(dataset, split, &info, err))
@@ -116,7 +117,8 @@ static int yin_estimates(eval_run *e, const char *dataset, const char *split, pf
     int rc = y ? 0 : -1;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
-        rc = pf_dataset_read_audio(dataset, split, first, rows, a, err);
+        rc = pf_dataset_read_audio(dataset, split, first, rows, a, err) ||
+             pf_estimator_refine_audio(e->estimator, a, info.audio_len, rows, e->est + first, err);
         for (size_t r = 0; !rc && r < rows; r++) {
             double f0;
             rc = pf_yin_estimate(y, a + r * info.audio_len, info.audio_len, &f0, NULL, err);
@@ -234,7 +236,7 @@ int pf_eval_run(const char *model_path, const char *dataset, const char *split, 
         e.yin = pf_calloc(e.n, sizeof *e.yin);
         for (size_t i = 0; i < e.n; i++)
             e.ref[i] = e.labels[i].f0_hz;
-        rc = model_estimates(&e, dataset, split, err) || yin_estimates(&e, dataset, split, err);
+        rc = model_estimates(&e, dataset, split, err) || audio_estimates(&e, dataset, split, err);
     }
     if (!rc) {
         static const char *const by[PF_EVAL_TABLES] = {"octave", "instrument", "segment",

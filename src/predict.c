@@ -22,7 +22,7 @@ struct pf_predictor {
     pf_model_meta meta; /* the estimator's, with the dataset defaults filled in (owns nothing) */
     pf_spectrogram *stft;
     size_t seg_len, in_size;
-    float *x, *win; /* [batch][in_size] spectrograms, [seg_len] */
+    float *x, *win; /* [batch][in_size] spectrograms, [batch][seg_len] their windows */
     double f0[PREDICT_BATCH], conf[PREDICT_BATCH];
 };
 
@@ -49,7 +49,7 @@ pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *er
         return NULL;
     }
     p->x = pf_calloc(PREDICT_BATCH * p->in_size, sizeof *p->x);
-    p->win = pf_calloc(p->seg_len, sizeof *p->win);
+    p->win = pf_calloc(PREDICT_BATCH * p->seg_len, sizeof *p->win);
     return p;
 }
 
@@ -64,16 +64,20 @@ void pf_predictor_free(pf_predictor *p)
     free(p);
 }
 
-/* Spectrogram of the window in p->win into batch row @p row. */
+/* Spectrogram of the window in batch row @p row into the same row of p->x. */
 static int window_input(pf_predictor *p, size_t row, pf_error *err)
 {
-    return pf_spectrogram_compute(p->stft, p->win, p->seg_len, p->x + row * p->in_size, err);
+    return pf_spectrogram_compute(p->stft, p->win + row * p->seg_len, p->seg_len,
+                                  p->x + row * p->in_size, err);
 }
 
-/* Run the estimator on @p rows windows and store the answers in track points pts[0..rows). */
+/* Run the estimator on @p rows windows (their spectrograms, then their audio) and store the
+ * answers in track points pts[0..rows). */
 static int run_batch(pf_predictor *p, size_t rows, pf_pitch_point **pts, pf_error *err)
 {
-    if (pf_estimator_run(p->est, p->x, rows, p->f0, p->conf, err)) return -1;
+    if (pf_estimator_run(p->est, p->x, rows, p->f0, p->conf, err) ||
+        pf_estimator_refine_audio(p->est, p->win, p->seg_len, rows, p->f0, err))
+        return -1;
     for (size_t r = 0; r < rows; r++)
         pts[r]->f0_hz = p->f0[r], pts[r]->confidence = p->conf[r];
     return 0;
@@ -111,10 +115,10 @@ static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r
     for (size_t w = 0; w < r->n_track; w++) {
         pf_pitch_point *pt = &r->track[w];
         pt->time_s = ((double)(w * hop) + (double)p->seg_len / 2) / p->meta.sample_rate;
-        memcpy(p->win, s + w * hop, p->seg_len * sizeof *p->win);
-        if (!(pf_rms_dbfs(p->win, p->seg_len) >= SILENCE_DBFS))
-            continue;
-        pf_peak_normalize(p->win, p->seg_len, WINDOW_PEAK);
+        float *win = p->win + rows * p->seg_len;
+        memcpy(win, s + w * hop, p->seg_len * sizeof *win);
+        if (!(pf_rms_dbfs(win, p->seg_len) >= SILENCE_DBFS)) continue;
+        pf_peak_normalize(win, p->seg_len, WINDOW_PEAK);
         if (window_input(p, rows, err))
             return -1;
         pending[rows++] = pt;

@@ -3,7 +3,8 @@
  * missing fundamental is found; no peak near the estimate or complex mode leave it unchanged.
  * The reported estimate leans 80% on the refinement when the peaks agree (their spread checked
  * on a tone whose second partial is detuned by a known amount), half way when they do not or
- * when there is one peak, and leaves estimates below PF_REFINE_MIN_HZ alone. */
+ * when there is one peak, and leaves estimates below PF_REFINE_MIN_HZ alone. The weight
+ * pf_refine_time gives YIN's period, at four frequencies. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,6 +175,24 @@ static void test_tones(void **state)
     assert_true(missing < 1.0);
 }
 
+/* pf_refine_time's weight on the period, w = 1 / (1 + (f / 150 Hz)^4), recovered from the
+ * combination of a spectral estimate f with a period estimate 10 cents above it: w 0.5 at the
+ * crossover, 16/17 an octave below, 1/17 an octave above; no period, or no estimate: f. */
+static void test_time(void **state)
+{
+    (void)state;
+    static const double f[4] = {75, 150, 300, 2400}, w[4] = {16.0 / 17, 0.5, 1.0 / 17, 1 / 65537.0};
+    for (int i = 0; i < 4; i++) {
+        double t = f[i] * exp2(10.0 / 1200), got = pf_refine_time(f[i], t);
+        double wgot = cents(got, f[i]) / 10;
+        print_message("pf_refine_time at %.0f Hz: weight on the period %.6f (%.6f expected)\n",
+                      f[i], wgot, w[i]);
+        assert_true(fabs(wgot - w[i]) < 1e-9);
+    }
+    assert_true(pf_refine_time(200, 0) == 200);
+    assert_true(pf_refine_time(0, 200) == 0);
+}
+
 /* Silence and complex mode: nothing to refine from, the estimate comes back as given. */
 static void test_unchanged(void **state)
 {
@@ -194,6 +213,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tones),
         cmocka_unit_test(test_estimate),
+        cmocka_unit_test(test_time),
         cmocka_unit_test(test_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

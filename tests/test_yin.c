@@ -1,5 +1,7 @@
 /* YIN f0 estimator: pure, sawtooth and missing-fundamental tones over MIDI 36..107 with random
- * detunes (within 5 cents), noise and silence unvoiced, octave-down reach, failure paths. */
+ * detunes (within 5 cents), noise and silence unvoiced, octave-down reach, failure paths; the
+ * period near a guess (pf_yin_near): as accurate from 30 cents off, the guessed octave where the
+ * threshold takes another, nothing where the span holds no dip. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,6 +122,70 @@ static void test_unvoiced(void **state)
     pf_yin_free(y);
 }
 
+/* pf_yin_near over the sweep of test_tones, each guess 30 cents off (alternately sharp and
+ * flat): within MAX_CENTS of the true f0. */
+static void test_near_sweep(void **state)
+{
+    (void)state;
+    pf_yin *y = pf_yin_new(N, RATE, FMIN, FMAX, NULL);
+    float *x = malloc(N * sizeof *x);
+    pf_rng r;
+    pf_rng_init(&r, 77, 0, 0);
+    double worst = 0;
+    for (int m = 36; m <= 107; m++) {
+        double f0 = midi_hz(m + pf_rng_range(&r, -0.5, 0.5)), est = 0, ap = 0;
+        make_tone(x, TONE_SAW, f0, &r);
+        double guess = f0 * exp2((m % 2 ? 30.0 : -30.0) / 1200);
+        assert_int_equal(pf_yin_near(y, x, N, guess, 50, &est, &ap, NULL), 0);
+        assert_true(ap < 0.15);
+        double c = est > 0 ? fabs(1200 * log2(est / f0)) : INFINITY;
+        if (c > MAX_CENTS) print_message("MIDI %d f0 %.2f est %.3f ap %.3f\n", m, f0, est, ap);
+        worst = c > worst ? c : worst;
+    }
+    print_message("yin near, sawtooth MIDI 36..107 from 30 cents off: worst %.4f cents\n", worst);
+    assert_true(worst <= MAX_CENTS);
+    free(x);
+    pf_yin_free(y);
+}
+
+/* A tone whose odd harmonics are faint: the threshold takes the dip at half the period (an
+ * octave up), pf_yin_near keeps the guessed octave; a span without a dip, a guess outside YIN's
+ * range and silence give 0. */
+static void test_near_octave(void **state)
+{
+    (void)state;
+    const double pi = 3.14159265358979323846, f0 = 196.0;
+    static const double amp[7] = {0, 0.02, 1.0, 0.02, 0.5, 0.02, 0.3};
+    pf_yin *y = pf_yin_new(N, RATE, FMIN, FMAX, NULL);
+    float *x = calloc(N, sizeof *x);
+    for (int i = 0; i < N; i++)
+        for (int k = 1; k <= 6; k++)
+            x[i] += (float)(0.3 * amp[k] * sin(2 * pi * k * f0 * i / RATE + k));
+    double est = 0, near = 0;
+    assert_int_equal(pf_yin_estimate(y, x, N, &est, NULL, NULL), 0);
+    assert_true(fabs(1200 * log2(est / (2 * f0))) < 1); /* the threshold's octave error */
+    assert_int_equal(pf_yin_near(y, x, N, f0 * exp2(20.0 / 1200), 50, &near, NULL, NULL), 0);
+    print_message("faint odd harmonics at %.1f Hz: YIN %.3f Hz, near a guess %.3f Hz\n", f0, est,
+                  near);
+    assert_true(fabs(1200 * log2(near / f0)) < 1);
+    assert_int_equal(pf_yin_near(y, x, N, f0 * exp2(600.0 / 1200), 50, &near, NULL, NULL), 0);
+    assert_true(near == 0); /* a tritone off: the span's minimum is at its edge */
+    assert_int_equal(pf_yin_near(y, x, N, 9000, 50, &near, NULL, NULL), 0);
+    assert_true(near == 0);
+    assert_int_equal(pf_yin_near(y, x, N, 10, 50, &near, NULL, NULL), 0);
+    assert_true(near == 0);
+    memset(x, 0, N * sizeof *x);
+    double ap = 0;
+    assert_int_equal(pf_yin_near(y, x, N, f0, 50, &near, &ap, NULL), 0);
+    assert_true(near == 0 && ap == 1);
+    pf_error e;
+    assert_int_equal(pf_yin_near(y, x, N - 1, f0, 50, &near, NULL, &e), -1);
+    assert_int_equal(e.code, PF_EINVAL);
+    assert_int_equal(pf_yin_length(y), N);
+    free(x);
+    pf_yin_free(y);
+}
+
 static void test_bad_args(void **state)
 {
     (void)state;
@@ -148,10 +214,9 @@ static void test_bad_args(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tones),
-        cmocka_unit_test(test_octave_down_reach),
-        cmocka_unit_test(test_unvoiced),
-        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_tones),       cmocka_unit_test(test_octave_down_reach),
+        cmocka_unit_test(test_unvoiced),    cmocka_unit_test(test_near_sweep),
+        cmocka_unit_test(test_near_octave), cmocka_unit_test(test_bad_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,6 +84,20 @@ pf_yin *pf_yin_new(size_t n_samples, double rate_hz, double fmin_hz, double fmax
  */
 int pf_yin_estimate(pf_yin *y, const float *x, size_t n, double *f0_hz, double *aperiodicity,
                     pf_error *err);
+/**
+ * YIN's period near a given pitch: the deepest local minimum of the normalized difference d'
+ * on the lag grid around @p span_cents of @p guess_hz, refined as pf_yin_estimate refines its
+ * dip, kept when the result lies within the span. No threshold picks the dip, so another
+ * estimator can settle the octave and YIN the fine pitch.
+ * @param f0_hz        out: the estimate, 0 when there is no such dip, it is above 0.5, the
+ *                     span leaves YIN's range, or @p x is silent
+ * @param aperiodicity out (may be NULL): d' at that dip
+ * @return 0, or -1 with @p err filled
+ */
+int pf_yin_near(pf_yin *y, const float *x, size_t n, double guess_hz, double span_cents,
+                double *f0_hz, double *aperiodicity, pf_error *err);
+/** The frame length @p y was made for. */
+size_t pf_yin_length(const pf_yin *y);
 /** Free the estimator; NULL is accepted. */
 void pf_yin_free(pf_yin *y);
 
@@ -114,6 +128,21 @@ double pf_refine_f0(const float *spec, const pf_spec_config *cfg, int bins, int 
  */
 double pf_refine_estimate(const float *spec, const pf_spec_config *cfg, int bins, int frames,
                           double f_hz);
+
+/** Where the time-domain estimate and the spectral one weigh the same (pf_refine_time). */
+#define PF_TIME_CROSSOVER_HZ 150.0
+/** How far from the spectral estimate the time-domain one is looked for (pf_yin_near). */
+#define PF_TIME_SPAN_CENTS 50.0
+
+/**
+ * Combine the spectral estimate @p f_hz with YIN's period near it, @p t_hz (pf_yin_near within
+ * PF_TIME_SPAN_CENTS; 0: none, and @p f_hz is returned): f^(1-w) t^w with
+ * w = 1 / (1 + (f / PF_TIME_CROSSOVER_HZ)^4). A lag is read to a fixed fraction of a sample, so
+ * its error in cents grows with f, while harmonic peaks separate as f grows: the weight moves
+ * from the period (low notes) to the spectrum (high ones). Chosen on the val split
+ * (docs/model-format.md, "Decoding").
+ */
+double pf_refine_time(double f_hz, double t_hz);
 
 /* ---- key tuning meter (key audit) ---- */
 

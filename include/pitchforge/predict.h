@@ -54,6 +54,14 @@ pf_spec_config pf_model_spec_config(const pf_model_meta *m);
  */
 int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
                      double *confidence, pf_error *err);
+/**
+ * Weigh YIN's period of the audio into @p rows estimates of pf_estimator_run: @p audio
+ * [rows][n] holds the samples (at the model's rate) the spectrograms were made of, and each
+ * estimate @p f0_hz > 0 becomes pf_refine_time(f, pf_yin_near(audio, f)). Nothing happens when
+ * refinement is off (pf_estimator_set_refine).
+ */
+int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, size_t rows,
+                              double *f0_hz, pf_error *err);
 
 typedef struct pf_predictor pf_predictor;
 

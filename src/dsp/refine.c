@@ -12,7 +12,8 @@
  *
  * pf_refine_estimate combines the two: below PF_REFINE_MIN_HZ the network's f0 as given, else
  * its mean in cents with the refinement, leaning PF_REFINE_AGREE_WEIGHT toward the refinement
- * when the spread is within PF_REFINE_AGREE_CENTS (the harmonics agree), half way otherwise. */
+ * when the spread is within PF_REFINE_AGREE_CENTS (the harmonics agree), half way otherwise.
+ * pf_refine_time then weighs in YIN's period of the audio, when there is audio. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -86,4 +87,11 @@ double pf_refine_estimate(const float *spec, const pf_spec_config *cfg, int bins
     double spread, fr = pf_refine_f0(spec, cfg, bins, frames, f_hz, &spread);
     double w = spread <= PF_REFINE_AGREE_CENTS ? PF_REFINE_AGREE_WEIGHT : 0.5;
     return pow(f_hz, 1 - w) * pow(fr, w);
+}
+
+double pf_refine_time(double f_hz, double t_hz)
+{
+    if (!(f_hz > 0) || !(t_hz > 0)) return f_hz;
+    double r = f_hz / PF_TIME_CROSSOVER_HZ, w = 1.0 / (1.0 + r * r * r * r);
+    return pow(f_hz, 1 - w) * pow(t_hz, w);
 }

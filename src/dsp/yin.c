@@ -120,6 +120,11 @@ pf_yin *pf_yin_new(size_t n_samples, double rate_hz, double fmin_hz, double fmax
     return y;
 }
 
+size_t pf_yin_length(const pf_yin *y)
+{
+    return y->n;
+}
+
 void pf_yin_free(pf_yin *y)
 {
     if (!y) return;
@@ -246,5 +251,28 @@ int pf_yin_estimate(pf_yin *y, const float *x, size_t n, double *f0_hz, double *
     if (y->dn[i] > PF_YIN_UNVOICED) return 0; /* no dip below threshold, global min too high */
     double period = refine_multiple(y, parabolic(y->d, i)) / PF_YIN_UP;
     *f0_hz = y->rate_hz / period;
+    return 0;
+}
+
+int pf_yin_near(pf_yin *y, const float *x, size_t n, double guess_hz, double span_cents,
+                double *f0_hz, double *aperiodicity, pf_error *err)
+{
+    if (!y || !x || !f0_hz) return PF_FAIL(err, PF_EINVAL, "yin: NULL argument");
+    if (n != y->n) return PF_FAIL(err, PF_EINVAL, "yin: %zu samples given, made for %zu", n, y->n);
+    *f0_hz = 0;
+    if (aperiodicity) *aperiodicity = 1;
+    if (!(guess_hz > 0) || !(span_cents > 0)) return 0;
+    double g = PF_YIN_UP * y->rate_hz / guess_hz, r = exp2(span_cents / 1200);
+    int lo = (int)floor(g / r), hi = (int)ceil(g * r), best = -1; /* the grid lags around it */
+    if (lo < PF_YIN_UP * y->tau_min || hi > PF_YIN_UP * y->tau_max) return 0;
+    if (!(difference(y, x) > 0)) return 0;
+    const double *dn = y->dn;
+    for (int i = lo; i <= hi; i++)
+        if (dn[i] <= dn[i - 1] && dn[i] <= dn[i + 1] && (best < 0 || dn[i] < dn[best])) best = i;
+    if (best < 0) return 0; /* no dip around the guess */
+    if (aperiodicity) *aperiodicity = dn[best];
+    if (dn[best] > PF_YIN_UNVOICED) return 0;
+    double f = y->rate_hz / (refine_multiple(y, parabolic(y->d, best)) / PF_YIN_UP);
+    if (fabs(1200 * log2(f / guess_hz)) <= span_cents) *f0_hz = f;
     return 0;
 }
