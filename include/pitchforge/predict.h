@@ -42,8 +42,9 @@ size_t pf_estimator_in_size(const pf_estimator *e);
 /** Networks in the file: 1 for a model file. */
 size_t pf_estimator_members(const pf_estimator *e);
 /** Refine estimates of PF_REFINE_MIN_HZ or more by averaging them in cents with their
- *  harmonic-peak refinement (@p on 1, the default), or keep the networks' decoding (0). A
- *  model whose input is not a spectrogram of its FFT's bins is never refined. */
+ *  harmonic-peak refinement, and let pf_estimator_refine_audio weigh in YIN's period (@p on 1,
+ *  the default), or keep the networks' decoding (0). A model whose input is not a spectrogram
+ *  of its FFT's bins is never refined. */
 void pf_estimator_set_refine(pf_estimator *e, int on);
 /** The spectrogram settings a model was trained on (its meta; the defaults where unknown). */
 pf_spec_config pf_model_spec_config(const pf_model_meta *m);
