@@ -2,7 +2,9 @@
 # predict with the shipped model (models/pitch.h5) on audio files of known pitch, written here
 # by numpy/scipy (and sox for FLAC) in the formats users bring: 8, 16, 24-bit and float WAV,
 # FLAC, mono and stereo, sample rates 8 to 96 kHz. Every answer must be within 20 cents of
-# the pitch the file was made with, and name the right note.
+# the pitch the file was made with, and name the right note; the steady low tones (low_*)
+# within 3 cents. Without YIN's period of the audio, which the estimator weighs in most on low
+# notes (docs/model-format.md, "Decoding"), two of the three fail that (92.3 Hz by 6.2 cents).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-/usr/bin/python3}
@@ -27,6 +29,9 @@ c6_8k        1052.00    8000 1 pcm16   3  flat
 g6_flac      1580.00   32000 1 flac    3  flat
 c7_float     2080.00   44100 2 float   3  decay
 a7_sine      3500.00   22050 1 pcm16   1  flat
+low_c2         65.90   16000 1 pcm16   8  flat
+low_d2         73.90   22050 1 pcm16   8  flat
+low_f#2        92.30   44100 1 float   8  flat
 EOF
 
 "$PY" - "$T" <<'PYEOF'
@@ -77,8 +82,8 @@ for r in rows:
     c = 1200 * math.log2(r["f0_hz"] / f0) if r["f0_hz"] else float("inf")
     print(f"{name:12s} {f0:8.2f} Hz -> {r['f0_hz'] or 0:8.2f} Hz  {r['note']} {r['cents']:+d}  "
           f"error {c:+7.2f} cents  confidence {r['confidence']:.2f}")
-    if not (abs(c) <= 20 and r["note"] == note):
+    if not (abs(c) <= (3 if name.startswith("low_") else 20) and r["note"] == note):
         bad.append(name)
-assert not bad, f"off by more than 20 cents or the wrong note: {bad}"
-print(f"ok: {len(rows)} files, every one within 20 cents")
+assert not bad, f"off by more than 20 cents (3 for low_*) or the wrong note: {bad}"
+print(f"ok: {len(rows)} files, every one within 20 cents, the steady low tones within 3")
 PYEOF
