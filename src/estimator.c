@@ -29,7 +29,7 @@ struct pf_estimator {
     size_t in_size, out_size;
     float *x, *y, *out; /* [batch][in], [batch][out] member, [batch][out] */
     double *p, *q;      /* [batch][out]: sums of the members' p and 1 - p */
-    pf_yin *yin;        /* for pf_estimator_refine_audio, made for the first audio length */
+    pf_yin *yin;        /* for pf_estimator_refine_audio, made for the audio length last given */
 };
 
 pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_error *err)
