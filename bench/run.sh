@@ -27,34 +27,33 @@ PYEOF
 ./pitchforge generate manifests/bench.yaml -o "$out/j1" -j 1 -q --json > "$out/j1.json"
 summary "generate -j 1" "$out/j1.json"
 jobs=$(nproc)
-# all cores, PF_BENCH_RUNS times (default 3): a shared VM's speed drifts by a third from run to
-# run, so one run says little; the median run is summarized and the others listed
-runs=${PF_BENCH_RUNS:-3}
-for i in $(seq "$runs"); do
-  rm -rf "$out/jn"
-  ./pitchforge generate manifests/bench.yaml -o "$out/jn" -j "$jobs" -q --json > "$out/jn-$i.json"
-done
-"$PY" - "$out" "$runs" <<'PYEOF'
-import json, shutil, sys
-out, n = sys.argv[1], int(sys.argv[2])
-runs = sorted((json.load(open(f"{out}/jn-{i}.json"))["examples_per_s"], i) for i in range(1, n + 1))
-print(f"{n} runs at all cores: " + ", ".join(f"{r:.0f}" for r, _ in runs) +
-      f" examples/s; the median run:")
-shutil.copy(f"{out}/jn-{runs[n // 2][1]}.json", f"{out}/jn.json")
-PYEOF
-summary "generate -j $jobs" "$out/jn.json"
 # the same notes with the work the issue's hardware budget leaves out switched off in the
 # manifest (pitch check, augmentation, stored audio): what those features cost here
 sed -e '$a quality: {pitch_check: off}' \
     -e '$a augment: {volume: [1.0, 1.0], strip_fundamental: 0, noise: none}' \
     -e '$a store: {audio: none}' manifests/bench.yaml > "$out/lean.yaml"
-./pitchforge generate "$out/lean.yaml" -o "$out/lean" -j "$jobs" -q --json > "$out/lean.json"
-"$PY" - "$out/lean.json" <<'PYEOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-print(f"without pitch check, augmentation and stored audio (shards still hashed, fsynced): "
-      f"{r['examples']} examples in {r['seconds']:.2f} s = {r['examples_per_s']:.0f} examples/s")
+# both at all cores, interleaved, PF_BENCH_RUNS times (default 3): a shared VM's speed drifts by
+# a third from run to run, so one run says little; each one's median run is kept as NAME.json
+runs=${PF_BENCH_RUNS:-3}
+for i in $(seq "$runs"); do
+  for cfg in jn:manifests/bench.yaml lean:"$out/lean.yaml"; do
+    rm -rf "$out/run"
+    ./pitchforge generate "${cfg#*:}" -o "$out/run" -j "$jobs" -q --json > "$out/${cfg%%:*}-$i.json"
+  done
+done
+median() {  # name label: list the runs, keep the median one as name.json
+  "$PY" - "$out" "$runs" "$1" "$2" <<'PYEOF'
+import json, shutil, sys
+out, n, name, label = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+runs = sorted((json.load(open(f"{out}/{name}-{i}.json"))["examples_per_s"], i) for i in range(1, n + 1))
+print(f"{label}, {n} runs at all cores: " + ", ".join(f"{r:.0f}" for r, _ in runs) +
+      f" examples/s (median {runs[n // 2][0]:.0f})")
+shutil.copy(f"{out}/{name}-{runs[n // 2][1]}.json", f"{out}/{name}.json")
 PYEOF
+}
+median jn "bench.yaml"
+summary "generate -j $jobs, the median run" "$out/jn.json"
+median lean "without pitch check, augmentation and stored audio (shards still hashed, fsynced)"
 # the blog's pipeline, one process per step, on the same machine (bench/baseline/run.sh)
 notes=${PF_BASELINE_NOTES:-200}
 bash bench/baseline/run.sh "$notes" "$out/baseline" "$jobs" > "$out/baseline.json"
