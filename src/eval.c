@@ -83,6 +83,7 @@ typedef struct eval_run {
     pf_label *labels;
     size_t n;
     double *ref, *est, *yin;
+    double *conf; /* the model's confidence per example */
     int has_yin; /* the split stores audio: YIN ran */
 } eval_run;
 
@@ -95,7 +96,7 @@ static int model_estimates(eval_run *e, const char *dataset, const char *split, 
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
         rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, err) ||
-             pf_estimator_run(e->estimator, x, rows, e->est + first, NULL, err);
+             pf_estimator_run(e->estimator, x, rows, e->est + first, e->conf + first, err);
     }
     free(x);
     return rc;
@@ -209,12 +210,14 @@ static void eval_free(eval_run *e, pf_eval_result *r)
     free(e->ref);
     if (r) {
         r->n = e->n, r->labels = e->labels, r->est_hz = e->est, r->yin_hz = e->yin;
+        r->confidence = e->conf;
         r->has_yin = e->has_yin;
         return;
     }
     pf_labels_free(e->labels, e->n);
     free(e->est);
     free(e->yin);
+    free(e->conf);
 }
 
 int pf_eval_run(const char *model_path, const char *dataset, const char *split, int threads,
@@ -234,6 +237,7 @@ int pf_eval_run(const char *model_path, const char *dataset, const char *split, 
         e.ref = pf_calloc(e.n, sizeof *e.ref);
         e.est = pf_calloc(e.n, sizeof *e.est);
         e.yin = pf_calloc(e.n, sizeof *e.yin);
+        e.conf = pf_calloc(e.n, sizeof *e.conf);
         for (size_t i = 0; i < e.n; i++)
             e.ref[i] = e.labels[i].f0_hz;
         rc = model_estimates(&e, dataset, split, err) || audio_estimates(&e, dataset, split, err);
@@ -269,6 +273,7 @@ void pf_eval_release(pf_eval_result *r)
     pf_labels_free(r->labels, r->n);
     free(r->est_hz);
     free(r->yin_hz);
+    free(r->confidence);
     memset(r, 0, sizeof *r);
 }
 
@@ -377,7 +382,7 @@ int pf_eval_write_examples(const pf_eval_result *r, const char *path, pf_error *
     pf_out o;
     if (pf_out_open(&o, path, err)) return -1;
     fprintf(o.f, "index,example_id,instrument,midi,cents,velocity,segment,f0_hz,model_hz,yin_hz,"
-                 "model_cents,yin_cents\n");
+                 "model_cents,yin_cents,model_confidence\n");
     for (size_t i = 0; i < r->n; i++) {
         const pf_label *l = &r->labels[i];
         fprintf(o.f, "%zu,%llu,", i, (unsigned long long)l->example_id);
@@ -387,7 +392,7 @@ int pf_eval_write_examples(const pf_eval_result *r, const char *path, pf_error *
         if (r->has_yin) fprintf(o.f, "%.6f", r->yin_hz[i]); /* empty when YIN did not run */
         fprintf(o.f, ",%.3f,", cents_error(r->est_hz[i], l->f0_hz));
         if (r->has_yin) fprintf(o.f, "%.3f", cents_error(r->yin_hz[i], l->f0_hz));
-        fputc('\n', o.f);
+        fprintf(o.f, ",%.6f\n", r->confidence[i]);
     }
     return pf_out_commit(&o, 1, err);
 }

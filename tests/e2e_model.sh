@@ -42,6 +42,11 @@ for est, key in (("model", "model_cents"), ("yin", "yin_cents")):
     for tol in (50, 25, 10):
         assert abs((np.abs(c) <= tol).mean() - r[est][f"rpa{tol}"]) < 1e-6, (est, tol)
     assert abs(np.sort(np.abs(c))[(n + 1) // 2 - 1] - r[est]["cents_median"]) < 2e-3, est
+# the confidence: a probability, 0 exactly when unvoiced, and not one value for every example
+conf = np.array([float(x["model_confidence"]) for x in rows])
+voiced = np.array([float(x["model_hz"]) > 0 for x in rows])
+assert ((conf > 0) & (conf <= 1) == voiced).all() and (conf[~voiced] == 0).all(), conf
+assert np.ptp(conf[voiced]) > 1e-3, conf
 assert r["yin"]["rpa50"] >= 0.9, r["yin"]  # YIN on clean synthetic notes
 assert {row["name"] for row in r["by_segment"]} <= {"attack", "sustain", "decay"}
 assert sum(row["model"]["n"] for row in r["by_octave"]) == n
@@ -178,13 +183,17 @@ shift = np.where(inner & (den < 0), np.clip(0.5 * (y0 - y2) / np.where(den < 0, 
 hz = 440 * 2 ** ((meta["bins_lo_midi"] + (k + shift) * meta["bins_step"] - 69) / 12)
 exec(blocks[2], ns)
 ref = np.array([ns["refine"](s[i, 0], hz[i]) for i in range(len(hz))])
-got = np.array([float(x["model_hz"]) for x in csv.DictReader(open(t + "/ens.csv"))])
+rows = list(csv.DictReader(open(t + "/ens.csv")))
+got = np.array([float(x["model_hz"]) for x in rows])
 c = np.abs(1200 * np.log2(got / ref))
 assert c.max() < 0.05, c.max()
+conf = np.array([float(x["model_confidence"]) for x in rows])  # the largest mean probability
+assert np.abs(conf - p.max(1)).max() < 1e-5, np.abs(conf - p.max(1)).max()
 moved = np.abs(1200 * np.log2(ref / hz))
 assert (moved > 0.1).sum() > len(hz) // 4, moved   # the refinement does act on these
 print(f"ok: ensemble of 2: members stored unchanged; eval = numpy mean of the members' "
-      f"probabilities, decoded and refined (max {c.max():.4f} cents over {len(c)} examples; "
+      f"probabilities, decoded and refined (max {c.max():.4f} cents over {len(c)} examples, "
+      f"confidence within {np.abs(conf - p.max(1)).max():.1e}; "
       f"the refinement moved {(moved > 0.1).sum()} by more than 0.1 cents)")
 PYEOF
 

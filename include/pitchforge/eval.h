@@ -43,6 +43,7 @@ typedef struct pf_eval_result {
     size_t n;                /**< examples scored */
     struct pf_label *labels; /**< [n] their labels */
     double *est_hz, *yin_hz; /**< [n] the model's and YIN's f0, 0: unvoiced */
+    double *confidence;      /**< [n] the model's confidence (predict's), 0 when unvoiced */
     int has_yin; /**< 1 when the split stores audio and YIN ran; 0: its scores are left zero */
 } pf_eval_result;
 

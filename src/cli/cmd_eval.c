@@ -21,7 +21,8 @@ static const char usage[] =
     "  --split NAME  train, val or test (default test)\n"
     "  --plot PNG    the error-by-pitch chart (median |cents error| per note, model and YIN)\n"
     "  --examples CSV  one line per example: its label, the model's and YIN's f0 and their\n"
-    "                cents errors (nan: unvoiced), for your own breakdowns\n"
+    "                cents errors (nan: unvoiced), the model's confidence (as predict\n"
+    "                prints it), for your own breakdowns\n"
     "  --json        one JSON object on stdout instead of the tables\n"
     "  -j N          threads (default: all cores)\n";
 
