@@ -3,31 +3,32 @@
 # different -j); dry run; inspect and show; the Python reader; bad manifests refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
 PY=${PY:-/usr/bin/python3}
 T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-generate.XXXXXX")
 fail() { echo "FAIL: $*"; exit 1; }
 
-./pitchforge generate manifests/tiny.yaml -o "$T/a" -j 1 -q --json > "$T/a.json"
+"$PF" generate manifests/tiny.yaml -o "$T/a" -j 1 -q --json > "$T/a.json"
 "$PY" tests/ref/check_dataset.py "$T/a" "$T/a.json"
 
 # determinism: the same manifest gives the same bytes, whatever the thread count
-./pitchforge generate manifests/tiny.yaml -o "$T/b" -j 2 -q
+"$PF" generate manifests/tiny.yaml -o "$T/b" -j 2 -q
 for f in "$T"/a/*.h5; do cmp -s "$f" "$T/b/$(basename "$f")" || fail "$(basename "$f") differs between runs"; done
 [ "$(ls "$T/a" | wc -l)" = "$(ls "$T/b" | wc -l)" ] || fail "runs made different files"
 echo "ok: two runs (-j 1, -j 2) byte-identical ($(ls "$T"/a/*.h5 | wc -l) files)"
 
 # dry run prints the plan and writes nothing
-./pitchforge generate manifests/tiny.yaml -o "$T/dry" --dry-run > "$T/dry.txt"
+"$PF" generate manifests/tiny.yaml -o "$T/dry" --dry-run > "$T/dry.txt"
 grep -q "^train" "$T/dry.txt" && grep -q "disk about" "$T/dry.txt" || fail "dry run output"
 [ ! -e "$T/dry" ] || fail "dry run wrote something"
 
 # inspect and show
 shard=$(ls "$T"/a/train-*.h5 | head -1)
-./pitchforge inspect "$shard" > "$T/inspect.txt"
+"$PF" inspect "$shard" > "$T/inspect.txt"
 grep -q "pitchforge-shard/1" "$T/inspect.txt" || fail "inspect shows no schema"
-./pitchforge inspect "$T/a/dataset.h5" > "$T/inspect-ds.txt"
+"$PF" inspect "$T/a/dataset.h5" > "$T/inspect-ds.txt"
 grep -q "pitchforge-dataset/1" "$T/inspect-ds.txt" || fail "inspect dataset.h5"
-./pitchforge show "$shard" --example 2 -o "$T/spec.png"
+"$PF" show "$shard" --example 2 -o "$T/spec.png"
 "$PY" - "$T/spec.png" <<'PYEOF'
 import struct, sys
 b = open(sys.argv[1], "rb").read()
@@ -36,7 +37,7 @@ w, h = struct.unpack(">II", b[16:24])
 assert (w, h) == (360, 513), (w, h)
 print("ok: show wrote a 360x513 PNG")
 PYEOF
-./pitchforge show "$shard" --example 100000 -o "$T/x.png" 2>/dev/null && fail "show accepted a bad index"
+"$PF" show "$shard" --example 100000 -o "$T/x.png" 2>/dev/null && fail "show accepted a bad index"
 
 # the interop example a PyTorch / TensorFlow user copies
 "$PY" examples/pitch_dataset.py "$T/a/dataset.h5"
@@ -44,7 +45,7 @@ PYEOF
 # bad manifests: exit 1, FILE:LINE:COL, nothing written
 bad() {  # name, expected message part, manifest text
   printf '%s\n' "$3" > "$T/$1.yaml"
-  set +e; ./pitchforge generate "$T/$1.yaml" -o "$T/out-$1" 2> "$T/$1.err"; rc=$?; set -e
+  set +e; "$PF" generate "$T/$1.yaml" -o "$T/out-$1" 2> "$T/$1.err"; rc=$?; set -e
   [ $rc = 1 ] || fail "$1: exit $rc, expected 1"
   grep -q "^pitchforge: $T/$1.yaml:[0-9]*:[0-9]*: .*$2" "$T/$1.err" || fail "$1: message: $(cat "$T/$1.err")"
   [ ! -e "$T/out-$1" ] || fail "$1: wrote output"
@@ -64,13 +65,13 @@ instruments: [{program: 0}]"
 bad missing-program "has no program 5 in bank 3" "$head
 instruments: [{program: 5, bank: 3}]"
 echo "ok: bad manifests refused with FILE:LINE:COL, exit 1, nothing written"
-set +e; ./pitchforge generate 2>/dev/null; rc=$?; set -e
+set +e; "$PF" generate 2>/dev/null; rc=$?; set -e
 [ $rc = 2 ] || fail "usage error exit $rc, expected 2"
 
 # progress: on a terminal (script gives the run one) a line redrawn with \r ends at every note
 # done, the examples and rejections the summary reports; with stderr not a terminal, none
 if command -v script > /dev/null; then
-  script -qec "./pitchforge generate manifests/tiny.yaml -o '$T/tty' -j 2" /dev/null > "$T/tty.log" 2>&1
+  script -qec "'$PF' generate manifests/tiny.yaml -o '$T/tty' -j 2" /dev/null > "$T/tty.log" 2>&1
   "$PY" - "$T/tty.log" "$T/a.json" <<'PYEOF'
 import json, re, sys
 text, want = open(sys.argv[1], newline="").read(), json.load(open(sys.argv[2]))  # keep the \r
@@ -84,6 +85,6 @@ PYEOF
 else
   echo "skipped: no script(1) to give the run a terminal"
 fi
-./pitchforge generate manifests/tiny.yaml -o "$T/notty" 2> "$T/notty.err" > /dev/null
+"$PF" generate manifests/tiny.yaml -o "$T/notty" 2> "$T/notty.err" > /dev/null
 if grep -q $'\r' "$T/notty.err"; then fail "progress line drawn when stderr is not a terminal"; fi
 rm -rf "$T"

@@ -5,6 +5,7 @@
 # beyond the bound, report their offsets, and keep every other key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
 PY=${PY:-/usr/bin/python3}
 T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-keyaudit.XXXXXX")
 fail() { echo "FAIL: $*"; exit 1; }
@@ -27,7 +28,7 @@ EOF
 
 # no key audit: all 12 keys; numpy finds the three detuned keys in the stored audio
 manifest "{pitch_check: flag}" > "$T/off.yaml"
-./pitchforge generate "$T/off.yaml" -o "$T/off" -q --json > "$T/off.json"
+"$PF" generate "$T/off.yaml" -o "$T/off" -q --json > "$T/off.json"
 "$PY" - "$T/off" <<'PYEOF'
 import glob, sys, h5py, numpy as np
 for shard in glob.glob(sys.argv[1] + "/train-*.h5"):
@@ -60,7 +61,7 @@ PYEOF
 
 check() {  # bound, expected "MIDI:CENTS ..." left out
   manifest "{pitch_check: flag, key_max_cents: $1}" > "$T/k$1.yaml"
-  ./pitchforge generate "$T/k$1.yaml" -o "$T/k$1" -j 2 --json > "$T/k$1.json" 2> "$T/k$1.err"
+  "$PF" generate "$T/k$1.yaml" -o "$T/k$1" -j 2 --json > "$T/k$1.json" 2> "$T/k$1.err"
   "$PY" - "$T/k$1" "$T/k$1.json" "$2" <<'PYEOF'
 import json, sys, h5py
 out, js, want = sys.argv[1], json.load(open(sys.argv[2])), dict(
@@ -97,7 +98,7 @@ check 10 "64:20 71:-14"
 check 5 "64:20 67:6 71:-14"
 
 # the audit's threads do not change what it finds, nor the shards
-./pitchforge generate "$T/k5.yaml" -o "$T/k5-j1" -j 1 -q --json > "$T/k5-j1.json"
+"$PF" generate "$T/k5.yaml" -o "$T/k5-j1" -j 1 -q --json > "$T/k5-j1.json"
 "$PY" -c 'import json, sys; a, b = (json.load(open(p))["excluded_keys"] for p in sys.argv[1:]); assert a == b, (a, b)' \
   "$T/k5.json" "$T/k5-j1.json"
 for f in "$T"/k5/*.h5; do cmp -s "$f" "$T/k5-j1/$(basename "$f")" || fail "$(basename "$f") differs, -j 1 and -j 2"; done
@@ -105,7 +106,7 @@ echo "ok: -j 1 and -j 2 leave out the same keys and write the same shards"
 
 # the bound is checked
 manifest "{pitch_check: flag, key_max_cents: 80}" > "$T/bad.yaml"
-set +e; ./pitchforge generate "$T/bad.yaml" -o "$T/bad" 2> "$T/bad.err"; rc=$?; set -e
+set +e; "$PF" generate "$T/bad.yaml" -o "$T/bad" 2> "$T/bad.err"; rc=$?; set -e
 [ $rc = 1 ] || fail "key_max_cents 80: exit $rc"
 grep -q "bad.yaml:[0-9]*:[0-9]*: .*out of range" "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
 echo "ok: key_max_cents out of range refused"

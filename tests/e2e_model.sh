@@ -3,22 +3,23 @@
 # JSON, chart) -> predict (text, JSON, --track; a bad file among good ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
 PY=${PY:-/usr/bin/python3}
 T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-model.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-./pitchforge generate manifests/tiny.yaml -o "$T/data" -q
+"$PF" generate manifests/tiny.yaml -o "$T/data" -q
 sed "s|^dataset: .*|dataset: $T/data/dataset.h5|; s|^output: .*|output: $T/model|; s|^epochs: .*|epochs: 3|" \
   manifests/train-tiny.yaml > "$T/train.yaml"
-./pitchforge train "$T/train.yaml" -q
+"$PF" train "$T/train.yaml" -q
 [ "$(wc -l < "$T/model/metrics.jsonl")" = 3 ] || fail "metrics.jsonl should hold 3 epochs"
 
-./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --plot "$T/err.png" > "$T/eval.txt"
+"$PF" eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --plot "$T/err.png" > "$T/eval.txt"
 grep -q "^YIN (baseline)" "$T/eval.txt" && grep -q "^by octave" "$T/eval.txt" || fail "eval tables"
-./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --json \
+"$PF" eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --json \
   --examples "$T/examples.csv" > "$T/eval.json"
-if ./pitchforge eval "$T/model/model.h5" "$T/data/dataset.h5" --split val \
+if "$PF" eval "$T/model/model.h5" "$T/data/dataset.h5" --split val \
   --examples "$T/nodir/x.csv" > /dev/null 2> "$T/csv.err"; then fail "unwritable --examples"; fi
 grep -q "nodir/x.csv: cannot write" "$T/csv.err" || fail "--examples error: $(cat "$T/csv.err")"
 "$PY" - "$T" <<'PYEOF'
@@ -58,11 +59,11 @@ PYEOF
 # a split without audio (store.audio: none): the model is scored alone, YIN is null / empty
 sed 's|^store: .*|store: {audio: none, compression: none}|' manifests/tiny.yaml > "$T/noaudio.yaml"
 grep -q "audio: none" "$T/noaudio.yaml" || fail "tiny.yaml's store line moved"
-./pitchforge generate "$T/noaudio.yaml" -o "$T/noaudio" -q
-./pitchforge eval "$T/model/model.h5" "$T/noaudio/dataset.h5" --split val --plot "$T/na.png" > "$T/na.txt"
+"$PF" generate "$T/noaudio.yaml" -o "$T/noaudio" -q
+"$PF" eval "$T/model/model.h5" "$T/noaudio/dataset.h5" --split val --plot "$T/na.png" > "$T/na.txt"
 grep -q "^YIN baseline: not run, split val stores no audio" "$T/na.txt" || fail "no-audio note"
 if grep -q "YIN" <(grep -v "^YIN baseline: not run" "$T/na.txt"); then fail "YIN rows without audio"; fi
-./pitchforge eval "$T/model/model.h5" "$T/noaudio/dataset.h5" --split val --json \
+"$PF" eval "$T/model/model.h5" "$T/noaudio/dataset.h5" --split val --json \
   --examples "$T/na.csv" > "$T/na.json"
 "$PY" tools/eval_table.py < "$T/na.json" | grep -q "| all | " || fail "eval_table.py without YIN"
 "$PY" - "$T" <<'PYEOF'
@@ -92,7 +93,7 @@ w.write(t + "/short.wav", sr, np.zeros(2000, np.int16))
 PYEOF
 echo "not audio" > "$T/bad.wav"
 set +e
-./pitchforge predict "$T/model/model.h5" "$T/tone.wav" "$T/bad.wav" "$T/silence.wav" "$T/short.wav" \
+"$PF" predict "$T/model/model.h5" "$T/tone.wav" "$T/bad.wav" "$T/silence.wav" "$T/short.wav" \
   --json > "$T/pred.json" 2> "$T/pred.err"
 rc=$?
 set -e
@@ -107,7 +108,7 @@ assert set(rows[0]) >= {"file", "f0_hz", "note", "cents", "confidence"}
 assert rows[1]["f0_hz"] is None and rows[1]["note"] is None  # silence is unvoiced
 print("ok: predict answers the good files, names the bad ones, exit 1")
 PYEOF
-./pitchforge predict "$T/model/model.h5" "$T/tone.wav" --track > "$T/track.txt"
+"$PF" predict "$T/model/model.h5" "$T/tone.wav" --track > "$T/track.txt"
 [ "$(grep -c ' s' "$T/track.txt")" -ge 5 ] || fail "--track printed too few windows"
 echo "ok: --track"
 
@@ -115,7 +116,7 @@ echo "ok: --track"
 # checkpoint's float32 weights rounded by numpy; predict answers as the float32 model within 1 cent
 sed "s|^output: .*|output: $T/half|" "$T/train.yaml" > "$T/half.yaml"
 echo "weights: float16" >> "$T/half.yaml"
-./pitchforge train "$T/half.yaml" -q
+"$PF" train "$T/half.yaml" -q
 "$PY" - "$T" <<'PYEOF'
 import sys, h5py, numpy as np
 t = sys.argv[1]
@@ -135,8 +136,8 @@ assert off == params.size, (off, params.size)
 assert f["meta/norm_mean"].dtype == np.float32
 print(f"ok: {n16} weights stored as float16, equal to numpy's rounding of the checkpoint")
 PYEOF
-./pitchforge predict "$T/model/model.h5" "$T/tone.wav" --json > "$T/p32.json"
-./pitchforge predict "$T/half/model.h5" "$T/tone.wav" --json > "$T/p16.json"
+"$PF" predict "$T/model/model.h5" "$T/tone.wav" --json > "$T/p32.json"
+"$PF" predict "$T/half/model.h5" "$T/tone.wav" --json > "$T/p16.json"
 "$PY" - "$T" <<'PYEOF'
 import json, math, sys
 t = sys.argv[1]
@@ -150,13 +151,13 @@ PYEOF
 # member as the model file it came from; eval's estimates are the decoding of the mean member
 # probability computed by docs/model-format.md's numpy snippets, as printed (on the split
 # without audio: with audio, YIN's period is weighed in too, which the numpy does not do)
-if ./pitchforge ensemble -o "$T/ens.h5" "$T/model/model.h5" 2> "$T/ens.err"; then
+if "$PF" ensemble -o "$T/ens.h5" "$T/model/model.h5" 2> "$T/ens.err"; then
   fail "ensemble of one model"; fi
 grep -q "two or more MODEL" "$T/ens.err" || fail "ensemble usage: $(cat "$T/ens.err")"
-./pitchforge ensemble -o "$T/ens.h5" "$T/model/model.h5" "$T/half/model.h5" > /dev/null
-./pitchforge eval "$T/ens.h5" "$T/noaudio/dataset.h5" --split val --examples "$T/ens.csv" > "$T/ens.txt"
+"$PF" ensemble -o "$T/ens.h5" "$T/model/model.h5" "$T/half/model.h5" > /dev/null
+"$PF" eval "$T/ens.h5" "$T/noaudio/dataset.h5" --split val --examples "$T/ens.csv" > "$T/ens.txt"
 grep -q "^model: an ensemble of 2 networks" "$T/ens.txt" || fail "eval names the ensemble"
-./pitchforge predict "$T/ens.h5" "$T/tone.wav" > /dev/null
+"$PF" predict "$T/ens.h5" "$T/tone.wav" > /dev/null
 "$PY" - "$T" <<'PYEOF'
 import csv, re, sys, h5py, numpy as np
 t = sys.argv[1]

@@ -7,6 +7,7 @@
 # notes (docs/model-format.md, "Decoding"), two of the three fail that (92.3 Hz by 6.2 cents).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
 PY=${PY:-/usr/bin/python3}
 MODEL=${PF_MODEL:-models/pitch.h5}
 T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-predict.XXXXXX")
@@ -64,7 +65,7 @@ files=()
 while read -r name _; do
   if [ -f "$T/$name.flac" ]; then files+=("$T/$name.flac"); else files+=("$T/$name.wav"); fi
 done < "$T/cases.txt"
-./pitchforge predict "$MODEL" "${files[@]}" --json > "$T/pred.json"
+"$PF" predict "$MODEL" "${files[@]}" --json > "$T/pred.json"
 
 "$PY" - "$T" <<'PYEOF'
 import json, math, sys

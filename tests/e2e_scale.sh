@@ -3,6 +3,7 @@
 # all give the bytes of one uninterrupted run; a full disk fails cleanly with no partial shard.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
 T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-scale.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -12,30 +13,30 @@ same() {  # reference dir, other dir, what
   echo "ok: $3 gives the same bytes ($(ls "$1"/*.h5 | wc -l) files)"
 }
 M=manifests/tiny.yaml
-./pitchforge generate $M -o "$T/ref" -j 1 -q
+"$PF" generate $M -o "$T/ref" -j 1 -q
 
-./pitchforge generate $M -o "$T/j3" -j 3 -q
+"$PF" generate $M -o "$T/j3" -j 3 -q
 same "$T/ref" "$T/j3" "-j 3"
 
-./pitchforge generate $M -o "$T/parts" --part 2/2 -q
-./pitchforge generate $M -o "$T/parts" --part 1/2 -q
+"$PF" generate $M -o "$T/parts" --part 2/2 -q
+"$PF" generate $M -o "$T/parts" --part 1/2 -q
 [ ! -e "$T/parts/dataset.h5" ] || fail "a part run built the index"
-./pitchforge index "$T/parts" 2>/dev/null
+"$PF" index "$T/parts" 2>/dev/null
 same "$T/ref" "$T/parts" "--part 1/2 + 2/2 + index"
 
-SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_ID=1 ./pitchforge generate $M -o "$T/slurm" -q
-SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_ID=3 ./pitchforge generate $M -o "$T/slurm" -q
-set +e; ./pitchforge index "$T/slurm" 2> "$T/missing.err"; rc=$?; set -e
+SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_ID=1 "$PF" generate $M -o "$T/slurm" -q
+SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_ID=3 "$PF" generate $M -o "$T/slurm" -q
+set +e; "$PF" index "$T/slurm" 2> "$T/missing.err"; rc=$?; set -e
 [ $rc = 1 ] && grep -q "missing" "$T/missing.err" || fail "index accepted missing shards: $(cat "$T/missing.err")"
-SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_ID=2 ./pitchforge generate $M -o "$T/slurm" -q
-./pitchforge index "$T/slurm" 2>/dev/null
+SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_ID=2 "$PF" generate $M -o "$T/slurm" -q
+"$PF" index "$T/slurm" 2>/dev/null
 same "$T/ref" "$T/slurm" "a Slurm array of 3 + index"
-for r in 0 1; do OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_SIZE=2 ./pitchforge generate $M -o "$T/mpi" -q; done
-./pitchforge index "$T/mpi" 2>/dev/null
+for r in 0 1; do OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_SIZE=2 "$PF" generate $M -o "$T/mpi" -q; done
+"$PF" index "$T/mpi" 2>/dev/null
 same "$T/ref" "$T/mpi" "mpirun -n 2 ranks + index"
 
 # kill -9 midway, then --resume
-./pitchforge generate $M -o "$T/crash" -j 1 -q &
+"$PF" generate $M -o "$T/crash" -j 1 -q &
 pid=$!
 for _ in $(seq 1 400); do
   n=$( (find "$T/crash" -name "*.h5" 2>/dev/null || true) | wc -l)
@@ -52,14 +53,14 @@ for p in glob.glob(sys.argv[1] + "/*.h5"):
         assert f["spectrogram"].shape[0] == f.attrs["n_examples"], p
 print("ok: after kill -9 every visible shard is whole")
 PYEOF
-./pitchforge generate $M -o "$T/crash" -q --resume --json > "$T/resume.json"
+"$PF" generate $M -o "$T/crash" -q --resume --json > "$T/resume.json"
 grep -q '"shards_kept": [1-9]' "$T/resume.json" || fail "resume kept nothing: $(cat "$T/resume.json")"
 ls "$T/crash" | grep -q '\.tmp$' && fail "temp files left after resume"
 same "$T/ref" "$T/crash" "kill -9 + --resume"
 
 # a full disk (file-size limit) fails cleanly: exit 1, a message, no partial shard
 set +e
-( ulimit -f 600; ./pitchforge generate $M -o "$T/full" -q ) 2> "$T/full.err"
+( ulimit -f 600; "$PF" generate $M -o "$T/full" -q ) 2> "$T/full.err"
 rc=$?
 set -e
 [ $rc = 1 ] || fail "full disk: exit $rc, expected 1"

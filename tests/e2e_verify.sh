@@ -3,13 +3,14 @@
 # missing shard and a stray one: verify exits 1 and names each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
 PY=${PY:-/usr/bin/python3}
 T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-verify.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-./pitchforge generate manifests/tiny.yaml -o "$T/v" -q
-./pitchforge verify "$T/v" 2> "$T/ok.err" || fail "verify of a fresh dataset: $(cat "$T/ok.err")"
+"$PF" generate manifests/tiny.yaml -o "$T/v" -q
+"$PF" verify "$T/v" 2> "$T/ok.err" || fail "verify of a fresh dataset: $(cat "$T/ok.err")"
 grep -Eq '^verify: [0-9]+ shards ok, [0-9]+ examples$' "$T/ok.err" || fail "summary: $(cat "$T/ok.err")"
 echo "ok: $(cat "$T/ok.err")"
 
@@ -26,7 +27,7 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(at)
     f.write(bytes([b ^ 0x20]))
 PYEOF
-set +e; ./pitchforge verify "$T/v" 2> "$T/bad.err"; rc=$?; set -e
+set +e; "$PF" verify "$T/v" 2> "$T/bad.err"; rc=$?; set -e
 [ $rc = 1 ] || fail "verify of a damaged dataset: exit $rc, expected 1"
 grep -q "^damaged: $name: sha256 mismatch" "$T/bad.err" || fail "no damaged line: $(cat "$T/bad.err")"
 grep -q "^pitchforge: .*1 of [0-9]* shards damaged or missing: $name\$" "$T/bad.err" ||
@@ -37,12 +38,12 @@ echo "ok: flipped byte in $name found"
 # a missing shard and a shard file the index does not list
 gone=$(ls "$T"/v/val-*.h5 | head -1)
 mv "$gone" "$T/v/test-00009-of-00010.h5"
-set +e; ./pitchforge verify "$T/v" 2> "$T/bad2.err"; rc=$?; set -e
+set +e; "$PF" verify "$T/v" 2> "$T/bad2.err"; rc=$?; set -e
 [ $rc = 1 ] || fail "verify with a missing shard: exit $rc, expected 1"
 grep -q "^missing: $(basename "$gone"):" "$T/bad2.err" || fail "no missing line: $(cat "$T/bad2.err")"
 grep -q "^unlisted: test-00009-of-00010.h5:" "$T/bad2.err" || fail "no unlisted line: $(cat "$T/bad2.err")"
 echo "ok: missing and unlisted shards named"
 
-set +e; ./pitchforge verify 2>/dev/null; rc=$?; set -e
+set +e; "$PF" verify 2>/dev/null; rc=$?; set -e
 [ $rc = 2 ] || fail "usage error exit $rc, expected 2"
-./pitchforge verify -h | grep -q '^usage: pitchforge verify DIR' || fail "verify -h"
+"$PF" verify -h | grep -q '^usage: pitchforge verify DIR' || fail "verify -h"

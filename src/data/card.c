@@ -110,7 +110,7 @@ static void write_instruments(FILE *f, card *c)
                "written note says (see `quality` in manifests/README.md).\n\n"
                "| instrument | split | examples | median offset (cents) | octave errors | off "
                "| unvoiced |\n|---|---|---:|---:|---:|---:|---:|\n");
-    qsort(c->inst, c->n_inst, sizeof *c->inst, cmp_inst);
+    if (c->n_inst) qsort(c->inst, c->n_inst, sizeof *c->inst, cmp_inst); /* NULL when none */
     for (size_t i = 0; i < c->n_inst; i++) {
         inst_stats *s = &c->inst[i];
         double med = NAN, n = s->examples ? (double)s->examples : 1;
