@@ -184,9 +184,9 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
 }
 
 int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, size_t rows,
-                              double *f0_hz, pf_error *err)
+                              double *f0_hz, double *yin_hz, pf_error *err)
 {
-    if (!e->refine) return 0;
+    if (!e->refine && !yin_hz) return 0;
     if (e->yin && pf_yin_length(e->yin) != n) {
         pf_yin_free(e->yin);
         e->yin = NULL;
@@ -196,10 +196,13 @@ int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, siz
         if (!e->yin) return -1;
     }
     for (size_t r = 0; r < rows; r++) {
+        int near = e->refine && f0_hz[r] > 0;
+        if (!near && !yin_hz) continue;
+        if (pf_yin_analyse(e->yin, audio + r * n, n, err)) return -1;
+        if (yin_hz) pf_yin_pick(e->yin, &yin_hz[r], NULL);
+        if (!near) continue;
         double t;
-        if (!(f0_hz[r] > 0)) continue;
-        if (pf_yin_near(e->yin, audio + r * n, n, f0_hz[r], PF_TIME_SPAN_CENTS, &t, NULL, err))
-            return -1;
+        pf_yin_pick_near(e->yin, f0_hz[r], PF_TIME_SPAN_CENTS, &t, NULL);
         f0_hz[r] = pf_refine_time(f0_hz[r], t);
     }
     return 0;

@@ -112,21 +112,14 @@ static int audio_estimates(eval_run *e, const char *dataset, const char *split, 
         return -1;
     e->has_yin = info.audio_len > 0;
     if (!e->has_yin) return 0;
-    double rate = pf_model_spec_config(pf_estimator_meta(e->estimator)).rate_hz; /* or 16 kHz */
-    pf_yin *y = pf_yin_new(info.audio_len, rate, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     float *a = pf_calloc(EVAL_BATCH * info.audio_len, sizeof *a);
-    int rc = y ? 0 : -1;
+    int rc = 0;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
         rc = pf_dataset_read_audio(dataset, split, first, rows, a, err) ||
-             pf_estimator_refine_audio(e->estimator, a, info.audio_len, rows, e->est + first, err);
-        for (size_t r = 0; !rc && r < rows; r++) {
-            double f0;
-            rc = pf_yin_estimate(y, a + r * info.audio_len, info.audio_len, &f0, NULL, err);
-            e->yin[first + r] = f0 > 0 ? f0 : 0;
-        }
+             pf_estimator_refine_audio(e->estimator, a, info.audio_len, rows, e->est + first,
+                                       e->yin + first, err);
     }
-    pf_yin_free(y);
     free(a);
     return rc;
 }

@@ -76,7 +76,7 @@ static int window_input(pf_predictor *p, size_t row, pf_error *err)
 static int run_batch(pf_predictor *p, size_t rows, pf_pitch_point **pts, pf_error *err)
 {
     if (pf_estimator_run(p->est, p->x, rows, p->f0, p->conf, err) ||
-        pf_estimator_refine_audio(p->est, p->win, p->seg_len, rows, p->f0, err))
+        pf_estimator_refine_audio(p->est, p->win, p->seg_len, rows, p->f0, NULL, err))
         return -1;
     for (size_t r = 0; r < rows; r++)
         pts[r]->f0_hz = p->f0[r], pts[r]->confidence = p->conf[r];

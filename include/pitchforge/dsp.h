@@ -96,6 +96,19 @@ int pf_yin_estimate(pf_yin *y, const float *x, size_t n, double *f0_hz, double *
  */
 int pf_yin_near(pf_yin *y, const float *x, size_t n, double guess_hz, double span_cents,
                 double *f0_hz, double *aperiodicity, pf_error *err);
+/**
+ * The two estimates above of one frame from one analysis (its difference function, most of
+ * the cost): pf_yin_estimate is pf_yin_analyse then pf_yin_pick, pf_yin_near is
+ * pf_yin_analyse then pf_yin_pick_near, with the same answers. The picks read the frame last
+ * analysed (none yet: unvoiced).
+ * @return 0, or -1 with @p err filled
+ */
+int pf_yin_analyse(pf_yin *y, const float *x, size_t n, pf_error *err);
+/** pf_yin_estimate's answer for the frame last analysed. */
+void pf_yin_pick(const pf_yin *y, double *f0_hz, double *aperiodicity);
+/** pf_yin_near's answer for the frame last analysed. */
+void pf_yin_pick_near(const pf_yin *y, double guess_hz, double span_cents, double *f0_hz,
+                      double *aperiodicity);
 /** The frame length @p y was made for. */
 size_t pf_yin_length(const pf_yin *y);
 /** Free the estimator; NULL is accepted. */

@@ -58,11 +58,14 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
 /**
  * Weigh YIN's period of the audio into @p rows estimates of pf_estimator_run: @p audio
  * [rows][n] holds the samples (at the model's rate) the spectrograms were made of, and each
- * estimate @p f0_hz > 0 becomes pf_refine_time(f, pf_yin_near(audio, f)). Nothing happens when
- * refinement is off (pf_estimator_set_refine).
+ * estimate @p f0_hz > 0 becomes pf_refine_time(f, pf_yin_near(audio, f)); the estimates stay
+ * as they are when refinement is off (pf_estimator_set_refine).
+ * @param yin_hz out (may be NULL): [rows] YIN's own estimate of each row (pf_yin_estimate, 0:
+ *               unvoiced; the label audit's estimator, as eval's baseline), from the same
+ *               analysis of the audio
  */
 int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, size_t rows,
-                              double *f0_hz, pf_error *err);
+                              double *f0_hz, double *yin_hz, pf_error *err);
 
 typedef struct pf_predictor pf_predictor;
 

@@ -42,6 +42,7 @@ struct pf_yin {
     double *e;          /* [tau_hi + 2] e(tau) at whole lags */
     double *d, *dn;     /* [grid] d and d' on the fine grid */
     pf_fft_plan *pa, *pb, *pr;
+    int state; /* of the frame last analysed: 0 none, 1 silent (or non-finite), 2 d and dn set */
 };
 
 /* ---- construction ---- */
@@ -238,41 +239,65 @@ static double refine_multiple(const pf_yin *y, double p)
     return fabs(q - p) <= PF_YIN_MULTIPLE_TOL * p ? q : p;
 }
 
+static int check_frame(const pf_yin *y, const float *x, size_t n, pf_error *err)
+{
+    if (!y || !x) return PF_FAIL(err, PF_EINVAL, "yin: NULL argument");
+    if (n != y->n) return PF_FAIL(err, PF_EINVAL, "yin: %zu samples given, made for %zu", n, y->n);
+    return 0;
+}
+
+int pf_yin_analyse(pf_yin *y, const float *x, size_t n, pf_error *err)
+{
+    if (check_frame(y, x, n, err)) return -1;
+    y->state = difference(y, x) > 0 ? 2 : 1; /* silence (or non-finite input): unvoiced */
+    return 0;
+}
+
+void pf_yin_pick(const pf_yin *y, double *f0_hz, double *aperiodicity)
+{
+    *f0_hz = 0;
+    if (aperiodicity) *aperiodicity = 1;
+    if (y->state != 2) return;
+    int i = pick_dip(y);
+    if (aperiodicity) *aperiodicity = y->dn[i];
+    if (y->dn[i] > PF_YIN_UNVOICED) return; /* no dip below threshold, global min too high */
+    double period = refine_multiple(y, parabolic(y->d, i)) / PF_YIN_UP;
+    *f0_hz = y->rate_hz / period;
+}
+
+void pf_yin_pick_near(const pf_yin *y, double guess_hz, double span_cents, double *f0_hz,
+                      double *aperiodicity)
+{
+    *f0_hz = 0;
+    if (aperiodicity) *aperiodicity = 1;
+    if (y->state != 2 || !(guess_hz > 0) || !(span_cents > 0)) return;
+    double g = PF_YIN_UP * y->rate_hz / guess_hz, r = exp2(span_cents / 1200);
+    int lo = (int)floor(g / r), hi = (int)ceil(g * r), best = -1; /* the grid lags around it */
+    if (lo < PF_YIN_UP * y->tau_min || hi > PF_YIN_UP * y->tau_max) return;
+    const double *dn = y->dn;
+    for (int i = lo; i <= hi; i++)
+        if (dn[i] <= dn[i - 1] && dn[i] <= dn[i + 1] && (best < 0 || dn[i] < dn[best])) best = i;
+    if (best < 0) return; /* no dip around the guess */
+    if (aperiodicity) *aperiodicity = dn[best];
+    if (dn[best] > PF_YIN_UNVOICED) return;
+    double f = y->rate_hz / (refine_multiple(y, parabolic(y->d, best)) / PF_YIN_UP);
+    if (fabs(1200 * log2(f / guess_hz)) <= span_cents) *f0_hz = f;
+}
+
 int pf_yin_estimate(pf_yin *y, const float *x, size_t n, double *f0_hz, double *aperiodicity,
                     pf_error *err)
 {
-    if (!y || !x || !f0_hz) return PF_FAIL(err, PF_EINVAL, "yin: NULL argument");
-    if (n != y->n) return PF_FAIL(err, PF_EINVAL, "yin: %zu samples given, made for %zu", n, y->n);
-    *f0_hz = 0;
-    if (aperiodicity) *aperiodicity = 1;
-    if (!(difference(y, x) > 0)) return 0; /* silence (or non-finite input): unvoiced */
-    int i = pick_dip(y);
-    if (aperiodicity) *aperiodicity = y->dn[i];
-    if (y->dn[i] > PF_YIN_UNVOICED) return 0; /* no dip below threshold, global min too high */
-    double period = refine_multiple(y, parabolic(y->d, i)) / PF_YIN_UP;
-    *f0_hz = y->rate_hz / period;
+    if (!f0_hz) return PF_FAIL(err, PF_EINVAL, "yin: NULL argument");
+    if (pf_yin_analyse(y, x, n, err)) return -1;
+    pf_yin_pick(y, f0_hz, aperiodicity);
     return 0;
 }
 
 int pf_yin_near(pf_yin *y, const float *x, size_t n, double guess_hz, double span_cents,
                 double *f0_hz, double *aperiodicity, pf_error *err)
 {
-    if (!y || !x || !f0_hz) return PF_FAIL(err, PF_EINVAL, "yin: NULL argument");
-    if (n != y->n) return PF_FAIL(err, PF_EINVAL, "yin: %zu samples given, made for %zu", n, y->n);
-    *f0_hz = 0;
-    if (aperiodicity) *aperiodicity = 1;
-    if (!(guess_hz > 0) || !(span_cents > 0)) return 0;
-    double g = PF_YIN_UP * y->rate_hz / guess_hz, r = exp2(span_cents / 1200);
-    int lo = (int)floor(g / r), hi = (int)ceil(g * r), best = -1; /* the grid lags around it */
-    if (lo < PF_YIN_UP * y->tau_min || hi > PF_YIN_UP * y->tau_max) return 0;
-    if (!(difference(y, x) > 0)) return 0;
-    const double *dn = y->dn;
-    for (int i = lo; i <= hi; i++)
-        if (dn[i] <= dn[i - 1] && dn[i] <= dn[i + 1] && (best < 0 || dn[i] < dn[best])) best = i;
-    if (best < 0) return 0; /* no dip around the guess */
-    if (aperiodicity) *aperiodicity = dn[best];
-    if (dn[best] > PF_YIN_UNVOICED) return 0;
-    double f = y->rate_hz / (refine_multiple(y, parabolic(y->d, best)) / PF_YIN_UP);
-    if (fabs(1200 * log2(f / guess_hz)) <= span_cents) *f0_hz = f;
+    if (!f0_hz) return PF_FAIL(err, PF_EINVAL, "yin: NULL argument");
+    if (pf_yin_analyse(y, x, n, err)) return -1;
+    pf_yin_pick_near(y, guess_hz, span_cents, f0_hz, aperiodicity);
     return 0;
 }
