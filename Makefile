@@ -92,9 +92,9 @@ test: deps
 
 # Every test under AddressSanitizer and UBSan: the unit tests, and the end-to-end scripts run on
 # a sanitized build of the CLI (build/sanitize/pitchforge); tests/asan.sh fails on any report.
-asan:
 # (build/sanitize, not build/asan: objects built before UBSan trapped call its runtime, which
 # this link no longer brings in)
+asan:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1 -g -fsanitize=address,undefined -fsanitize-undefined-trap-on-error -fno-omit-frame-pointer" \
 	  LDFLAGS="-fsanitize=address,undefined" build/sanitize/pitchforge $(patsubst $(BUILD)/%,build/sanitize/%,$(TEST_BIN))
 	@PY=$(PY) bash tests/asan.sh build/sanitize/pitchforge $(patsubst $(BUILD)/%,build/sanitize/%,$(TEST_BIN))
