@@ -239,6 +239,12 @@ static double refine_multiple(const pf_yin *y, double p)
     return fabs(q - p) <= PF_YIN_MULTIPLE_TOL * p ? q : p;
 }
 
+/* f0 of the dip at grid lag @p i: its parabola's vertex, refined at a multiple of the period. */
+static double dip_hz(const pf_yin *y, int i)
+{
+    return y->rate_hz / (refine_multiple(y, parabolic(y->d, i)) / PF_YIN_UP);
+}
+
 static int check_frame(const pf_yin *y, const float *x, size_t n, pf_error *err)
 {
     if (!y || !x) return PF_FAIL(err, PF_EINVAL, "yin: NULL argument");
@@ -261,8 +267,7 @@ void pf_yin_pick(const pf_yin *y, double *f0_hz, double *aperiodicity)
     int i = pick_dip(y);
     if (aperiodicity) *aperiodicity = y->dn[i];
     if (y->dn[i] > PF_YIN_UNVOICED) return; /* no dip below threshold, global min too high */
-    double period = refine_multiple(y, parabolic(y->d, i)) / PF_YIN_UP;
-    *f0_hz = y->rate_hz / period;
+    *f0_hz = dip_hz(y, i);
 }
 
 void pf_yin_pick_near(const pf_yin *y, double guess_hz, double span_cents, double *f0_hz,
@@ -280,7 +285,7 @@ void pf_yin_pick_near(const pf_yin *y, double guess_hz, double span_cents, doubl
     if (best < 0) return; /* no dip around the guess */
     if (aperiodicity) *aperiodicity = dn[best];
     if (dn[best] > PF_YIN_UNVOICED) return;
-    double f = y->rate_hz / (refine_multiple(y, parabolic(y->d, best)) / PF_YIN_UP);
+    double f = dip_hz(y, best);
     if (fabs(1200 * log2(f / guess_hz)) <= span_cents) *f0_hz = f;
 }
 
