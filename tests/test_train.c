@@ -568,6 +568,124 @@ static void resume_equals_uninterrupted(void **state)
     pf_train_config_release(&c);
 }
 
+/* ---- init ---- */
+
+/* tmp/@p out: model @p from with every normalization mean moved by @p shift. */
+static void shifted_model(const char *from, const char *out, float shift)
+{
+    pf_model_spec spec;
+    pf_model_meta meta;
+    pf_error err = {0};
+    pf_model *m = pf_model_load(path(from), 4, 1, &spec, &meta, &err);
+    if (!m) fail_msg("%s", err.msg);
+    for (size_t i = 0; i < meta.norm_len; i++)
+        meta.norm_mean[i] += shift;
+    if (pf_model_save(path(out), m, &spec, &meta, &err)) fail_msg("%s", err.msg);
+    pf_model_free(m);
+    pf_model_spec_release(&spec);
+    pf_model_meta_release(&meta);
+}
+
+/* Weights (@p n of them) and normalization means of network @p member (from 0) of tmp/@p file. */
+static float *net_params(const char *file, size_t member, size_t *n, float **mean)
+{
+    pf_model_spec spec;
+    pf_model_meta meta;
+    pf_error err = {0};
+    pf_model *m = pf_model_load_member(path(file), member, 4, 1, &spec, &meta, &err);
+    if (!m) fail_msg("%s", err.msg);
+    *n = pf_model_n_params(m);
+    float *p = malloc(*n * sizeof *p);
+    memcpy(p, pf_model_params(m), *n * sizeof *p);
+    *mean = malloc(meta.norm_len * sizeof **mean);
+    memcpy(*mean, meta.norm_mean, meta.norm_len * sizeof **mean);
+    pf_model_free(m);
+    pf_model_spec_release(&spec);
+    pf_model_meta_release(&meta);
+    return p;
+}
+
+/* Train tmp/@p out from network @p member of tmp/@p model with @p extra settings. */
+static int train_from(const char *out, const char *model, int member, const char *extra, int resume,
+                      pf_epoch_metrics *m, pf_error *err)
+{
+    pf_train_config c;
+    char text[1024];
+    snprintf(text, sizeof text, SMALL_MODEL "init: {model: %s, member: %d}\n%s", path(model),
+             member, extra);
+    config(&c, data, out, text);
+    pf_train_opts o = {.resume = resume};
+    int rc = pf_train(&c, &o, m, err);
+    pf_train_config_release(&c);
+    return rc;
+}
+
+/* init starts from a network's weights and keeps its normalization (not the dataset's): at
+ * lr 0 the result is that network; from an ensemble, the member asked for. */
+static void init_starts_from_network(void **state)
+{
+    (void)state;
+    pf_train_config c;
+    pf_epoch_metrics ma, mb;
+    pf_error err = {0};
+    config(&c, data, "base", SMALL_MODEL "epochs: 2\n");
+    train_ok(&c, 0, &ma);
+    pf_train_config_release(&c);
+    assert_int_equal(
+        train_from("same", "base/model.h5", 1, "optimizer: {lr: 0}\nepochs: 1\n", 0, &mb, &err), 0);
+    assert_true(mb.val_loss == ma.val_loss); /* same weights, same inputs */
+    shifted_model("base/model.h5", "shifted.h5", 0.5f);
+    const char *members[] = {path("base/model.h5"), path("shifted.h5")};
+    assert_int_equal(pf_ensemble_save(path("pair.h5"), members, 2, &err), 0);
+    assert_int_equal(
+        train_from("member2", "pair.h5", 2, "optimizer: {lr: 0}\nepochs: 1\n", 0, &mb, &err), 0);
+    assert_true(mb.val_loss != ma.val_loss); /* the shifted inputs are seen */
+    size_t n1, n2;
+    float *mean1, *mean2;
+    float *w1 = net_params("shifted.h5", 0, &n1, &mean1);
+    float *w2 = net_params("member2/model.h5", 0, &n2, &mean2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(w1, w2, n1 * sizeof *w1);
+    assert_memory_equal(mean1, mean2, 513 * sizeof *mean1);
+    free(w1), free(w2), free(mean1), free(mean2);
+}
+
+/* A run from a network, resumed, equals the uninterrupted one (the normalization is the
+ * network's after --resume too); other networks, members and files are refused by name.
+ * Starts from shifted.h5, made by init_starts_from_network. */
+static void init_resume_and_errors(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    const char *lr = "optimizer: {lr: 0.002}\n";
+    char extra[256];
+    for (int i = 0; i < 3; i++) {
+        snprintf(extra, sizeof extra, "%sepochs: %d\n", lr, i == 1 ? 1 : 2);
+        if (train_from(i ? "ft-split" : "ft-whole", "shifted.h5", 1, extra, i == 2, NULL, &err))
+            fail_msg("%s", err.msg);
+    }
+    size_t n1, n2;
+    float *a = weights("ft-whole/checkpoint.h5", &n1), *b = weights("ft-split/checkpoint.h5", &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1 * sizeof *a);
+    free(a), free(b);
+    assert_int_equal(train_from("bad", "shifted.h5", 2, "", 0, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "init.member is 2, but"));
+    assert_non_null(strstr(err.msg, "holds 1 network"));
+    assert_int_equal(train_from("bad", "missing.h5", 1, "", 0, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "init.model"));
+    pf_train_config c;
+    config(&c, data, "bad",
+           "model:\n  layers:\n    - {kind: timestats, k: 4}\n"
+           "    - {kind: dense, out: 16}\n    - relu\n"
+           "init: {model: shifted.h5}\n");
+    free(c.init_model);
+    c.init_model = strdup(path("shifted.h5"));
+    assert_int_equal(pf_train(&c, NULL, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "in its layers (from layer 2; 5 layers there, 4 here)"));
+    pf_train_config_release(&c);
+}
+
 /* A diverging run stops with a message and leaves the last good checkpoint alone. */
 static void nan_stops(void **state)
 {
@@ -621,6 +739,8 @@ int main(void)
         cmocka_unit_test(deterministic),
         cmocka_unit_test(resume_equals_uninterrupted),
         cmocka_unit_test(measured_tuning),
+        cmocka_unit_test(init_starts_from_network),
+        cmocka_unit_test(init_resume_and_errors),
         cmocka_unit_test(nan_stops),
         cmocka_unit_test(train_bad_dataset),
     };

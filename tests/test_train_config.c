@@ -189,8 +189,31 @@ static void errors(void **state)
     expect_error("dataset: x\nlimit: {test: 3}\n", "t.yaml:2:9:", "test");
     expect_error("dataset: x\naugment: {eq_db: 50}\n", "t.yaml:2:18:", "out of range");
     expect_error("dataset: x\naugment: {noise: 3}\n", "t.yaml:2:11:", "noise");
+    expect_error("dataset: x\ninit: {member: 2}\n", "t.yaml:2:7:", "needs 'model'");
+    expect_error("dataset: x\ninit: {model: m.h5, member: 0}\n", "t.yaml:2:29:", "out of range");
+    expect_error("dataset: x\ninit: {model: m.h5, layer: 1}\n", "t.yaml:2:21:", "layer");
+    expect_error("dataset: x\ninit: {model: ''}\n", "t.yaml:2:15:", "must not be empty");
     expect_error("- a\n", "t.yaml:1:1:", "mapping");
     expect_error("dataset: [x\n", "t.yaml:", "");
+}
+
+/* init: off by default; the model path and a member (1 unless given). */
+static void init(void **state)
+{
+    (void)state;
+    pf_train_config c;
+    pf_error err = {0};
+    assert_int_equal(parse("dataset: x\n", &c, &err), 0);
+    assert_null(c.init_model);
+    pf_train_config_release(&c);
+    assert_int_equal(parse("dataset: x\ninit: {model: models/pitch.h5}\n", &c, &err), 0);
+    assert_string_equal(c.init_model, "models/pitch.h5");
+    assert_int_equal(c.init_member, 1);
+    pf_train_config_release(&c);
+    assert_int_equal(parse("dataset: x\ninit: {model: e.h5, member: 2}\n", &c, &err), 0);
+    assert_string_equal(c.init_model, "e.h5");
+    assert_int_equal(c.init_member, 2);
+    pf_train_config_release(&c);
 }
 
 static void load_file(void **state)
@@ -213,8 +236,9 @@ static void load_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults), cmocka_unit_test(values),  cmocka_unit_test(layers),
+        cmocka_unit_test(defaults), cmocka_unit_test(values), cmocka_unit_test(layers),
         cmocka_unit_test(presets),  cmocka_unit_test(errors), cmocka_unit_test(load_file),
+        cmocka_unit_test(init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,10 @@ typedef struct pf_train_config {
     double eq_db;          /**< augment.eq_db: random EQ of up to this many dB (0: off) */
     uint64_t seed;
     size_t limit_train, limit_val; /**< 0: the whole split; else the first N (tests) */
+    /** init.model: start from this model or ensemble file's weights and normalization (NULL:
+     *  random weights and the dataset's stats); init.member: which of its networks, from 1 */
+    char *init_model;
+    int init_member;
 } pf_train_config;
 
 /** Load and validate a training config; errors are PF_ECONFIG "FILE:LINE:COL: message". */

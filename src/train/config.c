@@ -91,9 +91,9 @@ static const pf_ynode *section(cctx *x, const char *key, const char *const *keys
 
 static int parse_top(cctx *x)
 {
-    static const char *const keys[] = {"dataset", "output",    "model",   "target",  "input",
-                                       "loss",    "optimizer", "batch",   "epochs",  "seed",
-                                       "threads", "limit",     "weights", "augment", NULL};
+    static const char *const keys[] = {
+        "dataset", "output", "model",   "target", "input",   "loss",    "optimizer", "batch",
+        "epochs",  "seed",   "threads", "limit",  "weights", "augment", "init",      NULL};
     const pf_ynode *root = x->d->root, *seed = pf_ymap_get(root, "seed");
     int input = strcmp(x->c->input, "log") ? 1 : 0;
     if (pf_ycheck_keys(x->d, root, keys, x->err) || opt_string(x, root, "dataset", &x->c->dataset) ||
@@ -138,6 +138,22 @@ static int parse_augment(cctx *x)
     const pf_ynode *s = section(x, "augment", keys, &rc);
     if (rc || !s) return rc;
     return opt_double(x, s, "eq_db", 0, 40, &x->c->eq_db);
+}
+
+/* init: {model: PATH, member: N}, the weights a run starts from (fine-tuning). */
+static int parse_init(cctx *x)
+{
+    static const char *const keys[] = {"model", "member", NULL};
+    int rc;
+    const pf_ynode *s = section(x, "init", keys, &rc);
+    if (rc || !s) return rc;
+    x->c->init_member = 1;
+    if (opt_string(x, s, "model", &x->c->init_model) ||
+        opt_int(x, s, "member", 1, 16, &x->c->init_member))
+        return -1;
+    if (!x->c->init_model)
+        return pf_yfail(x->err, x->d, s, "init needs 'model' (a model.h5 or an ensemble file)");
+    return 0;
 }
 
 /* ---- target and loss ---- */
@@ -336,8 +352,8 @@ static int parse_all(cctx *x)
 {
     if (x->d->root->type != PF_Y_MAP)
         return pf_yfail(x->err, x->d, x->d->root, "a training config is a mapping of keys");
-    int (*const steps[])(cctx *) = {parse_top,  parse_limit,     parse_augment, parse_target,
-                                    parse_loss, parse_optimizer, parse_model};
+    int (*const steps[])(cctx *) = {parse_top,    parse_limit, parse_augment,   parse_init,
+                                    parse_target, parse_loss,  parse_optimizer, parse_model};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (steps[i](x))
             return -1;
@@ -388,6 +404,7 @@ void pf_train_config_release(pf_train_config *c)
     free(c->dataset);
     free(c->output);
     free(c->preset);
+    free(c->init_model);
     free(c->model.layers);
     memset(c, 0, sizeof *c);
 }

@@ -441,6 +441,18 @@ const float *pf_loader_norm_mean(const pf_loader *l) { return l->mean; }
 const float *pf_loader_norm_std(const pf_loader *l) { return l->std; }
 size_t pf_loader_norm_len(const pf_loader *l) { return (size_t)l->planes * (size_t)l->bins; }
 
+int pf_loader_set_norm(pf_loader *l, const float *mean, const float *std, size_t len, pf_error *err)
+{
+    if (len != pf_loader_norm_len(l))
+        return PF_FAIL(err, PF_EINVAL, "normalization of %zu bins for %s, whose examples have %zu",
+                       len, l->dataset, pf_loader_norm_len(l));
+    for (size_t i = 0; i < len; i++) {
+        l->mean[i] = mean[i];
+        l->std[i] = std[i] > 0 ? std[i] : 1.0f;
+    }
+    return 0;
+}
+
 void pf_loader_shape(const pf_loader *l, int *c, int *h, int *w)
 {
     *c = l->planes, *h = l->bins, *w = l->frames;

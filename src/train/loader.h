@@ -51,6 +51,13 @@ double *pf_loader_f0_mut(pf_loader *l);
 const float *pf_loader_norm_mean(const pf_loader *l);
 const float *pf_loader_norm_std(const pf_loader *l);
 size_t pf_loader_norm_len(const pf_loader *l);
+/**
+ * Normalize with @p mean and @p std [@p len = planes * bins] (copied; a std of 0 taken as 1)
+ * instead of the dataset's stats: a run that starts from another model's weights keeps the
+ * inputs those weights were fitted to. PF_EINVAL when @p len differs from the loader's.
+ */
+int pf_loader_set_norm(pf_loader *l, const float *mean, const float *std, size_t len,
+                       pf_error *err);
 
 /**
  * Random EQ (training augmentation): every example of a pass is filtered by its own smooth gain

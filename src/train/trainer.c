@@ -181,6 +181,59 @@ static int make_model(run *r, pf_error *err)
     return spectrogram_settings(c->dataset, &r->meta, err);
 }
 
+/* ---- init: start from another network ---- */
+
+/* NULL when network @p spec / @p meta is the one this run trains, else what differs (in @p buf). */
+static const char *init_mismatch(const run *r, const pf_model_spec *spec, const pf_model_meta *meta,
+                                 char buf[64])
+{
+    size_t i = 0, n = spec->n_layers < r->spec.n_layers ? spec->n_layers : r->spec.n_layers;
+    while (i < n && !memcmp(&spec->layers[i], &r->spec.layers[i], sizeof spec->layers[i]))
+        i++;
+    if (i < n || spec->n_layers != r->spec.n_layers) {
+        snprintf(buf, 64, "layers (from layer %zu; %zu layers there, %zu here)", i + 1,
+                 spec->n_layers, r->spec.n_layers);
+        return buf;
+    }
+    if (strcmp(meta->input, r->meta.input)) return "input (log or linear)";
+    return pf_model_mismatch(spec, meta, &r->spec, &r->meta);
+}
+
+/* Network init.member of init.model: check it, take its normalization for both splits and,
+ * when @p weights (not on --resume, whose checkpoint has them), its weights. */
+static int apply_init(run *r, int weights, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    size_t n;
+    if (pf_model_file_count(c->init_model, &n, err))
+        return pf_error_prefix(err, "%s: init.model", c->file);
+    if ((size_t)c->init_member > n)
+        return PF_FAIL(err, PF_EINVAL, "%s: init.member is %d, but %s holds %zu network%s", c->file,
+                       c->init_member, c->init_model, n, n == 1 ? "" : "s");
+    pf_model_spec spec;
+    pf_model_meta meta;
+    pf_model *m =
+        pf_model_load_member(c->init_model, (size_t)c->init_member - 1, 1, 1, &spec, &meta, err);
+    if (!m) return pf_error_prefix(err, "%s: init.model", c->file);
+    char buf[64];
+    const char *what = init_mismatch(r, &spec, &meta, buf);
+    int rc = what ? PF_FAIL(err, PF_EINVAL,
+                            "%s: network %d of %s differs from this config's in "
+                            "its %s; init needs the same network",
+                            c->file, c->init_member, c->init_model, what)
+                  : 0;
+    if (!rc && (pf_loader_set_norm(r->train, meta.norm_mean, meta.norm_std, meta.norm_len, err) ||
+                pf_loader_set_norm(r->val, meta.norm_mean, meta.norm_std, meta.norm_len, err)))
+        rc = pf_error_prefix(err, "%s: init.model %s", c->file, c->init_model);
+    if (!rc && weights)
+        memcpy(pf_model_params(r->model), pf_model_params(m),
+               pf_model_n_params(r->model) * sizeof(float));
+    pf_model_free(m);
+    pf_model_spec_release(&spec);
+    pf_model_meta_release(&meta);
+    return rc;
+}
+
 /* ---- resume ---- */
 
 /* The settings a resumed run must share with the checkpoint's (epochs may grow). */
@@ -202,6 +255,9 @@ static const char *changed_setting(const pf_train_config *a, const pf_train_conf
     if (a->batch != b->batch || a->seed != b->seed || a->limit_train != b->limit_train)
         return "batch, seed or limit.train";
     if (a->eq_db != b->eq_db) return "augment";
+    if ((a->init_model == NULL) != (b->init_model == NULL) ||
+        (a->init_model && strcmp(a->init_model, b->init_model)) || a->init_member != b->init_member)
+        return "init";
     return NULL;
 }
 
@@ -435,10 +491,11 @@ static void run_release(run *r)
 static int run_all(run *r, pf_epoch_metrics *last, pf_error *err)
 {
     const pf_train_config *c = r->c;
-    if (make_dirs(c->output, err) || open_data(r, err) || make_model(r, err))
+    int resuming = r->o && r->o->resume;
+    if (make_dirs(c->output, err) || open_data(r, err) || make_model(r, err) ||
+        (c->init_model && apply_init(r, !resuming, err)))
         return -1;
-    if (r->o && r->o->resume ? resume(r, err) : metrics_truncate(r->metrics_path, 0, err))
-        return -1;
+    if (resuming ? resume(r, err) : metrics_truncate(r->metrics_path, 0, err)) return -1;
     for (int e = r->epoch0 + 1; e <= c->epochs; e++)
         if (run_epoch(r, e, last, err))
             return -1;
