@@ -669,6 +669,9 @@ static void init_resume_and_errors(void **state)
     assert_int_equal(n1, n2);
     assert_memory_equal(a, b, n1 * sizeof *a);
     free(a), free(b);
+    snprintf(extra, sizeof extra, "%sepochs: 3\n", lr);
+    assert_int_equal(train_from("ft-split", "base/model.h5", 1, extra, 1, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "the init settings differ"));
     assert_int_equal(train_from("bad", "shifted.h5", 2, "", 0, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "init.member is 2, but"));
     assert_non_null(strstr(err.msg, "holds 1 network"));
