@@ -183,14 +183,21 @@ static int make_model(run *r, pf_error *err)
 
 /* ---- init: start from another network ---- */
 
+/* How many leading layers @p a and @p b share; all of both when it equals both counts. */
+static size_t layers_shared(const pf_model_spec *a, const pf_model_spec *b)
+{
+    size_t i = 0, n = a->n_layers < b->n_layers ? a->n_layers : b->n_layers;
+    while (i < n && !memcmp(&a->layers[i], &b->layers[i], sizeof a->layers[i]))
+        i++;
+    return i;
+}
+
 /* NULL when network @p spec / @p meta is the one this run trains, else what differs (in @p buf). */
 static const char *init_mismatch(const run *r, const pf_model_spec *spec, const pf_model_meta *meta,
                                  char buf[64])
 {
-    size_t i = 0, n = spec->n_layers < r->spec.n_layers ? spec->n_layers : r->spec.n_layers;
-    while (i < n && !memcmp(&spec->layers[i], &r->spec.layers[i], sizeof spec->layers[i]))
-        i++;
-    if (i < n || spec->n_layers != r->spec.n_layers) {
+    size_t i = layers_shared(spec, &r->spec);
+    if (i != spec->n_layers || i != r->spec.n_layers) {
         snprintf(buf, 64, "layers (from layer %zu; %zu layers there, %zu here)", i + 1,
                  spec->n_layers, r->spec.n_layers);
         return buf;
@@ -239,9 +246,8 @@ static int apply_init(run *r, int weights, pf_error *err)
 /* The settings a resumed run must share with the checkpoint's (epochs may grow). */
 static const char *changed_setting(const pf_train_config *a, const pf_train_config *b)
 {
-    if (a->model.n_layers != b->model.n_layers ||
-        memcmp(a->model.layers, b->model.layers, a->model.n_layers * sizeof *a->model.layers))
-        return "model";
+    size_t shared = layers_shared(&a->model, &b->model);
+    if (shared != a->model.n_layers || shared != b->model.n_layers) return "model";
     if (a->target != b->target || a->bins_lo_midi != b->bins_lo_midi ||
         a->bins_step != b->bins_step || a->n_bins != b->n_bins || a->blur_cents != b->blur_cents ||
         a->tuning_measured != b->tuning_measured)
