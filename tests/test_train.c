@@ -672,6 +672,10 @@ static void init_resume_and_errors(void **state)
     snprintf(extra, sizeof extra, "%sepochs: 3\n", lr);
     assert_int_equal(train_from("ft-split", "base/model.h5", 1, extra, 1, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "the init settings differ"));
+    shifted_model("base/model.h5", "shifted.h5", 0.25f); /* same path, other network */
+    assert_int_equal(train_from("ft-split", "shifted.h5", 1, extra, 1, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "is not the file the run of"));
+    assert_non_null(strstr(err.msg, "its sha256 differs"));
     assert_int_equal(train_from("bad", "shifted.h5", 2, "", 0, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "init.member is 2, but"));
     assert_non_null(strstr(err.msg, "holds 1 network"));

@@ -36,7 +36,8 @@ static int write_attrs(pf_h5id f, const pf_checkpoint *ck, pf_error *err)
                    pf_h5_attr_u64(f, "rng_stream_shuffle", PF_STREAM_TRAIN_SHUFFLE, err) ||
                    pf_h5_attr_u64(f, "rng_stream_step", PF_STREAM_TRAIN_STEP, err) ||
                    pf_h5_attr_u64(f, "n_params", ck->n_params, err) ||
-                   pf_h5_attr_str(f, "config", ck->config_text ? ck->config_text : "", err)
+                   pf_h5_attr_str(f, "config", ck->config_text ? ck->config_text : "", err) ||
+                   (ck->init_sha256 && pf_h5_attr_str(f, "init_sha256", ck->init_sha256, err))
                ? -1
                : 0;
 }
@@ -102,12 +103,13 @@ static int load_unlocked(pf_h5id f, const char *path, pf_checkpoint *ck, pf_erro
 {
     int64_t epoch;
     uint64_t n;
-    if (check_schema(f, path, err) ||
-        pf_h5_attr_read_num(f, "epoch", PF_H5_I64, &epoch, err) ||
+    if (check_schema(f, path, err) || pf_h5_attr_read_num(f, "epoch", PF_H5_I64, &epoch, err) ||
         pf_h5_attr_read_num(f, "step", PF_H5_U64, &ck->step, err) ||
         pf_h5_attr_read_num(f, "seed", PF_H5_U64, &ck->seed, err) ||
         pf_h5_attr_read_num(f, "n_params", PF_H5_U64, &n, err) ||
-        !(ck->config_text = pf_h5_attr_read_str(f, "config", err)))
+        !(ck->config_text = pf_h5_attr_read_str(f, "config", err)) ||
+        (pf_h5_attr_exists(f, "init_sha256") &&
+         !(ck->init_sha256 = pf_h5_attr_read_str(f, "init_sha256", err))))
         return -1;
     ck->epoch = (int)epoch;
     ck->n_params = (size_t)n;
@@ -137,6 +139,7 @@ void pf_checkpoint_release(pf_checkpoint *ck)
     if (!ck)
         return;
     free(ck->params);
+    free(ck->init_sha256);
     free(ck->m);
     free(ck->v);
     free(ck->config_text);

@@ -20,6 +20,8 @@ typedef struct pf_checkpoint {
     float *params;     /**< [n_params] */
     float *m, *v;      /**< [n_params] optimizer moments (Adam m, v; SGD momentum in m) */
     char *config_text; /**< the training config, verbatim */
+    char *init_sha256; /**< sha256 (hex) of the init network's file; NULL: no init, or a
+                            checkpoint written before it was stored */
 } pf_checkpoint;
 
 /** Write @p ck to @p path through a temp name and a rename (whole or absent). */

@@ -35,6 +35,7 @@ typedef struct run {
     pf_model_meta meta;
     char *ck_path, *metrics_path, *model_path;
     int epoch0;              /**< epochs done before this run (resume) */
+    char init_sha256[65];    /**< sha256 (hex) of init.model's file, "" without init */
 } run;
 
 static char *join(const char *dir, const char *name)
@@ -207,7 +208,8 @@ static const char *init_mismatch(const run *r, const pf_model_spec *spec, const 
 }
 
 /* Network init.member of init.model: check it, take its normalization for both splits and,
- * when @p weights (not on --resume, whose checkpoint has them), its weights. */
+ * when @p weights (not on --resume, whose checkpoint has them), its weights; note the file's
+ * sha256 (a resumed run must start from the same file). */
 static int apply_init(run *r, int weights, pf_error *err)
 {
     const pf_train_config *c = r->c;
@@ -232,6 +234,8 @@ static int apply_init(run *r, int weights, pf_error *err)
     if (!rc && (pf_loader_set_norm(r->train, meta.norm_mean, meta.norm_std, meta.norm_len, err) ||
                 pf_loader_set_norm(r->val, meta.norm_mean, meta.norm_std, meta.norm_len, err)))
         rc = pf_error_prefix(err, "%s: init.model %s", c->file, c->init_model);
+    if (!rc && pf_sha256_file(c->init_model, r->init_sha256, err))
+        rc = pf_error_prefix(err, "%s: init.model", c->file);
     if (!rc && weights)
         memcpy(pf_model_params(r->model), pf_model_params(m),
                pf_model_n_params(r->model) * sizeof(float));
@@ -283,6 +287,12 @@ static int check_resume(const run *r, const pf_checkpoint *ck, pf_error *err)
         return PF_FAIL(err, PF_EINVAL, "%s: the %s settings differ from those of %s; resume "
                        "only with the same settings (epochs may grow), or train without --resume",
                        r->c->file, what, r->ck_path);
+    if (r->c->init_model && ck->init_sha256 && strcmp(ck->init_sha256, r->init_sha256))
+        return PF_FAIL(err, PF_EINVAL,
+                       "%s: init.model %s is not the file the run of %s started "
+                       "from (its sha256 differs); resume only from the same network, or train "
+                       "without --resume",
+                       r->c->file, r->c->init_model, r->ck_path);
     return 0;
 }
 
@@ -323,9 +333,15 @@ static int resume(run *r, pf_error *err)
 
 static int save_checkpoint(run *r, int epoch, pf_error *err)
 {
-    pf_checkpoint ck = {.epoch = epoch, .step = r->opt.step, .seed = r->c->seed,
-                        .n_params = r->opt.n, .params = pf_model_params(r->model),
-                        .m = r->opt.m, .v = r->opt.v, .config_text = r->c->text};
+    pf_checkpoint ck = {.epoch = epoch,
+                        .step = r->opt.step,
+                        .seed = r->c->seed,
+                        .n_params = r->opt.n,
+                        .params = pf_model_params(r->model),
+                        .m = r->opt.m,
+                        .v = r->opt.v,
+                        .config_text = r->c->text,
+                        .init_sha256 = r->c->init_model ? r->init_sha256 : NULL};
     return pf_checkpoint_save(r->ck_path, &ck, err);
 }
 
