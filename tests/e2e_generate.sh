@@ -22,6 +22,15 @@ echo "ok: two runs (-j 1, -j 2) byte-identical ($(ls "$T"/a/*.h5 | wc -l) files)
 grep -q "^train" "$T/dry.txt" && grep -q "disk about" "$T/dry.txt" || fail "dry run output"
 [ ! -e "$T/dry" ] || fail "dry run wrote something"
 
+# every dataset manifest shipped in manifests/ is valid and plans its examples (the train-*
+# files are training configs, not manifests)
+for m in manifests/*.yaml; do
+  case "$(basename "$m")" in train-*) continue ;; esac
+  "$PF" generate "$m" -o "$T/dry-ship" --dry-run > "$T/dry-ship.txt" || fail "$m: dry run refused"
+  awk '$1 == "total" && $3 > 0 { ok = 1 } END { exit !ok }' "$T/dry-ship.txt" || fail "$m: no examples planned"
+done
+echo "ok: every shipped manifest plans ($(ls manifests/*.yaml | grep -vc '/train-'))"
+
 # inspect and show
 shard=$(ls "$T"/a/train-*.h5 | head -1)
 "$PF" inspect "$shard" > "$T/inspect.txt"
