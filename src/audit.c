@@ -2,12 +2,12 @@
  * beyond the manifest's bounds (preset audit, quality.pitch_check: drop-preset), then each key
  * of the presets kept that sounds off its written pitch (key audit, quality.key_max_cents). */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
 #include "core/mem.h"
+#include "core/parallel.h"
+#include "core/util.h"
 #include "note_render.h"
 #include "pitchforge/dsp.h"
 #include "pitchforge/generate.h"
@@ -118,36 +118,35 @@ static int audit_keys(probe *p, const pf_manifest *m, const pf_instrument *in, u
     return 0;
 }
 
-/* One audit thread: instruments t, t + jobs, t + 2 jobs, ... with its own probe. */
+/* One audit part's instruments, findings and error. */
 typedef struct audit_job {
     const pf_manifest *m;
     const pf_instrument *ins;
     size_t n;
     uint8_t *preset_off;
-    int t, jobs;
     key_list keys;
     size_t next; /* merge cursor into keys */
     int rc;
     pf_error err;
 } audit_job;
 
-static void *audit_thread(void *arg)
+/* Part t of nt (pf_parallel_run): instruments t, t + nt, t + 2 nt, ... with its own probe. */
+static void audit_part(void *arg, int t, int nt)
 {
-    audit_job *j = arg;
+    audit_job *j = (audit_job *)arg + t;
     const pf_manifest *m = j->m;
     probe p;
     j->rc = probe_init(&p, m, &j->err);
-    for (size_t i = (size_t)j->t; !j->rc && i < j->n; i += (size_t)j->jobs) {
+    for (size_t i = (size_t)t; !j->rc && i < j->n; i += (size_t)nt) {
         if (m->quality.pitch_check == PF_PCHECK_DROP_PRESET)
             j->rc = audit_one(&p, m, &j->ins[i], &j->preset_off[i], &j->err);
         if (!j->rc && m->quality.key_max_cents > 0 && !j->preset_off[i])
             j->rc = audit_keys(&p, m, &j->ins[i], (uint32_t)i, &j->keys, &j->err);
     }
     probe_release(&p);
-    return NULL;
 }
 
-/* Join the threads' key lists in instrument order (instrument i is thread i % jobs's). */
+/* Join the parts' key lists in instrument order (instrument i is part i % jobs's). */
 static void merge_keys(audit_job *jobs, int n_jobs, size_t n, pf_audit *a)
 {
     size_t total = 0;
@@ -170,27 +169,18 @@ int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int
     if (m->quality.pitch_check != PF_PCHECK_DROP_PRESET && !(m->quality.key_max_cents > 0))
         return 0;
     jobs = jobs < 1 ? 1 : (size_t)jobs > n ? (int)(n ? n : 1) : jobs;
+    jobs = jobs > PF_PARALLEL_MAX ? PF_PARALLEL_MAX : jobs;
     audit_job *j = pf_calloc((size_t)jobs, sizeof *j);
-    pthread_t *th = pf_calloc((size_t)jobs, sizeof *th);
-    uint8_t *inline_run = pf_calloc((size_t)jobs, 1); /* no thread: this one runs it */
     int rc = 0;
-    for (int t = 0; t < jobs; t++) {
-        j[t] = (audit_job){
-            .m = m, .ins = ins, .n = n, .preset_off = a->preset_off, .t = t, .jobs = jobs};
-        inline_run[t] = t == 0 || pthread_create(&th[t], NULL, audit_thread, &j[t]) != 0;
-    }
     for (int t = 0; t < jobs; t++)
-        if (inline_run[t]) audit_thread(&j[t]);
-    for (int t = 0; t < jobs; t++)
-        if (!inline_run[t]) pthread_join(th[t], NULL);
-    free(inline_run);
+        j[t] = (audit_job){.m = m, .ins = ins, .n = n, .preset_off = a->preset_off};
+    pf_parallel_run(jobs, audit_part, j);
     for (int t = 0; t < jobs && !rc; t++)
         if (j[t].rc) rc = -1, *err = j[t].err;
     if (!rc) merge_keys(j, jobs, n, a);
     for (int t = 0; t < jobs; t++)
         free(j[t].keys.keys);
     free(j);
-    free(th);
     if (rc) pf_audit_release(a);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "note_render.h"
 #include "pitchforge/dsp.h"
 #include "pitchforge/rng.h"
@@ -375,8 +376,10 @@ static void worker_merge(run *r, worker *w)
     pthread_mutex_unlock(&r->lock);
 }
 
-static void *worker_main(void *arg)
+/* One worker (part t of nt, pf_parallel_run): shard jobs in turn until none is left. */
+static void worker_main(void *arg, int t, int nt)
 {
+    (void)t, (void)nt;
     run *r = arg;
     worker w;
     int rc = worker_init(&w, r);
@@ -390,24 +393,12 @@ static void *worker_main(void *arg)
         atomic_store(&r->failed, 1);
     worker_merge(r, &w);
     worker_release(&w);
-    return NULL;
 }
 
 /* Run the shard jobs on opts->jobs threads (the calling thread counts as one). */
 static int run_workers(run *r)
 {
-    int n = r->opts->jobs > 0 ? r->opts->jobs : 1;
-    pthread_t *th = pf_calloc((size_t)n, sizeof *th);
-    int started = 0;
-    for (int i = 1; i < n; i++)
-        if (pthread_create(&th[i], NULL, worker_main, r) == 0)
-            started = i;
-        else
-            break;
-    worker_main(r);
-    for (int i = 1; i <= started; i++)
-        pthread_join(th[i], NULL);
-    free(th);
+    pf_parallel_run(r->opts->jobs, worker_main, r);
     return atomic_load(&r->failed) ? -1 : 0;
 }
 

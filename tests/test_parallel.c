@@ -1,4 +1,6 @@
-/* Tests for src/core/parallel.c: every index of the loop runs exactly once, on more than one
+/* Tests for src/core/parallel.c: every part of pf_parallel_run runs exactly once with the part
+ * count it was given, part 0 on the caller's thread and the others on threads of their own, the
+ * count cut to 1..PF_PARALLEL_MAX; every index of the loop runs exactly once, on more than one
  * thread when the machine has more than one core; an empty loop runs nothing. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -58,11 +60,52 @@ static void test_empty_and_one(void **state)
     assert_int_equal(atomic_load(&v.count[1]), 0);
 }
 
+typedef struct parts {
+    atomic_int count[PF_PARALLEL_MAX + 1];
+    int nt[PF_PARALLEL_MAX + 1];
+    pthread_t thread[PF_PARALLEL_MAX + 1];
+} parts;
+
+static void part_visit(void *arg, int t, int nt)
+{
+    parts *p = arg;
+    atomic_fetch_add(&p->count[t], 1);
+    p->nt[t] = nt;
+    p->thread[t] = pthread_self();
+}
+
+/* Run nt parts and check that parts 0..want-1 ran once each with nt = want, none beyond. */
+static void check_parts(int nt, int want)
+{
+    static parts p;
+    memset(&p, 0, sizeof p);
+    pf_parallel_run(nt, part_visit, &p);
+    for (int t = 0; t <= PF_PARALLEL_MAX; t++)
+        assert_int_equal(atomic_load(&p.count[t]), t < want);
+    for (int t = 0; t < want; t++)
+        assert_int_equal(p.nt[t], want);
+    assert_true(pthread_equal(p.thread[0], pthread_self()));
+    for (int t = 1; t < want; t++) /* a thread of its own (all are joined, so ids may recur) */
+        assert_false(pthread_equal(p.thread[t], pthread_self()));
+}
+
+static void test_parts(void **state)
+{
+    (void)state;
+    check_parts(1, 1);
+    check_parts(2, 2);
+    check_parts(7, 7);
+    check_parts(0, 1);
+    check_parts(-3, 1);
+    check_parts(PF_PARALLEL_MAX + 5, PF_PARALLEL_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_index_once),
         cmocka_unit_test(test_empty_and_one),
+        cmocka_unit_test(test_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,7 +129,7 @@ int pf_nn_op_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *ddst,
 
 /* ---- plain C layers (ops.c, convpool.c), on any layout ---- */
 
-/** Run fn(arg, t, nt) for t = 0..nt-1 on @p nt threads (the caller runs t = 0), then return. */
+/** Run fn(arg, t, nt) for t = 0..nt-1 on @p nt threads, at most 16 (pf_parallel_run). */
 void pf_nn_parallel(int nt, void (*fn)(void *arg, int t, int nt), void *arg);
 
 /** Stream of the dropout masks in the counter-based generator (id = layer << 32 | example). */

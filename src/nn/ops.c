@@ -3,39 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pthread.h>
-
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "dsp/fft.h"
 
 #include "nn/layers.h"
 #include "pitchforge/rng.h"
 
-static void *run_job(void *p)
-{
-    struct { void (*fn)(void *, int, int); void *arg; int t, nt; } *j = p;
-    j->fn(j->arg, j->t, j->nt);
-    return NULL;
-}
-
-/* Run fn(arg, t, nt) for t = 0..nt-1 on nt threads (the caller runs t = 0). */
+/* Run fn(arg, t, nt) for t = 0..nt-1 on nt threads (the caller runs t = 0), at most 16. */
 void pf_nn_parallel(int nt, void (*fn)(void *arg, int t, int nt), void *arg)
 {
-    typedef struct job { void (*fn)(void *, int, int); void *arg; int t, nt; } job;
-    pthread_t th[16];
-    job jobs[16];
-    if (nt > 16) nt = 16;
-    int started = 0;
-    for (int t = 1; t < nt; t++) {
-        jobs[t] = (job){fn, arg, t, nt};
-        if (pthread_create(&th[t], NULL, run_job, &jobs[t])) break;
-        started = t;
-    }
-    for (int t = started + 1; t < nt; t++) /* threads that did not start: run here */
-        fn(arg, t, nt);
-    fn(arg, 0, nt);
-    for (int t = 1; t <= started; t++)
-        pthread_join(th[t], NULL);
+    pf_parallel_run(nt > 16 ? 16 : nt, fn, arg);
 }
 
 /*
