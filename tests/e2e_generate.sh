@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # End to end: tiny manifest -> shards -> h5py/scipy checks; byte-identical reruns (also with a
 # different -j); dry run; inspect and show; the Python reader; bad manifests refused.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
-PY=${PY:-/usr/bin/python3}
-T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-generate.XXXXXX")
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib_e2e.sh"
 
 "$PF" generate manifests/tiny.yaml -o "$T/a" -j 1 -q --json > "$T/a.json"
 "$PY" tests/ref/check_dataset.py "$T/a" "$T/a.json"

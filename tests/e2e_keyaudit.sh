@@ -3,12 +3,7 @@
 # (tests/ref/make_sf2.py: E4 +20, G4 +6, B4 -14 cents, every other key exact). numpy measures the
 # detuned keys independently from the stored audio; the audit must leave out exactly the keys
 # beyond the bound, report their offsets, and keep every other key.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
-PY=${PY:-/usr/bin/python3}
-T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-keyaudit.XXXXXX")
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib_e2e.sh"
 
 "$PY" tests/ref/make_sf2.py "$T/detuned.sf2" 64:20 67:6 71:-14
 manifest() {  # quality line

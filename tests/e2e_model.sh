@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
 # End to end with a model: tiny dataset -> train (manifests/train-tiny.yaml) -> eval (tables,
 # JSON, chart) -> predict (text, JSON, --track; a bad file among good ones).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
-PY=${PY:-/usr/bin/python3}
-T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-model.XXXXXX")
+. "$(dirname "$0")/lib_e2e.sh"
 trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 "$PF" generate manifests/tiny.yaml -o "$T/data" -q
 sed "s|^dataset: .*|dataset: $T/data/dataset.h5|; s|^output: .*|output: $T/model|; s|^epochs: .*|epochs: 3|" \

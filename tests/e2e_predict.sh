@@ -5,12 +5,8 @@
 # the pitch the file was made with, and name the right note; the steady low tones (low_*)
 # within 3 cents. Without YIN's period of the audio, which the estimator weighs in most on low
 # notes (docs/model-format.md, "Decoding"), two of the three fail that (92.3 Hz by 6.2 cents).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
-PY=${PY:-/usr/bin/python3}
+. "$(dirname "$0")/lib_e2e.sh"
 MODEL=${PF_MODEL:-models/pitch.h5}
-T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-predict.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
 # name  f0 (Hz)  rate  channels  encoding  harmonics: each file is 1.2 s of a tone whose

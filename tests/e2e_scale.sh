@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # Generate at scale: thread count, parts (--part, Slurm, Open MPI) + index, kill -9 + --resume
 # all give the bytes of one uninterrupted run; a full disk fails cleanly with no partial shard.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
-T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-scale.XXXXXX")
+. "$(dirname "$0")/lib_e2e.sh"
 trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 same() {  # reference dir, other dir, what
   for f in "$1"/*.h5; do cmp -s "$f" "$2/$(basename "$f")" || fail "$3: $(basename "$f") differs"; done
   [ "$(cd "$1" && ls *.h5)" = "$(cd "$2" && ls *.h5)" ] || fail "$3: different files"

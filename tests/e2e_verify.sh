@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
 # End to end: generate the tiny dataset, verify it (exit 0), flip one byte in one shard, a
 # missing shard and a stray one: verify exits 1 and names each.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-PF=${PF_BIN:-./pitchforge}  # make asan runs these with the sanitized build
-PY=${PY:-/usr/bin/python3}
-T=$(mktemp -d "${PF_TEST_TMP:-/tmp}/e2e-verify.XXXXXX")
+. "$(dirname "$0")/lib_e2e.sh"
 trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 "$PF" generate manifests/tiny.yaml -o "$T/v" -q
 "$PF" verify "$T/v" 2> "$T/ok.err" || fail "verify of a fresh dataset: $(cat "$T/ok.err")"
