@@ -4,7 +4,8 @@
  * The reported estimate leans 80% on the refinement when the peaks agree (their spread checked
  * on a tone whose second partial is detuned by a known amount), half way when they do not or
  * when there is one peak, and leaves estimates below PF_REFINE_MIN_HZ alone. The weight
- * pf_refine_time gives YIN's period, at four frequencies. */
+ * pf_refine_time gives YIN's period, at four frequencies, and which of the two it takes whole
+ * when they are far apart. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +194,23 @@ static void test_time(void **state)
     assert_true(pf_refine_time(0, 200) == 0);
 }
 
+/* Estimates more than PF_TIME_APART_CENTS apart: the more trusted one comes back whole (the
+ * period below the 150 Hz crossover, the spectral estimate from it up), either way round;
+ * 24 cents apart they are still averaged with the weight above. */
+static void test_time_apart(void **state)
+{
+    (void)state;
+    static const double f[4] = {78, 140, 150, 1000}, apart[2] = {-130, 26};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 2; j++) {
+            double t = f[i] * exp2(apart[j] / 1200), got = pf_refine_time(f[i], t);
+            print_message("pf_refine_time(%.0f Hz, %+.0f cents): %.4f Hz\n", f[i], apart[j], got);
+            assert_true(got == (f[i] <= 150 ? t : f[i]));
+        }
+    double t = 100 * exp2(24.0 / 1200), r = 100.0 / 150, w = 1 / (1 + r * r * r * r);
+    assert_true(fabs(cents(pf_refine_time(100, t), 100) - 24 * w) < 1e-9);
+}
+
 /* Silence and complex mode: nothing to refine from, the estimate comes back as given. */
 static void test_unchanged(void **state)
 {
@@ -214,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_tones),
         cmocka_unit_test(test_estimate),
         cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time_apart),
         cmocka_unit_test(test_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

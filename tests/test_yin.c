@@ -149,7 +149,8 @@ static void test_near_sweep(void **state)
 }
 
 /* A tone whose odd harmonics are faint: the threshold takes the dip at half the period (an
- * octave up), pf_yin_near keeps the guessed octave; a span without a dip, a guess outside YIN's
+ * octave up), pf_yin_near keeps the guessed octave, from 150 cents off with the estimator's
+ * span too; a span without a dip, a guess outside YIN's
  * range and silence give 0. */
 static void test_near_octave(void **state)
 {
@@ -179,6 +180,13 @@ static void test_near_octave(void **state)
     pf_yin_pick(z, &p, NULL);
     assert_true(p == est && q == near);
     pf_yin_free(z);
+    /* the estimator's span, a whole tone: a guess 150 cents off (out of a 50-cent span) finds
+     * the period, in the guessed octave still */
+    assert_int_equal(pf_yin_near(y, x, N, f0 * exp2(150.0 / 1200), 50, &near, NULL, NULL), 0);
+    assert_true(near == 0);
+    assert_int_equal(
+        pf_yin_near(y, x, N, f0 * exp2(150.0 / 1200), PF_TIME_SPAN_CENTS, &near, NULL, NULL), 0);
+    assert_true(fabs(1200 * log2(near / f0)) < 1);
     assert_int_equal(pf_yin_near(y, x, N, f0 * exp2(600.0 / 1200), 50, &near, NULL, NULL), 0);
     assert_true(near == 0); /* a tritone off: the span's minimum is at its edge */
     assert_int_equal(pf_yin_near(y, x, N, 9000, 50, &near, NULL, NULL), 0);

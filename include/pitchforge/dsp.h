@@ -144,16 +144,21 @@ double pf_refine_estimate(const float *spec, const pf_spec_config *cfg, int bins
 
 /** Where the time-domain estimate and the spectral one weigh the same (pf_refine_time). */
 #define PF_TIME_CROSSOVER_HZ 150.0
-/** How far from the spectral estimate the time-domain one is looked for (pf_yin_near). */
-#define PF_TIME_SPAN_CENTS 50.0
+/** How far from the spectral estimate the time-domain one is looked for (pf_yin_near): a
+ *  whole tone, so a network that is off by more than its own bins still finds the period. */
+#define PF_TIME_SPAN_CENTS 200.0
+/** Beyond this the two estimates disagree: one of them is wrong (pf_refine_time). */
+#define PF_TIME_APART_CENTS 25.0
 
 /**
  * Combine the spectral estimate @p f_hz with YIN's period near it, @p t_hz (pf_yin_near within
  * PF_TIME_SPAN_CENTS; 0: none, and @p f_hz is returned): f^(1-w) t^w with
  * w = 1 / (1 + (f / PF_TIME_CROSSOVER_HZ)^4). A lag is read to a fixed fraction of a sample, so
  * its error in cents grows with f, while harmonic peaks separate as f grows: the weight moves
- * from the period (low notes) to the spectrum (high ones). Chosen on the val split
- * (docs/model-format.md, "Decoding").
+ * from the period (low notes) to the spectrum (high ones). When f and t are more than
+ * PF_TIME_APART_CENTS apart, one of them is wrong and so is any mean of the two: the one with
+ * the larger weight is taken whole (t when w >= 0.5, below the crossover; f above it). Chosen on
+ * the val split (docs/model-format.md, "Decoding").
  */
 double pf_refine_time(double f_hz, double t_hz);
 

@@ -13,7 +13,8 @@
  * pf_refine_estimate combines the two: below PF_REFINE_MIN_HZ the network's f0 as given, else
  * its mean in cents with the refinement, leaning PF_REFINE_AGREE_WEIGHT toward the refinement
  * when the spread is within PF_REFINE_AGREE_CENTS (the harmonics agree), half way otherwise.
- * pf_refine_time then weighs in YIN's period of the audio, when there is audio. */
+ * pf_refine_time then weighs in YIN's period of the audio, when there is audio, or takes the
+ * more trusted of the two whole when they are more than PF_TIME_APART_CENTS apart. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -93,5 +94,6 @@ double pf_refine_time(double f_hz, double t_hz)
 {
     if (!(f_hz > 0) || !(t_hz > 0)) return f_hz;
     double r = f_hz / PF_TIME_CROSSOVER_HZ, w = 1.0 / (1.0 + r * r * r * r);
+    if (fabs(1200.0 * log2(t_hz / f_hz)) > PF_TIME_APART_CENTS) return w >= 0.5 ? t_hz : f_hz;
     return pow(f_hz, 1 - w) * pow(t_hz, w);
 }
