@@ -41,4 +41,5 @@ echo "ok: missing and unlisted shards named"
 
 set +e; "$PF" verify 2>/dev/null; rc=$?; set -e
 [ $rc = 2 ] || fail "usage error exit $rc, expected 2"
-"$PF" verify -h | grep -q '^usage: pitchforge verify DIR' || fail "verify -h"
+"$PF" verify -h > "$T/help.txt" || fail "verify -h exits non-zero"
+grep -q '^usage: pitchforge verify DIR' "$T/help.txt" || fail "verify -h"
