@@ -195,7 +195,7 @@ static void test_time(void **state)
 }
 
 /* Estimates more than PF_TIME_APART_CENTS apart: the more trusted one comes back whole (the
- * period below the 150 Hz crossover, the spectral estimate from it up), either way round;
+ * period up to the 150 Hz crossover, the spectral estimate above it), either way round;
  * 24 cents apart they are still averaged with the weight above. */
 static void test_time_apart(void **state)
 {

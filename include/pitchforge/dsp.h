@@ -157,7 +157,7 @@ double pf_refine_estimate(const float *spec, const pf_spec_config *cfg, int bins
  * its error in cents grows with f, while harmonic peaks separate as f grows: the weight moves
  * from the period (low notes) to the spectrum (high ones). When f and t are more than
  * PF_TIME_APART_CENTS apart, one of them is wrong and so is any mean of the two: the one with
- * the larger weight is taken whole (t when w >= 0.5, below the crossover; f above it). Chosen on
+ * the larger weight is taken whole (t when w >= 0.5, up to the crossover; f above it). Chosen on
  * the val split (docs/model-format.md, "Decoding").
  */
 double pf_refine_time(double f_hz, double t_hz);
