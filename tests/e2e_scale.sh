@@ -51,7 +51,8 @@ print("ok: after kill -9 every visible shard is whole")
 PYEOF
 "$PF" generate $M -o "$T/crash" -q --resume --json > "$T/resume.json"
 grep -q '"shards_kept": [1-9]' "$T/resume.json" || fail "resume kept nothing: $(cat "$T/resume.json")"
-ls "$T/crash" | grep -q '\.tmp$' && fail "temp files left after resume"
+# find, not ls | grep -q: under pipefail a broken pipe would hide a match
+[ -z "$(find "$T/crash" -name '*.tmp')" ] || fail "temp files left after resume"
 same "$T/ref" "$T/crash" "kill -9 + --resume"
 
 # a full disk (file-size limit) fails cleanly: exit 1, a message, no partial shard
@@ -61,6 +62,6 @@ rc=$?
 set -e
 [ $rc = 1 ] || fail "full disk: exit $rc, expected 1"
 grep -qi "too large\|no space\|cannot" "$T/full.err" || fail "full disk: message: $(cat "$T/full.err")"
-ls "$T/full" | grep -q '\.tmp$' && fail "full disk left a temp file"
+[ -z "$(find "$T/full" -name '*.tmp')" ] || fail "full disk left a temp file"
 for f in "$T"/full/*.h5; do [ -e "$f" ] && [ "$(stat -c %s "$f")" -le $((600 * 1024)) ] || true; done
 echo "ok: a full disk fails with exit 1 ($(head -c 120 "$T/full.err")), no partial shard"
