@@ -4,7 +4,8 @@
  * before the one decoding (models/README.md has what averaging two networks measured). An
  * estimate at PF_REFINE_MIN_HZ or above is then averaged in cents with its harmonic-peak
  * refinement on the same spectrogram (pf_refine_estimate; docs/model-format.md, "Decoding"),
- * and, where the caller has the audio, with YIN's period near it (pf_estimator_refine_audio).
+ * and, where the caller has the audio, with YIN's period near it and the key tuning meter's
+ * reading of the whole segment (pf_estimator_refine_audio).
  */
 #include "pitchforge/predict.h"
 
@@ -27,9 +28,10 @@ struct pf_estimator {
     pf_spec_config cfg;
     int spec_bins, spec_frames;
     size_t in_size, out_size;
-    float *x, *y, *out; /* [batch][in], [batch][out] member, [batch][out] */
-    double *p, *q;      /* [batch][out]: sums of the members' p and 1 - p */
-    pf_yin *yin;        /* for pf_estimator_refine_audio, made for the audio length last given */
+    float *x, *y, *out;  /* [batch][in], [batch][out] member, [batch][out] */
+    double *p, *q;       /* [batch][out]: sums of the members' p and 1 - p */
+    pf_yin *yin;         /* for pf_estimator_refine_audio, made for the audio length last given */
+    pf_key_meter *meter; /* the same, for pf_refine_meter */
 };
 
 pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_error *err)
@@ -85,6 +87,7 @@ void pf_estimator_free(pf_estimator *e)
     free(e->p);
     free(e->q);
     pf_yin_free(e->yin);
+    pf_key_meter_free(e->meter);
     free(e);
 }
 
@@ -189,11 +192,16 @@ int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, siz
     if (!e->refine && !yin_hz) return 0;
     if (e->yin && pf_yin_length(e->yin) != n) {
         pf_yin_free(e->yin);
-        e->yin = NULL;
+        pf_key_meter_free(e->meter);
+        e->yin = NULL, e->meter = NULL;
     }
     if (!e->yin) {
         e->yin = pf_yin_new(n, e->cfg.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
         if (!e->yin) return -1;
+    }
+    if (e->refine && !e->meter) {
+        e->meter = pf_key_meter_new(n, e->cfg.rate_hz, err);
+        if (!e->meter) return -1;
     }
     for (size_t r = 0; r < rows; r++) {
         int near = e->refine && f0_hz[r] > 0;
@@ -201,9 +209,11 @@ int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, siz
         if (pf_yin_analyse(e->yin, audio + r * n, n, err)) return -1;
         if (yin_hz) pf_yin_pick(e->yin, &yin_hz[r], NULL);
         if (!near) continue;
-        double t;
+        double t, c;
         pf_yin_pick_near(e->yin, f0_hz[r], PF_TIME_SPAN_CENTS, &t, NULL);
         f0_hz[r] = pf_refine_time(f0_hz[r], t);
+        if (pf_key_meter_measure(e->meter, audio + r * n, n, f0_hz[r], &c, err)) return -1;
+        f0_hz[r] = pf_refine_meter(f0_hz[r], c);
     }
     return 0;
 }

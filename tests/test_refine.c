@@ -211,6 +211,43 @@ static void test_time_apart(void **state)
     assert_true(fabs(cents(pf_refine_time(100, t), 100) - 24 * w) < 1e-9);
 }
 
+/* The meter's share: 1/101 at 100 Hz, a tenth at 333 Hz, half at 1 kHz, 16/17 at 4 kHz; no
+ * reading, no move. */
+static void test_meter_weight(void **state)
+{
+    (void)state;
+    static const double f[4] = {1000.0 / 3, 1000, 4000, 100},
+                        w[4] = {0.1, 0.5, 16.0 / 17, 1.0 / 101};
+    for (int i = 0; i < 4; i++) {
+        double got = cents(pf_refine_meter(f[i], 6.0), f[i]);
+        print_message("pf_refine_meter(%.1f Hz, +6 cents): %+.6f cents\n", f[i], got);
+        assert_true(fabs(got - 6.0 * w[i]) < 1e-9);
+    }
+    assert_true(pf_refine_meter(440, NAN) == 440);
+    assert_true(pf_refine_meter(0, 5) == 0);
+}
+
+/* A 3 kHz note of 2 harmonics, one 330 ms segment at 16 kHz, and an estimate 4 cents sharp:
+ * the meter reads about -4 cents, and 0.9 of that brings the estimate within 0.5 cents. */
+static void test_meter_tone(void **state)
+{
+    (void)state;
+    const double pi = 3.14159265358979323846;
+    static float x[N];
+    for (int i = 0; i < N; i++)
+        x[i] = (float)(0.5 * sin(2 * pi * 3000 * i / RATE) + 0.25 * sin(4 * pi * 3000 * i / RATE));
+    pf_error err = {0};
+    pf_key_meter *m = pf_key_meter_new(N, RATE, &err);
+    assert_non_null(m);
+    double guess = 3000 * exp2(4.0 / 1200), c;
+    assert_int_equal(pf_key_meter_measure(m, x, N, guess, &c, &err), 0);
+    double got = cents(pf_refine_meter(guess, c), 3000);
+    print_message("meter %+.3f cents; estimate +4 -> %+.3f cents\n", c, got);
+    assert_true(fabs(c + 4) < 0.1);
+    assert_true(fabs(got - 0.4) < 0.1);
+    pf_key_meter_free(m);
+}
+
 /* Silence and complex mode: nothing to refine from, the estimate comes back as given. */
 static void test_unchanged(void **state)
 {
@@ -229,10 +266,9 @@ static void test_unchanged(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tones),
-        cmocka_unit_test(test_estimate),
-        cmocka_unit_test(test_time),
-        cmocka_unit_test(test_time_apart),
+        cmocka_unit_test(test_tones),        cmocka_unit_test(test_estimate),
+        cmocka_unit_test(test_time),         cmocka_unit_test(test_time_apart),
+        cmocka_unit_test(test_meter_weight), cmocka_unit_test(test_meter_tone),
         cmocka_unit_test(test_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,9 +42,9 @@ size_t pf_estimator_in_size(const pf_estimator *e);
 /** Networks in the file: 1 for a model file. */
 size_t pf_estimator_members(const pf_estimator *e);
 /** Refine estimates of PF_REFINE_MIN_HZ or more by averaging them in cents with their
- *  harmonic-peak refinement, and let pf_estimator_refine_audio weigh in YIN's period (@p on 1,
- *  the default), or keep the networks' decoding (0). A model whose input is not a spectrogram
- *  of its FFT's bins is never refined. */
+ *  harmonic-peak refinement, and let pf_estimator_refine_audio weigh in YIN's period and the
+ *  key tuning meter (@p on 1, the default), or keep the networks' decoding (0). A model whose
+ *  input is not a spectrogram of its FFT's bins is never refined. */
 void pf_estimator_set_refine(pf_estimator *e, int on);
 /** The spectrogram settings a model was trained on (its meta; the defaults where unknown). */
 pf_spec_config pf_model_spec_config(const pf_model_meta *m);
@@ -56,9 +56,11 @@ pf_spec_config pf_model_spec_config(const pf_model_meta *m);
 int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
                      double *confidence, pf_error *err);
 /**
- * Weigh YIN's period of the audio into @p rows estimates of pf_estimator_run: @p audio
- * [rows][n] holds the samples (at the model's rate) the spectrograms were made of, and each
- * estimate @p f0_hz > 0 becomes pf_refine_time(f, pf_yin_near(audio, f)); the estimates stay
+ * Weigh YIN's period of the audio into @p rows estimates of pf_estimator_run, then the key
+ * tuning meter's reading of it: @p audio [rows][n] holds the samples (at the model's rate) the
+ * spectrograms were made of, and each estimate @p f0_hz > 0 becomes
+ * f' = pf_refine_time(f, pf_yin_near(audio, f)), then
+ * pf_refine_meter(f', pf_key_meter_measure(audio, f')); the estimates stay
  * as they are when refinement is off (pf_estimator_set_refine).
  * @param yin_hz out (may be NULL): [rows] YIN's own estimate of each row (pf_yin_estimate, 0:
  *               unvoiced; the label audit's estimator, as eval's baseline), from the same

@@ -14,7 +14,9 @@
  * its mean in cents with the refinement, leaning PF_REFINE_AGREE_WEIGHT toward the refinement
  * when the spread is within PF_REFINE_AGREE_CENTS (the harmonics agree), half way otherwise.
  * pf_refine_time then weighs in YIN's period of the audio, when there is audio, or takes the
- * more trusted of the two whole when they are more than PF_TIME_APART_CENTS apart. */
+ * more trusted of the two whole when they are more than PF_TIME_APART_CENTS apart, and
+ * pf_refine_meter the key tuning meter's reading of the whole segment, which weighs more as f
+ * grows. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -96,4 +98,11 @@ double pf_refine_time(double f_hz, double t_hz)
     double r = f_hz / PF_TIME_CROSSOVER_HZ, w = 1.0 / (1.0 + r * r * r * r);
     if (fabs(1200.0 * log2(t_hz / f_hz)) > PF_TIME_APART_CENTS) return w >= 0.5 ? t_hz : f_hz;
     return pow(f_hz, 1 - w) * pow(t_hz, w);
+}
+
+double pf_refine_meter(double f_hz, double meter_cents)
+{
+    if (!(f_hz > 0) || !isfinite(meter_cents)) return f_hz;
+    double r = PF_METER_CROSSOVER_HZ / f_hz, w = 1.0 / (1.0 + r * r);
+    return f_hz * pow(2.0, w * meter_cents / 1200.0);
 }
