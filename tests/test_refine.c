@@ -211,16 +211,15 @@ static void test_time_apart(void **state)
     assert_true(fabs(cents(pf_refine_time(100, t), 100) - 24 * w) < 1e-9);
 }
 
-/* The meter's share: 1/101 at 100 Hz, a tenth at 333 Hz, half at 1 kHz, 16/17 at 4 kHz; no
- * reading, no move. */
+/* The meter's share: 0.2 at 125 Hz, 1/3 at 500 Hz, half at 2 kHz, 2/3 at 8 kHz; no reading, no
+ * move. */
 static void test_meter_weight(void **state)
 {
     (void)state;
-    static const double f[4] = {1000.0 / 3, 1000, 4000, 100},
-                        w[4] = {0.1, 0.5, 16.0 / 17, 1.0 / 101};
+    static const double f[4] = {125, 500, 2000, 8000}, w[4] = {0.2, 1.0 / 3, 0.5, 2.0 / 3};
     for (int i = 0; i < 4; i++) {
         double got = cents(pf_refine_meter(f[i], 6.0), f[i]);
-        print_message("pf_refine_meter(%.1f Hz, +6 cents): %+.6f cents\n", f[i], got);
+        print_message("pf_refine_meter(%.0f Hz, +6 cents): %+.6f cents\n", f[i], got);
         assert_true(fabs(got - 6.0 * w[i]) < 1e-9);
     }
     assert_true(pf_refine_meter(440, NAN) == 440);
@@ -228,7 +227,7 @@ static void test_meter_weight(void **state)
 }
 
 /* A 3 kHz note of 2 harmonics, one 330 ms segment at 16 kHz, and an estimate 4 cents sharp:
- * the meter reads about -4 cents, and 0.9 of that brings the estimate within 0.5 cents. */
+ * the meter reads -4 cents, and w = 1 / (1 + sqrt(2/3)) of that leaves 4 (1 - w) = 1.80. */
 static void test_meter_tone(void **state)
 {
     (void)state;
@@ -243,8 +242,8 @@ static void test_meter_tone(void **state)
     assert_int_equal(pf_key_meter_measure(m, x, N, guess, &c, &err), 0);
     double got = cents(pf_refine_meter(guess, c), 3000);
     print_message("meter %+.3f cents; estimate +4 -> %+.3f cents\n", c, got);
-    assert_true(fabs(c + 4) < 0.1);
-    assert_true(fabs(got - 0.4) < 0.1);
+    assert_true(fabs(c + 4) < 0.01);
+    assert_true(fabs(got - 4 * (1 - 1 / (1 + sqrt(2.0 / 3)))) < 0.01);
     pf_key_meter_free(m);
 }
 

@@ -164,16 +164,16 @@ double pf_refine_time(double f_hz, double t_hz);
 
 /** Where the long-window reading of the segment and the estimate weigh the same
  *  (pf_refine_meter). */
-#define PF_METER_CROSSOVER_HZ 1000.0
+#define PF_METER_CROSSOVER_HZ 2000.0
 
 /**
  * Move the estimate @p f_hz toward the key tuning meter's reading of the whole segment,
  * @p meter_cents from f (pf_key_meter_measure at f; NAN: none, and @p f_hz is returned): by
- * w = 1 / (1 + (PF_METER_CROSSOVER_HZ / f)^2) of it, f 2^(w c / 1200). One window of the whole
- * segment resolves a high note's harmonics far finer than the 256-sample frames of the
- * spectrogram, while a low note's few cycles per frame are the period's (pf_refine_time): the
- * weight grows with f, a tenth at 333 Hz, half at 1 kHz, 0.94 at 4 kHz. Chosen on the val
- * presets (docs/model-format.md, "Decoding").
+ * w = 1 / (1 + sqrt(PF_METER_CROSSOVER_HZ / f)) of it, f 2^(w c / 1200). One window of the whole
+ * segment reads each harmonic far finer than the 256-sample frames of the spectrogram, more so
+ * the higher the note (more cycles, fewer harmonics in the frames): the weight grows slowly
+ * with f, 0.2 at 125 Hz, 1/3 at 500 Hz, half at 2 kHz, 2/3 at 8 kHz. Chosen on the val presets
+ * (docs/model-format.md, "Decoding").
  */
 double pf_refine_meter(double f_hz, double meter_cents);
 

@@ -103,6 +103,6 @@ double pf_refine_time(double f_hz, double t_hz)
 double pf_refine_meter(double f_hz, double meter_cents)
 {
     if (!(f_hz > 0) || !isfinite(meter_cents)) return f_hz;
-    double r = PF_METER_CROSSOVER_HZ / f_hz, w = 1.0 / (1.0 + r * r);
+    double w = 1.0 / (1.0 + sqrt(PF_METER_CROSSOVER_HZ / f_hz));
     return f_hz * pow(2.0, w * meter_cents / 1200.0);
 }
