@@ -170,10 +170,9 @@ double pf_refine_time(double f_hz, double t_hz);
  * Move the estimate @p f_hz toward the key tuning meter's reading of the whole segment,
  * @p meter_cents from f (pf_key_meter_measure at f; NAN: none, and @p f_hz is returned): by
  * w = 1 / (1 + sqrt(PF_METER_CROSSOVER_HZ / f)) of it, f 2^(w c / 1200). One window of the whole
- * segment reads each harmonic far finer than the 256-sample frames of the spectrogram, more so
- * the higher the note (more cycles, fewer harmonics in the frames): the weight grows slowly
- * with f, 0.2 at 125 Hz, 1/3 at 500 Hz, half at 2 kHz, 2/3 at 8 kHz. Chosen on the val presets
- * (docs/model-format.md, "Decoding").
+ * segment resolves each harmonic far finer than the 256-sample frames of the spectrogram. The
+ * weight grows slowly with f: 0.2 at 125 Hz, 1/3 at 500 Hz, half at 2 kHz, 2/3 at 8 kHz; its
+ * form was chosen on the val presets (docs/model-format.md, "Decoding").
  */
 double pf_refine_meter(double f_hz, double meter_cents);
 
