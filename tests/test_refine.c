@@ -226,15 +226,16 @@ static void test_meter_weight(void **state)
     assert_true(pf_refine_meter(0, 5) == 0);
 }
 
-/* A 3 kHz note of 2 harmonics, one 330 ms segment at 16 kHz, and an estimate 4 cents sharp:
- * the meter reads -4 cents, and w = 1 / (1 + sqrt(2/3)) of that leaves 4 (1 - w) = 1.80. */
+/* A 3 kHz note (make_tone: harmonics 1 and 2 below Nyquist), one 330 ms segment at 16 kHz, and
+ * an estimate 4 cents sharp: the meter reads -4 cents, and w = 1 / (1 + sqrt(2/3)) of that
+ * leaves 4 (1 - w) = 1.80. */
 static void test_meter_tone(void **state)
 {
     (void)state;
-    const double pi = 3.14159265358979323846;
     static float x[N];
-    for (int i = 0; i < N; i++)
-        x[i] = (float)(0.5 * sin(2 * pi * 3000 * i / RATE) + 0.25 * sin(4 * pi * 3000 * i / RATE));
+    pf_rng r;
+    pf_rng_init(&r, 13, 0, 0);
+    make_tone(x, 3000, 1, &r);
     pf_error err = {0};
     pf_key_meter *m = pf_key_meter_new(N, RATE, &err);
     assert_non_null(m);
