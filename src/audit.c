@@ -105,7 +105,8 @@ static int audit_keys(probe *p, const pf_manifest *m, const pf_instrument *in, u
             double c;
             if (pf_note_renderer_run(&p->nr, in, keys[q], vel, 0, NULL, err) ||
                 pf_key_meter_measure(p->meter, p->nr.render + p->held_from,
-                                     p->nr.hold - p->held_from, pf_midi_to_hz(keys[q], 0), &c, err))
+                                     p->nr.hold - p->held_from, pf_midi_to_hz(keys[q], 0), &c,
+                                     NULL, err))
                 return -1;
             if (!isnan(c) && fabs(c) <= m->quality.key_max_cents) continue;
             if (out->n == out->cap)

@@ -5,7 +5,8 @@
  * estimate at PF_REFINE_MIN_HZ or above is then averaged in cents with its harmonic-peak
  * refinement on the same spectrogram (pf_refine_estimate; docs/model-format.md, "Decoding"),
  * and, where the caller has the audio, with YIN's period near it and the key tuning meter's
- * reading of the whole segment (pf_estimator_refine_audio).
+ * reading of the whole segment, which with YIN names a pure tone's pitch
+ * (pf_estimator_refine_audio).
  */
 #include "pitchforge/predict.h"
 
@@ -210,10 +211,13 @@ int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, siz
         if (yin_hz) pf_yin_pick(e->yin, &yin_hz[r], NULL);
         if (!near) continue;
         double t, c;
+        unsigned harmonics;
         pf_yin_pick_near(e->yin, f0_hz[r], PF_TIME_SPAN_CENTS, &t, NULL);
         f0_hz[r] = pf_refine_time(f0_hz[r], t);
-        if (pf_key_meter_measure(e->meter, audio + r * n, n, f0_hz[r], &c, err)) return -1;
-        f0_hz[r] = pf_refine_meter(f0_hz[r], c);
+        double at = f0_hz[r];
+        if (pf_key_meter_measure(e->meter, audio + r * n, n, at, &c, &harmonics, err)) return -1;
+        f0_hz[r] = pf_refine_meter(at, c);
+        f0_hz[r] = pf_refine_pure(f0_hz[r], t, at * pow(2.0, c / 1200.0), harmonics);
     }
     return 0;
 }

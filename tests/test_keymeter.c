@@ -58,7 +58,7 @@ static double sweep(pf_key_meter *t, tone_kind kind, double cents_max, double de
         make_tone(x, kind, midi_hz(m + off / 100), decay, vib, &r);
         for (int i = 0; i < N; i++)
             x[i] += (float)(noise * pf_rng_range(&r, -1, 1));
-        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(m), &c, NULL), 0);
+        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(m), &c, NULL, NULL), 0);
         worst = fmax(worst, isnan(c) ? INFINITY : fabs(c - off));
     }
     free(x);
@@ -99,19 +99,52 @@ static void test_no_clear_peak(void **state)
     pf_key_meter *t = pf_key_meter_new(N, RATE, NULL);
     float *x = calloc(N, sizeof *x);
     double c = 0;
-    assert_int_equal(pf_key_meter_measure(t, x, N, 440.0, &c, NULL), 0);
+    assert_int_equal(pf_key_meter_measure(t, x, N, 440.0, &c, NULL, NULL), 0);
     assert_true(isnan(c));
     pf_rng r;
     pf_rng_init(&r, 5, 0, 0);
     for (double off = 75; off <= 95; off += 10) {
         make_tone(x, TONE_SAW, midi_hz(60 + off / 100), 0, 0, &r);
-        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(60), &c, NULL), 0);
+        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(60), &c, NULL, NULL), 0);
         assert_true(isnan(c));
         make_tone(x, TONE_SAW, midi_hz(60 - off / 100), 0, 0, &r);
-        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(60), &c, NULL), 0);
+        assert_int_equal(pf_key_meter_measure(t, x, N, midi_hz(60), &c, NULL, NULL), 0);
         assert_true(isnan(c));
     }
     free(x);
+    pf_key_meter_free(t);
+}
+
+/* Which harmonics a reading rests on: a sine, the fundamental alone (1); a sawtooth, 1-3 (7);
+ * without its fundamental, 2 and 3 (6); a sine with a second harmonic 30 dB down, still the
+ * fundamental alone (under PF_KEYMETER_KEEP), 10 dB down, both (3); silence, none. */
+static void test_harmonics(void **state)
+{
+    (void)state;
+    static float x[N];
+    static const tone_kind kind[3] = {TONE_SINE, TONE_SAW, TONE_MISSING};
+    static const unsigned want[3] = {1, 7, 6};
+    pf_key_meter *t = pf_key_meter_new(N, RATE, NULL);
+    pf_rng r;
+    pf_rng_init(&r, 9, 0, 0);
+    double c;
+    unsigned h = 99;
+    for (int i = 0; i < 3; i++) {
+        make_tone(x, kind[i], 440.0, 0, 0, &r);
+        assert_int_equal(pf_key_meter_measure(t, x, N, 440.0, &c, &h, NULL), 0);
+        assert_int_equal(h, want[i]);
+    }
+    const double pi = 3.14159265358979323846, second[2] = {0.0316, 0.316};
+    for (int j = 0; j < 2; j++) {
+        for (int i = 0; i < N; i++)
+            x[i] = (float)(0.4 * (sin(2 * pi * 440 * i / RATE) +
+                                  second[j] * sin(4 * pi * 440 * i / RATE)));
+        assert_int_equal(pf_key_meter_measure(t, x, N, 440.0, &c, &h, NULL), 0);
+        assert_int_equal(h, j == 0 ? 1 : 3);
+    }
+    memset(x, 0, sizeof x);
+    assert_int_equal(pf_key_meter_measure(t, x, N, 440.0, &c, &h, NULL), 0);
+    assert_int_equal(h, 0);
     pf_key_meter_free(t);
 }
 
@@ -125,9 +158,9 @@ static void test_failures(void **state)
     pf_key_meter *t = pf_key_meter_new(N, RATE, NULL);
     float x[64] = {0};
     double c = 0;
-    assert_int_equal(pf_key_meter_measure(t, x, 64, 440.0, &c, &err), -1);
+    assert_int_equal(pf_key_meter_measure(t, x, 64, 440.0, &c, NULL, &err), -1);
     assert_int_equal(err.code, PF_EINVAL);
-    assert_int_equal(pf_key_meter_measure(t, x, N, 0.0, &c, &err), -1);
+    assert_int_equal(pf_key_meter_measure(t, x, N, 0.0, &c, NULL, &err), -1);
     pf_key_meter_free(t);
     pf_key_meter_free(NULL);
 }
@@ -135,9 +168,8 @@ static void test_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pure_tones),
-        cmocka_unit_test(test_decay_noise_vibrato),
-        cmocka_unit_test(test_no_clear_peak),
+        cmocka_unit_test(test_pure_tones),    cmocka_unit_test(test_decay_noise_vibrato),
+        cmocka_unit_test(test_no_clear_peak), cmocka_unit_test(test_harmonics),
         cmocka_unit_test(test_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -240,12 +240,68 @@ static void test_meter_tone(void **state)
     pf_key_meter *m = pf_key_meter_new(N, RATE, &err);
     assert_non_null(m);
     double guess = 3000 * exp2(4.0 / 1200), c;
-    assert_int_equal(pf_key_meter_measure(m, x, N, guess, &c, &err), 0);
+    assert_int_equal(pf_key_meter_measure(m, x, N, guess, &c, NULL, &err), 0);
     double got = cents(pf_refine_meter(guess, c), 3000);
     print_message("meter %+.3f cents; estimate +4 -> %+.3f cents\n", c, got);
     assert_true(fabs(c + 4) < 0.01);
     assert_true(fabs(got - 4 * (1 - 1 / (1 + sqrt(2.0 / 3)))) < 0.01);
     pf_key_meter_free(m);
+}
+
+/* A pure tone: YIN's period and the meter's reading, 0.3 cents apart, give their geometric mean;
+ * 0.6 cents apart, a reading on more than the fundamental, or no period / reading, the
+ * estimate as given. */
+static void test_pure(void **state)
+{
+    (void)state;
+    double t = 441, m = 441 * exp2(0.3 / 1200), far = 441 * exp2(0.6 / 1200);
+    assert_true(fabs(cents(pf_refine_pure(440, t, m, 1), 441) - 0.15) < 1e-9);
+    assert_true(pf_refine_pure(440, t, far, 1) == 440);
+    assert_true(pf_refine_pure(440, t, m, 3) == 440);
+    assert_true(pf_refine_pure(440, t, m, 2) == 440);
+    assert_true(pf_refine_pure(440, t, m, 0) == 440);
+    assert_true(pf_refine_pure(440, 0, m, 1) == 440);
+    assert_true(pf_refine_pure(440, t, NAN, 1) == 440);
+}
+
+/* The audio steps in the estimator's order (pf_estimator_refine_audio) from an estimate 20 cents
+ * flat, as the networks read a bare 110 Hz sine: YIN's period and the meter (which finds the
+ * fundamental alone) put a sine within 0.01 cent, where the weighted steps alone stay more than
+ * 3 cents off; with an equal second harmonic the meter reads two and the pure-tone step passes
+ * the weighted estimate through. */
+static void test_pure_tone(void **state)
+{
+    (void)state;
+    static float x[N];
+    static const double hz[2] = {110, 220};
+    pf_rng r;
+    pf_rng_init(&r, 21, 0, 0);
+    pf_error err = {0};
+    pf_yin *yin = pf_yin_new(N, RATE, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, &err);
+    pf_key_meter *meter = pf_key_meter_new(N, RATE, &err);
+    assert_non_null(yin);
+    assert_non_null(meter);
+    for (int parts = 1; parts <= 2; parts++) {
+        make_partials(x, hz, parts, &r);
+        double t, c, guess = 110 * exp2(-20.0 / 1200);
+        unsigned harmonics;
+        assert_int_equal(pf_yin_analyse(yin, x, N, &err), 0);
+        pf_yin_pick_near(yin, guess, PF_TIME_SPAN_CENTS, &t, NULL);
+        double at = pf_refine_time(guess, t);
+        assert_int_equal(pf_key_meter_measure(meter, x, N, at, &c, &harmonics, &err), 0);
+        double weighted = pf_refine_meter(at, c);
+        double got = pf_refine_pure(weighted, t, at * exp2(c / 1200), harmonics);
+        print_message("%d partial(s): harmonics %u, weighted %+.3f, pure step %+.4f cents\n", parts,
+                      harmonics, cents(weighted, 110), cents(got, 110));
+        assert_int_equal(harmonics, parts == 1 ? 1 : 3);
+        assert_true(fabs(cents(weighted, 110)) > 3);
+        if (parts == 1)
+            assert_true(fabs(cents(got, 110)) < 0.01);
+        else
+            assert_true(got == weighted);
+    }
+    pf_yin_free(yin);
+    pf_key_meter_free(meter);
 }
 
 /* Silence and complex mode: nothing to refine from, the estimate comes back as given. */
@@ -268,6 +324,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tones),        cmocka_unit_test(test_estimate),
         cmocka_unit_test(test_time),         cmocka_unit_test(test_time_apart),
+        cmocka_unit_test(test_pure),         cmocka_unit_test(test_pure_tone),
         cmocka_unit_test(test_meter_weight), cmocka_unit_test(test_meter_tone),
         cmocka_unit_test(test_unchanged),
     };

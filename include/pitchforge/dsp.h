@@ -176,6 +176,20 @@ double pf_refine_time(double f_hz, double t_hz);
  */
 double pf_refine_meter(double f_hz, double meter_cents);
 
+/** YIN's period and the meter's reading of a lone fundamental this close are the pitch
+ *  (pf_refine_pure). */
+#define PF_PURE_AGREE_CENTS 0.5
+
+/**
+ * A pure tone's pitch. When the meter's reading rests on the fundamental alone (@p harmonics,
+ * pf_key_meter_measure's, is 1: no second or third harmonic within 20 dB of it) and that
+ * reading, @p meter_hz, and YIN's period near the estimate, @p t_hz, are within
+ * PF_PURE_AGREE_CENTS of each other, return sqrt(t m); else the estimate @p f_hz. Two
+ * independent long-window measures of one sinusoid agree to a small fraction of a cent, while
+ * the networks, trained on instruments, read a bare sine up to 20 cents off (110 Hz: -20).
+ */
+double pf_refine_pure(double f_hz, double t_hz, double meter_hz, unsigned harmonics);
+
 /* ---- key tuning meter (key audit) ---- */
 
 typedef struct pf_key_meter pf_key_meter;
@@ -193,10 +207,12 @@ pf_key_meter *pf_key_meter_new(size_t n_samples, double rate_hz, pf_error *err);
  * f_hz (within PF_KEYMETER_SEARCH_CENTS), each measured by the mean frequency of the bins around
  * it, averaged weighted by magnitude (src/dsp/keymeter.c has the rules).
  * @param cents out: the offset, NAN when no harmonic shows a clear peak in its span
+ * @param harmonics out (NULL: not wanted): the harmonics the offset rests on, bit k-1 for
+ *        harmonic k (0 with NAN); 1 is the fundamental alone, as in a pure tone
  * @return 0, or -1 with @p err filled (a frame of another length)
  */
 int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz, double *cents,
-                         pf_error *err);
+                         unsigned *harmonics, pf_error *err);
 /** Free the meter; NULL is accepted. */
 void pf_key_meter_free(pf_key_meter *t);
 

@@ -105,7 +105,7 @@ static int harmonic_peak(const pf_key_meter *t, double f_hz, double half_hz, dou
 }
 
 int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz, double *cents,
-                         pf_error *err)
+                         unsigned *harmonics, pf_error *err)
 {
     if (n != t->n || !(f_hz > 0))
         return PF_FAIL(err, PF_EINVAL, "key meter: %zu samples (made for %zu) at %g Hz", n, t->n,
@@ -118,7 +118,7 @@ int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz,
     for (int i = 0; i <= t->size / 2; i++)
         top = fmax(top, power(t, i));
     double c[PF_KEYMETER_HARMONICS], m[PF_KEYMETER_HARMONICS], strongest = 0;
-    int found = 0;
+    int k_of[PF_KEYMETER_HARMONICS], found = 0;
     for (int k = 1; k <= PF_KEYMETER_HARMONICS; k++) {
         /* the main lobe (2 bins of the unpadded frame) and a vibrato's sidebands, short of the
          * neighbouring harmonics */
@@ -127,12 +127,16 @@ int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz,
         if (harmonic_peak(t, k * f_hz, half_hz, top * PF_KEYMETER_FLOOR * PF_KEYMETER_FLOOR,
                           &c[found], &m[found]))
             continue;
+        k_of[found] = k;
         strongest = fmax(strongest, m[found++]);
     }
     double sum = 0, wsum = 0;
+    unsigned kept = 0;
     for (int i = 0; i < found; i++)
-        if (m[i] >= PF_KEYMETER_KEEP * strongest) sum += m[i] * c[i], wsum += m[i];
+        if (m[i] >= PF_KEYMETER_KEEP * strongest)
+            sum += m[i] * c[i], wsum += m[i], kept |= 1u << (k_of[i] - 1);
     *cents = wsum > 0 ? sum / wsum : NAN;
+    if (harmonics) *harmonics = kept;
     return 0;
 }
 

@@ -16,7 +16,7 @@
  * pf_refine_time then weighs in YIN's period of the audio, when there is audio, or takes the
  * more trusted of the two whole when they are more than PF_TIME_APART_CENTS apart, and
  * pf_refine_meter the key tuning meter's reading of the whole segment, which weighs more as f
- * grows. */
+ * grows; pf_refine_pure takes a pure tone's pitch from YIN and the meter where they agree. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -98,6 +98,13 @@ double pf_refine_time(double f_hz, double t_hz)
     double r = f_hz / PF_TIME_CROSSOVER_HZ, w = 1.0 / (1.0 + r * r * r * r);
     if (fabs(1200.0 * log2(t_hz / f_hz)) > PF_TIME_APART_CENTS) return w >= 0.5 ? t_hz : f_hz;
     return pow(f_hz, 1 - w) * pow(t_hz, w);
+}
+
+double pf_refine_pure(double f_hz, double t_hz, double meter_hz, unsigned harmonics)
+{
+    if (harmonics != 1 || !(t_hz > 0) || !(meter_hz > 0)) return f_hz;
+    if (fabs(1200.0 * log2(meter_hz / t_hz)) > PF_PURE_AGREE_CENTS) return f_hz;
+    return sqrt(t_hz * meter_hz);
 }
 
 double pf_refine_meter(double f_hz, double meter_cents)
