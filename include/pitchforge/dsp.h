@@ -186,7 +186,8 @@ double pf_refine_meter(double f_hz, double meter_cents);
  * reading, @p meter_hz, and YIN's period near the estimate, @p t_hz, are within
  * PF_PURE_AGREE_CENTS of each other, return sqrt(t m); else the estimate @p f_hz. Two
  * independent long-window measures of one sinusoid agree to a small fraction of a cent, while
- * the networks, trained on instruments, read a bare sine up to 20 cents off (110 Hz: -20).
+ * the networks read a bare sine up to 20 cents off (110 Hz: -20), though FluidR3's Sine Wave
+ * preset is in their data.
  */
 double pf_refine_pure(double f_hz, double t_hz, double meter_hz, unsigned harmonics);
 
