@@ -209,15 +209,8 @@ int pf_estimator_refine_audio(pf_estimator *e, const float *audio, size_t n, siz
         if (!near && !yin_hz) continue;
         if (pf_yin_analyse(e->yin, audio + r * n, n, err)) return -1;
         if (yin_hz) pf_yin_pick(e->yin, &yin_hz[r], NULL);
-        if (!near) continue;
-        double t, c;
-        unsigned harmonics;
-        pf_yin_pick_near(e->yin, f0_hz[r], PF_TIME_SPAN_CENTS, &t, NULL);
-        f0_hz[r] = pf_refine_time(f0_hz[r], t);
-        double at = f0_hz[r];
-        if (pf_key_meter_measure(e->meter, audio + r * n, n, at, &c, &harmonics, err)) return -1;
-        f0_hz[r] = pf_refine_meter(at, c);
-        f0_hz[r] = pf_refine_pure(f0_hz[r], t, at * pow(2.0, c / 1200.0), harmonics);
+        if (near && pf_refine_audio(e->yin, e->meter, audio + r * n, n, f0_hz[r], &f0_hz[r], err))
+            return -1;
     }
     return 0;
 }

@@ -217,6 +217,18 @@ int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz,
 /** Free the meter; NULL is accepted. */
 void pf_key_meter_free(pf_key_meter *t);
 
+/**
+ * The decoding's audio steps, in order, for one segment @p x of @p n samples and the spectral
+ * estimate @p f_hz > 0: f' = pf_refine_time(f, YIN's period within PF_TIME_SPAN_CENTS of f),
+ * then pf_refine_meter(f', the meter's reading at f'), then pf_refine_pure (YIN and the meter,
+ * where they agree on a lone fundamental). @p yin must have analysed @p x (pf_yin_analyse);
+ * @p meter is made for @p n samples.
+ * @param out_hz out: the estimate after the three steps
+ * @return 0, or -1 with @p err filled (a meter made for another length)
+ */
+int pf_refine_audio(const pf_yin *yin, pf_key_meter *meter, const float *x, size_t n, double f_hz,
+                    double *out_hz, pf_error *err);
+
 /* ---- augmentation and level helpers ---- */
 
 /** Noise colours for pf_noise_add. */

@@ -58,11 +58,10 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
 /**
  * Weigh YIN's period of the audio into @p rows estimates of pf_estimator_run, then the key
  * tuning meter's reading of it: @p audio [rows][n] holds the samples (at the model's rate) the
- * spectrograms were made of, and each estimate @p f0_hz > 0 becomes
- * f' = pf_refine_time(f, pf_yin_near(audio, f)), then
- * pf_refine_meter(f', pf_key_meter_measure(audio, f')), and a pure tone's becomes
- * pf_refine_pure's (YIN and the meter, where they agree); the estimates stay as they are when
- * refinement is off (pf_estimator_set_refine).
+ * spectrograms were made of, and each estimate @p f0_hz > 0 becomes pf_refine_audio's: f' =
+ * pf_refine_time(f, pf_yin_near(audio, f)), then pf_refine_meter(f', pf_key_meter_measure(audio,
+ * f')), and a pure tone's pf_refine_pure's (YIN and the meter, where they agree); the estimates
+ * stay as they are when refinement is off (pf_estimator_set_refine).
  * @param yin_hz out (may be NULL): [rows] YIN's own estimate of each row (pf_yin_estimate, 0:
  *               unvoiced; the label audit's estimator, as eval's baseline), from the same
  *               analysis of the audio

@@ -113,3 +113,15 @@ double pf_refine_meter(double f_hz, double meter_cents)
     double w = 1.0 / (1.0 + sqrt(PF_METER_CROSSOVER_HZ / f_hz));
     return f_hz * pow(2.0, w * meter_cents / 1200.0);
 }
+
+int pf_refine_audio(const pf_yin *yin, pf_key_meter *meter, const float *x, size_t n, double f_hz,
+                    double *out_hz, pf_error *err)
+{
+    double t, c;
+    unsigned harmonics;
+    pf_yin_pick_near(yin, f_hz, PF_TIME_SPAN_CENTS, &t, NULL);
+    double at = pf_refine_time(f_hz, t);
+    if (pf_key_meter_measure(meter, x, n, at, &c, &harmonics, err)) return -1;
+    *out_hz = pf_refine_pure(pf_refine_meter(at, c), t, at * pow(2.0, c / 1200.0), harmonics);
+    return 0;
+}
