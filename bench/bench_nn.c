@@ -15,6 +15,7 @@
 #include "pitchforge/nn.h"
 #include "pitchforge/rng.h"
 #include "pitchforge/train.h"
+#include "pitchforge/error.h"
 #include <string.h>
 
 #define CONV(n) {.kind = PF_LAYER_CONV, .out = (n), .kernel = 3}

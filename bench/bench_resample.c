@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "pitchforge/synth.h"
+#include "pitchforge/error.h"
+#include "pitchforge/resample.h"
 
 #define IN_HZ 44100.0
 #define OUT_HZ 16000.0

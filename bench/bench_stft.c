@@ -8,8 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
+#include "pitchforge/spectrogram.h"
 
 enum { N = 5280 };
 

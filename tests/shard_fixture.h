@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "pitchforge/shard.h"
+#include "pitchforge/error.h"
+#include "pitchforge/example.h"
 
 #define UNUSED __attribute__((unused))
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "pitchforge/audiofile.h"
+#include "pitchforge/error.h"
 
 static char dir[256];
 

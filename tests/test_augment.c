@@ -10,8 +10,10 @@
 
 #include <cmocka.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/augment.h"
+#include "pitchforge/level.h"
+#include "pitchforge/spectrogram.h"
 
 #define RATE 16000.0
 enum { N = 5280 };

@@ -15,10 +15,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "data/h5.h"
+#include "io/h5.h"
 #include "pitchforge/nn.h"
 #include "pitchforge/predict.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
 
 #define IN_H 8
 #define IN_W 6

@@ -12,9 +12,15 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/generate.h"
 #include "shard_fixture.h"
+#include "pitchforge/dataset.h"
+#include "pitchforge/error.h"
+#include "pitchforge/example.h"
+#include "pitchforge/manifest.h"
+#include "pitchforge/plan.h"
+#include "pitchforge/shard.h"
+#include "pitchforge/spectrogram.h"
 
 #define SF "/usr/share/sounds/sf2/TimGM6mb.sf2"
 

@@ -7,8 +7,13 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "data/h5.h"
+#include "io/h5.h"
 #include "shard_fixture.h"
+#include "pitchforge/dataset.h"
+#include "pitchforge/error.h"
+#include "pitchforge/example.h"
+#include "pitchforge/inspect.h"
+#include "pitchforge/shard.h"
 
 /** Write shard @p name of @p n examples (ids from @p first) with meta @p m into @p dir. */
 static void shard(const char *dir, const char *name, pf_shard_meta m, size_t n, uint64_t first)

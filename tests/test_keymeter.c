@@ -11,8 +11,10 @@
 
 #include <cmocka.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
+#include "pitchforge/keymeter.h"
+#include "pitchforge/refine.h"
 
 #define RATE 44100.0
 enum { N = 33075 }; /* 0.75 s, what the key audit measures */

@@ -11,6 +11,7 @@
 
 #include "nn/layers.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
 
 /* A layer under test: x [n][c][h][w] (plain), params w, b; forward gives y, backward dx, dw, db. */
 typedef struct lut {

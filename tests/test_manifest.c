@@ -9,6 +9,10 @@
 #include <cmocka.h>
 
 #include "pitchforge/manifest.h"
+#include "pitchforge/error.h"
+#include "pitchforge/pitch.h"
+#include "pitchforge/shard.h"
+#include "pitchforge/spectrogram.h"
 
 #define SF "/usr/share/sounds/sf2/TimGM6mb.sf2"
 #define HEAD "soundfonts:\n  - {id: t, path: " SF "}\ninstruments:\n  - {soundfont: t, program: 0}\n"

@@ -15,9 +15,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "data/h5.h"
+#include "io/h5.h"
 #include "pitchforge/nn.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
 
 #define FIXTURE "tests/fixtures/nn_parity.h5"
 

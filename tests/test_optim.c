@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "train/optim.h"
+#include "pitchforge/train.h"
 
 static pf_train_config config(pf_optim kind, double lr, double mu, double wd)
 {

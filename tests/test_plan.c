@@ -10,6 +10,10 @@
 #include <cmocka.h>
 
 #include "pitchforge/plan.h"
+#include "pitchforge/error.h"
+#include "pitchforge/manifest.h"
+#include "pitchforge/pitch.h"
+#include "pitchforge/synth.h"
 
 #define SF "/usr/share/sounds/sf2/TimGM6mb.sf2"
 

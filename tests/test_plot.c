@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "pitchforge/plot.h"
+#include "pitchforge/error.h"
 
 static const char *octave_tick(double x, char *buf, size_t size)
 {

@@ -16,8 +16,12 @@
 
 #include <cmocka.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
+#include "pitchforge/keymeter.h"
+#include "pitchforge/refine.h"
+#include "pitchforge/spectrogram.h"
+#include "pitchforge/yin.h"
 
 enum { N = 5280 };
 #define RATE 16000.0

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "pitchforge/synth.h"
+#include "pitchforge/error.h"
 
 #define RATE 44100.0
 #define SINE_BANK 8 /* FluidR3_GM "Sine Wave": one sine cycle, no vibrato */

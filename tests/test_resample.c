@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "pitchforge/synth.h"
+#include "pitchforge/error.h"
+#include "pitchforge/resample.h"
 
 #define IN_HZ 44100.0
 #define OUT_HZ 16000.0

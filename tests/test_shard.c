@@ -13,8 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "data/h5.h"
+#include "io/h5.h"
 #include "shard_fixture.h"
+#include "pitchforge/checksum.h"
+#include "pitchforge/error.h"
+#include "pitchforge/example.h"
+#include "pitchforge/inspect.h"
+#include "pitchforge/shard.h"
 
 /** Write a shard with @p m and @p n examples, then check it with h5py and with our readers. */
 static void roundtrip(const pf_shard_meta *m, size_t n, uint64_t first)

@@ -13,8 +13,9 @@
 
 #include <cmocka.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
+#include "pitchforge/spectrogram.h"
 
 enum { N = 5280, LEN = 256, OVERLAP = 200, NFFT = 1024, NSIG = 8, NMODE = 4, NSCALE = 2 };
 #define RATE 16000.0

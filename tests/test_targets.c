@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "pitchforge/train.h"
+#include "pitchforge/nn.h"
 
 static pf_train_config config(pf_target t)
 {

@@ -16,14 +16,15 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "data/h5.h"
-#include "pitchforge/dsp.h"
+#include "io/h5.h"
 #include "pitchforge/rng.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/train.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
 #include "train/tuning.h"
+#include "pitchforge/error.h"
+#include "pitchforge/nn.h"
 
 static char *tmp;     /* this run's folder */
 static char data[1024]; /* tmp/data/dataset.h5 */

@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "pitchforge/train.h"
+#include "pitchforge/error.h"
+#include "pitchforge/nn.h"
 
 static int parse(const char *text, pf_train_config *c, pf_error *err)
 {

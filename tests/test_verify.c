@@ -8,8 +8,13 @@
 
 #include <cmocka.h>
 
-#include "data/h5.h"
+#include "io/h5.h"
 #include "shard_fixture.h"
+#include "pitchforge/dataset.h"
+#include "pitchforge/error.h"
+#include "pitchforge/example.h"
+#include "pitchforge/shard.h"
+#include "pitchforge/verify.h"
 
 #define T0 "train-00000-of-00002.h5"
 #define T1 "train-00001-of-00002.h5"

@@ -12,8 +12,10 @@
 
 #include <cmocka.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
+#include "pitchforge/refine.h"
+#include "pitchforge/yin.h"
 
 enum { N = 5280 };
 #define RATE 16000.0

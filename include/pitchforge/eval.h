@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "pitchforge/error.h"
+#include "pitchforge/example.h"
 
 /** Scores of one estimator over a set of examples (CREPE's definitions). */
 typedef struct pf_scores {

@@ -9,6 +9,7 @@
 #include "pitchforge/manifest.h"
 #include "pitchforge/plan.h"
 #include "pitchforge/shard.h"
+#include "pitchforge/error.h"
 
 /** Options of one generate run. */
 typedef struct pf_generate_opts {
@@ -52,42 +53,4 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
 void pf_generate_report_release(pf_generate_report *rep);
 /** Print what pf_generate would make (examples per split, instrument, octave, segment, disk). */
 int pf_generate_dry_run(const pf_manifest *m, FILE *out, pf_error *err);
-/** Load every soundfont's preset list (index = manifest soundfont index); free with _free. */
-int pf_preset_lists_load(const pf_manifest *m, pf_preset_list **lists, pf_error *err);
-/** Free lists from pf_preset_lists_load. */
-void pf_preset_lists_free(pf_preset_list *lists, size_t n);
-/** Bytes one example takes in a shard (spectrogram + audio + labels, uncompressed). */
-size_t pf_example_bytes(const pf_manifest *m);
-
-/**
- * Label audit of the @p n instruments @p ins (pf_plan_instruments' list) into @p a (release with
- * pf_audit_release), on @p jobs threads (each with its own synth; the result does not depend on
- * the thread count).
- * - Preset audit (quality.pitch_check: drop-preset): a probe note every 5 semitones of each
- *   instrument's planned range; the preset is left out when its median offset (YIN) exceeds
- *   quality.preset_max_median_cents or its share of octave errors preset_max_octave_share.
- * - Key audit (quality.key_max_cents > 0): every planned key of the presets kept, exact, at each
- *   of the manifest's velocities; the key is left out when the tuning meter finds it more than
- *   key_max_cents off its written pitch, or finds no clear harmonic peak.
- */
-int pf_label_audit(const pf_manifest *m, const pf_instrument *ins, size_t n, int jobs, pf_audit *a,
-                   pf_error *err);
-
-/** Counts the dataset card gathers from the shards. */
-typedef struct pf_card_counts {
-    size_t examples[PF_SPLIT_COUNT];
-    size_t per_kind[3];
-    uint64_t rejected[PF_REJECT_COUNT];
-} pf_card_counts;
-
-/**
- * Write the dataset card DIR/README.md from the shards alone (labels and attributes): counts
- * per split, segment, octave and audit verdict, rejected segments by reason, each instrument's
- * split, median pitch offset and octave-error share, the manifest.
- * @param command  the command to name as the maker; @p seconds > 0 is reported as run time
- * @param counts   out (may be NULL): the totals
- */
-int pf_card_write(const char *dir, const char *command, double seconds, pf_card_counts *counts,
-                  pf_error *err);
-
 #endif

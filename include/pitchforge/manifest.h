@@ -5,10 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/error.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/synth.h"
+#include "pitchforge/augment.h"
+#include "pitchforge/resample.h"
+#include "pitchforge/spectrogram.h"
 
 /** A soundfont named in the manifest. */
 typedef struct pf_soundfont_ref {
@@ -83,9 +85,5 @@ size_t pf_manifest_segment_len(const pf_manifest *m);
  * at most render.release_s (rendering the rest of a long release would be thrown away).
  */
 size_t pf_manifest_release_frames(const pf_manifest *m);
-/** Parse a note name ("A4", "C#3", "Bb-1") into a MIDI key; -1 if not a note. */
-int pf_note_parse(const char *name);
-/** Write the name of MIDI key @p midi ("C#4") into @p buf (at least 8 bytes). */
-void pf_note_name(int midi, char *buf, size_t size);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "pitchforge/manifest.h"
+#include "pitchforge/error.h"
+#include "pitchforge/synth.h"
 
 typedef enum pf_split { PF_TRAIN = 0, PF_VAL = 1, PF_TEST = 2 } pf_split;
 #define PF_SPLIT_COUNT 3
@@ -91,8 +93,6 @@ int pf_plan_instruments(const pf_manifest *m, const pf_preset_list *presets, pf_
                         size_t *n, pf_error *err);
 /** Free what the plan owns (a zeroed plan is accepted). */
 void pf_plan_release(pf_plan *plan);
-/** f0 in Hz of @p midi detuned by @p cents: 440 * 2^((midi - 69 + cents/100) / 12). */
-double pf_midi_to_hz(double midi, double cents);
 /** Shard file name "{split}-{NNNNN}-of-{MMMMM}.h5" into @p buf. */
 void pf_shard_name(const pf_shard_job *job, char *buf, size_t size);
 /** Parse a shard file name; returns 0 and fills @p job's split, index and count, or -1. */

@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-#include "pitchforge/dsp.h"
 #include "pitchforge/error.h"
 #include "pitchforge/nn.h"
+#include "pitchforge/spectrogram.h"
 
 /** One analysis window of a pitch track. */
 typedef struct pf_pitch_point {
@@ -97,10 +97,5 @@ void pf_pitch_result_release(pf_pitch_result *r);
  */
 void pf_model_prepare_input(const pf_model_meta *meta, float *x, size_t n);
 
-/**
- * Name the note nearest @p f0_hz and the offset from it: "A4" and +12 for 445 Hz.
- * @param name  at least 8 bytes
- */
-void pf_pitch_note(double f0_hz, char *name, size_t size, int *cents);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * pitchforge: HDF5 shards (schema pitchforge-shard/1), the dataset index and readers.
+ * pitchforge: HDF5 shards (schema pitchforge-shard/1): the writer and the readers.
  * Format: docs/shard-format.md. Every function here may be called from several threads (one
  * writer per thread): HDF5 is a serial build, so its calls are serialized by one process-wide
  * lock, held for each HDF5 step (with gzip that includes compressing the example).
@@ -9,13 +9,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
 
 #define PF_SHARD_SCHEMA "pitchforge-shard/1"
-#define PF_DATASET_SCHEMA "pitchforge-dataset/1"
 
 /** How /audio is stored. */
 typedef enum pf_store_audio { PF_AUDIO_NONE = 0, PF_AUDIO_INT16, PF_AUDIO_FLOAT32 } pf_store_audio;
@@ -104,116 +102,12 @@ void pf_labels_free(pf_label *rows, size_t n);
 /** Read example @p i's spectrogram into @p out (planes*bins*frames floats). */
 int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, pf_error *err);
 
-/** Like pf_shard_info_read for split @p split ("train", ...) of a dataset.h5 index. */
-int pf_dataset_split_info_read(const char *path, const char *split, pf_shard_info *info,
-                               pf_error *err);
-/** Like pf_shard_read_labels for split @p split of a dataset.h5 index (through its virtual
- *  datasets, so every shard of the split must be beside it). */
-int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows, size_t *n,
-                           pf_error *err);
-
-/**
- * Read @p count rows from @p first of split @p split's /audio in dataset.h5 as float, in the
- * signal's own scale (int16 audio is divided by 32767, as the spectrogram saw it).
- * @param out  count * audio_len floats
- */
-int pf_dataset_read_audio(const char *path, const char *split, size_t first, size_t count,
-                          float *out, pf_error *err);
-/** Read @p count spectrograms from @p first of split @p split in dataset.h5 into @p out
- *  (count * planes * bins * frames floats). */
-int pf_dataset_read_spectrograms(const char *path, const char *split, size_t first, size_t count,
-                                 float *out, pf_error *err);
 /** Root attribute @p name of shard or dataset.h5 @p path as text (numbers printed, arrays
  *  joined by ", ").
  *  @param out  malloc'd text the caller frees */
 int pf_shard_attr_text(const char *path, const char *name, char **out, pf_error *err);
 
-/* ---- dataset index ---- */
-
-/** Summary of an index build. */
-typedef struct pf_index_report {
-    size_t shards;
-    size_t examples[3]; /**< train, val, test */
-    uint64_t rejected[PF_REJECT_COUNT];
-} pf_index_report;
-
-/**
- * (Re)build DIR/dataset.h5 from the shards in @p dir: per split a group of virtual datasets
- * over every shard (same names as in a shard), /stats (per-bin mean and std of the training
- * split: mean, std, log_mean, log_std, count) and /checksums (shard name, sha256). Refuses,
- * naming them, when shards of a split are missing. Written to a temp name and renamed.
- */
-int pf_index_build(const char *dir, pf_index_report *rep, pf_error *err);
-
-/** A shard's sha256, computed while it was still in the page cache (pf_index_build_with). */
-typedef struct pf_shard_digest {
-    char name[64];   /**< "train-00000-of-00004.h5" */
-    char sha256[65]; /**< hex */
-} pf_shard_digest;
-
-/**
- * pf_index_build, taking the sha256 of the shards listed in @p known (n_known entries) as given
- * instead of reading those files again; the others are hashed as usual.
- */
-int pf_index_build_with(const char *dir, const pf_shard_digest *known, size_t n_known,
-                        pf_index_report *rep, pf_error *err);
-
-/** Print schema, counts, label histograms and attributes of a shard or dataset.h5 to @p out. */
-int pf_inspect(const char *path, FILE *out, pf_error *err);
-
-/** sha256 of the file at @p path as 64 hex chars + NUL in @p hex. */
-int pf_sha256_file(const char *path, char hex[65], pf_error *err);
-/** sha256 of @p len bytes as 64 hex chars + NUL in @p hex. */
-void pf_sha256_hex(const void *data, size_t len, char hex[65]);
 /** HDF5's version string, e.g. "1.10.8". */
 const char *pf_hdf5_version(void);
-
-/* ---- verification ---- */
-
-/**
- * Check that the shard at @p path is whole and belongs to this run: schema pitchforge-shard/1;
- * attribute manifest_sha256 equal to @p manifest_sha256 (not checked when NULL); attribute
- * n_examples equal to the length of /spectrogram, /audio (when present) and every
- * /labels/<name>; every row of those datasets readable (read once, in blocks of rows, about
- * 4 MiB at a time, so a truncated file or a corrupt compressed chunk is caught); and
- * /stats/sum equal to the per-bin sums recomputed from /spectrogram in the writer's order (so a
- * changed spectrogram value is caught even without a checksum). `generate --resume` uses it to
- * decide which shards are done.
- * @param path             the shard file
- * @param manifest_sha256  hex digest the shard must carry, or NULL
- * @return 0, or -1 with @p err filled (PF_ESCHEMA: another schema, another manifest, counts
- *         that disagree, sums that differ; PF_EIO: unreadable) and a message that starts with
- *         @p path and says what is wrong
- */
-int pf_shard_check(const char *path, const char *manifest_sha256, pf_error *err);
-
-/** What pf_verify found. */
-typedef struct pf_verify_report {
-    size_t shards;   /**< shards listed in dataset.h5's /checksums */
-    size_t ok;       /**< listed shards present, with the listed sha256, passing pf_shard_check */
-    size_t damaged;  /**< present but with another sha256 or failing pf_shard_check */
-    size_t missing;  /**< listed but absent (or not a shard file name) */
-    size_t unlisted; /**< shard files in the folder that /checksums does not list */
-    size_t mismatch; /**< splits whose example or shard counts in dataset.h5 differ from the
-                          shards' */
-    size_t examples; /**< examples in the ok shards */
-} pf_verify_report;
-
-/**
- * Check the dataset folder @p dir against its index DIR/dataset.h5: every shard listed in
- * /checksums must exist, have the listed sha256 (pf_sha256_file) and pass pf_shard_check (with
- * the index's manifest_sha256); no other shard file may sit in @p dir; each split's example and
- * shard counts in dataset.h5 must match its shards. Goes through every shard and writes one
- * line per problem to @p log (when non-NULL), e.g.
- * "damaged: train-00001-of-00004.h5: sha256 mismatch (...)" or "missing: val-00000-of-00001.h5:
- * listed in dataset.h5 but not in DIR".
- * @param dir  the dataset folder
- * @param rep  filled in every case (may be NULL)
- * @param log  problem lines, or NULL
- * @return 0 when all is well; -1 with @p err filled when anything is wrong (PF_ESCHEMA, message
- *         "DIR: 3 of 12 shards damaged or missing: NAME, ...") or dataset.h5 is unreadable
- *         (PF_EIO / PF_ESCHEMA)
- */
-int pf_verify(const char *dir, pf_verify_report *rep, FILE *log, pf_error *err);
 
 #endif

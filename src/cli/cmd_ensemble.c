@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "pitchforge/nn.h"
+#include "pitchforge/error.h"
 
 static const char usage[] =
     "usage: pitchforge ensemble -o OUT MODEL MODEL...\n"

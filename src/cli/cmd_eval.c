@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "pitchforge/eval.h"
+#include "pitchforge/error.h"
 
 static const char usage[] =
     "usage: pitchforge eval MODEL DATASET [--split test] [--plot PNG] [--examples CSV]\n"

@@ -10,6 +10,11 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "pitchforge/generate.h"
+#include "pitchforge/error.h"
+#include "pitchforge/manifest.h"
+#include "pitchforge/pitch.h"
+#include "pitchforge/plan.h"
+#include "pitchforge/shard.h"
 
 static const char usage[] =
     "usage: pitchforge generate MANIFEST [-o DIR] [-j N] [--part K/N] [--resume] [--dry-run]\n"

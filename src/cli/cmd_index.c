@@ -3,6 +3,9 @@
 
 #include "cli/cli.h"
 #include "pitchforge/generate.h"
+#include "pitchforge/card.h"
+#include "pitchforge/dataset.h"
+#include "pitchforge/error.h"
 
 static const char usage[] =
     "usage: pitchforge index DIR\n"

@@ -6,6 +6,8 @@
 #include "cli/cli.h"
 #include "core/util.h"
 #include "pitchforge/predict.h"
+#include "pitchforge/error.h"
+#include "pitchforge/pitch.h"
 
 static const char usage[] =
     "usage: pitchforge predict MODEL FILE... [--track] [--json] [-j N]\n"

@@ -8,6 +8,7 @@
 #include "core/mem.h"
 #include "pitchforge/image.h"
 #include "pitchforge/shard.h"
+#include "pitchforge/error.h"
 
 static const char usage[] =
     "usage: pitchforge show SHARD --example I -o OUT.png [--range-db DB]\n"

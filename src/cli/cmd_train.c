@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "pitchforge/train.h"
+#include "pitchforge/error.h"
 
 static const char usage[] =
     "usage: pitchforge train CONFIG [--resume] [-q]\n"

@@ -3,6 +3,8 @@
 
 #include "cli/cli.h"
 #include "pitchforge/shard.h"
+#include "pitchforge/error.h"
+#include "pitchforge/verify.h"
 
 static const char usage[] =
     "usage: pitchforge verify DIR\n"

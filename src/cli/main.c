@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "pitchforge/version.h"
+#include "pitchforge/error.h"
 
 static const pf_command *const commands[] = {&pf_cmd_generate, &pf_cmd_index,   &pf_cmd_inspect,
                                              &pf_cmd_show,     &pf_cmd_verify,  &pf_cmd_train,

@@ -1,5 +1,5 @@
-/* Small helpers shared across modules: a monotonic clock, a qsort comparator, JSON strings, and
- * files written whole or not at all (a temp name renamed into place). */
+/* Small helpers shared across modules: a monotonic clock, a qsort comparator, JSON strings.
+ * Files and folders: core/fs.h. */
 #ifndef PF_CORE_UTIL_H
 #define PF_CORE_UTIL_H
 
@@ -14,29 +14,5 @@ int pf_cmp_double(const void *a, const void *b);
 /** Write @p s to @p out as a JSON string: quoted, with quotes, backslashes and control bytes
  *  escaped. */
 void pf_json_string(FILE *out, const char *s);
-
-/** A file being written to "<path>.tmp"; pf_out_commit renames it to its path. */
-typedef struct pf_out {
-    FILE *f;
-    char path[4096], tmp[4200];
-} pf_out;
-
-/** Open "@p path.tmp" for writing ("wb"). */
-int pf_out_open(pf_out *o, const char *path, pf_error *err);
-/** Close it and rename it to its path when @p ok (and every write succeeded), else remove it. */
-int pf_out_commit(pf_out *o, int ok, pf_error *err);
-
-/** Start writing @p path's dirty pages to disk without waiting (Linux sync_file_range), so a
- *  later fsync has less to wait for; errors are ignored (it only saves time). */
-void pf_file_writeback_start(const char *path);
-
-/** Make a closed file durable and visible: fsync "@p tmp", rename it to @p path, fsync the folder
- *  (a crash leaves either the old state or the whole new file). */
-int pf_file_publish(const char *tmp, const char *path, pf_error *err);
-
-/** Ask the kernel to drop @p path's pages from the page cache (posix_fadvise DONTNEED; they must
- *  be clean, as after pf_file_publish, or they stay); errors are ignored (it only saves memory
- *  and time: the next file's pages come from the freed ones, see docs/performance.md). */
-void pf_file_drop_cache(const char *path);
 
 #endif

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "core/mem.h"
+#include "pitchforge/error.h"
 
 static pf_ynode *node_new(pf_ytype type, const yaml_mark_t *m)
 {

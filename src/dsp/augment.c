@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "core/mem.h"
-#include "pitchforge/dsp.h"
+#include "pitchforge/augment.h"
+#include "pitchforge/level.h"
+#include "pitchforge/rng.h"
 
 /* ---- levels ---- */
 

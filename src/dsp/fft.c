@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "core/mem.h"
-#include "pitchforge/dsp.h"
+#include "pitchforge/error.h"
+#include "pitchforge/spectrogram.h"
 
 _Static_assert(sizeof(pf_cfloat) == sizeof(fftwf_complex), "pf_cfloat must match fftwf_complex");
 

@@ -16,7 +16,10 @@
 
 #include "core/mem.h"
 #include "dsp/fft.h"
-#include "pitchforge/dsp.h"
+#include "pitchforge/error.h"
+#include "pitchforge/keymeter.h"
+#include "pitchforge/pitch.h"
+#include "pitchforge/refine.h"
 
 #define PF_KEYMETER_HARMONICS 3
 #define PF_KEYMETER_FLOOR 1e-2         /* of the largest magnitude in the spectrum (-40 dB) */
@@ -88,7 +91,7 @@ static double centroid(const pf_key_meter *t, double center_hz, double half_hz)
 static int harmonic_peak(const pf_key_meter *t, double f_hz, double half_hz, double floor_pow,
                          double *cents, double *mag)
 {
-    double bin_hz = t->rate_hz / t->size, span = pow(2.0, PF_KEYMETER_SEARCH_CENTS / 1200.0);
+    double bin_hz = t->rate_hz / t->size, span = pf_cents_ratio(PF_KEYMETER_SEARCH_CENTS);
     int lo = (int)floor(f_hz / span / bin_hz), hi = (int)ceil(f_hz * span / bin_hz);
     if (lo < 1 || hi >= t->size / 2) return -1;
     int j = lo;
@@ -99,7 +102,7 @@ static int harmonic_peak(const pf_key_meter *t, double f_hz, double half_hz, dou
     double at = j * bin_hz;
     for (int it = 0; it < PF_KEYMETER_RECENTER; it++)
         at = centroid(t, at, half_hz);
-    *cents = 1200.0 * log2(at / f_hz);
+    *cents = pf_cents(at, f_hz);
     *mag = sqrt(p);
     return 0;
 }

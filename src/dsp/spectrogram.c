@@ -29,7 +29,8 @@
 
 #include "core/mem.h"
 #include "dsp/fft.h"
-#include "pitchforge/dsp.h"
+#include "pitchforge/error.h"
+#include "pitchforge/spectrogram.h"
 
 enum { PF_CHUNK_FRAMES = 2 }; /* frames per chunk: one pair (2 to 90 measured within 5%, 2 best) */
 

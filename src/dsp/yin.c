@@ -18,7 +18,9 @@
 
 #include "core/mem.h"
 #include "dsp/fft.h"
-#include "pitchforge/dsp.h"
+#include "pitchforge/error.h"
+#include "pitchforge/pitch.h"
+#include "pitchforge/yin.h"
 
 #define PF_YIN_THRESHOLD 0.15 /* absolute threshold on the interpolated dip of d' */
 #define PF_YIN_UNVOICED 0.50  /* no dip below the threshold and global min above this: unvoiced */
@@ -286,7 +288,7 @@ void pf_yin_pick_near(const pf_yin *y, double guess_hz, double span_cents, doubl
     if (aperiodicity) *aperiodicity = dn[best];
     if (dn[best] > PF_YIN_UNVOICED) return;
     double f = dip_hz(y, best);
-    if (fabs(1200 * log2(f / guess_hz)) <= span_cents) *f0_hz = f;
+    if (fabs(pf_cents(f, guess_hz)) <= span_cents) *f0_hz = f;
 }
 
 int pf_yin_estimate(pf_yin *y, const float *x, size_t n, double *f0_hz, double *aperiodicity,

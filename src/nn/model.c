@@ -9,6 +9,7 @@
 #include "nn/layers.h"
 #include "pitchforge/nn.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/error.h"
 
 const char *const pf_layer_names[PF_LAYER_COUNT] = {
     "conv", "maxpool", "relu", "dropout", "dense", "timestats", "timestats_map", "harmonics"};

@@ -24,8 +24,9 @@
 #include <unistd.h>
 
 #include "core/mem.h"
-#include "data/h5.h"
+#include "io/h5.h"
 #include "pitchforge/nn.h"
+#include "pitchforge/error.h"
 
 /* One row of /spec. */
 typedef struct spec_row {

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "pitchforge/error.h"
 
 #define PF_FLUID_BLOCK 64    /* FluidSynth's internal block (FLUID_BUFSIZE) */
 #define PF_RENDER_CHUNK 4096 /* frames per fluid_synth_process call */

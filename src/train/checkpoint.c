@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include "core/mem.h"
-#include "data/h5.h"
+#include "io/h5.h"
 #include "pitchforge/train.h"
 #include "pitchforge/version.h"
 #include "train/loader.h"
+#include "pitchforge/error.h"
 
 static int write_arrays(pf_h5id f, const pf_checkpoint *ck, pf_error *err)
 {

@@ -10,6 +10,10 @@
 #include "pitchforge/manifest.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/train.h"
+#include "pitchforge/checksum.h"
+#include "pitchforge/error.h"
+#include "pitchforge/nn.h"
+#include "pitchforge/pitch.h"
 
 static const char *const target_names[] = {"hz", "midi", "bins", NULL};
 static const char *const optim_names[] = {"adam", "sgd", NULL};

@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include "core/mem.h"
-#include "data/h5.h"
-#include "pitchforge/dsp.h"
+#include "io/h5.h"
 #include "pitchforge/rng.h"
 #include "pitchforge/shard.h"
+#include "pitchforge/dataset.h"
+#include "pitchforge/error.h"
+#include "pitchforge/spectrogram.h"
 
 /** One shard of the split: its examples are split indices [first, first + n). */
 typedef struct shard {

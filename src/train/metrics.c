@@ -5,12 +5,13 @@
 #include "core/util.h"
 #include "core/mem.h"
 #include "pitchforge/train.h"
+#include "pitchforge/pitch.h"
 
 double pf_cents_error(double est_hz, double ref_hz)
 {
     if (!(est_hz > 0) || !(ref_hz > 0) || !isfinite(est_hz) || !isfinite(ref_hz))
         return NAN;
-    return 1200.0 * log2(est_hz / ref_hz);
+    return pf_cents(est_hz, ref_hz);
 }
 
 /* Share of estimates whose (folded when @p chroma) cents error is within @p tol. */

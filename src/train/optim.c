@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "pitchforge/train.h"
 
 void pf_optimizer_init(pf_optimizer *o, const pf_train_config *c, size_t n)
 {

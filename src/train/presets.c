@@ -3,6 +3,8 @@
 
 #include "core/mem.h"
 #include "pitchforge/train.h"
+#include "pitchforge/error.h"
+#include "pitchforge/nn.h"
 
 #define CONV(n) {.kind = PF_LAYER_CONV, .out = (n), .kernel = 3}
 #define POOL {.kind = PF_LAYER_MAXPOOL, .pool = 2}

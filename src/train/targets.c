@@ -12,19 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pitchforge/pitch.h"
 #include "pitchforge/train.h"
+#include "pitchforge/nn.h"
 
 static const char *const target_names[] = {"hz", "midi", "bins"};
-
-static double hz_to_midi(double hz)
-{
-    return 69.0 + 12.0 * log2(hz / 440.0);
-}
-
-static double midi_to_hz(double midi)
-{
-    return 440.0 * exp2((midi - 69.0) / 12.0);
-}
 
 int pf_target_n_out(const pf_train_config *c)
 {
@@ -42,7 +34,7 @@ void pf_target_meta(const pf_train_config *c, pf_model_meta *meta)
 
 void pf_target_encode(const pf_train_config *c, double f0_hz, float *out)
 {
-    double midi = hz_to_midi(f0_hz);
+    double midi = pf_hz_to_midi(f0_hz);
     if (c->target == PF_TARGET_HZ) {
         out[0] = (float)(f0_hz / PF_TARGET_HZ_SCALE);
         return;
@@ -87,7 +79,7 @@ static double decode_bins(const pf_model_meta *meta, const float *out, size_t n)
         double y2 = log_sigmoid(out[peak + 1]), den = y0 - 2 * y1 + y2;
         if (den < 0) bin += fmin(fmax(0.5 * (y0 - y2) / den, -1), 1);
     }
-    return midi_to_hz(meta->bins_lo_midi + bin * meta->bins_step);
+    return pf_midi_to_hz_exp2(meta->bins_lo_midi + bin * meta->bins_step);
 }
 
 double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n)
@@ -95,7 +87,7 @@ double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n)
     if (!strcmp(meta->target, "hz"))
         return out[0] * PF_TARGET_HZ_SCALE;
     if (!strcmp(meta->target, "midi"))
-        return midi_to_hz(PF_TARGET_MIDI_REF + 12.0 * out[0]);
+        return pf_midi_to_hz_exp2(PF_TARGET_MIDI_REF + 12.0 * out[0]);
     return n ? decode_bins(meta, out, n) : NAN;
 }
 

@@ -21,6 +21,11 @@
 #include "train/loader.h"
 #include "train/optim.h"
 #include "train/tuning.h"
+#include "pitchforge/checksum.h"
+#include "pitchforge/dataset.h"
+#include "pitchforge/error.h"
+#include "pitchforge/nn.h"
+#include "pitchforge/pitch.h"
 
 typedef struct run {
     const pf_train_config *c;
@@ -105,7 +110,7 @@ static int check_bins(const run *r, pf_error *err)
     double lo = c->bins_lo_midi, hi = lo + (c->n_bins - 1) * c->bins_step;
     const double *f0 = pf_loader_f0(r->train);
     for (size_t i = 0; i < pf_loader_size(r->train); i++) {
-        double m = 69 + 12 * log2(f0[i] / 440);
+        double m = pf_hz_to_midi(f0[i]);
         if (!(m >= lo && m <= hi))
             return PF_FAIL(err, PF_EINVAL, "%s: train example %zu has f0 %.2f Hz (MIDI %.2f), "
                            "outside the bins (MIDI %.1f to %.1f): lower target.bins_lo or raise "

@@ -9,7 +9,9 @@
 
 #include "core/mem.h"
 #include "core/util.h"
-#include "data/h5.h"
+#include "io/h5.h"
+#include "pitchforge/error.h"
+#include "pitchforge/pitch.h"
 
 /* One example's group key and audit offset. */
 typedef struct item {
@@ -162,7 +164,7 @@ int pf_tuning_apply(const pf_tuning *t, size_t n, double *f0, pf_error *err)
                            "shard (a stale index? run pitchforge index)", i, t->f0[i], f0[i]);
     for (size_t i = 0; i < n; i++)
         if (!isnan(t->shift_cents[i]))
-            f0[i] *= pow(2.0, t->shift_cents[i] / 1200.0);
+            f0[i] *= pf_cents_ratio(t->shift_cents[i]);
     return 0;
 }
 

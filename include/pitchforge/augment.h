@@ -1,0 +1,22 @@
+/* pitchforge: augmentations: the fundamental notched out, noise added (drawn from the example's own generator). */
+#ifndef PITCHFORGE_AUGMENT_H
+#define PITCHFORGE_AUGMENT_H
+
+#include <stddef.h>
+#include "pitchforge/rng.h"
+
+/** Noise colours for pf_noise_add. */
+typedef enum pf_noise_kind { PF_NOISE_WHITE = 0, PF_NOISE_PINK } pf_noise_kind;
+
+/**
+ * Band-reject the fundamental: a biquad notch (RBJ cookbook) at @p f0_hz with quality @p q,
+ * applied forward then backward (zero phase) in place. Harmonics are left intact.
+ */
+void pf_notch_apply(float *x, size_t n, double f0_hz, double rate_hz, double q);
+/**
+ * Add noise of kind @p kind at @p snr_db relative to the RMS of @p x, drawn from @p rng.
+ * Silence gets no noise. Pink noise is white noise through Kellet's 1/f filter.
+ */
+void pf_noise_add(float *x, size_t n, pf_noise_kind kind, double snr_db, pf_rng *rng);
+
+#endif

@@ -1,0 +1,202 @@
+/* predict: a recording -> windows -> the training spectrograms -> the model -> a pitch. */
+#include "core/util.h"
+#include "pitchforge/predict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "pitchforge/audiofile.h"
+#include "pitchforge/manifest.h"
+#include "pitchforge/synth.h"
+#include "pitchforge/error.h"
+#include "pitchforge/level.h"
+#include "pitchforge/nn.h"
+#include "pitchforge/resample.h"
+#include "pitchforge/spectrogram.h"
+
+#define PREDICT_BATCH 16
+#define HOP_S 0.110           /* window hop */
+#define SILENCE_DBFS -60.0    /* as the quality gate of the training data */
+#define WINDOW_PEAK 0.6       /* inside the training data's volume range (0.2 .. 1.0) */
+
+struct pf_predictor {
+    pf_estimator *est;
+    pf_model_meta meta; /* the estimator's, with the dataset defaults filled in (owns nothing) */
+    pf_spectrogram *stft;
+    size_t seg_len, in_size;
+    float *x, *win; /* [batch][in_size] spectrograms, [batch][seg_len] their windows */
+    double f0[PREDICT_BATCH], conf[PREDICT_BATCH];
+};
+
+pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *err)
+{
+    pf_predictor *p = pf_calloc(1, sizeof *p);
+    p->est = pf_estimator_new(model_path, PREDICT_BATCH, threads, err);
+    if (!p->est) {
+        pf_predictor_free(p);
+        return NULL;
+    }
+    p->meta = *pf_estimator_meta(p->est);
+    pf_spec_config c = pf_model_spec_config(&p->meta);
+    p->meta.sample_rate = c.rate_hz;
+    p->meta.segment_len = p->meta.segment_len > 0 ? p->meta.segment_len : 5280;
+    p->seg_len = (size_t)p->meta.segment_len;
+    p->stft = pf_spectrogram_new(&c, p->seg_len, err);
+    p->in_size = pf_estimator_in_size(p->est);
+    if (!p->stft || pf_spectrogram_size(p->stft) != p->in_size) {
+        if (p->stft)
+            PF_FAIL(err, PF_ESCHEMA, "%s: the model takes %zu inputs, its spectrograms give %zu",
+                    model_path, p->in_size, pf_spectrogram_size(p->stft));
+        pf_predictor_free(p);
+        return NULL;
+    }
+    p->x = pf_calloc(PREDICT_BATCH * p->in_size, sizeof *p->x);
+    p->win = pf_calloc(PREDICT_BATCH * p->seg_len, sizeof *p->win);
+    return p;
+}
+
+void pf_predictor_free(pf_predictor *p)
+{
+    if (!p)
+        return;
+    pf_estimator_free(p->est);
+    pf_spectrogram_free(p->stft);
+    free(p->x);
+    free(p->win);
+    free(p);
+}
+
+/* Spectrogram of the window in batch row @p row into the same row of p->x. */
+static int window_input(pf_predictor *p, size_t row, pf_error *err)
+{
+    return pf_spectrogram_compute(p->stft, p->win + row * p->seg_len, p->seg_len,
+                                  p->x + row * p->in_size, err);
+}
+
+/* Run the estimator on @p rows windows (their spectrograms, then their audio) and store the
+ * answers in track points pts[0..rows). */
+static int run_batch(pf_predictor *p, size_t rows, pf_pitch_point **pts, pf_error *err)
+{
+    if (pf_estimator_run(p->est, p->x, rows, p->f0, p->conf, err) ||
+        pf_estimator_refine_audio(p->est, p->win, p->seg_len, rows, p->f0, NULL, err))
+        return -1;
+    for (size_t r = 0; r < rows; r++)
+        pts[r]->f0_hz = p->f0[r], pts[r]->confidence = p->conf[r];
+    return 0;
+}
+
+/* Resample @p a to the model's rate; returns malloc'd samples and their count. */
+static float *to_model_rate(const pf_predictor *p, const pf_audio *a, size_t *n, pf_error *err)
+{
+    if (a->rate_hz == p->meta.sample_rate) {
+        float *s = pf_calloc(a->n, sizeof *s);
+        memcpy(s, a->samples, a->n * sizeof *s);
+        *n = a->n;
+        return s;
+    }
+    pf_resampler *rs = pf_resampler_new(PF_RS_SOXR_HQ, a->rate_hz, p->meta.sample_rate, err);
+    if (!rs)
+        return NULL;
+    *n = pf_resampler_out_len(rs, a->n);
+    float *s = pf_calloc(*n ? *n : 1, sizeof *s);
+    if (pf_resampler_process(rs, a->samples, a->n, s, *n, err)) {
+        free(s);
+        s = NULL;
+    }
+    pf_resampler_free(rs);
+    return s;
+}
+
+/* Every window of @p s: silence is unvoiced, the rest goes through the model in batches. */
+static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r, pf_error *err)
+{
+    size_t hop = (size_t)lround(HOP_S * p->meta.sample_rate), rows = 0;
+    r->n_track = (n - p->seg_len) / hop + 1;
+    r->track = pf_calloc(r->n_track, sizeof *r->track);
+    pf_pitch_point *pending[PREDICT_BATCH];
+    for (size_t w = 0; w < r->n_track; w++) {
+        pf_pitch_point *pt = &r->track[w];
+        pt->time_s = ((double)(w * hop) + (double)p->seg_len / 2) / p->meta.sample_rate;
+        float *win = p->win + rows * p->seg_len;
+        memcpy(win, s + w * hop, p->seg_len * sizeof *win);
+        if (!(pf_rms_dbfs(win, p->seg_len) >= SILENCE_DBFS)) continue;
+        pf_peak_normalize(win, p->seg_len, WINDOW_PEAK);
+        if (window_input(p, rows, err))
+            return -1;
+        pending[rows++] = pt;
+        if (rows == PREDICT_BATCH || w + 1 == r->n_track) {
+            if (run_batch(p, rows, pending, err))
+                return -1;
+            rows = 0;
+        }
+    }
+    return rows ? run_batch(p, rows, pending, err) : 0;
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+    double x = ((const pf_pitch_point *)a)->f0_hz, y = ((const pf_pitch_point *)b)->f0_hz;
+    return (x > y) - (x < y);
+}
+
+/* The file's pitch: confidence-weighted median of the voiced windows. */
+static void summarize(pf_pitch_result *r)
+{
+    pf_pitch_point *v = pf_calloc(r->n_track + 1, sizeof *v);
+    double *conf = pf_calloc(r->n_track + 1, sizeof *conf);
+    size_t n = 0;
+    double total = 0;
+    for (size_t i = 0; i < r->n_track; i++)
+        if (r->track[i].f0_hz > 0)
+            v[n++] = r->track[i], total += r->track[i].confidence;
+    qsort(v, n, sizeof *v, cmp_point);
+    double acc = 0;
+    for (size_t i = 0; i < n && total > 0; i++) {
+        acc += v[i].confidence;
+        if (acc >= total / 2) {
+            r->f0_hz = v[i].f0_hz;
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        conf[i] = v[i].confidence;
+    qsort(conf, n, sizeof *conf, pf_cmp_double);
+    r->confidence = n ? conf[n / 2] : 0;
+    free(conf);
+    free(v);
+}
+
+int pf_predict_file(pf_predictor *p, const char *path, pf_pitch_result *r, pf_error *err)
+{
+    memset(r, 0, sizeof *r);
+    pf_audio a;
+    if (pf_audio_read(path, &a, err))
+        return -1;
+    r->rate_hz = a.rate_hz;
+    r->duration_s = (double)a.n / a.rate_hz;
+    size_t n;
+    float *s = to_model_rate(p, &a, &n, err);
+    pf_audio_release(&a);
+    if (!s)
+        return pf_error_prefix(err, "%s", path);
+    int rc = n < p->seg_len
+                 ? PF_FAIL(err, PF_EINVAL, "%s: %.3f s is shorter than one window (%.0f ms)", path,
+                           r->duration_s, 1000.0 * (double)p->seg_len / p->meta.sample_rate)
+                 : analyse(p, s, n, r, err);
+    free(s);
+    if (!rc)
+        summarize(r);
+    else
+        pf_pitch_result_release(r);
+    return rc;
+}
+
+void pf_pitch_result_release(pf_pitch_result *r)
+{
+    if (!r)
+        return;
+    free(r->track);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,79 @@
+/* generate's shards: which ones this run makes (its part, less those --resume keeps), their
+ * paths, and stale files of another plan removed. */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "generate/generate_int.h"
+#include "pitchforge/error.h"
+#include "pitchforge/generate.h"
+#include "pitchforge/plan.h"
+#include "pitchforge/verify.h"
+
+int pf_run_shard_path(const run *r, const pf_shard_job *job, char *buf, size_t size)
+{
+    char name[64];
+    pf_shard_name(job, name, sizeof name);
+    return snprintf(buf, size, "%s/%s", r->m->output, name) >= (int)size ? -1 : 0;
+}
+
+/* Index of shard @p name in the plan, or -1 if it is not one of the plan's. */
+static long plan_shard(const pf_plan *p, const char *name)
+{
+    pf_shard_job job;
+    if (pf_shard_name_parse(name, &job))
+        return -1;
+    for (size_t i = 0; i < p->n_shards; i++)
+        if (p->shards[i].split == job.split && p->shards[i].index == job.index &&
+            p->shards[i].count == job.count)
+            return (long)i;
+    return -1;
+}
+
+/* Remove shard files of another plan, and temp files of this run's shards (a crashed run's),
+ * so the index sees only this plan. Other parts' temp files are left alone. */
+void pf_run_remove_stale(const run *r)
+{
+    DIR *d = opendir(r->m->output);
+    struct dirent *e;
+    char path[4096], base[256];
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        int tmp = l > 4 && l < sizeof base && strcmp(e->d_name + l - 4, ".tmp") == 0;
+        snprintf(base, sizeof base, "%.*s", (int)(tmp ? l - 4 : l), e->d_name);
+        long k = plan_shard(r->plan, base);
+        int mine = 0;
+        for (size_t j = 0; tmp && k >= 0 && j < r->n_jobs; j++)
+            mine |= r->jobs[j] == (size_t)k;
+        int shard = pf_shard_name_parse(base, &(pf_shard_job){0}) == 0;
+        if ((tmp && mine) || (!tmp && shard && k < 0))
+            if (snprintf(path, sizeof path, "%s/%s", r->m->output, e->d_name) < (int)sizeof path)
+                unlink(path);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* The shards this run makes: its part's, less those --resume finds whole. */
+void pf_run_select_jobs(run *r)
+{
+    const pf_generate_opts *o = r->opts;
+    char path[4096];
+    r->jobs = pf_calloc(r->plan->n_shards + 1, sizeof *r->jobs);
+    for (size_t j = 0; j < r->plan->n_shards; j++) {
+        if (o->parts > 0 && (int)(j % (size_t)o->parts) != o->part - 1)
+            continue;
+        if (o->resume && pf_run_shard_path(r, &r->plan->shards[j], path, sizeof path) == 0 &&
+            access(path, F_OK) == 0) {
+            pf_error ignored = {0};
+            if (pf_shard_check(path, r->m->sha256, &ignored) == 0) {
+                r->rep->shards_kept++;
+                continue;
+            }
+        }
+        r->jobs[r->n_jobs++] = j;
+        r->pending_notes += r->plan->shards[j].n;
+    }
+}

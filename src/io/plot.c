@@ -1,0 +1,160 @@
+/* Line charts drawn with cairo (the only cairo user), written as PNG. */
+#include "pitchforge/plot.h"
+#include "pitchforge/error.h"
+
+#include <cairo.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Plot area margins in pixels: left, right, top, bottom. */
+enum { M_LEFT = 80, M_RIGHT = 24, M_TOP = 48, M_BOTTOM = 56 };
+
+typedef struct frame {
+    double x0, x1, y0, y1; /* data ranges (y in log10 when log_y) */
+    double px, py, pw, ph; /* plot area in pixels */
+    int log_y;
+} frame;
+
+static double ymap(const frame *f, double y)
+{
+    double v = f->log_y ? log10(y) : y;
+    return f->py + f->ph - (v - f->y0) / (f->y1 - f->y0) * f->ph;
+}
+
+static double xmap(const frame *f, double x)
+{
+    return f->px + (x - f->x0) / (f->x1 - f->x0 > 0 ? f->x1 - f->x0 : 1) * f->pw;
+}
+
+/* Data range of every finite (and, for log axes, positive) value. */
+static void y_range(const pf_chart *c, frame *f)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t s = 0; s < c->n_series; s++)
+        for (size_t i = 0; i < c->n_x; i++) {
+            double y = c->series[s].y[i];
+            if (!isfinite(y) || (c->log_y && y <= 0))
+                continue;
+            double v = c->log_y ? log10(y) : y;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    if (!isfinite(lo))
+        lo = 0, hi = 1;
+    if (c->log_y)
+        lo = floor(lo), hi = ceil(hi);
+    else
+        lo = lo > 0 ? 0 : lo, hi = hi * 1.05;
+    f->y0 = lo;
+    f->y1 = hi > lo ? hi : lo + 1;
+}
+
+static void text(cairo_t *cr, double x, double y, const char *s, double align)
+{
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    cairo_move_to(cr, x - e.width * align, y);
+    cairo_show_text(cr, s);
+}
+
+static void draw_axes(cairo_t *cr, const pf_chart *c, const frame *f)
+{
+    char buf[32];
+    cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+    cairo_set_line_width(cr, 1);
+    double step = f->log_y ? 1 : (f->y1 - f->y0) / 5;
+    for (double v = f->y0; v <= f->y1 + 1e-9; v += step) {
+        double y = f->py + f->ph - (v - f->y0) / (f->y1 - f->y0) * f->ph;
+        cairo_move_to(cr, f->px, y), cairo_line_to(cr, f->px + f->pw, y), cairo_stroke(cr);
+        snprintf(buf, sizeof buf, "%g", f->log_y ? pow(10, v) : v);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        text(cr, f->px - 6, y + 4, buf, 1.0);
+        cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+    }
+    double tstep = c->x_tick_step > 0 ? c->x_tick_step : 1;
+    for (double x = f->x0; x <= f->x1 + 1e-9; x += tstep) {
+        double px = xmap(f, x);
+        cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+        cairo_move_to(cr, px, f->py), cairo_line_to(cr, px, f->py + f->ph), cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        text(cr, px, f->py + f->ph + 18, c->x_tick ? c->x_tick(x, buf, sizeof buf)
+                                                   : (snprintf(buf, sizeof buf, "%g", x), buf),
+             0.5);
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_rectangle(cr, f->px, f->py, f->pw, f->ph);
+    cairo_stroke(cr);
+}
+
+static void draw_labels(cairo_t *cr, const pf_chart *c, const frame *f, int width, int height)
+{
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_font_size(cr, 16);
+    text(cr, width / 2.0, 28, c->title ? c->title : "", 0.5);
+    cairo_set_font_size(cr, 13);
+    text(cr, f->px + f->pw / 2, height - 12, c->x_label ? c->x_label : "", 0.5);
+    cairo_save(cr);
+    cairo_translate(cr, 20, f->py + f->ph / 2);
+    cairo_rotate(cr, -M_PI / 2);
+    text(cr, 0, 0, c->y_label ? c->y_label : "", 0.5);
+    cairo_restore(cr);
+}
+
+static void draw_series(cairo_t *cr, const pf_chart *c, const frame *f)
+{
+    cairo_set_line_width(cr, 2);
+    for (size_t s = 0; s < c->n_series; s++) {
+        const pf_series *se = &c->series[s];
+        cairo_set_source_rgb(cr, se->rgb[0], se->rgb[1], se->rgb[2]);
+        int pen = 0;
+        for (size_t i = 0; i < c->n_x; i++) {
+            double y = se->y[i];
+            if (!isfinite(y) || (c->log_y && y <= 0)) {
+                pen = 0;
+                continue;
+            }
+            double px = xmap(f, c->x0 + (double)i), py = ymap(f, y);
+            pen ? cairo_line_to(cr, px, py) : cairo_move_to(cr, px, py);
+            pen = 1;
+        }
+        cairo_stroke(cr);
+        /* legend entry */
+        double ly = f->py + 16 + 18 * (double)s;
+        cairo_move_to(cr, f->px + 12, ly - 4), cairo_line_to(cr, f->px + 36, ly - 4);
+        cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        text(cr, f->px + 42, ly, se->name ? se->name : "", 0);
+    }
+}
+
+int pf_chart_png(const pf_chart *c, const char *path, int width, int height, pf_error *err)
+{
+    if (!c || !path || width < 200 || height < 150 || c->n_x == 0)
+        return PF_FAIL(err, PF_EINVAL, "chart: bad arguments");
+    cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
+    cairo_t *cr = cairo_create(sf);
+    frame f = {.x0 = c->x0, .x1 = c->x0 + (double)(c->n_x - 1), .px = M_LEFT, .py = M_TOP,
+               .pw = width - M_LEFT - M_RIGHT, .ph = height - M_TOP - M_BOTTOM,
+               .log_y = c->log_y};
+    y_range(c, &f);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, 12);
+    draw_axes(cr, c, &f);
+    draw_series(cr, c, &f);
+    draw_labels(cr, c, &f, width, height);
+    cairo_destroy(cr);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    cairo_status_t st = cairo_surface_write_to_png(sf, tmp);
+    cairo_surface_destroy(sf);
+    if (st != CAIRO_STATUS_SUCCESS || rename(tmp, path)) {
+        unlink(tmp);
+        return PF_FAIL(err, PF_EIO, "%s: cannot write the chart: %s", path,
+                       cairo_status_to_string(st));
+    }
+    return 0;
+}
