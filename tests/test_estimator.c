@@ -20,6 +20,7 @@
 #include "pitchforge/predict.h"
 #include "pitchforge/rng.h"
 #include "pitchforge/error.h"
+#include "pitchforge/estimator.h"
 
 #define IN_H 8
 #define IN_W 6

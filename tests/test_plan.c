@@ -231,7 +231,7 @@ static void key_exclusion_removes_notes(void **state)
     assert_int_equal(keys[35], 83);
     assert_int_equal(pf_plan_keys(&m, &narrow, keys), 12);
     uint8_t off[6] = {1, 0, 0, 0, 0, 0};
-    pf_key_off ko[3] = {{.instrument = 1, .midi = 60},
+    pf_excluded_key ko[3] = {{.instrument = 1, .midi = 60},
                         {.instrument = 1, .midi = 83},
                         {.instrument = 3, .midi = 64}};
     pf_audit audit = {.n = 6, .preset_off = off, .keys = ko, .n_keys = 3};

@@ -25,6 +25,22 @@ static void philox_known_answers(void **state)
     }
 }
 
+/* The lanes form (dropout masks) is the one-block form on consecutive counters, word for word. */
+static void philox_lanes_match_blocks(void **state)
+{
+    (void)state;
+    const uint32_t ctr[3] = {7, 0xdeadbeefu, 3}, key[2] = {0x12345678u, 0x9abcdef0u};
+    uint32_t o[4][PF_PHILOX_LANES], one[4];
+    for (uint32_t first = 0; first < 3 * PF_PHILOX_LANES; first += PF_PHILOX_LANES) {
+        pf_philox4x32_10_lanes(first, ctr, key, o);
+        for (int i = 0; i < PF_PHILOX_LANES; i++) {
+            pf_philox4x32_10((uint32_t[4]){first + (uint32_t)i, ctr[0], ctr[1], ctr[2]}, key, one);
+            for (int w = 0; w < 4; w++)
+                assert_int_equal(o[w][i], one[w]);
+        }
+    }
+}
+
 static void same_key_same_stream(void **state)
 {
     (void)state;
@@ -93,7 +109,7 @@ static void hash_depends_on_seed_and_data(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(philox_known_answers), cmocka_unit_test(same_key_same_stream),
+        cmocka_unit_test(philox_known_answers), cmocka_unit_test(philox_lanes_match_blocks), cmocka_unit_test(same_key_same_stream),
         cmocka_unit_test(uniform_and_normal_moments), cmocka_unit_test(below_is_uniform),
         cmocka_unit_test(hash_depends_on_seed_and_data)};
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,10 @@
-/* pitchforge: augmentations: the fundamental notched out, noise added (drawn from the example's own generator). */
+/* pitchforge: augmentations: the fundamental notched out, noise added (drawn from the example's own
+ * generator). */
 #ifndef PITCHFORGE_AUGMENT_H
 #define PITCHFORGE_AUGMENT_H
 
-#include <stddef.h>
 #include "pitchforge/rng.h"
+#include <stddef.h>
 
 /** Noise colours for pf_noise_add. */
 typedef enum pf_noise_kind { PF_NOISE_WHITE = 0, PF_NOISE_PINK } pf_noise_kind;

@@ -2,8 +2,8 @@
 #ifndef PITCHFORGE_CHECKSUM_H
 #define PITCHFORGE_CHECKSUM_H
 
-#include <stddef.h>
 #include "pitchforge/error.h"
+#include <stddef.h>
 
 /** sha256 of the file at @p path as 64 hex chars + NUL in @p hex. */
 int pf_sha256_file(const char *path, char hex[65], pf_error *err);

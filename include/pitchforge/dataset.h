@@ -1,12 +1,13 @@
-/* pitchforge: dataset.h5, the index over a folder of shards (virtual datasets per split, /stats, /checksums), and its readers. Format: docs/shard-format.md. */
+/* pitchforge: dataset.h5, the index over a folder of shards (virtual datasets per split,
+ * /stats, /checksums), and its readers. Format: docs/shard-format.md. */
 #ifndef PITCHFORGE_DATASET_H
 #define PITCHFORGE_DATASET_H
 
+#include "pitchforge/error.h"
+#include "pitchforge/example.h"
+#include "pitchforge/shard.h"
 #include <stddef.h>
 #include <stdint.h>
-#include "pitchforge/error.h"
-#include "pitchforge/shard.h"
-#include "pitchforge/example.h"
 
 #define PF_DATASET_SCHEMA "pitchforge-dataset/1"
 

@@ -33,7 +33,7 @@ typedef struct pf_generate_report {
     size_t per_kind[3];
     uint64_t rejected[PF_REJECT_COUNT];
     size_t excluded_presets;     /**< presets left out by the preset audit */
-    pf_key_off *excluded_keys;   /**< keys left out by the key audit (free with
+    pf_excluded_key *excluded_keys;   /**< keys left out by the key audit (free with
                                       pf_generate_report_release) */
     size_t n_excluded_keys;
     char (*excluded_key_names)[96]; /**< [n_excluded_keys] their instrument labels */

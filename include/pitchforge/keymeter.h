@@ -1,9 +1,10 @@
-/* pitchforge: the key tuning meter: how far a note sounds from a written pitch (key audit, decoding). */
+/* pitchforge: the key tuning meter: how far a note sounds from a written pitch (key audit,
+ * decoding). */
 #ifndef PITCHFORGE_KEYMETER_H
 #define PITCHFORGE_KEYMETER_H
 
-#include <stddef.h>
 #include "pitchforge/error.h"
+#include <stddef.h>
 
 typedef struct pf_key_meter pf_key_meter;
 
@@ -27,5 +28,6 @@ pf_key_meter *pf_key_meter_new(size_t n_samples, double rate_hz, pf_error *err);
 int pf_key_meter_measure(pf_key_meter *t, const float *x, size_t n, double f_hz, double *cents,
                          unsigned *harmonics, pf_error *err);
 /** Free the meter; NULL is accepted. */
+void pf_key_meter_free(pf_key_meter *t);
 
 #endif

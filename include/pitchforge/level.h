@@ -1,4 +1,5 @@
-/* pitchforge: signal levels: RMS in dBFS and peak (the quality gate's measures), peak normalization. */
+/* pitchforge: signal levels: RMS in dBFS and peak (the quality gate's measures), peak
+ * normalization. */
 #ifndef PITCHFORGE_LEVEL_H
 #define PITCHFORGE_LEVEL_H
 

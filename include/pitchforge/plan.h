@@ -21,21 +21,21 @@ typedef struct pf_instrument {
     char label[96];  /**< "sfid/bank/program preset name", stored as the `instrument` label */
     int split;       /**< pf_split when split.by is instrument or soundfont, else -1 */
     int line, col;   /**< manifest position of the entry it came from */
-    uint64_t keys_off[2]; /**< bit k (MIDI key k): left out by the key audit */
+    uint64_t excluded_keys[2]; /**< bit k (MIDI key k): left out by the key audit */
 } pf_instrument;
 
 /** A key the key audit left out. */
-typedef struct pf_key_off {
+typedef struct pf_excluded_key {
     uint32_t instrument; /**< index in pf_plan_instruments' order */
     uint8_t midi, velocity;
     double cents; /**< measured offset; NAN: no clear harmonic peak */
-} pf_key_off;
+} pf_excluded_key;
 
 /** What the label audit leaves out, by index in pf_plan_instruments' order (pf_label_audit). */
 typedef struct pf_audit {
     size_t n;            /**< instruments audited */
     uint8_t *preset_off; /**< [n] nonzero: the whole preset is left out (preset audit) */
-    pf_key_off *keys;    /**< keys left out (key audit), in instrument and key order */
+    pf_excluded_key *keys;    /**< keys left out (key audit), in instrument and key order */
     size_t n_keys;
 } pf_audit;
 

@@ -1,12 +1,13 @@
-/* pitchforge: the decoding steps after the network: harmonic peaks, YIN's period, the key meter, pure tones (docs/model-format.md, "Decoding"). */
+/* pitchforge: the decoding steps after the network: harmonic peaks, YIN's period, the key
+ * meter, pure tones (docs/model-format.md, "Decoding"). */
 #ifndef PITCHFORGE_REFINE_H
 #define PITCHFORGE_REFINE_H
 
-#include <stddef.h>
 #include "pitchforge/error.h"
 #include "pitchforge/keymeter.h"
 #include "pitchforge/spectrogram.h"
 #include "pitchforge/yin.h"
+#include <stddef.h>
 
 /** Below this a note's harmonics are too close for a 256-sample window at 16 kHz (62.5 Hz bins,
  *  main lobe 4 bins wide) to place their peaks: the estimator leaves such estimates as the
@@ -45,12 +46,9 @@ double pf_refine_estimate(const float *spec, const pf_spec_config *cfg, int bins
 /**
  * Combine the spectral estimate @p f_hz with YIN's period near it, @p t_hz (pf_yin_near within
  * PF_TIME_SPAN_CENTS; 0: none, and @p f_hz is returned): f^(1-w) t^w with
- * w = 1 / (1 + (f / PF_TIME_CROSSOVER_HZ)^4). A lag is read to a fixed fraction of a sample, so
- * its error in cents grows with f, while harmonic peaks separate as f grows: the weight moves
- * from the period (low notes) to the spectrum (high ones). When f and t are more than
- * PF_TIME_APART_CENTS apart, one of them is wrong and so is any mean of the two: the one with
- * the larger weight is taken whole (t when w >= 0.5, up to the crossover; f above it). Chosen on
- * the val split (docs/model-format.md, "Decoding").
+ * w = 1 / (1 + (f / PF_TIME_CROSSOVER_HZ)^4), the period weighing most on low notes. When
+ * f and t are more than PF_TIME_APART_CENTS apart, the one with the larger weight is taken whole
+ * (t when w >= 0.5, up to the crossover; f above it). Why: docs/dsp.md.
  */
 double pf_refine_time(double f_hz, double t_hz);
 
@@ -61,10 +59,8 @@ double pf_refine_time(double f_hz, double t_hz);
 /**
  * Move the estimate @p f_hz toward the key tuning meter's reading of the whole segment,
  * @p meter_cents from f (pf_key_meter_measure at f; NAN: none, and @p f_hz is returned): by
- * w = 1 / (1 + sqrt(PF_METER_CROSSOVER_HZ / f)) of it, f 2^(w c / 1200). One window of the whole
- * segment resolves each harmonic far finer than the 256-sample frames of the spectrogram. The
- * weight grows slowly with f: 0.2 at 125 Hz, 1/3 at 500 Hz, half at 2 kHz, 2/3 at 8 kHz; its
- * form was chosen on the val presets (docs/model-format.md, "Decoding").
+ * w = 1 / (1 + sqrt(PF_METER_CROSSOVER_HZ / f)) of it, f 2^(w c / 1200) (w is 0.2 at 125 Hz,
+ * half at 2 kHz). Why: docs/dsp.md and docs/model-format.md, "Decoding".
  */
 double pf_refine_meter(double f_hz, double meter_cents);
 
@@ -76,14 +72,10 @@ double pf_refine_meter(double f_hz, double meter_cents);
  * A pure tone's pitch. When the meter's reading rests on the fundamental alone (@p harmonics,
  * pf_key_meter_measure's, is 1: no second or third harmonic within 20 dB of it) and that
  * reading, @p meter_hz, and YIN's period near the estimate, @p t_hz, are within
- * PF_PURE_AGREE_CENTS of each other, return sqrt(t m); else the estimate @p f_hz. Two
- * independent long-window measures of one sinusoid agree to a small fraction of a cent, while
- * the networks read a bare sine up to 20 cents off (110 Hz: -20), though FluidR3's Sine Wave
- * preset is in their data.
+ * PF_PURE_AGREE_CENTS of each other, return sqrt(t m); else the estimate @p f_hz
+ * (docs/dsp.md).
  */
 double pf_refine_pure(double f_hz, double t_hz, double meter_hz, unsigned harmonics);
-
-void pf_key_meter_free(pf_key_meter *t);
 
 /**
  * The decoding's audio steps, in order, for one segment @p x of @p n samples and the spectral

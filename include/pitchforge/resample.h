@@ -1,9 +1,10 @@
-/* pitchforge: resampling a whole note in one pass. libsamplerate and libsoxr stay inside (docs/resampler.md). */
+/* pitchforge: resampling a whole note in one pass. libsamplerate and libsoxr stay inside
+ * (docs/resampler.md). */
 #ifndef PITCHFORGE_RESAMPLE_H
 #define PITCHFORGE_RESAMPLE_H
 
-#include <stddef.h>
 #include "pitchforge/error.h"
+#include <stddef.h>
 
 /** Converters, by name in the manifest (`audio.resampler`); docs/resampler.md compares them. */
 typedef enum pf_resampler_kind {

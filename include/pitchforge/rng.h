@@ -46,6 +46,15 @@ uint64_t pf_rng_below(pf_rng *r, uint64_t n);
 /** One Philox4x32-10 block: @p out = Philox(@p ctr, @p key) (exposed for the known-answer test). */
 void pf_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
+/** Blocks per pf_philox4x32_10_lanes call. */
+#define PF_PHILOX_LANES 8
+/**
+ * PF_PHILOX_LANES Philox4x32-10 blocks at once: lane i is pf_philox4x32_10 of the counter
+ * {@p first + i, ctr[0], ctr[1], ctr[2]} with @p key, its word w in @p out[w][i] (dropout masks).
+ */
+void pf_philox4x32_10_lanes(uint32_t first, const uint32_t ctr[3], const uint32_t key[2],
+                            uint32_t out[4][PF_PHILOX_LANES]);
+
 /** 64-bit FNV-1a of @p len bytes, then a splitmix64 finalizer, salted with @p seed. */
 uint64_t pf_hash64(uint64_t seed, const void *data, size_t len);
 

@@ -1,9 +1,10 @@
-/* pitchforge: the STFT, equal to scipy.signal.spectrogram(window='hann', detrend='constant'). FFTW stays inside. */
+/* pitchforge: the STFT, equal to scipy.signal.spectrogram(window='hann', detrend='constant'). FFTW
+ * stays inside. */
 #ifndef PITCHFORGE_SPECTROGRAM_H
 #define PITCHFORGE_SPECTROGRAM_H
 
-#include <stddef.h>
 #include "pitchforge/error.h"
+#include <stddef.h>
 
 /** Output modes, named as scipy names them ("log-magnitude" is ln(magnitude + PF_LOG_EPS)). */
 typedef enum pf_spec_mode {
@@ -25,13 +26,20 @@ typedef enum pf_spec_scaling { PF_SCALE_DENSITY = 0, PF_SCALE_SPECTRUM } pf_spec
 
 /** STFT parameters (periodic Hann window of `length`, hop = length - overlap). */
 typedef struct pf_spec_config {
-    int length;      /**< window length in samples (256) */
-    int overlap;     /**< overlap in samples (200) */
-    int nfft;        /**< FFT size, >= length (1024) */
-    double rate_hz;  /**< sample rate (16000), used by density scaling */
+    int length;     /**< window length in samples (256) */
+    int overlap;    /**< overlap in samples (200) */
+    int nfft;       /**< FFT size, >= length (1024) */
+    double rate_hz; /**< sample rate (16000), used by density scaling */
     pf_spec_mode mode;
     pf_spec_scaling scaling;
 } pf_spec_config;
+
+/**
+ * The shape of the spectrogram of @p n_samples samples with @p cfg: @p bins = nfft / 2 + 1,
+ * @p frames = (n_samples - length) / hop + 1 (0 when n_samples < length). Column k is centred
+ * at (length / 2 + k hop) / rate_hz s from the first sample.
+ */
+void pf_spec_shape(const pf_spec_config *cfg, size_t n_samples, size_t *bins, size_t *frames);
 
 typedef struct pf_spectrogram pf_spectrogram;
 

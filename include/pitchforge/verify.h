@@ -1,10 +1,11 @@
-/* pitchforge: checking shards and a dataset folder: whole, of this manifest, against their checksums. */
+/* pitchforge: checking shards and a dataset folder: whole, of this manifest, against their
+ * checksums. */
 #ifndef PITCHFORGE_VERIFY_H
 #define PITCHFORGE_VERIFY_H
 
+#include "pitchforge/error.h"
 #include <stddef.h>
 #include <stdio.h>
-#include "pitchforge/error.h"
 
 /**
  * Check that the shard at @p path is whole and belongs to this run: schema pitchforge-shard/1;

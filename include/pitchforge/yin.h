@@ -2,8 +2,8 @@
 #ifndef PITCHFORGE_YIN_H
 #define PITCHFORGE_YIN_H
 
-#include <stddef.h>
 #include "pitchforge/error.h"
+#include <stddef.h>
 
 typedef struct pf_yin pf_yin;
 

@@ -141,7 +141,7 @@ static void print_json(const pf_generate_report *r, const char *out)
     printf("}, \"shards_made\": %zu, \"shards_kept\": %zu", r->shards_made, r->shards_kept);
     printf(", \"excluded_presets\": %zu, \"excluded_keys\": [", r->excluded_presets);
     for (size_t k = 0; k < r->n_excluded_keys; k++) {
-        const pf_key_off *ko = &r->excluded_keys[k];
+        const pf_excluded_key *ko = &r->excluded_keys[k];
         char note[8], cents[32] = "null";
         pf_note_name(ko->midi, note, sizeof note);
         if (!isnan(ko->cents)) snprintf(cents, sizeof cents, "%.2f", ko->cents);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/mem.h"
 #include "core/yaml.h"
 #include "pitchforge/augment.h"
@@ -146,7 +147,7 @@ static char *resolve_soundfont(const char *manifest_file, const char *path)
     static const char *const dirs[] = {"/usr/share/sounds/sf2", "/usr/share/sounds/sf3",
                                        "/usr/share/soundfonts"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(buf, sizeof buf, "%s/%s", dirs[i], base);
+        pf_path_join(buf, sizeof buf, dirs[i], base);
         if (access(buf, R_OK) == 0)
             return pf_strdup(buf);
     }

@@ -251,7 +251,7 @@ static void enumerate_notes(const pf_manifest *m, pf_plan *p, const int *octave_
         int keys[128], n_keys = pf_plan_keys(m, in, keys);
         for (int q = 0; q < n_keys; q++) {
             int midi = keys[q];
-            if (in->keys_off[midi / 64] >> (midi % 64) & 1) continue;
+            if (in->excluded_keys[midi / 64] >> (midi % 64) & 1) continue;
             for (int v = 0; v < m->notes.n_velocities; v++)
                 for (int c = 0; c < copies; c++) {
                     pf_note_job nj = {.note_id = p->n_notes,
@@ -310,9 +310,9 @@ int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const pf_
         return -1;
     plan->instruments = pf_calloc(n_all ? n_all : 1, sizeof *plan->instruments);
     for (size_t k = 0; audit && k < audit->n_keys; k++) {
-        const pf_key_off *ko = &audit->keys[k];
+        const pf_excluded_key *ko = &audit->keys[k];
         if (ko->instrument < n_all)
-            all[ko->instrument].keys_off[ko->midi / 64] |= 1ull << (ko->midi % 64);
+            all[ko->instrument].excluded_keys[ko->midi / 64] |= 1ull << (ko->midi % 64);
     }
     for (size_t i = 0; i < n_all; i++)
         if (!audit || i >= audit->n || !audit->preset_off[i])

@@ -18,14 +18,12 @@ int pf_mkdirs(const char *path, pf_error *err)
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
         return PF_FAIL(err, PF_EINVAL, "output path too long");
     for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p)
-            continue;
+        if (*p != '/' && *p) continue;
         char c = *p;
         *p = '\0';
         if (mkdir(buf, 0777) && errno != EEXIST)
             return PF_FAIL(err, PF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-        if (!(*p = c))
-            break;
+        if (!(*p = c)) break;
     }
     if (access(path, W_OK))
         return PF_FAIL(err, PF_EIO, "%s: folder is not writable: %s", path, strerror(errno));

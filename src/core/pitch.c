@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const char *const pf_pitch_class_names[12] = {"C", "C#", "D", "D#", "E", "F",
-                                              "F#", "G", "G#", "A", "A#", "B"};
+const char *const pf_pitch_class_names[12] = {"C",  "C#", "D",  "D#", "E",  "F",
+                                              "F#", "G",  "G#", "A",  "A#", "B"};
 
 double pf_midi_to_hz(double midi, double cents)
 {
@@ -38,16 +38,13 @@ int pf_note_parse(const char *s)
 {
     static const int base[7] = {9, 11, 0, 2, 4, 5, 7}; /* A B C D E F G */
     char c = (char)toupper((unsigned char)s[0]);
-    if (c < 'A' || c > 'G')
-        return -1;
+    if (c < 'A' || c > 'G') return -1;
     int pc = base[c - 'A'];
     const char *p = s + 1;
-    if (*p == '#' || *p == 'b')
-        pc += *p++ == '#' ? 1 : -1;
+    if (*p == '#' || *p == 'b') pc += *p++ == '#' ? 1 : -1;
     char *end;
     long oct = strtol(p, &end, 10);
-    if (end == p || *end || oct < -1 || oct > 9)
-        return -1;
+    if (end == p || *end || oct < -1 || oct > 9) return -1;
     long midi = (oct + 1) * 12 + pc;
     return midi < 0 || midi > 127 ? -1 : (int)midi;
 }

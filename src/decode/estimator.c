@@ -23,6 +23,7 @@
 #include "pitchforge/refine.h"
 #include "pitchforge/spectrogram.h"
 #include "pitchforge/yin.h"
+#include "pitchforge/estimator.h"
 
 struct pf_estimator {
     size_t n; /* members */

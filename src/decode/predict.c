@@ -15,6 +15,7 @@
 #include "pitchforge/nn.h"
 #include "pitchforge/resample.h"
 #include "pitchforge/spectrogram.h"
+#include "pitchforge/estimator.h"
 
 #define PREDICT_BATCH 16
 #define HOP_S 0.110           /* window hop */

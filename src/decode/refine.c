@@ -22,6 +22,10 @@
 
 #include "pitchforge/pitch.h"
 #include "pitchforge/refine.h"
+#include "pitchforge/error.h"
+#include "pitchforge/keymeter.h"
+#include "pitchforge/spectrogram.h"
+#include "pitchforge/yin.h"
 
 
 #define PF_REFINE_HARMONICS 5

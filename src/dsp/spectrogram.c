@@ -89,10 +89,18 @@ static int config_check(const pf_spec_config *c, size_t n, pf_error *err)
         return PF_FAIL(err, PF_EINVAL, "spectrogram: unknown scaling %d", (int)c->scaling);
     if (n < (size_t)c->length)
         return PF_FAIL(err, PF_EINVAL, "spectrogram: %zu samples < window length %d", n, c->length);
-    size_t frames = (n - (size_t)c->length) / (size_t)(c->length - c->overlap) + 1;
+    size_t bins, frames;
+    pf_spec_shape(c, n, &bins, &frames);
     if (frames > (size_t)INT_MAX / (size_t)c->nfft / 2)
         return PF_FAIL(err, PF_EINVAL, "spectrogram: %zu samples give too many frames", n);
     return 0;
+}
+
+void pf_spec_shape(const pf_spec_config *cfg, size_t n_samples, size_t *bins, size_t *frames)
+{
+    size_t len = (size_t)cfg->length, hop = (size_t)(cfg->length - cfg->overlap);
+    *bins = (size_t)cfg->nfft / 2 + 1;
+    *frames = n_samples < len ? 0 : (n_samples - len) / hop + 1;
 }
 
 /* Smallest divisor of @p nfft that is >= @p length (nfft itself at worst). */

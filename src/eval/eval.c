@@ -19,6 +19,7 @@
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
 #include "pitchforge/pitch.h"
+#include "pitchforge/estimator.h"
 
 #define EVAL_BATCH 32
 static const double tolerances[3] = {50, 25, 10};

@@ -8,17 +8,17 @@
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/util.h"
-#include "synth/note.h"
-#include "pitchforge/generate.h"
-#include "pitchforge/synth.h"
 #include "generate/generate_int.h"
 #include "pitchforge/error.h"
+#include "pitchforge/generate.h"
 #include "pitchforge/keymeter.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/pitch.h"
 #include "pitchforge/plan.h"
 #include "pitchforge/refine.h"
+#include "pitchforge/synth.h"
 #include "pitchforge/yin.h"
+#include "synth/note.h"
 
 /* Probe notes per preset: every 5th semitone over the planned range. */
 #define PROBE_STEP 5
@@ -41,8 +41,7 @@ static void probe_release(probe *p)
 static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
 {
     memset(p, 0, sizeof *p);
-    if (pf_note_renderer_init(&p->nr, m, err))
-        return -1;
+    if (pf_note_renderer_init(&p->nr, m, err)) return -1;
     p->seg_len = pf_manifest_segment_len(m);
     p->yin = pf_yin_new(p->seg_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ, err);
     if (!p->yin) return -1;
@@ -56,11 +55,9 @@ static int probe_init(probe *p, const pf_manifest *m, pf_error *err)
 static int probe_note(probe *p, const pf_instrument *in, int midi, double *cents, pf_error *err)
 {
     double f0;
-    if (pf_note_renderer_run(&p->nr, in, midi, 80, 0, NULL, err))
-        return -1;
+    if (pf_note_renderer_run(&p->nr, in, midi, 80, 0, NULL, err)) return -1;
     size_t off = p->nr.audio_len / 3 > p->seg_len / 2 ? p->nr.audio_len / 3 - p->seg_len / 2 : 0;
-    if (pf_yin_estimate(p->yin, p->nr.audio + off, p->seg_len, &f0, NULL, err))
-        return -1;
+    if (pf_yin_estimate(p->yin, p->nr.audio + off, p->seg_len, &f0, NULL, err)) return -1;
     *cents = f0 > 0 ? pf_cents(f0, pf_midi_to_hz(midi, 0)) : NAN;
     return 0;
 }
@@ -76,11 +73,9 @@ static int audit_one(probe *p, const pf_manifest *m, const pf_instrument *in, ui
     int n_near = 0, n_oct = 0, n = 0;
     for (int midi = lo; midi <= hi && n < 32; midi += PROBE_STEP, n++) {
         double c;
-        if (probe_note(p, in, midi, &c, err))
-            return -1;
+        if (probe_note(p, in, midi, &c, err)) return -1;
         double folded = c - 1200.0 * round(c / 1200.0);
-        if (isnan(c))
-            continue;
+        if (isnan(c)) continue;
         if (fabs(c) > 600.0 && fabs(folded) <= m->quality.max_cents)
             n_oct++;
         else
@@ -95,7 +90,7 @@ static int audit_one(probe *p, const pf_manifest *m, const pf_instrument *in, ui
 
 /* Keys left out, in instrument and key order. */
 typedef struct key_list {
-    pf_key_off *keys;
+    pf_excluded_key *keys;
     size_t n, cap;
 } key_list;
 
@@ -112,14 +107,14 @@ static int audit_keys(probe *p, const pf_manifest *m, const pf_instrument *in, u
             double c;
             if (pf_note_renderer_run(&p->nr, in, keys[q], vel, 0, NULL, err) ||
                 pf_key_meter_measure(p->meter, p->nr.render + p->held_from,
-                                     p->nr.hold - p->held_from, pf_midi_to_hz(keys[q], 0), &c,
-                                     NULL, err))
+                                     p->nr.hold - p->held_from, pf_midi_to_hz(keys[q], 0), &c, NULL,
+                                     err))
                 return -1;
             if (!isnan(c) && fabs(c) <= m->quality.key_max_cents) continue;
             if (out->n == out->cap)
                 out->cap = out->cap ? 2 * out->cap : 64,
                 out->keys = pf_reallocarray(out->keys, out->cap, sizeof *out->keys);
-            out->keys[out->n++] = (pf_key_off){
+            out->keys[out->n++] = (pf_excluded_key){
                 .instrument = idx, .midi = (uint8_t)keys[q], .velocity = (uint8_t)vel, .cents = c};
             break;
         }

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "core/mem.h"
-#include "pitchforge/generate.h"
 #include "generate/generate_int.h"
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
+#include "pitchforge/generate.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/plan.h"
+#include "pitchforge/shard.h"
+#include "pitchforge/spectrogram.h"
 
 static void human_bytes(double b, char *buf, size_t size)
 {
@@ -60,20 +62,17 @@ static void print_octaves(const pf_plan *p, int kinds, FILE *out)
         count[p->notes[i].midi / 12]++;
     fprintf(out, "\n%-8s %9s\n", "octave", "examples");
     for (int o = 0; o < 11; o++)
-        if (count[o])
-            fprintf(out, "%-8d %9zu\n", o - 1, count[o] * (size_t)kinds);
+        if (count[o]) fprintf(out, "%-8d %9zu\n", o - 1, count[o] * (size_t)kinds);
 }
 
 int pf_generate_dry_run(const pf_manifest *m, FILE *out, pf_error *err)
 {
     pf_preset_list *lists;
     pf_plan p;
-    if (pf_preset_lists_load(m, &lists, err))
-        return -1;
+    if (pf_preset_lists_load(m, &lists, err)) return -1;
     int rc = pf_plan_build(m, lists, NULL, &p, err);
     pf_preset_lists_free(lists, m->n_soundfonts);
-    if (rc)
-        return -1;
+    if (rc) return -1;
     int kinds = m->segments.n_kinds;
     fprintf(out, "plan for %s -> %s (seed %llu, manifest sha256 %.12s)\n", m->file, m->output,
             (unsigned long long)m->seed, m->sha256);
@@ -96,11 +95,11 @@ int pf_generate_dry_run(const pf_manifest *m, FILE *out, pf_error *err)
 
 size_t pf_example_bytes(const pf_manifest *m)
 {
-    size_t bins = (size_t)m->spectrogram.nfft / 2 + 1;
-    size_t seg = pf_manifest_segment_len(m);
-    size_t hop = (size_t)(m->spectrogram.length - m->spectrogram.overlap);
-    size_t frames = (seg - (size_t)m->spectrogram.length) / hop + 1;
+    size_t bins, frames, seg = pf_manifest_segment_len(m);
+    pf_spec_shape(&m->spectrogram, seg, &bins, &frames);
     size_t planes = m->spectrogram.mode == PF_SPEC_COMPLEX ? 2 : 1;
-    size_t audio = m->store.audio == PF_AUDIO_INT16 ? 2 : m->store.audio == PF_AUDIO_FLOAT32 ? 4 : 0;
+    size_t audio = m->store.audio == PF_AUDIO_INT16     ? 2
+                   : m->store.audio == PF_AUDIO_FLOAT32 ? 4
+                                                        : 0;
     return planes * bins * frames * 4 + audio * seg + 96;
 }

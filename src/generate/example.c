@@ -8,12 +8,12 @@
 #include "core/util.h"
 #include "generate/generate_int.h"
 #include "pitchforge/augment.h"
-#include "pitchforge/level.h"
-#include "pitchforge/rng.h"
 #include "pitchforge/example.h"
+#include "pitchforge/level.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/pitch.h"
 #include "pitchforge/plan.h"
+#include "pitchforge/rng.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/spectrogram.h"
 #include "pitchforge/yin.h"
@@ -35,15 +35,13 @@ int pf_worker_init(worker *w, run *r)
     const pf_manifest *m = r->m;
     memset(w, 0, sizeof *w);
     w->r = r;
-    if (pf_note_renderer_init(&w->nr, m, &w->err))
-        return -1;
+    if (pf_note_renderer_init(&w->nr, m, &w->err)) return -1;
     w->seg_len = pf_manifest_segment_len(m);
     w->spec = pf_spectrogram_new(&m->spectrogram, w->seg_len, &w->err);
-    w->yin = w->spec ? pf_yin_new(w->seg_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ,
-                                  PF_AUDIT_FMAX_HZ, &w->err)
+    w->yin = w->spec ? pf_yin_new(w->seg_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ,
+                                  &w->err)
                      : NULL;
-    if (!w->yin)
-        return -1;
+    if (!w->yin) return -1;
     w->audio_len = w->nr.audio_len;
     w->audio = w->nr.audio;
     w->stripped = pf_calloc(w->audio_len, sizeof *w->stripped);
@@ -71,24 +69,19 @@ static size_t segment_offset(const worker *w, int kind)
 static int gate(const worker *w, pf_label *lab)
 {
     double peak = pf_peak_abs(w->seg, w->seg_len);
-    if (isnan(peak))
-        return PF_REJECT_NONFINITE;
+    if (isnan(peak)) return PF_REJECT_NONFINITE;
     lab->rms_dbfs = (float)pf_rms_dbfs(w->seg, w->seg_len);
-    if (peak >= w->r->m->segments.clip_level)
-        return PF_REJECT_CLIPPED;
-    if (!(lab->rms_dbfs >= w->r->m->segments.min_rms_dbfs))
-        return PF_REJECT_SILENT;
+    if (peak >= w->r->m->segments.clip_level) return PF_REJECT_CLIPPED;
+    if (!(lab->rms_dbfs >= w->r->m->segments.min_rms_dbfs)) return PF_REJECT_SILENT;
     return -1;
 }
 
 /* Classify a measured f0 against the label: ok, an octave (+-1, +-2) off, or off. */
 static int classify_pitch(double err_cents, double tol)
 {
-    if (fabs(err_cents) <= tol)
-        return PF_PITCH_OK;
+    if (fabs(err_cents) <= tol) return PF_PITCH_OK;
     for (int k = -2; k <= 2; k++)
-        if (k && fabs(err_cents - 1200.0 * k) <= tol)
-            return PF_PITCH_OCTAVE;
+        if (k && fabs(err_cents - 1200.0 * k) <= tol) return PF_PITCH_OCTAVE;
     return PF_PITCH_OFF;
 }
 
@@ -98,11 +91,9 @@ static int audit(worker *w, pf_label *lab)
     lab->measured_f0_hz = 0;
     lab->pitch_error_cents = NAN;
     lab->pitch_check = PF_PITCH_SKIPPED;
-    if (w->r->m->quality.pitch_check == PF_PCHECK_OFF)
-        return 0;
+    if (w->r->m->quality.pitch_check == PF_PCHECK_OFF) return 0;
     double f0, ap;
-    if (pf_yin_estimate(w->yin, w->seg, w->seg_len, &f0, &ap, &w->err))
-        return -1;
+    if (pf_yin_estimate(w->yin, w->seg, w->seg_len, &f0, &ap, &w->err)) return -1;
     lab->measured_f0_hz = (float)f0;
     if (f0 <= 0) {
         lab->pitch_check = PF_PITCH_UNVOICED;
@@ -121,8 +112,7 @@ static void strip_note(worker *w, const pf_note_job *nj)
     pf_rng rng;
     pf_rng_init(&rng, m->seed, PF_STREAM_STRIP, nj->note_id);
     w->strip = pf_rng_uniform(&rng) < m->augment.strip_fundamental;
-    if (!w->strip)
-        return;
+    if (!w->strip) return;
     memcpy(w->stripped, w->audio, w->audio_len * sizeof *w->audio);
     pf_notch_apply(w->stripped, w->audio_len, pf_midi_to_hz(nj->midi, nj->cents), m->audio.rate_hz,
                    m->augment.strip_q);
@@ -139,15 +129,13 @@ static void augment(worker *w, pf_label *lab)
     double snr = pf_rng_range(&rng, m->augment.snr_lo, m->augment.snr_hi);
     double vol = pf_rng_range(&rng, m->augment.volume_lo, m->augment.volume_hi);
     lab->strip_fundamental = (uint8_t)w->strip;
-    if (w->strip)
-        memcpy(w->seg, w->stripped + lab->segment_offset, w->seg_len * sizeof *w->seg);
+    if (w->strip) memcpy(w->seg, w->stripped + lab->segment_offset, w->seg_len * sizeof *w->seg);
     lab->noise_snr_db = NAN;
     if (m->augment.noise && u_noise < m->augment.noise_p) {
         lab->noise_snr_db = (float)snr;
         pf_noise_add(w->seg, w->seg_len, m->augment.noise_kind, snr, &rng);
     }
-    if (m->audio.normalize == PF_NORM_PEAK)
-        pf_peak_normalize(w->seg, w->seg_len, 1.0);
+    if (m->audio.normalize == PF_NORM_PEAK) pf_peak_normalize(w->seg, w->seg_len, 1.0);
     lab->volume = (float)vol;
     for (size_t i = 0; i < w->seg_len; i++)
         w->seg[i] *= (float)vol;
@@ -156,8 +144,7 @@ static void augment(worker *w, pf_label *lab)
 /* Quantize to the stored int16 form and back, so the spectrogram is of exactly /audio. */
 static void quantize(worker *w)
 {
-    if (w->r->m->store.audio != PF_AUDIO_INT16)
-        return;
+    if (w->r->m->store.audio != PF_AUDIO_INT16) return;
     for (size_t i = 0; i < w->seg_len; i++) {
         long q = lrintf(w->seg[i] * 32767.0f);
         q = q > 32767 ? 32767 : q < -32767 ? -32767 : q;
@@ -169,11 +156,16 @@ static void quantize(worker *w)
 static void fill_note_labels(const worker *w, const pf_note_job *nj, pf_label *lab)
 {
     const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
-    *lab = (pf_label){.f0_hz = pf_midi_to_hz(nj->midi, nj->cents), .midi = nj->midi,
-                      .cents = nj->cents, .octave = (int8_t)(nj->midi / 12 - 1),
-                      .pitch_class = (int8_t)(nj->midi % 12), .velocity = nj->velocity,
-                      .program = (uint8_t)in->program, .bank = (uint16_t)in->bank,
-                      .soundfont = (uint8_t)in->soundfont, .instrument = in->label};
+    *lab = (pf_label){.f0_hz = pf_midi_to_hz(nj->midi, nj->cents),
+                      .midi = nj->midi,
+                      .cents = nj->cents,
+                      .octave = (int8_t)(nj->midi / 12 - 1),
+                      .pitch_class = (int8_t)(nj->midi % 12),
+                      .velocity = nj->velocity,
+                      .program = (uint8_t)in->program,
+                      .bank = (uint16_t)in->bank,
+                      .soundfont = (uint8_t)in->soundfont,
+                      .instrument = in->label};
 }
 
 /* One segment of a rendered note: gate, audit, augment, quantize, STFT, append. */
@@ -188,8 +180,7 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
     memcpy(w->seg, w->audio + lab.segment_offset, w->seg_len * sizeof *w->seg);
     int reason = gate(w, &lab);
     double t = pf_now_s();
-    if (reason < 0 && audit(w, &lab))
-        return -1;
+    if (reason < 0 && audit(w, &lab)) return -1;
     double t2 = pf_now_s();
     w->t.audit += t2 - t;
     if (reason < 0 && m->quality.pitch_check == PF_PCHECK_DROP && lab.pitch_check != PF_PITCH_OK)
@@ -203,15 +194,13 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
     quantize(w);
     double t3 = pf_now_s();
     w->t.augment += t3 - t2;
-    if (pf_spectrogram_compute(w->spec, w->seg, w->seg_len, w->spec_out, &w->err))
-        return -1;
+    if (pf_spectrogram_compute(w->spec, w->seg, w->seg_len, w->spec_out, &w->err)) return -1;
     double t4 = pf_now_s();
     w->t.stft += t4 - t3;
     const void *audio = m->store.audio == PF_AUDIO_INT16     ? (const void *)w->seg_i16
                         : m->store.audio == PF_AUDIO_FLOAT32 ? (const void *)w->seg
                                                              : NULL;
-    if (pf_shard_append(sw, &lab, w->spec_out, audio, &w->err))
-        return -1;
+    if (pf_shard_append(sw, &lab, w->spec_out, audio, &w->err)) return -1;
     w->t.write += pf_now_s() - t4;
     w->examples[nj->split]++;
     w->per_kind[lab.segment]++;
@@ -231,7 +220,6 @@ int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
     strip_note(w, nj);
     w->t.augment += pf_now_s() - t2;
     for (int slot = 0; slot < w->r->m->segments.n_kinds; slot++)
-        if (process_segment(w, nj, slot, sw))
-            return -1;
+        if (process_segment(w, nj, slot, sw)) return -1;
     return 0;
 }

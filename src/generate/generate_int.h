@@ -10,15 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pitchforge/generate.h"
-#include "pitchforge/spectrogram.h"
-#include "pitchforge/yin.h"
-#include "synth/note.h"
 #include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
+#include "pitchforge/generate.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/plan.h"
 #include "pitchforge/shard.h"
+#include "pitchforge/spectrogram.h"
+#include "pitchforge/yin.h"
+#include "synth/note.h"
 
 /* ---- run-wide context shared by workers ---- */
 
@@ -29,12 +29,12 @@ typedef struct run {
     size_t *jobs; /* indices into plan->shards still to make */
     size_t n_jobs, pending_notes;
     pf_shard_meta meta;
-    char *keys_off; /* meta.audit_keys_off */
+    char *excluded_keys; /* meta.audit_keys_off */
     char **sf_sha;
     atomic_size_t next_job;
     atomic_size_t notes_done, examples_done, rejected_done; /* for the progress line */
     atomic_int failed;
-    pthread_mutex_t lock; /* guards rep, err and digests */
+    pthread_mutex_t lock;     /* guards rep, err and digests */
     pf_shard_digest *digests; /* sha256 of the shards made, taken right after each commit */
     size_t n_digests;
     pf_generate_report *rep;

@@ -4,17 +4,18 @@
 
 #include "core/mem.h"
 #include "generate/generate_int.h"
-#include "pitchforge/synth.h"
 #include "pitchforge/error.h"
 #include "pitchforge/generate.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/plan.h"
+#include "pitchforge/synth.h"
 
 int pf_preset_lists_load(const pf_manifest *m, pf_preset_list **lists, pf_error *err)
 {
     *lists = pf_calloc(m->n_soundfonts, sizeof **lists);
     for (size_t i = 0; i < m->n_soundfonts; i++)
-        if (pf_soundfont_presets(m->soundfonts[i].path, &(*lists)[i].presets, &(*lists)[i].n, err)) {
+        if (pf_soundfont_presets(m->soundfonts[i].path, &(*lists)[i].presets, &(*lists)[i].n,
+                                 err)) {
             pf_error_prefix(err, "%s:%d:%d", m->file, m->soundfonts[i].line, m->soundfonts[i].col);
             err->code = PF_ECONFIG;
             return -1;

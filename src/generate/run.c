@@ -9,7 +9,6 @@
 #include "generate/generate_int.h"
 #include "pitchforge/card.h"
 #include "pitchforge/dataset.h"
-#include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
 #include "pitchforge/generate.h"
 #include "pitchforge/manifest.h"
@@ -39,7 +38,7 @@ static void run_release(run *r)
     free((void *)r->meta.soundfont_ids);
     free(r->jobs);
     free(r->digests);
-    free(r->keys_off);
+    free(r->excluded_keys);
     pthread_mutex_destroy(&r->lock);
 }
 
@@ -54,14 +53,12 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
     pthread_t hasher;
     int threaded = pthread_create(&hasher, NULL, hash_main, &h) == 0;
     int rc = pf_generate_plan(m, opts->jobs > 0 ? opts->jobs : 1, &plan, rep, err);
-    if (!rc)
-        rc = pf_mkdirs(m->output, err);
+    if (!rc) rc = pf_mkdirs(m->output, err);
     if (threaded)
         pthread_join(hasher, NULL);
     else
         hash_main(&h);
-    if (!rc && h.rc)
-        rc = (*err = h.err, -1);
+    if (!rc && h.rc) rc = (*err = h.err, -1);
     if (!rc) {
         pf_run_meta_init(&r);
         pf_run_select_jobs(&r);
@@ -71,8 +68,7 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
         rc = pf_run_workers(&r);
         pf_run_progress(&r, 1);
     }
-    if (!rc && opts->parts == 0)
-        rc = finish(&r);
+    if (!rc && opts->parts == 0) rc = finish(&r);
     rep->seconds = pf_now_s() - r.t0;
     run_release(&r);
     pf_plan_release(&plan);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/mem.h"
 #include "generate/generate_int.h"
 #include "pitchforge/error.h"
@@ -16,15 +17,14 @@ int pf_run_shard_path(const run *r, const pf_shard_job *job, char *buf, size_t s
 {
     char name[64];
     pf_shard_name(job, name, sizeof name);
-    return snprintf(buf, size, "%s/%s", r->m->output, name) >= (int)size ? -1 : 0;
+    return pf_path_join(buf, size, r->m->output, name);
 }
 
 /* Index of shard @p name in the plan, or -1 if it is not one of the plan's. */
 static long plan_shard(const pf_plan *p, const char *name)
 {
     pf_shard_job job;
-    if (pf_shard_name_parse(name, &job))
-        return -1;
+    if (pf_shard_name_parse(name, &job)) return -1;
     for (size_t i = 0; i < p->n_shards; i++)
         if (p->shards[i].split == job.split && p->shards[i].index == job.index &&
             p->shards[i].count == job.count)
@@ -49,11 +49,9 @@ void pf_run_remove_stale(const run *r)
             mine |= r->jobs[j] == (size_t)k;
         int shard = pf_shard_name_parse(base, &(pf_shard_job){0}) == 0;
         if ((tmp && mine) || (!tmp && shard && k < 0))
-            if (snprintf(path, sizeof path, "%s/%s", r->m->output, e->d_name) < (int)sizeof path)
-                unlink(path);
+            if (pf_path_join(path, sizeof path, r->m->output, e->d_name) == 0) unlink(path);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
 }
 
 /* The shards this run makes: its part's, less those --resume finds whole. */
@@ -63,8 +61,7 @@ void pf_run_select_jobs(run *r)
     char path[4096];
     r->jobs = pf_calloc(r->plan->n_shards + 1, sizeof *r->jobs);
     for (size_t j = 0; j < r->plan->n_shards; j++) {
-        if (o->parts > 0 && (int)(j % (size_t)o->parts) != o->part - 1)
-            continue;
+        if (o->parts > 0 && (int)(j % (size_t)o->parts) != o->part - 1) continue;
         if (o->resume && pf_run_shard_path(r, &r->plan->shards[j], path, sizeof path) == 0 &&
             access(path, F_OK) == 0) {
             pf_error ignored = {0};

@@ -15,8 +15,7 @@
 
 void pf_run_progress(run *r, int final)
 {
-    if (!r->opts->progress)
-        return;
+    if (!r->opts->progress) return;
     size_t done = atomic_load(&r->notes_done), total = r->pending_notes;
     size_t kept = atomic_load(&r->examples_done), rejected = atomic_load(&r->rejected_done);
     double el = pf_now_s() - r->t0, rate = el > 0 ? (double)done / el : 0;
@@ -25,8 +24,7 @@ void pf_run_progress(run *r, int final)
             "\rgenerate: %zu/%zu notes (%.0f%%)  %zu examples, %.0f/s  %zu rejected  ETA %.0fs   ",
             done, total, total ? 100.0 * (double)done / (double)total : 100.0, kept,
             el > 0 ? (double)kept / el : 0, rejected, eta);
-    if (final)
-        fputc('\n', stderr);
+    if (final) fputc('\n', stderr);
 }
 
 /* A worker finished a note: add its examples and rejections since the last note to the run's
@@ -64,8 +62,7 @@ static int process_shard(worker *w, const pf_shard_job *job)
     meta.shard_index = job->index;
     meta.shard_count = job->count;
     pf_shard_writer *sw = pf_shard_create(path, &meta, &w->err);
-    if (!sw)
-        return -1;
+    if (!sw) return -1;
     for (size_t i = 0; i < job->n; i++) {
         if (atomic_load(&r->failed) ||
             pf_worker_note(w, &r->plan->notes[r->plan->order[job->first + i]], sw)) {
@@ -76,8 +73,7 @@ static int process_shard(worker *w, const pf_shard_job *job)
     }
     pf_shard_digest d;
     pf_shard_name(job, d.name, sizeof d.name);
-    if (pf_shard_commit(sw, d.sha256, &w->err))
-        return -1;
+    if (pf_shard_commit(sw, d.sha256, &w->err)) return -1;
     record_digest(r, &d);
     return 0;
 }
@@ -95,8 +91,7 @@ static void worker_merge(run *r, worker *w)
     rep->stages.render += w->t.render, rep->stages.resample += w->t.resample;
     rep->stages.audit += w->t.audit, rep->stages.augment += w->t.augment;
     rep->stages.stft += w->t.stft, rep->stages.write += w->t.write;
-    if (w->err.code && !r->err->code)
-        *r->err = w->err;
+    if (w->err.code && !r->err->code) *r->err = w->err;
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -109,12 +104,10 @@ static void worker_main(void *arg, int t, int nt)
     int rc = pf_worker_init(&w, r);
     while (!rc) {
         size_t j = atomic_fetch_add(&r->next_job, 1);
-        if (j >= r->n_jobs || atomic_load(&r->failed))
-            break;
+        if (j >= r->n_jobs || atomic_load(&r->failed)) break;
         rc = process_shard(&w, &r->plan->shards[r->jobs[j]]);
     }
-    if (rc)
-        atomic_store(&r->failed, 1);
+    if (rc) atomic_store(&r->failed, 1);
     worker_merge(r, &w);
     pf_worker_release(&w);
 }

@@ -17,43 +17,17 @@ void pf_nn_parallel(int nt, void (*fn)(void *arg, int t, int nt), void *arg)
     pf_parallel_run(nt > 16 ? 16 : nt, fn, arg);
 }
 
-/*
- * Philox4x32-10 (as pf_philox4x32_10) on LANES counters at once: the rounds of independent
- * blocks interleave, about 4x the throughput of one block at a time (a dependency chain).
- */
-#define LANES 8
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-
-static void philox_lanes(uint32_t first, const uint32_t ctr[3], const uint32_t key[2],
-                         uint32_t out[4][LANES])
-{
-    uint32_t c0[LANES], c1[LANES], c2[LANES], c3[LANES], k0 = key[0], k1 = key[1];
-    for (int i = 0; i < LANES; i++)
-        c0[i] = first + (uint32_t)i, c1[i] = ctr[0], c2[i] = ctr[1], c3[i] = ctr[2];
-    for (int r = 0; r < 10; r++) {
-        for (int i = 0; i < LANES; i++) {
-            uint64_t p0 = (uint64_t)PHILOX_M0 * c0[i], p1 = (uint64_t)PHILOX_M1 * c2[i];
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[i] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[i] ^ k1;
-            c0[i] = n0, c1[i] = (uint32_t)p1, c2[i] = n2, c3[i] = (uint32_t)p0;
-        }
-        k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
-    }
-    for (int i = 0; i < LANES; i++)
-        out[0][i] = c0[i], out[1][i] = c1[i], out[2][i] = c2[i], out[3][i] = c3[i];
-}
-
 /* m[i] = (16-bit half i of the stream {block, ctr[0..2]} keyed by key) >= cut, i < n: the low
  * half of each word first. */
 static void keep_flags(uint8_t *m, size_t n, const uint32_t ctr[3], const uint32_t key[2],
                        uint32_t cut)
 {
-    uint32_t o[4][LANES];
-    uint8_t tail[8 * LANES];
-    for (size_t i = 0, blk = 0; i < n; i += 8 * LANES, blk += LANES) {
-        uint8_t *d = i + 8 * LANES <= n ? m + i : tail;
-        philox_lanes((uint32_t)blk, ctr, key, o);
-        for (int lane = 0; lane < LANES; lane++)
+    uint32_t o[4][PF_PHILOX_LANES];
+    uint8_t tail[8 * PF_PHILOX_LANES];
+    for (size_t i = 0, blk = 0; i < n; i += 8 * PF_PHILOX_LANES, blk += PF_PHILOX_LANES) {
+        uint8_t *d = i + 8 * PF_PHILOX_LANES <= n ? m + i : tail;
+        pf_philox4x32_10_lanes((uint32_t)blk, ctr, key, o);
+        for (int lane = 0; lane < PF_PHILOX_LANES; lane++)
             for (int w = 0; w < 4; w++) {
                 uint32_t word = o[w][lane];
                 d[(lane * 4 + w) * 2] = (word & 0xffffu) >= cut;

@@ -67,7 +67,7 @@ static int read_shard(card *c, const char *dir, const char *name, pf_error *err)
     pf_shard_info info;
     pf_label *rows;
     size_t n;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    pf_path_join(path, sizeof path, dir, name);
     pf_shard_name_parse(name, &job);
     if (pf_shard_info_read(path, &info, err) || pf_shard_read_labels(path, &rows, &n, err))
         return -1;
@@ -181,7 +181,7 @@ static void write_header(FILE *f, const card *c, const char *first, const char *
 }
 
 /* The keys the key audit left out, from the shard attribute audit_keys_off (when present). */
-static void write_keys_off(FILE *f, const char *first)
+static void write_excluded_keys(FILE *f, const char *first)
 {
     char *text = NULL;
     pf_error err = {0};
@@ -212,7 +212,7 @@ static int write_file(const char *dir, card *c, const char *first, const char *c
     write_header(o.f, c, first, command, seconds);
     write_counts(o.f, c);
     write_instruments(o.f, c);
-    write_keys_off(o.f, first);
+    write_excluded_keys(o.f, first);
     return pf_out_commit(&o, 1, err);
 }
 
@@ -228,7 +228,7 @@ int pf_card_write(const char *dir, const char *command, double seconds, pf_card_
     for (size_t i = 0; !rc && i < n; i++)
         rc = read_shard(&c, dir, names[i], err);
     if (!rc) {
-        snprintf(first, sizeof first, "%s/%s", dir, names[0]);
+        pf_path_join(first, sizeof first, dir, names[0]);
         rc = write_file(dir, &c, first, command, seconds, err);
     }
     if (!rc && counts)

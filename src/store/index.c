@@ -195,8 +195,7 @@ static void hash_one(void *arg, size_t i)
 {
     hash_job *h = arg;
     if (atomic_load(&h->failed)) return;
-    char *path = pf_malloc(strlen(h->b->dir) + strlen(h->refs[i]->name) + 2);
-    sprintf(path, "%s/%s", h->b->dir, h->refs[i]->name);
+    char *path = pf_path_dup(h->b->dir, h->refs[i]->name);
     pf_error e = {0};
     if (pf_sha256_file(path, h->refs[i]->sha256, &e)) {
         pthread_mutex_lock(&h->lock);
@@ -243,8 +242,7 @@ static int read_shards(index_build *b, pf_error *err)
     for (int s = 0; s < N_SPLITS; s++) {
         for (size_t i = 0; i < b->splits[s].n; i++) {
             shard_ref *r = &b->splits[s].v[i];
-            char *path = pf_malloc(strlen(b->dir) + strlen(r->name) + 2);
-            sprintf(path, "%s/%s", b->dir, r->name);
+            char *path = pf_path_dup(b->dir, r->name);
             int rc = pf_shard_info_read(path, &r->info, err);
             if (!rc && !b->first) {
                 b->first = r;
@@ -321,8 +319,7 @@ static int split_attrs(pf_h5id g, const split_set *set, int s, pf_error *err)
 static int write_split(pf_h5id f, const index_build *b, int s, pf_error *err)
 {
     const split_set *set = &b->splits[s];
-    char *path = pf_malloc(strlen(b->dir) + strlen(set->v[0].name) + 2), **names = NULL;
-    sprintf(path, "%s/%s", b->dir, set->v[0].name);
+    char *path = pf_path_dup(b->dir, set->v[0].name), **names = NULL;
     pf_h5id src = pf_h5_open(path, 0, err), g = PF_H5_NONE, lg = PF_H5_NONE;
     size_t n = 0;
     int rc = src < 0 || (g = pf_h5_group_create(f, split_names[s], err)) < 0 ||
@@ -440,8 +437,7 @@ static int copy_root_attrs(pf_h5id f, const index_build *b, pf_error *err)
         "schema",        "split",           "shard_index",      "shard_count",
         "n_examples",    "rejected_silent", "rejected_clipped", "rejected_nonfinite",
         "rejected_pitch"};
-    char *path = pf_malloc(strlen(b->dir) + strlen(b->first->name) + 2);
-    sprintf(path, "%s/%s", b->dir, b->first->name);
+    char *path = pf_path_dup(b->dir, b->first->name);
     pf_h5id src = pf_h5_open(path, 0, err);
     int rc = src < 0 || pf_h5_attr_copy_all(src, f, skip, sizeof skip / sizeof skip[0], err);
     pf_h5_close(src);

@@ -440,8 +440,7 @@ static void note_shard(listed *e, const char *what, const char *fmt, ...)
  *  shards at once (it writes only @p e). */
 static void verify_one(const verify_run *r, listed *e)
 {
-    char hex[65] = "", *path = pf_malloc(strlen(r->dir) + strlen(e->name) + 2);
-    sprintf(path, "%s/%s", r->dir, e->name);
+    char hex[65] = "", *path = pf_path_dup(r->dir, e->name);
     pf_error err = {0}, check = {0};
     struct stat st;
     e->state = ST_DAMAGED;

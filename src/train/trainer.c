@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/util.h"
 #include "core/mem.h"
 #include "pitchforge/rng.h"
@@ -42,34 +43,6 @@ typedef struct run {
     int epoch0;              /**< epochs done before this run (resume) */
     char init_sha256[65];    /**< sha256 (hex) of init.model's file, "" without init */
 } run;
-
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *s = pf_malloc(n);
-    snprintf(s, n, "%s/%s", dir, name);
-    return s;
-}
-
-/* mkdir -p @p path. */
-static int make_dirs(const char *path, pf_error *err)
-{
-    char *p = pf_strdup(path);
-    int rc = 0;
-    for (char *s = p + 1; !rc; s++) {
-        int end = *s == '\0';
-        if (*s != '/' && !end)
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) && errno != EEXIST)
-            rc = PF_FAIL(err, PF_EIO, "cannot create folder %s: %s", p, strerror(errno));
-        if (end)
-            break;
-        *s = '/';
-    }
-    free(p);
-    return rc;
-}
 
 /* ---- setup ---- */
 
@@ -519,7 +492,7 @@ static int run_all(run *r, pf_epoch_metrics *last, pf_error *err)
 {
     const pf_train_config *c = r->c;
     int resuming = r->o && r->o->resume;
-    if (make_dirs(c->output, err) || open_data(r, err) || make_model(r, err) ||
+    if (pf_mkdirs(c->output, err) || open_data(r, err) || make_model(r, err) ||
         (c->init_model && apply_init(r, !resuming, err)))
         return -1;
     if (resuming ? resume(r, err) : metrics_truncate(r->metrics_path, 0, err)) return -1;
@@ -538,9 +511,9 @@ int pf_train(const pf_train_config *c, const pf_train_opts *o, pf_epoch_metrics 
         return PF_FAIL(err, PF_EINVAL, "pf_train: no config");
     run r = {.c = c, .o = o};
     pf_epoch_metrics scratch = {0};
-    r.ck_path = join(c->output, "checkpoint.h5");
-    r.metrics_path = join(c->output, "metrics.jsonl");
-    r.model_path = join(c->output, "model.h5");
+    r.ck_path = pf_path_dup(c->output, "checkpoint.h5");
+    r.metrics_path = pf_path_dup(c->output, "metrics.jsonl");
+    r.model_path = pf_path_dup(c->output, "model.h5");
     int rc = run_all(&r, last ? last : &scratch, err);
     run_release(&r);
     return rc;
