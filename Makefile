@@ -32,37 +32,40 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC:= $(sort $(wildcard bench/*.c))
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB      := $(BUILD)/libpitchforge.a
+# make V=1 prints the real commands instead of the short "CC file" lines
+Q        := $(if $(filter 1,$(V)),,@)
+SAY      = $(if $(filter 1,$(V)),@true,@echo)
 
 .PHONY: all deps run test test-c test-py test-e2e asan bench bench-train format clean soundfonts
-all: pitchforge
+all: pitchforge soundfonts
 
 pitchforge $(BUILD)/pitchforge: $(CLI_OBJ) $(LIB)
-	@echo "  LD    $@"
-	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(SAY) "  LD    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
-	@rm -f $@
-	@echo "  AR    $@"
-	@$(AR) rcs $@ $^
+	$(Q)rm -f $@
+	$(SAY) "  AR    $@"
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
-	@mkdir -p $(dir $@)
-	@echo "  CC    $<"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)mkdir -p $(dir $@)
+	$(SAY) "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # The optimizer's elementwise loop over every parameter: vectorized (same bits as scalar).
 $(BUILD)/src/train/optim.o: CFLAGS += -ftree-vectorize -fno-math-errno
 
 $(BUILD)/tests/%: tests/%.c $(LIB)
-	@mkdir -p $(dir $@)
-	@echo "  TEST  $@"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $< \
+	$(Q)mkdir -p $(dir $@)
+	$(SAY) "  TEST  $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $< \
 	  $(LIB) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
-	@mkdir -p $(dir $@)
-	@echo "  BENCH $@"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(Q)mkdir -p $(dir $@)
+	$(SAY) "  BENCH $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
@@ -76,7 +79,8 @@ deps:
 	else echo "make deps: all Debian packages present"; fi
 	@$(MAKE) --no-print-directory soundfonts
 
-# Link the GM soundfonts Debian installs into soundfonts/ (nothing large is committed).
+# Link the GM soundfonts Debian installs into soundfonts/ (nothing large is committed); `make`
+# does it too, so a checkout built without `make deps` finds them.
 soundfonts:
 	@for f in /usr/share/sounds/sf2/FluidR3_GM.sf2 /usr/share/sounds/sf2/TimGM6mb.sf2 \
 	          /usr/share/sounds/sf3/MuseScore_General.sf3; do \

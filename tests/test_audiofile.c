@@ -1,4 +1,4 @@
-/* Tests for src/data/audiofile.c: formats, rates and channels read back; bad files refused. */
+/* Tests for src/io/audiofile.c: formats, rates and channels read back; bad files refused. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

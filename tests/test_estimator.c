@@ -1,5 +1,5 @@
 /*
- * Tests for src/estimator.c and the ensemble files of src/nn/modelfile.c: members are stored
+ * Tests for src/decode/estimator.c and the ensemble files of src/nn/modelfile.c: members are stored
  * unchanged, an ensemble of one model with itself answers as the model does, two different
  * members answer with the decoding of their mean probability (recomputed here in double
  * precision from each member's own file), and what an ensemble refuses.

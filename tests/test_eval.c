@@ -1,4 +1,4 @@
-/* Tests for src/eval.c: scores against values worked out by hand on a small fixed set. */
+/* Tests for src/eval/eval.c: scores against values worked out by hand on a small fixed set. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

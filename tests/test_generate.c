@@ -1,4 +1,4 @@
-/* Tests for src/generate.c and src/audit.c: the quality gate, the label audit's drop and
+/* Tests for src/generate/ (example.c, audit.c): the quality gate, the label audit's drop and
  * drop-preset policies, counts that add up, and failures that leave nothing behind. */
 #include <math.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Tests for src/data/index.c: dataset.h5 over shards, checked with h5py; failure paths. */
+/* Tests for src/store/index.c: dataset.h5 over shards, checked with h5py; failure paths. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

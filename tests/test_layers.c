@@ -1,4 +1,4 @@
-/* Tests for src/nn/layers.c and ops.c: finite-difference gradients of every layer, layouts. */
+/* Tests for src/nn/onednn_layers.c and plain_layers.c: finite-difference gradients of every layer, layouts. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

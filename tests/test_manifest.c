@@ -1,4 +1,4 @@
-/* Tests for src/data/manifest.c and src/core/yaml.c: defaults, and every kind of bad manifest
+/* Tests for src/config/manifest.c and src/core/yaml.c: defaults, and every kind of bad manifest
  * refused with FILE:LINE:COL. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Tests for src/data/plan.c: ids, seeded detunes, held-out splits, mixed shards, determinism. */
+/* Tests for src/config/plan.c: ids, seeded detunes, held-out splits, mixed shards, determinism. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Tests for src/data/plot.c: a chart is drawn where its data says (pixels checked), as PNG. */
+/* Tests for src/io/plot.c: a chart is drawn where its data says (pixels checked), as PNG. */
 #include <cairo.h>
 #include <math.h>
 #include <setjmp.h>

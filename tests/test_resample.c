@@ -1,4 +1,4 @@
-/* Tests for src/synth/resample.c (libsamplerate and libsoxr kinds): names, lengths, passband,
+/* Tests for src/dsp/resample.c (libsamplerate and libsoxr kinds): names, lengths, passband,
  * alias rejection, determinism, errors. */
 #include <complex.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Tests for src/data/shard.c, checksum.c and inspect.c: h5py interop, byte identity, failures. */
+/* Tests for src/store/shard.c, checksum.c and inspect.c: h5py interop, byte identity, failures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

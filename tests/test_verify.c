@@ -1,4 +1,4 @@
-/* Tests for src/data/verify.c: pf_shard_check and pf_verify on small fake datasets, damaged in
+/* Tests for src/store/verify.c: pf_shard_check and pf_verify on small fake datasets, damaged in
  * known ways (flipped data and superblock bytes, truncation, deletion, other manifests). */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>

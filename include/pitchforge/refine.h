@@ -18,7 +18,7 @@
  * Refine @p f0_hz on the spectrogram @p spec [bins][frames] made with @p cfg: the peaks of the
  * mean power per bin near harmonics 1-5 (within 3%, each placed by a parabola through the log
  * powers, kept within 30 cents of k f0), fitted as k f by least squares weighted by their power
- * (src/dsp/refine.c has the rules).
+ * (src/decode/refine.c has the rules).
  * @param spread_cents if not NULL, receives how far the kept peaks disagree: the standard
  *        deviation in cents of each peak's f0 (p_k / k), weighted by its power; infinite
  *        below two peaks

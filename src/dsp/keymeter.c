@@ -1,4 +1,4 @@
-/* Key tuning meter (the key audit), see include/pitchforge/dsp.h and docs/dsp.md.
+/* Key tuning meter (the key audit), see include/pitchforge/keymeter.h and docs/dsp.md.
  *
  * How far a sustained note sounds from a written frequency f, measured from its spectrum rather
  * than by YIN (eval's baseline), so the key audit does not share YIN's errors: the frame is

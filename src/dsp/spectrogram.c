@@ -1,4 +1,4 @@
-/* STFT spectrogram equal to scipy.signal.spectrogram (see include/pitchforge/dsp.h, docs/dsp.md).
+/* STFT spectrogram equal to scipy.signal.spectrogram (see include/pitchforge/spectrogram.h, docs/dsp.md).
  *
  * Each frame (hop = length - overlap) has its mean removed (detrend='constant'), is multiplied by
  * a periodic Hann window and implicitly zero-padded to nfft. Because only the first `length` of

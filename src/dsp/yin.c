@@ -1,4 +1,4 @@
-/* YIN f0 estimator (de Cheveigne & Kawahara 2002), see include/pitchforge/dsp.h, docs/dsp.md.
+/* YIN f0 estimator (de Cheveigne & Kawahara 2002), see include/pitchforge/yin.h, docs/dsp.md.
  *
  * For a frame x[0, n) the difference function over lags tau in [0, tau_hi] is
  *     d(tau) = sum_{j < W} (x[j] - x[j + tau])^2 = e0 + e(tau) - 2 r(tau),  W = n - tau_hi,

@@ -1,5 +1,5 @@
 /*
- * Model files (schema pitchforge-model/1, HDF5 through src/data/h5.h; docs/model-format.md):
+ * Model files (schema pitchforge-model/1, HDF5 through src/io/h5.h; docs/model-format.md):
  *
  *   /                  attrs schema, in_c, in_h, in_w, n_layers
  *   /spec              [n_layers] compound {kind str16, out, kernel, pool i32, p f32, k i32,

@@ -1,4 +1,5 @@
-/* Layers on oneDNN: conv, max-pool, ReLU and inner product, forward and backward (layers.h). */
+/* The oneDNN layers (this is the only file that calls oneDNN): conv, max-pool, ReLU and inner
+ * product, forward and backward (layers.h). The plain-C layers are in plain_layers.c. */
 #include "nn/layers.h"
 
 #include <dlfcn.h>

@@ -1,4 +1,5 @@
-/* Plain C layers: dropout and timestats on any activation layout, harmonics (layers.h). */
+/* The plain-C layers (no oneDNN): dropout and timestats on any activation layout, harmonics
+ * (layers.h). The oneDNN layers are in onednn_layers.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
