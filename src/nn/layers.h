@@ -1,5 +1,5 @@
 /*
- * Layers on oneDNN (STYLE rule 2: layers.c is the only file that includes dnnl.h).
+ * Layers on oneDNN (STYLE rule 2: onednn_layers.c is the only file that includes dnnl.h).
  *
  * An activation (pf_nn_act) is a logical [n][c][h][w] float32 tensor in whatever memory layout
  * the primitive that wrote it chose (plain NCHW, or blocked such as nChw16c, whose channels are
