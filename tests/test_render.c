@@ -1,4 +1,5 @@
-/* Tests for src/synth/render.c: detune accuracy (independent f0 estimate), determinism, errors. */
+/* Tests for src/synth/render.c: detune accuracy (independent f0 estimate), steady_pitch, determinism,
+ * errors. */
 #include <complex.h>
 #include <math.h>
 #include <pthread.h>
@@ -173,6 +174,71 @@ static void test_detune_quantization(void **state)
     assert_memory_not_equal(xa, xd, bytes);
     assert_true(pf_synth_applied_cents(-0.5) == -1.0 && pf_synth_applied_cents(0.49) == 0.0);
     free(xa), free(xb), free(xc), free(xd);
+}
+
+/* ---- steady_pitch: the preset's own vibrato off, its sustained pitch kept ---- */
+
+#define VIB_BANK 0 /* TimGM6mb "Violin": modLfoToPitch 10 cents, 5.2 Hz, after 0.38 s */
+#define VIB_PROG 40
+#define VIB_DEPTH 10.0
+#define BLOCK 882 /* 20 ms */
+
+/* Pitch in cents vs nominal of each 20 ms block of x[from..to); min, max and mean out. */
+static void block_pitch(const float *x, size_t from, size_t to, int midi, double *lo, double *hi,
+                        double *mean)
+{
+    *lo = INFINITY, *hi = -INFINITY, *mean = 0;
+    size_t nb = 0;
+    for (size_t i = from; i + BLOCK <= to; i += BLOCK, nb++) {
+        double c = 1200.0 * log2(measure_f0(x + i, BLOCK, midi_hz(midi)) / midi_hz(midi));
+        *lo = fmin(*lo, c), *hi = fmax(*hi, c), *mean += c;
+    }
+    *mean /= (double)nb;
+}
+
+/* The violin's vibrato shows with steady_pitch off and is gone with it on, at the same mean. */
+static void test_steady_pitch_vibrato(void **state)
+{
+    pf_synth *s = *state;
+    pf_error err = {0};
+    int slot = -1;
+    if (pf_synth_load(s, first_existing(timgm_paths), &slot, &err) < 0)
+        fail_msg("%s", err.msg);
+    double spread[2], mean[2];
+    for (int steady = 0; steady < 2; steady++) {
+        pf_note n = {.sf_slot = slot, .bank = VIB_BANK, .program = VIB_PROG, .midi = 69,
+                     .velocity = 100, .hold_frames = (size_t)(2.5 * RATE),
+                     .steady_pitch = steady};
+        float *x = render(s, &n);
+        double lo, hi;
+        block_pitch(x, (size_t)(0.5 * RATE), n.hold_frames, n.midi, &lo, &hi, &mean[steady]);
+        spread[steady] = hi - lo;
+        printf("violin A4 steady_pitch %d: 20 ms pitch %+.3f..%+.3f cents (spread %.3f, mean "
+               "%+.3f)\n", steady, lo, hi, spread[steady], mean[steady]);
+        free(x);
+    }
+    /* off: +-VIB_DEPTH triangle, a little less after 20 ms averaging; on: flat */
+    assert_true(spread[0] > 1.6 * VIB_DEPTH && spread[0] < 2.2 * VIB_DEPTH);
+    assert_true(spread[1] < 1.0);
+    assert_true(fabs(mean[1] - mean[0]) < 1.0);
+}
+
+/* The sine's modulation envelope holds it 600 cents down (its sample is tuned for that):
+ * steady_pitch keeps that offset, so the note plays the same pitch with the flag on. */
+static void test_steady_pitch_keeps_envelope_offset(void **state)
+{
+    pf_synth *s = *state;
+    double c[2];
+    for (int steady = 0; steady < 2; steady++) {
+        pf_note n = {.bank = SINE_BANK, .program = SINE_PROG, .midi = 69, .velocity = 100,
+                     .hold_frames = (size_t)(1.5 * RATE), .steady_pitch = steady};
+        float *x = render(s, &n);
+        c[steady] = 1200.0 * log2(measure_f0(x + (size_t)(0.25 * RATE), (size_t)RATE, 440.0) /
+                                  440.0);
+        free(x);
+    }
+    printf("sine A4: %+.4f cents with steady_pitch off, %+.4f on\n", c[0], c[1]);
+    assert_true(fabs(c[1] - c[0]) < 0.01);
 }
 
 /* Note B after note A (odd lengths, a long piano release) equals B rendered by a fresh synth. */
@@ -406,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_not_silent),
         cmocka_unit_test(test_detune_quantization),
         cmocka_unit_test(test_detune_accuracy),
+        cmocka_unit_test(test_steady_pitch_vibrato),
+        cmocka_unit_test(test_steady_pitch_keeps_envelope_offset),
         cmocka_unit_test(test_determinism),
     };
     int failed = cmocka_run_group_tests(alone, NULL, NULL);

@@ -52,6 +52,16 @@ typedef struct pf_note {
     double cents;       /**< detune in cents, [-100, 100] */
     size_t hold_frames; /**< frames between note-on and note-off */
     size_t release_frames; /**< frames rendered after note-off */
+    /**
+     * 1: hold every voice of the note at the pitch it has while sustained, from note-on to the
+     * end: the preset's vibrato LFO and modulation LFO no longer reach the pitch, and its
+     * modulation envelope's pitch depth is replaced by the constant offset it holds during
+     * sustain (depth x sustain level), so a preset tuned through that offset keeps its pitch.
+     * 0 (the default): render as the preset says. Only the preset's generators are changed;
+     * modulators that target these depths (none act at the reset controller values, except
+     * velocity-driven ones that docs/synth-pitch.md lists) are left alone.
+     */
+    int steady_pitch;
 } pf_note;
 
 /**

@@ -10,7 +10,9 @@
  * Pitch: the detune is a per-key MIDI tuning (pitch[key] = 100 * key + cents). FluidSynth turns
  * a voice's pitch into Hz by truncating it to whole cents, so we play round(cents) and add half a
  * cent to the table: truncation then rounds, which keeps whole-cent pitches exact and leaves
- * vibrato (a continuously moving pitch) unbiased.
+ * vibrato (a continuously moving pitch) unbiased. docs/synth-pitch.md follows a voice's pitch
+ * through FluidSynth 2.3.1 (key, tuning, pitch wheel, LFOs, envelope) and lists the presets that
+ * move their own pitch; pf_note.steady_pitch switches that off.
  */
 #include "pitchforge/synth.h"
 
@@ -30,6 +32,7 @@
 #define PF_CHANNEL 0         /* the MIDI channel every note is played on */
 #define PF_TUNING_BANK 0     /* the MIDI tuning program used for the detune */
 #define PF_TUNING_PROG 0
+#define PF_MAX_VOICES 256    /* synth.polyphony: the most voices a voice list can hold */
 
 struct pf_synth {
     fluid_settings_t *settings;
@@ -102,7 +105,7 @@ static fluid_settings_t *pf_settings_new(pf_error *err)
     fluid_settings_setint(st, "synth.lock-memory", 0);
     fluid_settings_setint(st, "synth.cpu-cores", 1);
     fluid_settings_setint(st, "synth.verbose", 0);
-    fluid_settings_setint(st, "synth.polyphony", 256);
+    fluid_settings_setint(st, "synth.polyphony", PF_MAX_VOICES);
     fluid_settings_setint(st, "synth.midi-channels", 16);
     fluid_settings_setint(st, "synth.audio-channels", 1);
     fluid_settings_setint(st, "synth.audio-groups", 1);
@@ -350,6 +353,44 @@ static int pf_synth_prepare(pf_synth *s, const pf_note *note, pf_error *err)
     return 0;
 }
 
+/*
+ * Hold voice @p v at its sustained pitch: fold the modulation envelope's sustained pitch offset
+ * (depth x sustain level, FluidSynth's own formula) into the fine tune, then zero the envelope's
+ * and both LFOs' pitch depths. The voice has started but not rendered: FluidSynth queues the
+ * resulting parameter updates behind the voice's start, so its first block plays them.
+ */
+static void pf_voice_steady(fluid_voice_t *v)
+{
+    static const int gens[] = {GEN_VIBLFOTOPITCH, GEN_MODLFOTOPITCH, GEN_MODENVTOPITCH,
+                               GEN_FINETUNE};
+    float level = 1.0f - 0.001f * fluid_voice_gen_get(v, GEN_MODENVSUSTAIN);
+    level = level < 0.0f ? 0.0f : level > 1.0f ? 1.0f : level;
+    fluid_voice_gen_incr(v, GEN_FINETUNE, fluid_voice_gen_get(v, GEN_MODENVTOPITCH) * level);
+    for (size_t i = 0; i + 1 < sizeof gens / sizeof gens[0]; i++)
+        fluid_voice_gen_set(v, gens[i], 0.0f);
+    for (size_t i = 0; i < sizeof gens / sizeof gens[0]; i++)
+        fluid_voice_update_param(v, gens[i]);
+}
+
+/*
+ * Apply pf_voice_steady to every sounding voice of key @p key on PF_CHANNEL.
+ * FluidSynth hands a voice's parameter updates to the mixer when a public synth call returns
+ * (fluid_synth_api_exit flushes its event queue); fluid_voice_update_param is not one, so its
+ * updates would wait for the next call, the note-off. The closing fluid_synth_get_pitch_bend
+ * is that call: the updates reach the mixer before the note's first block.
+ */
+static void pf_synth_steady_voices(pf_synth *s, int key)
+{
+    fluid_voice_t *voices[PF_MAX_VOICES + 1];
+    fluid_synth_get_voicelist(s->synth, voices, PF_MAX_VOICES + 1, -1);
+    for (int i = 0; i < PF_MAX_VOICES && voices[i]; i++)
+        if (fluid_voice_is_on(voices[i]) && fluid_voice_get_channel(voices[i]) == PF_CHANNEL &&
+            fluid_voice_get_key(voices[i]) == key)
+            pf_voice_steady(voices[i]);
+    int bend;
+    fluid_synth_get_pitch_bend(s->synth, PF_CHANNEL, &bend); /* flushes the updates */
+}
+
 /* Reset, select and tune, then send the note-on: the note starts at the next block boundary. */
 static int pf_synth_start(pf_synth *s, const pf_note *note, pf_error *err)
 {
@@ -357,6 +398,8 @@ static int pf_synth_start(pf_synth *s, const pf_note *note, pf_error *err)
         return -1;
     if (fluid_synth_noteon(s->synth, PF_CHANNEL, note->midi, note->velocity) != FLUID_OK)
         return PF_FAIL(err, PF_ELIB, "note-on key %d: %s", note->midi, pf_fluid_why());
+    if (note->steady_pitch)
+        pf_synth_steady_voices(s, note->midi);
     return 0;
 }
 
