@@ -3,6 +3,7 @@
 #define PITCHFORGE_SYNTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "pitchforge/error.h"
 
 /* ---- soundfont inspection ---- */
@@ -62,6 +63,15 @@ typedef struct pf_note {
      * velocity-driven ones that docs/synth-pitch.md lists) are left alone.
      */
     int steady_pitch;
+    /**
+     * A moving pitch (NULL: none): block b of the note (frames 64 b .. 64 b + 63 after the
+     * note-on, PF_EXPRESSION_BLOCK) plays @p pitch_cents[b] whole cents off the note's pitch
+     * (the last value holds after @p n_pitch_blocks), through the channel's fine tune
+     * (fluid_synth_set_gen, GEN_FINETUNE), which FluidSynth applies from the next block on
+     * (docs/synth-pitch.md). Borrowed.
+     */
+    const int32_t *pitch_cents;
+    size_t n_pitch_blocks;
 } pf_note;
 
 /**

@@ -12,6 +12,7 @@
 
 #include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
+#include "pitchforge/expression.h"
 #include "pitchforge/generate.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/plan.h"
@@ -118,6 +119,35 @@ int pf_worker_init(worker *w, run *r);
 void pf_worker_release(worker *w);
 /** Render and resample one note, then its segments, appending the kept ones to @p sw. */
 int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw);
+
+/* ---- frames.c: per-column labels ---- */
+
+/** A column is voiced when the clean render's RMS over its window is within this many dB of the
+ *  note's loudest window (docs/shard-format.md, "Voicing"). */
+#define PF_VOICED_BELOW_PEAK_DB 40.0
+
+/** What the synth played: the note's key and applied detune, and its moving pitch if any. */
+typedef struct pf_column_pitch {
+    const pf_spec_config *spec; /**< the STFT (its rate is the audio rate) */
+    double synth_rate_hz;
+    int midi;
+    double cents;          /**< applied detune (whole cents) */
+    const int32_t *blocks; /**< per-block offsets (pf_expression_blocks), NULL: a steady note */
+    size_t n_blocks;
+} pf_column_pitch;
+
+/** Seconds from the note-on to the centre of column @p k of the segment starting @p seg_offset
+ *  audio samples after it: (seg_offset + length / 2 + k hop) / rate. */
+double pf_column_time_s(const pf_spec_config *spec, size_t seg_offset, size_t k);
+/** f0 in Hz at each of the @p frames column centres: pf_midi_to_hz(midi, cents + the played
+ *  offset at that instant, read between the centres of the two synth blocks around it). */
+void pf_column_f0(const pf_column_pitch *p, size_t seg_offset, float *f0, size_t frames);
+/** The loudest analysis window of @p x (n samples; windows as the STFT's), in dBFS. */
+double pf_frame_peak_dbfs(const pf_spec_config *spec, const float *x, size_t n);
+/** Set f0[k] to 0 where column k's window of the clean segment @p seg is more than
+ *  PF_VOICED_BELOW_PEAK_DB below @p peak_dbfs (the note's loudest window), or silent. */
+void pf_column_voicing(const pf_spec_config *spec, const float *seg, size_t n, double peak_dbfs,
+                       float *f0, size_t frames);
 
 /** Bytes one example takes in a shard (spectrogram + audio + labels, uncompressed). */
 size_t pf_example_bytes(const pf_manifest *m);

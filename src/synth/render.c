@@ -265,6 +265,8 @@ static int pf_note_check(const pf_synth *s, const pf_note *note, size_t n, pf_er
         return PF_FAIL(err, PF_EINVAL, "note: MIDI key %d is outside 0..127", note->midi);
     if (note->velocity < 1 || note->velocity > 127)
         return PF_FAIL(err, PF_EINVAL, "note: velocity %d is outside 1..127", note->velocity);
+    if (note->pitch_cents && (!note->n_pitch_blocks || !n))
+        return PF_FAIL(err, PF_EINVAL, "note: a moving pitch needs blocks and an output");
     if (!(note->cents >= -100 && note->cents <= 100))
         return PF_FAIL(err, PF_EINVAL, "note: detune %g cents is outside -100..100", note->cents);
     if (note->hold_frames > (size_t)-1 - note->release_frames ||
@@ -403,6 +405,50 @@ static int pf_synth_start(pf_synth *s, const pf_note *note, pf_error *err)
     return 0;
 }
 
+/* Block b's pitch offset of a moving note (the last value holds). */
+static float pf_note_block_cents(const pf_note *note, size_t b)
+{
+    return (float)note->pitch_cents[b < note->n_pitch_blocks ? b : note->n_pitch_blocks - 1];
+}
+
+/*
+ * Render frames [@p from, @p from + @p n) of a note (from its note-on) into @p out, setting the
+ * channel's fine tune to each block's offset at the block's first frame, when it changes. The
+ * note-on sits on a block boundary (pf_synth_reset), so frame 64 b starts FluidSynth's block b.
+ */
+static int pf_synth_write_moving(pf_synth *s, const pf_note *note, float *out, size_t from,
+                                 size_t n, float *now, pf_error *err)
+{
+    for (size_t end = from + n; from < end;) {
+        size_t b = from / PF_FLUID_BLOCK, stop = (b + 1) * PF_FLUID_BLOCK;
+        float c = pf_note_block_cents(note, b);
+        if (from % PF_FLUID_BLOCK == 0 && c != *now) {
+            if (fluid_synth_set_gen(s->synth, PF_CHANNEL, GEN_FINETUNE, c) != FLUID_OK)
+                return PF_FAIL(err, PF_ELIB, "pitch %g cents: %s", (double)c, pf_fluid_why());
+            *now = c;
+        }
+        size_t len = (stop < end ? stop : end) - from;
+        if (pf_synth_write(s, out, len, err) < 0) return -1;
+        out += len, from += len;
+    }
+    return 0;
+}
+
+/* The note's frames from the note-on: held, the note-off, the release; moving or not. */
+static int pf_synth_play(pf_synth *s, const pf_note *note, float *out, pf_error *err)
+{
+    float now = 0; /* the channel's fine tune after the reset */
+    size_t h = note->hold_frames, r = note->release_frames;
+    if (!note->pitch_cents) {
+        if (pf_synth_write(s, out, h, err) < 0) return -1;
+    } else if (pf_synth_write_moving(s, note, out, 0, h, &now, err) < 0)
+        return -1;
+    /* A note-off for a voice that already ended is not an error. */
+    fluid_synth_noteoff(s->synth, PF_CHANNEL, note->midi);
+    if (!note->pitch_cents) return pf_synth_write(s, out ? out + h : NULL, r, err);
+    return pf_synth_write_moving(s, note, out + h, h, r, &now, err);
+}
+
 int pf_synth_render(pf_synth *s, const pf_note *note, float *out, size_t n, pf_error *err)
 {
     pf_fluid_log_begin();
@@ -416,11 +462,9 @@ int pf_synth_render(pf_synth *s, const pf_note *note, float *out, size_t n, pf_e
      * will take hold its own gains whatever was rendered before (a fresh synth does the same).
      */
     if (pf_synth_start(s, note, err) < 0 || pf_synth_write(s, NULL, PF_FLUID_BLOCK, err) < 0 ||
-        pf_synth_start(s, note, err) < 0 || pf_synth_write(s, out, note->hold_frames, err) < 0)
+        pf_synth_start(s, note, err) < 0)
         return -1;
-    /* A note-off for a voice that already ended is not an error. */
-    fluid_synth_noteoff(s->synth, PF_CHANNEL, note->midi);
-    return pf_synth_write(s, out ? out + note->hold_frames : NULL, note->release_frames, err);
+    return pf_synth_play(s, note, out, err);
 }
 
 void pf_synth_free(pf_synth *s)
