@@ -2,6 +2,8 @@
  * and the same rows printed as the markdown key table of manifests/README.md. */
 #include "core/schema.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,14 @@ static int read_value(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, void
     case PF_KEY_DOUBLE:
         return pf_yget_double(x->d, n, k->min, k->max, store ? FIELD(base, k->off, double) : r,
                               x->err);
+    case PF_KEY_U64:
+        if (pf_yget_double(x->d, n, k->min, k->max, r, x->err))
+            return -1;
+        if (r[0] != floor(r[0]))
+            return pf_yfail(x->err, x->d, n, "%s must be a whole number", k->key);
+        if (store)
+            *FIELD(base, k->off, uint64_t) = (uint64_t)r[0];
+        return 0;
     case PF_KEY_BOOL:
         return pf_yget_bool(x->d, n, store ? FIELD(base, k->off, int) : &i, x->err);
     case PF_KEY_STRING:
@@ -124,6 +134,9 @@ static void put_default(FILE *f, const pf_key *k, const void *base)
     case PF_KEY_DOUBLE:
         fprintf(f, "`%g`", *(const double *)(const void *)p);
         break;
+    case PF_KEY_U64:
+        fprintf(f, "`%llu`", (unsigned long long)*(const uint64_t *)(const void *)p);
+        break;
     case PF_KEY_BOOL:
         fputs(*(const int *)(const void *)p ? "`true`" : "`false`", f);
         break;
@@ -153,7 +166,8 @@ static void put_values(FILE *f, const pf_key *k)
     case PF_KEY_INT:
     case PF_KEY_SIZE:
     case PF_KEY_DOUBLE:
-        fprintf(f, "%g..%g", k->min, k->max);
+    case PF_KEY_U64:
+        fprintf(f, "%.16g..%.16g%s", k->min, k->max, k->kind == PF_KEY_U64 ? ", whole" : "");
         break;
     case PF_KEY_BOOL:
         fputs("`true`, `false`", f);
@@ -165,7 +179,7 @@ static void put_values(FILE *f, const pf_key *k)
         put_names(f, k->names);
         break;
     case PF_KEY_RANGE:
-        fprintf(f, "[low, high] in %g..%g", k->min, k->max);
+        fprintf(f, "[low, high] in %.16g..%.16g", k->min, k->max);
         break;
     default:
         fputs("—", f);

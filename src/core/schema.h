@@ -18,6 +18,7 @@ typedef enum pf_key_kind {
     PF_KEY_INT,     /**< int field, whole number in [min, max] */
     PF_KEY_SIZE,    /**< size_t field, whole number in [min, max] */
     PF_KEY_DOUBLE,  /**< double field in [min, max] */
+    PF_KEY_U64,     /**< uint64_t field: a number in [min, max] that must be whole */
     PF_KEY_BOOL,    /**< int field, 0 or 1 */
     PF_KEY_STRING,  /**< char * field (owned, replaced), never empty */
     PF_KEY_ENUM,    /**< int-sized field: the index of the value in names */

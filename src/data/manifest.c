@@ -370,21 +370,6 @@ static int check_split(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, con
 
 /* ---- top level ---- */
 
-static int read_seed(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
-                     void *base)
-{
-    double v;
-    (void)map;
-    if (!n)
-        return 0;
-    if (pf_yget_double(x->d, n, k->min, k->max, &v, x->err))
-        return -1;
-    if (v != floor(v))
-        return pf_yfail(x->err, x->d, n, "seed must be a whole number");
-    ((pf_manifest *)base)->seed = (uint64_t)v;
-    return 0;
-}
-
 static int check_name(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
                       void *base)
 {
@@ -682,8 +667,8 @@ static const pf_keys notes_keys = ROWS("notes", notes_rows),
 static const pf_key top_rows[] = {
     {.key = "name", .kind = PF_KEY_STRING, .off = MF(name), .values = "letters, digits, `-_.`",
      .help = "dataset name; the output folder defaults to `out/NAME`"},
-    {.key = "seed", .kind = PF_KEY_CUSTOM, .fn = read_seed, .min = 0, .max = 9007199254740992.0,
-     .step = 1, .def = "`20200222`", .values = "0..2^53, whole",
+    {.key = "seed", .kind = PF_KEY_U64, .min = 0, .max = 9007199254740992.0, .off = MF(seed),
+     .step = 1,
      .help = "all randomness comes from (seed, example id)"},
     {.key = "output", .kind = PF_KEY_STRING, .off = MF(output), .def = "`out/NAME`",
      .help = "output folder; `generate -o DIR` overrides it"},
