@@ -14,7 +14,7 @@
 
 int pf_schema_check_keys(pf_schema_ctx *x, const pf_keys *keys, const pf_ynode *map)
 {
-    const char *names[64];
+    const char *names[64]; /* a section has far fewer keys */
     size_t n = 0;
     for (size_t i = 0; i < keys->n && n + 1 < sizeof names / sizeof names[0]; i++)
         if (keys->rows[i].key)

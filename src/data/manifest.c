@@ -457,7 +457,9 @@ static int cross_check(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, con
     return 0;
 }
 
-/* ---- the schema: one row per key (manifests/README.md's table is printed from it) ---- */
+/* ---- the schema: one row per key ----
+ * A new key is one row here (and its field in pf_manifest); then paste the output of
+ * `pitchforge help manifest-keys` into manifests/README.md's key table (test_manifest checks). */
 
 #define MF(f) offsetof(pf_manifest, f)
 #define ROWS(name, rows) {name, rows, sizeof rows / sizeof rows[0], NULL}
