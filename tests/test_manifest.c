@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -154,12 +155,62 @@ static void note_names(void **state)
     assert_string_equal(buf, "C#4");
 }
 
+/* The rows of manifests/README.md's key table (after its header line), one string; NULL if absent. */
+static char *readme_key_rows(void)
+{
+    FILE *f = fopen("manifests/README.md", "r"), *out;
+    char *line = NULL, *rows = NULL;
+    size_t cap = 0, len = 0;
+    int in_table = 0;
+    if (!f)
+        return NULL;
+    out = open_memstream(&rows, &len);
+    while (getline(&line, &cap, f) > 0) {
+        if (in_table == 0 && strcmp(line, "| key | default | values | meaning |\n") == 0)
+            in_table = 1;
+        else if (in_table == 1) /* the |---| line */
+            in_table = 2;
+        else if (in_table == 2 && line[0] != '|')
+            break;
+        else if (in_table == 2)
+            fputs(line, out);
+    }
+    free(line);
+    fclose(f);
+    fclose(out);
+    return rows;
+}
+
+/* The README documents every key of the schema, with its default and bounds, and no other: a key
+ * added to the schema without its README row (or the other way round) fails here. */
+static void readme_key_table_is_the_schema(void **state)
+{
+    (void)state;
+    char *want = pf_manifest_keys_markdown(), *have = readme_key_rows();
+    assert_non_null(have);
+    const char *w = want, *h = have;
+    int row = 1;
+    while (*w && *h && strcspn(w, "\n") == strcspn(h, "\n") &&
+           strncmp(w, h, strcspn(w, "\n")) == 0) {
+        w += strcspn(w, "\n") + (w[strcspn(w, "\n")] != 0);
+        h += strcspn(h, "\n") + (h[strcspn(h, "\n")] != 0);
+        row++;
+    }
+    if (*w || *h)
+        fail_msg("manifests/README.md key table, row %d:\n  README: %.*s\n  schema: %.*s\n"
+                 "(print the schema's rows with 'pitchforge help manifest-keys')",
+                 row, (int)strcspn(h, "\n"), h, (int)strcspn(w, "\n"), w);
+    free(want);
+    free(have);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_the_seed_pipeline), cmocka_unit_test(values_are_read),
         cmocka_unit_test(unknown_keys), cmocka_unit_test(wrong_types),
         cmocka_unit_test(out_of_range), cmocka_unit_test(bad_instruments_and_soundfonts),
-        cmocka_unit_test(yaml_syntax), cmocka_unit_test(note_names)};
+        cmocka_unit_test(yaml_syntax), cmocka_unit_test(note_names),
+        cmocka_unit_test(readme_key_table_is_the_schema)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,9 @@ typedef struct pf_manifest {
              pf_noise_kind noise_kind; double snr_lo, snr_hi, noise_p; } augment;
     struct { double rate_hz; pf_resampler_kind resampler; pf_normalize normalize; } audio;
     pf_spec_config spectrogram;
-    struct { pf_store_audio audio; int gzip; } store;
+    struct { pf_store_audio audio; int gzip; /**< 0 off, else the gzip level */
+             int compression, gzip_level; /**< as written: gzip is level when compression is 1 */
+    } store;
     struct { pf_split_by by; double val, test; } split;
     struct { int examples; } shards;
 } pf_manifest;
@@ -85,5 +87,12 @@ size_t pf_manifest_segment_len(const pf_manifest *m);
  * at most render.release_s (rendering the rest of a long release would be thrown away).
  */
 size_t pf_manifest_release_frames(const pf_manifest *m);
+/**
+ * The manifest's keys as the markdown rows of manifests/README.md's key table
+ * ("| `render.gain` | `0.5` | 0.0001..10 | FluidSynth's master gain |"), printed from the schema
+ * the parser reads (`pitchforge help manifest-keys`).
+ * @return a malloc'd string the caller frees
+ */
+char *pf_manifest_keys_markdown(void);
 
 #endif

@@ -54,6 +54,12 @@ int pf_train_config_load(pf_train_config *c, const char *path, pf_error *err);
 int pf_train_config_parse(pf_train_config *c, const char *name, const char *text, size_t len,
                           pf_error *err);
 void pf_train_config_release(pf_train_config *c);
+/**
+ * The training config's keys as markdown table rows (key, default, values, help), printed from
+ * the schema the parser reads (`pitchforge help train-keys`).
+ * @return a malloc'd string the caller frees
+ */
+char *pf_train_config_keys_markdown(void);
 /** Fill @p spec with a named preset ("seed", "fast"); layers malloc'ed. */
 int pf_model_preset(const char *name, int n_out, pf_model_spec *spec, pf_error *err);
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "pitchforge/manifest.h"
+#include "pitchforge/train.h"
 #include "pitchforge/version.h"
 #include "pitchforge/error.h"
 
@@ -66,8 +68,22 @@ long pf_cli_parse_count(const char *s)
     return s && *s && !*end && v >= 0 ? v : -1;
 }
 
+/* Hidden topics: the key tables printed from the schemas (manifests/README.md holds the first). */
+static const struct {
+    const char *name;
+    char *(*markdown)(void);
+} key_tables[] = {{"manifest-keys", pf_manifest_keys_markdown},
+                  {"train-keys", pf_train_config_keys_markdown}};
+
 static int cmd_help(int argc, char **argv)
 {
+    for (size_t i = 0; argc > 1 && i < sizeof key_tables / sizeof key_tables[0]; i++)
+        if (!strcmp(argv[1], key_tables[i].name)) {
+            char *s = key_tables[i].markdown();
+            fputs(s, stdout);
+            free(s);
+            return 0;
+        }
     const pf_command *c = argc > 1 ? find_command(argv[1]) : NULL;
     if (argc > 1 && !c) {
         fprintf(stderr, "pitchforge: no command '%s'\n", argv[1]);

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/schema.h"
 #include "core/yaml.h"
 #include "pitchforge/augment.h"
 #include "pitchforge/checksum.h"
@@ -34,97 +36,23 @@ static const char *const resampler_names[] = {"sinc_best", "sinc_medium", "sinc_
                                               "soxr_lq",   "soxr_mq",     "soxr_hq",      "soxr_vhq",
                                               NULL};
 
-typedef struct mctx {
-    pf_manifest *m;
-    const pf_ydoc *d;
-    pf_error *err;
-} mctx;
+/* The manifest being filled, for readers of one entry that look at others. */
+#define MAN(x) ((const pf_manifest *)(x)->root)
 
 /* ---- notes ---- */
 
-static int get_note(mctx *c, const pf_ynode *n, int *out)
+static int get_note(pf_schema_ctx *x, const pf_ynode *n, int *out)
 {
     long v;
     if (n->type == PF_Y_SCALAR && !isdigit((unsigned char)n->value[0])) {
         if ((*out = pf_note_parse(n->value)) < 0)
-            return pf_yfail(c->err, c->d, n, "'%s' is not a note name (like C4 or F#2)", n->value);
+            return pf_yfail(x->err, x->d, n, "'%s' is not a note name (like C4 or F#2)", n->value);
         return 0;
     }
-    if (pf_yget_int(c->d, n, 0, 127, &v, c->err))
+    if (pf_yget_int(x->d, n, 0, 127, &v, x->err))
         return -1;
     *out = (int)v;
     return 0;
-}
-
-/* ---- small typed helpers for optional keys ---- */
-
-static int opt_double(mctx *c, const pf_ynode *map, const char *key, double lo, double hi,
-                      double *out)
-{
-    const pf_ynode *n = pf_ymap_get(map, key);
-    return n ? pf_yget_double(c->d, n, lo, hi, out, c->err) : 0;
-}
-
-static int opt_int(mctx *c, const pf_ynode *map, const char *key, long lo, long hi, int *out)
-{
-    const pf_ynode *n = pf_ymap_get(map, key);
-    long v;
-    if (!n)
-        return 0;
-    if (pf_yget_int(c->d, n, lo, hi, &v, c->err))
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int opt_bool(mctx *c, const pf_ynode *map, const char *key, int *out)
-{
-    const pf_ynode *n = pf_ymap_get(map, key);
-    return n ? pf_yget_bool(c->d, n, out, c->err) : 0;
-}
-
-static int opt_enum(mctx *c, const pf_ynode *map, const char *key, const char *const *names,
-                    int *out)
-{
-    const pf_ynode *n = pf_ymap_get(map, key);
-    return n ? pf_yget_enum(c->d, n, names, out, c->err) : 0;
-}
-
-static int opt_range(mctx *c, const pf_ynode *map, const char *key, double lo, double hi,
-                     double *out_lo, double *out_hi)
-{
-    const pf_ynode *n = pf_ymap_get(map, key);
-    double r[2];
-    if (!n)
-        return 0;
-    if (pf_yget_range(c->d, n, lo, hi, r, c->err))
-        return -1;
-    *out_lo = r[0];
-    *out_hi = r[1];
-    return 0;
-}
-
-static int opt_string(mctx *c, const pf_ynode *map, const char *key, char **out)
-{
-    const pf_ynode *n = pf_ymap_get(map, key);
-    const char *s;
-    if (!n)
-        return 0;
-    if (pf_yget_string(c->d, n, &s, c->err))
-        return -1;
-    if (!*s)
-        return pf_yfail(c->err, c->d, n, "'%s' must not be empty", key);
-    free(*out);
-    *out = pf_strdup(s);
-    return 0;
-}
-
-/* A section: optional mapping with a fixed key list; NULL node means "all defaults". */
-static const pf_ynode *section(mctx *c, const char *key, const char *const *keys, int *rc)
-{
-    const pf_ynode *n = pf_ymap_get(c->d->root, key);
-    *rc = n ? pf_ycheck_keys(c->d, n, keys, c->err) : 0;
-    return n;
 }
 
 /* ---- soundfonts ---- */
@@ -154,415 +82,286 @@ static char *resolve_soundfont(const char *manifest_file, const char *path)
     return NULL;
 }
 
-static int parse_soundfont(mctx *c, const pf_ynode *n, pf_soundfont_ref *sf)
+/* soundfonts[].path: read after id; both must be there, and the file must be found. */
+static int read_sf_path(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                        void *base)
 {
-    static const char *const keys[] = {"id", "path", NULL};
-    char *path = NULL;
-    sf->line = n->line;
-    sf->col = n->col;
-    if (pf_ycheck_keys(c->d, n, keys, c->err) || opt_string(c, n, "id", &sf->id) ||
-        opt_string(c, n, "path", &path))
-        return free(path), -1;
-    if (!sf->id || !path) {
-        free(path);
-        return pf_yfail(c->err, c->d, n, "a soundfont needs both 'id' and 'path'");
-    }
-    sf->path = resolve_soundfont(c->m->file, path);
-    if (!sf->path) {
-        pf_yfail(c->err, c->d, pf_ymap_get(n, "path"),
-                 "soundfont '%s' not found (run 'make deps' to install the GM soundfonts)", path);
-        free(path);
+    pf_soundfont_ref *sf = base;
+    const char *path = NULL;
+    if (n && pf_yget_string(x->d, n, &path, x->err))
         return -1;
-    }
-    free(path);
+    if (n && !*path)
+        return pf_yfail(x->err, x->d, n, "'%s' must not be empty", k->key);
+    if (!sf->id || !path)
+        return pf_yfail(x->err, x->d, map, "a soundfont needs both 'id' and 'path'");
+    sf->path = resolve_soundfont(MAN(x)->file, path);
+    if (!sf->path)
+        return pf_yfail(x->err, x->d, n,
+                        "soundfont '%s' not found (run 'make deps' to install the GM soundfonts)",
+                        path);
     return 0;
 }
 
-static int parse_soundfonts(mctx *c)
+static int read_soundfonts(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
+                           const pf_ynode *map, void *base)
 {
-    const pf_ynode *n = pf_ymap_get(c->d->root, "soundfonts");
+    pf_manifest *m = base;
     if (!n)
-        return pf_yfail(c->err, c->d, c->d->root, "missing key 'soundfonts'");
+        return pf_yfail(x->err, x->d, map, "missing key '%s'", k->key);
     if (n->type != PF_Y_SEQ || n->n == 0)
-        return pf_yfail(c->err, c->d, n, "'soundfonts' must be a non-empty list");
+        return pf_yfail(x->err, x->d, n, "'%s' must be a non-empty list", k->key);
     if (n->n > 255)
-        return pf_yfail(c->err, c->d, n, "at most 255 soundfonts");
-    c->m->soundfonts = pf_calloc(n->n, sizeof *c->m->soundfonts);
+        return pf_yfail(x->err, x->d, n, "at most 255 soundfonts");
+    m->soundfonts = pf_calloc(n->n, sizeof *m->soundfonts);
     for (size_t i = 0; i < n->n; i++) {
-        c->m->n_soundfonts = i + 1;
-        if (parse_soundfont(c, n->items[i], &c->m->soundfonts[i]))
+        pf_soundfont_ref *sf = &m->soundfonts[i];
+        m->n_soundfonts = i + 1;
+        sf->line = n->items[i]->line;
+        sf->col = n->items[i]->col;
+        if (pf_schema_read(x, k->sub, n->items[i], sf))
             return -1;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(c->m->soundfonts[j].id, c->m->soundfonts[i].id) == 0)
-                return pf_yfail(c->err, c->d, n->items[i], "soundfont id '%s' is used twice",
-                                c->m->soundfonts[i].id);
+            if (strcmp(m->soundfonts[j].id, sf->id) == 0)
+                return pf_yfail(x->err, x->d, n->items[i], "soundfont id '%s' is used twice",
+                                sf->id);
     }
     return 0;
 }
 
 /* ---- instruments ---- */
 
-static int find_soundfont(mctx *c, const pf_ynode *n, int *out)
+static int read_instr_soundfont(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
+                                const pf_ynode *map, void *base)
 {
+    const pf_manifest *m = MAN(x);
+    pf_instrument_spec *in = base;
     const char *id;
-    if (pf_yget_string(c->d, n, &id, c->err))
+    (void)k, (void)map;
+    if (!n)
+        return 0;
+    if (pf_yget_string(x->d, n, &id, x->err))
         return -1;
-    for (size_t i = 0; i < c->m->n_soundfonts; i++)
-        if (strcmp(c->m->soundfonts[i].id, id) == 0)
-            return *out = (int)i, 0;
-    return pf_yfail(c->err, c->d, n, "no soundfont with id '%s' in 'soundfonts'", id);
+    for (size_t i = 0; i < m->n_soundfonts; i++)
+        if (strcmp(m->soundfonts[i].id, id) == 0)
+            return in->soundfont = (int)i, 0;
+    return pf_yfail(x->err, x->d, n, "no soundfont with id '%s' in 'soundfonts'", id);
 }
 
-static int parse_program(mctx *c, const pf_ynode *n, int *out)
+static int read_program(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                        void *base)
 {
+    pf_instrument_spec *in = base;
     long v;
+    (void)map;
     if (n->type == PF_Y_SCALAR && strcmp(n->value, "all-melodic") == 0)
-        return *out = -1, 0;
+        return in->program = -1, 0;
     if (n->type == PF_Y_SCALAR && !isdigit((unsigned char)n->value[0]))
-        return pf_yfail(c->err, c->d, n, "program must be 0..127 or all-melodic, found '%s'",
+        return pf_yfail(x->err, x->d, n, "program must be 0..127 or all-melodic, found '%s'",
                         n->value);
-    if (pf_yget_int(c->d, n, 0, 127, &v, c->err))
+    if (pf_yget_int(x->d, n, (long)k->min, (long)k->max, &v, x->err))
         return -1;
-    *out = (int)v;
+    in->program = (int)v;
     return 0;
 }
 
-static int parse_instrument(mctx *c, const pf_ynode *n, pf_instrument_spec *in)
+/* An instrument needs its program, and its soundfont unless only one is listed. */
+static int check_instrument(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
+                            const pf_ynode *map, void *base)
 {
-    static const char *const keys[] = {"soundfont", "program", "bank", "range", NULL};
-    *in = (pf_instrument_spec){.range_hi = 127, .line = n->line, .col = n->col};
-    if (pf_ycheck_keys(c->d, n, keys, c->err) || opt_int(c, n, "bank", 0, 16383, &in->bank))
-        return -1;
-    const pf_ynode *sf = pf_ymap_get(n, "soundfont"), *prog = pf_ymap_get(n, "program");
-    if (!sf && c->m->n_soundfonts != 1)
-        return pf_yfail(c->err, c->d, n, "instrument needs 'soundfont' (several are listed)");
-    if (!prog)
-        return pf_yfail(c->err, c->d, n, "instrument needs 'program'");
-    if ((sf && find_soundfont(c, sf, &in->soundfont)) || parse_program(c, prog, &in->program))
-        return -1;
-    const pf_ynode *r = pf_ymap_get(n, "range");
+    (void)k, (void)n, (void)base;
+    if (!pf_ymap_get(map, "soundfont") && MAN(x)->n_soundfonts != 1)
+        return pf_yfail(x->err, x->d, map, "instrument needs 'soundfont' (several are listed)");
+    if (!pf_ymap_get(map, "program"))
+        return pf_yfail(x->err, x->d, map, "instrument needs 'program'");
+    return 0;
+}
+
+static int read_instr_range(pf_schema_ctx *x, const pf_key *k, const pf_ynode *r,
+                            const pf_ynode *map, void *base)
+{
+    pf_instrument_spec *in = base;
+    (void)k, (void)map;
     if (!r)
         return 0;
     if (r->type != PF_Y_SEQ || r->n != 2)
-        return pf_yfail(c->err, c->d, r, "range must be [low note, high note]");
-    if (get_note(c, r->items[0], &in->range_lo) || get_note(c, r->items[1], &in->range_hi))
+        return pf_yfail(x->err, x->d, r, "range must be [low note, high note]");
+    if (get_note(x, r->items[0], &in->range_lo) || get_note(x, r->items[1], &in->range_hi))
         return -1;
     if (in->range_lo > in->range_hi)
-        return pf_yfail(c->err, c->d, r, "range has its low note above its high note");
+        return pf_yfail(x->err, x->d, r, "range has its low note above its high note");
     return 0;
 }
 
-static int parse_instruments(mctx *c)
+static int read_instruments(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
+                            const pf_ynode *map, void *base)
 {
-    const pf_ynode *n = pf_ymap_get(c->d->root, "instruments");
+    pf_manifest *m = base;
     if (!n)
-        return pf_yfail(c->err, c->d, c->d->root, "missing key 'instruments'");
+        return pf_yfail(x->err, x->d, map, "missing key '%s'", k->key);
     if (n->type != PF_Y_SEQ || n->n == 0)
-        return pf_yfail(c->err, c->d, n, "'instruments' must be a non-empty list");
-    c->m->instruments = pf_calloc(n->n, sizeof *c->m->instruments);
-    c->m->n_instruments = n->n;
-    for (size_t i = 0; i < n->n; i++)
-        if (parse_instrument(c, n->items[i], &c->m->instruments[i]))
+        return pf_yfail(x->err, x->d, n, "'%s' must be a non-empty list", k->key);
+    m->instruments = pf_calloc(n->n, sizeof *m->instruments);
+    m->n_instruments = n->n;
+    for (size_t i = 0; i < n->n; i++) {
+        const pf_ynode *e = n->items[i];
+        m->instruments[i] = (pf_instrument_spec){.range_hi = 127, .line = e->line, .col = e->col};
+        if (pf_schema_read(x, k->sub, e, &m->instruments[i]))
             return -1;
+    }
     return 0;
 }
 
 /* ---- notes ---- */
 
-static int parse_pitch_classes(mctx *c, const pf_ynode *n)
+static int read_octaves(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                        void *base)
 {
-    int *pcs = c->m->notes.pitch_class, seen[12] = {0};
-    if (n->type == PF_Y_SCALAR && strcmp(n->value, "all") == 0)
+    pf_manifest *m = base;
+    double r[2];
+    (void)map;
+    if (!n)
+        return 0;
+    if (pf_yget_range(x->d, n, k->min, k->max, r, x->err))
+        return -1;
+    if (r[0] != floor(r[0]) || r[1] != floor(r[1]))
+        return pf_yfail(x->err, x->d, n, "octaves must be whole numbers");
+    m->notes.octave_lo = (int)r[0];
+    m->notes.octave_hi = (int)r[1];
+    return 0;
+}
+
+static int read_pitch_classes(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
+                              const pf_ynode *map, void *base)
+{
+    pf_manifest *m = base;
+    int *pcs = m->notes.pitch_class, seen[12] = {0};
+    (void)k, (void)map;
+    if (!n || (n->type == PF_Y_SCALAR && strcmp(n->value, "all") == 0))
         return 0;
     if (n->type != PF_Y_SEQ || n->n == 0 || n->n > 12)
-        return pf_yfail(c->err, c->d, n, "pitch_classes must be 'all' or a list of 1-12 names");
+        return pf_yfail(x->err, x->d, n, "pitch_classes must be 'all' or a list of 1-12 names");
     for (size_t i = 0; i < n->n; i++) {
         const pf_ynode *e = n->items[i];
         int pc = -1;
-        for (int k = 0; k < 12 && e->type == PF_Y_SCALAR; k++)
-            if (strcmp(e->value, pf_pitch_class_names[k]) == 0)
-                pc = k;
+        for (int j = 0; j < 12 && e->type == PF_Y_SCALAR; j++)
+            if (strcmp(e->value, pf_pitch_class_names[j]) == 0)
+                pc = j;
         long v;
-        if (pc < 0 && pf_yget_int(c->d, e, 0, 11, &v, c->err))
-            return pf_yfail(c->err, c->d, e, "'%s' is not a pitch class (C, C#, ... B or 0-11)",
+        if (pc < 0 && pf_yget_int(x->d, e, 0, 11, &v, x->err))
+            return pf_yfail(x->err, x->d, e, "'%s' is not a pitch class (C, C#, ... B or 0-11)",
                             e->type == PF_Y_SCALAR ? e->value : "?");
         pc = pc < 0 ? (int)v : pc;
         if (seen[pc]++)
-            return pf_yfail(c->err, c->d, e, "pitch class %s is listed twice", pf_pitch_class_names[pc]);
+            return pf_yfail(x->err, x->d, e, "pitch class %s is listed twice", pf_pitch_class_names[pc]);
         pcs[i] = pc;
     }
-    c->m->notes.n_pitch_classes = (int)n->n;
+    m->notes.n_pitch_classes = (int)n->n;
     return 0;
 }
 
-static int parse_velocities(mctx *c, const pf_ynode *n)
+static int read_velocities(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
+                           const pf_ynode *map, void *base)
 {
+    pf_manifest *m = base;
+    (void)map;
+    if (!n)
+        return 0;
     if (n->type != PF_Y_SEQ || n->n == 0 || n->n > 16)
-        return pf_yfail(c->err, c->d, n, "velocities must be a list of 1 to 16 values");
+        return pf_yfail(x->err, x->d, n, "velocities must be a list of 1 to 16 values");
     for (size_t i = 0; i < n->n; i++) {
         long v;
-        if (pf_yget_int(c->d, n->items[i], 1, 127, &v, c->err))
+        if (pf_yget_int(x->d, n->items[i], (long)k->min, (long)k->max, &v, x->err))
             return -1;
-        c->m->notes.velocity[i] = (int)v;
+        m->notes.velocity[i] = (int)v;
     }
-    c->m->notes.n_velocities = (int)n->n;
+    m->notes.n_velocities = (int)n->n;
     return 0;
 }
 
-static int parse_notes(mctx *c)
-{
-    static const char *const keys[] = {"octaves", "pitch_classes", "velocities", NULL};
-    int rc;
-    const pf_ynode *s = section(c, "notes", keys, &rc);
-    if (rc || !s)
-        return rc;
-    double lo = c->m->notes.octave_lo, hi = c->m->notes.octave_hi;
-    if (opt_range(c, s, "octaves", -1, 9, &lo, &hi))
-        return -1;
-    if (lo != floor(lo) || hi != floor(hi))
-        return pf_yfail(c->err, c->d, pf_ymap_get(s, "octaves"), "octaves must be whole numbers");
-    c->m->notes.octave_lo = (int)lo;
-    c->m->notes.octave_hi = (int)hi;
-    const pf_ynode *pc = pf_ymap_get(s, "pitch_classes"), *v = pf_ymap_get(s, "velocities");
-    if (pc && parse_pitch_classes(c, pc))
-        return -1;
-    return v ? parse_velocities(c, v) : 0;
-}
+/* ---- segments, augment, spectrogram, store, split ---- */
 
-/* ---- the flat sections ---- */
-
-static int parse_detune(mctx *c)
+static int read_kinds(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                      void *base)
 {
-    static const char *const keys[] = {"cents", "copies", "include_exact", NULL};
-    int rc;
-    const pf_ynode *s = section(c, "detune", keys, &rc);
-    if (rc || !s)
-        return rc;
-    return opt_range(c, s, "cents", -100, 100, &c->m->detune.cents_lo, &c->m->detune.cents_hi) ||
-                   opt_int(c, s, "copies", 0, 1000, &c->m->detune.copies) ||
-                   opt_bool(c, s, "include_exact", &c->m->detune.include_exact)
-               ? -1
-               : 0;
-}
-
-static int parse_render(mctx *c)
-{
-    static const char *const keys[] = {"sample_rate", "note_s", "release_s", "gain",
-                                       "reverb",      "chorus", NULL};
-    int rc;
-    const pf_ynode *s = section(c, "render", keys, &rc);
-    if (rc || !s)
-        return rc;
-    return opt_double(c, s, "sample_rate", 8000, 192000, &c->m->render.rate_hz) ||
-                   opt_double(c, s, "note_s", 0.01, 60, &c->m->render.note_s) ||
-                   opt_double(c, s, "release_s", 0, 60, &c->m->render.release_s) ||
-                   opt_double(c, s, "gain", 0.0001, 10, &c->m->render.gain) ||
-                   opt_bool(c, s, "reverb", &c->m->render.reverb) ||
-                   opt_bool(c, s, "chorus", &c->m->render.chorus)
-               ? -1
-               : 0;
-}
-
-static int parse_kinds(mctx *c, const pf_ynode *n)
-{
+    pf_manifest *m = base;
     int seen[3] = {0};
+    (void)map;
+    if (!n)
+        return 0;
     if (n->type != PF_Y_SEQ || n->n == 0 || n->n > 3)
-        return pf_yfail(c->err, c->d, n, "kinds must list 1-3 of attack, sustain, decay");
+        return pf_yfail(x->err, x->d, n, "kinds must list 1-3 of attack, sustain, decay");
     for (size_t i = 0; i < n->n; i++) {
-        int k;
-        if (pf_yget_enum(c->d, n->items[i], segment_kind_names, &k, c->err))
+        int kind;
+        if (pf_yget_enum(x->d, n->items[i], k->names, &kind, x->err))
             return -1;
-        if (seen[k]++)
-            return pf_yfail(c->err, c->d, n->items[i], "segment kind listed twice");
-        c->m->segments.kind[i] = k;
+        if (seen[kind]++)
+            return pf_yfail(x->err, x->d, n->items[i], "segment kind listed twice");
+        m->segments.kind[i] = kind;
     }
-    c->m->segments.n_kinds = (int)n->n;
+    m->segments.n_kinds = (int)n->n;
     return 0;
 }
 
-static int parse_segments(mctx *c)
+/* augment.noise: none, true or false, or a mapping of its keys (which turns it on). */
+static int read_noise(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                      void *base)
 {
-    static const char *const keys[] = {"length_ms", "kinds", "min_rms_dbfs", "clip_level", NULL};
-    int rc;
-    const pf_ynode *s = section(c, "segments", keys, &rc);
-    if (rc || !s)
-        return rc;
-    const pf_ynode *k = pf_ymap_get(s, "kinds");
-    return opt_double(c, s, "length_ms", 20, 10000, &c->m->segments.length_ms) ||
-                   opt_double(c, s, "min_rms_dbfs", -200, 0, &c->m->segments.min_rms_dbfs) ||
-                   opt_double(c, s, "clip_level", 0.01, 100, &c->m->segments.clip_level) ||
-                   (k && parse_kinds(c, k))
-               ? -1
-               : 0;
-}
-
-static int parse_quality(mctx *c)
-{
-    static const char *const keys[] = {
-        "pitch_check",   "max_cents", "preset_max_median_cents", "preset_max_octave_share",
-        "key_max_cents", NULL};
-    int rc, p = (int)c->m->quality.pitch_check;
-    const pf_ynode *s = section(c, "quality", keys, &rc);
-    if (rc || !s)
-        return rc;
-    if (opt_enum(c, s, "pitch_check", pf_pitch_policy_names, &p) ||
-        opt_double(c, s, "max_cents", 1, 600, &c->m->quality.max_cents) ||
-        opt_double(c, s, "preset_max_median_cents", 0, 1200,
-                   &c->m->quality.preset_max_median_cents) ||
-        opt_double(c, s, "preset_max_octave_share", 0, 1, &c->m->quality.preset_max_octave_share) ||
-        opt_double(c, s, "key_max_cents", 0, 50, &c->m->quality.key_max_cents))
-        return -1;
-    c->m->quality.pitch_check = (pf_pitch_policy)p;
-    return 0;
-}
-
-static int parse_noise(mctx *c, const pf_ynode *n)
-{
-    static const char *const keys[] = {"kind", "snr_db", "p", NULL};
-    int kind = (int)c->m->augment.noise_kind;
+    pf_manifest *m = base;
+    (void)map;
+    if (!n)
+        return 0;
     if (n->type == PF_Y_SCALAR) {
-        int on;
         if (strcmp(n->value, "none") == 0)
-            return c->m->augment.noise = 0, 0;
-        if (pf_yget_bool(c->d, n, &on, c->err))
-            return -1;
-        return c->m->augment.noise = on, 0;
+            return m->augment.noise = 0, 0;
+        return pf_yget_bool(x->d, n, &m->augment.noise, x->err);
     }
-    c->m->augment.noise = 1;
-    if (pf_ycheck_keys(c->d, n, keys, c->err) ||
-        opt_enum(c, n, "kind", noise_kind_names, &kind) ||
-        opt_range(c, n, "snr_db", -20, 120, &c->m->augment.snr_lo, &c->m->augment.snr_hi) ||
-        opt_double(c, n, "p", 0, 1, &c->m->augment.noise_p))
-        return -1;
-    c->m->augment.noise_kind = (pf_noise_kind)kind;
-    return 0;
+    m->augment.noise = 1;
+    return pf_schema_read(x, k->sub, n, m);
 }
 
-static int parse_augment(mctx *c)
+static int check_stft(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                      void *base)
 {
-    static const char *const keys[] = {"volume", "strip_fundamental", "strip_q", "noise", NULL};
-    int rc;
-    const pf_ynode *s = section(c, "augment", keys, &rc);
-    if (rc || !s)
-        return rc;
-    const pf_ynode *noise = pf_ymap_get(s, "noise");
-    return opt_range(c, s, "volume", 0.0001, 1, &c->m->augment.volume_lo,
-                     &c->m->augment.volume_hi) ||
-                   opt_double(c, s, "strip_fundamental", 0, 1, &c->m->augment.strip_fundamental) ||
-                   opt_double(c, s, "strip_q", 0.1, 100, &c->m->augment.strip_q) ||
-                   (noise && parse_noise(c, noise))
-               ? -1
-               : 0;
-}
-
-static int parse_audio(mctx *c)
-{
-    static const char *const keys[] = {"sample_rate", "resampler", "normalize", NULL};
-    int rc, rs = (int)c->m->audio.resampler, norm = (int)c->m->audio.normalize;
-    const pf_ynode *s = section(c, "audio", keys, &rc);
-    if (rc || !s)
-        return rc;
-    if (opt_double(c, s, "sample_rate", 4000, 96000, &c->m->audio.rate_hz) ||
-        opt_enum(c, s, "resampler", resampler_names, &rs) ||
-        opt_enum(c, s, "normalize", normalize_names, &norm))
-        return -1;
-    c->m->audio.resampler = (pf_resampler_kind)rs;
-    c->m->audio.normalize = (pf_normalize)norm;
-    return 0;
-}
-
-static int parse_spectrogram(mctx *c)
-{
-    static const char *const keys[] = {"window", "length", "overlap", "nfft", "mode", "scaling",
-                                       NULL};
-    static const char *const windows[] = {"hann", NULL};
-    int rc, w = 0, mode = (int)c->m->spectrogram.mode, sc = (int)c->m->spectrogram.scaling;
-    pf_spec_config *sp = &c->m->spectrogram;
-    const pf_ynode *s = section(c, "spectrogram", keys, &rc);
-    if (rc || !s)
-        return rc;
-    if (opt_enum(c, s, "window", windows, &w) || opt_int(c, s, "length", 16, 16384, &sp->length) ||
-        opt_int(c, s, "overlap", 0, 16383, &sp->overlap) ||
-        opt_int(c, s, "nfft", 16, 65536, &sp->nfft) ||
-        opt_enum(c, s, "mode", pf_spec_mode_names, &mode) ||
-        opt_enum(c, s, "scaling", pf_spec_scaling_names, &sc))
-        return -1;
-    sp->mode = (pf_spec_mode)mode;
-    sp->scaling = (pf_spec_scaling)sc;
+    const pf_spec_config *sp = &((pf_manifest *)base)->spectrogram;
+    (void)k, (void)n;
     if (sp->overlap >= sp->length)
-        return pf_yfail(c->err, c->d, s, "overlap (%d) must be below length (%d)", sp->overlap,
+        return pf_yfail(x->err, x->d, map, "overlap (%d) must be below length (%d)", sp->overlap,
                         sp->length);
     if (sp->nfft < sp->length)
-        return pf_yfail(c->err, c->d, s, "nfft (%d) must be at least length (%d)", sp->nfft,
+        return pf_yfail(x->err, x->d, map, "nfft (%d) must be at least length (%d)", sp->nfft,
                         sp->length);
     return 0;
 }
 
-static int parse_store(mctx *c)
+static int set_gzip(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                    void *base)
 {
-    static const char *const keys[] = {"audio", "compression", "gzip_level", NULL};
-    int rc, audio = (int)c->m->store.audio, comp = c->m->store.gzip ? 1 : 0, level = 4;
-    const pf_ynode *s = section(c, "store", keys, &rc);
-    if (rc || !s)
-        return rc;
-    if (opt_enum(c, s, "audio", store_audio_names, &audio) ||
-        opt_enum(c, s, "compression", compression_names, &comp) ||
-        opt_int(c, s, "gzip_level", 1, 9, &level))
-        return -1;
-    c->m->store.audio = (pf_store_audio)audio;
-    c->m->store.gzip = comp ? level : 0;
+    pf_manifest *m = base;
+    (void)x, (void)k, (void)n, (void)map;
+    m->store.gzip = m->store.compression ? m->store.gzip_level : 0;
     return 0;
 }
 
-static int parse_split(mctx *c)
+static int check_split(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                       void *base)
 {
-    static const char *const keys[] = {"by", "val", "test", NULL};
-    int rc, by = (int)c->m->split.by;
-    const pf_ynode *s = section(c, "split", keys, &rc);
-    if (rc || !s)
-        return rc;
-    if (opt_enum(c, s, "by", pf_split_by_names, &by) ||
-        opt_double(c, s, "val", 0, 1, &c->m->split.val) ||
-        opt_double(c, s, "test", 0, 1, &c->m->split.test))
-        return -1;
-    c->m->split.by = (pf_split_by)by;
-    if (c->m->split.val + c->m->split.test > 1 + 1e-9)
-        return pf_yfail(c->err, c->d, s, "val + test (%g) is more than all of the data",
-                        c->m->split.val + c->m->split.test);
+    const pf_manifest *m = base;
+    (void)k, (void)n;
+    if (m->split.val + m->split.test > 1 + 1e-9)
+        return pf_yfail(x->err, x->d, map, "val + test (%g) is more than all of the data",
+                        m->split.val + m->split.test);
     return 0;
 }
 
-static int parse_shards(mctx *c)
-{
-    static const char *const keys[] = {"examples", NULL};
-    int rc;
-    const pf_ynode *s = section(c, "shards", keys, &rc);
-    if (rc || !s)
-        return rc;
-    return opt_int(c, s, "examples", 1, 1 << 20, &c->m->shards.examples);
-}
+/* ---- top level ---- */
 
-static int parse_top(mctx *c)
+static int check_name(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                      void *base)
 {
-    static const char *const keys[] = {"name",     "seed",     "output",      "soundfonts",
-                                       "instruments", "notes", "detune",      "render",
-                                       "segments", "quality",  "augment",     "audio",
-                                       "spectrogram", "store", "split",       "shards", NULL};
-    const pf_ynode *root = c->d->root, *seed = pf_ymap_get(root, "seed");
-    if (pf_ycheck_keys(c->d, root, keys, c->err) || opt_string(c, root, "name", &c->m->name) ||
-        opt_string(c, root, "output", &c->m->output))
-        return -1;
-    if (seed) {
-        double v;
-        if (pf_yget_double(c->d, seed, 0, 9007199254740992.0, &v, c->err))
-            return -1;
-        if (v != floor(v))
-            return pf_yfail(c->err, c->d, seed, "seed must be a whole number");
-        c->m->seed = (uint64_t)v;
-    }
-    for (const char *p = c->m->name; *p; p++)
+    (void)k, (void)n;
+    for (const char *p = ((pf_manifest *)base)->name; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
-            return pf_yfail(c->err, c->d, pf_ymap_get(root, "name"),
+            return pf_yfail(x->err, x->d, pf_ymap_get(map, "name"),
                             "name may hold only letters, digits, '-', '_' and '.'");
     return 0;
 }
@@ -597,7 +396,7 @@ static void set_defaults(pf_manifest *m)
     m->spectrogram = (pf_spec_config){.length = 256, .overlap = 200, .nfft = 1024,
                                       .rate_hz = 16000, .mode = PF_SPEC_MAGNITUDE,
                                       .scaling = PF_SCALE_DENSITY};
-    m->store.audio = PF_AUDIO_INT16, m->store.gzip = 0;
+    m->store.audio = PF_AUDIO_INT16, m->store.gzip = 0, m->store.gzip_level = 4;
     m->split.by = PF_SPLIT_INSTRUMENT, m->split.val = 0.1, m->split.test = 0.1;
     m->shards.examples = 4096;
 }
@@ -618,46 +417,282 @@ size_t pf_manifest_release_frames(const pf_manifest *m)
 }
 
 /* Checks that span sections: segments must fit the render, the STFT must fit a segment. */
-static int cross_check(mctx *c)
+static int cross_check(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *root,
+                       void *base)
 {
-    const pf_manifest *m = c->m;
-    const pf_ynode *root = c->d->root;
+    const pf_manifest *m = base;
+    const pf_ynode *render = pf_ymap_get(root, "render"), *detune = pf_ymap_get(root, "detune");
     double seg_s = m->segments.length_ms / 1000.0;
+    (void)k, (void)n;
     if (m->render.note_s < 2 * seg_s)
-        return pf_yfail(c->err, c->d, pf_ymap_get(root, "render") ? pf_ymap_get(root, "render") : root,
+        return pf_yfail(x->err, x->d, render ? render : root,
                         "render.note_s (%g s) must hold two segments of %g ms (attack, sustain)",
                         m->render.note_s, m->segments.length_ms);
     if (m->render.release_s < seg_s)
-        return pf_yfail(c->err, c->d, pf_ymap_get(root, "render") ? pf_ymap_get(root, "render") : root,
+        return pf_yfail(x->err, x->d, render ? render : root,
                         "render.release_s (%g s) must hold the decay segment of %g ms",
                         m->render.release_s, m->segments.length_ms);
     if (pf_manifest_segment_len(m) < (size_t)m->spectrogram.length)
-        return pf_yfail(c->err, c->d, root, "a segment is shorter than the STFT window");
+        return pf_yfail(x->err, x->d, root, "a segment is shorter than the STFT window");
     if (m->notes.octave_lo * 12 + 12 > 127)
-        return pf_yfail(c->err, c->d, root, "notes.octaves start above MIDI 127");
+        return pf_yfail(x->err, x->d, root, "notes.octaves start above MIDI 127");
     if (!m->detune.include_exact && m->detune.copies == 0)
-        return pf_yfail(c->err, c->d, pf_ymap_get(root, "detune") ? pf_ymap_get(root, "detune") : root,
+        return pf_yfail(x->err, x->d, detune ? detune : root,
                         "detune gives no notes: copies is 0 and include_exact is false");
     return 0;
 }
 
-static int parse_all(mctx *c)
+/* ---- the schema: one row per key ----
+ * A new key is one row here (and its field in pf_manifest); then paste the output of
+ * `pitchforge help manifest-keys` into manifests/README.md's key table (test_manifest checks). */
+
+#define MF(f) offsetof(pf_manifest, f)
+#define ROWS(name, rows) {name, rows, sizeof rows / sizeof rows[0], NULL}
+#define SECTION(k, keys) {.key = k, .kind = PF_KEY_SECTION, .sub = &keys, .step = 2}
+
+static const pf_key soundfont_rows[] = {
+    {.key = "id", .kind = PF_KEY_STRING, .off = offsetof(pf_soundfont_ref, id), .def = "required",
+     .help = "the name instruments use for it"},
+    {.key = "path", .kind = PF_KEY_CUSTOM, .fn = read_sf_path, .def = "required",
+     .values = "a file",
+     .help = "as written, else beside the manifest, else by file name in /usr/share/sounds/sf2, "
+             "sf3, /usr/share/soundfonts"},
+};
+static const pf_instrument_spec instrument_defaults = {.range_hi = 127};
+static const pf_key instrument_rows[] = {
+    {.key = "soundfont", .kind = PF_KEY_CUSTOM, .fn = read_instr_soundfont, .step = 1,
+     .def = "the only one", .values = "an `id`",
+     .help = "may be left out when only one soundfont is listed"},
+    {.key = "program", .kind = PF_KEY_CUSTOM, .fn = read_program, .min = 0, .max = 127, .step = 1,
+     .def = "required", .values = "0..127, `all-melodic`",
+     .help = "GM program; `all-melodic`: bank 0, programs 0..111 the soundfont has. A program the "
+             "soundfont lacks is refused with its line"},
+    {.key = "bank", .kind = PF_KEY_INT, .min = 0, .max = 16383,
+     .off = offsetof(pf_instrument_spec, bank), .help = "MIDI bank"},
+    {.key = "range", .kind = PF_KEY_CUSTOM, .fn = read_instr_range, .step = 1,
+     .def = "every key", .values = "[low, high] notes",
+     .help = "playable notes, inclusive (names like `G3` or MIDI numbers)"},
+    {.kind = PF_KEY_CHECK, .fn = check_instrument},
+};
+static const pf_keys soundfont_keys = ROWS("soundfonts[]", soundfont_rows);
+static const pf_keys instrument_keys = {"instruments[]", instrument_rows,
+                                        sizeof instrument_rows / sizeof instrument_rows[0],
+                                        &instrument_defaults};
+
+static const pf_key notes_rows[] = {
+    {.key = "octaves", .kind = PF_KEY_CUSTOM, .fn = read_octaves, .min = -1, .max = 9,
+     .def = "`[2, 7]`", .values = "[low, high] in -1..9, whole",
+     .help = "octave range, inclusive (C2..B7; C4 = MIDI 60)"},
+    {.key = "pitch_classes", .kind = PF_KEY_CUSTOM, .fn = read_pitch_classes, .def = "`all`",
+     .values = "`all`, or 1 to 12 of `C`, `C#`, ... `B` or 0..11",
+     .help = "pitch classes of every octave"},
+    {.key = "velocities", .kind = PF_KEY_CUSTOM, .fn = read_velocities, .min = 1, .max = 127,
+     .def = "`[48, 80, 112]`", .values = "1 to 16 of 1..127", .help = "MIDI velocities"},
+};
+static const pf_key detune_rows[] = {
+    {.key = "cents", .kind = PF_KEY_RANGE, .min = -100, .max = 100, .off = MF(detune.cents_lo),
+     .off2 = MF(detune.cents_hi),
+     .help = "range of the random detune, drawn in whole cents (FluidSynth 2.3 resolves a voice's "
+             "pitch to the cent) and applied inside FluidSynth with a key tuning, so the label is "
+             "exact"},
+    {.key = "copies", .kind = PF_KEY_INT, .min = 0, .max = 1000, .off = MF(detune.copies),
+     .help = "detuned copies of every note"},
+    {.key = "include_exact", .kind = PF_KEY_BOOL, .off = MF(detune.include_exact),
+     .help = "also render every note undetuned"},
+};
+static const pf_key render_rows[] = {
+    {.key = "sample_rate", .kind = PF_KEY_DOUBLE, .min = 8000, .max = 192000,
+     .off = MF(render.rate_hz), .help = "FluidSynth's rate"},
+    {.key = "note_s", .kind = PF_KEY_DOUBLE, .min = 0.01, .max = 60, .off = MF(render.note_s),
+     .help = "seconds between note-on and note-off (must hold attack + sustain segments)"},
+    {.key = "release_s", .kind = PF_KEY_DOUBLE, .min = 0, .max = 60, .off = MF(render.release_s),
+     .help = "seconds after note-off (must hold the decay segment); only the decay segment plus "
+             "20 ms for the resampler is rendered"},
+    {.key = "gain", .kind = PF_KEY_DOUBLE, .min = 0.0001, .max = 10, .off = MF(render.gain),
+     .help = "FluidSynth's master gain"},
+    {.key = "reverb", .kind = PF_KEY_BOOL, .off = MF(render.reverb),
+     .help = "FluidSynth's reverb"},
+    {.key = "chorus", .kind = PF_KEY_BOOL, .off = MF(render.chorus),
+     .help = "FluidSynth's chorus"},
+};
+static const pf_key segments_rows[] = {
+    {.key = "length_ms", .kind = PF_KEY_DOUBLE, .min = 20, .max = 10000,
+     .off = MF(segments.length_ms), .help = "segment length (5280 samples at 16 kHz)"},
+    {.key = "kinds", .kind = PF_KEY_CUSTOM, .fn = read_kinds, .names = segment_kind_names,
+     .step = 1, .def = "`[attack, sustain, decay]`", .values = "1 to 3 of these names",
+     .help = "which segments to cut: attack starts at note-on, sustain is centred in the held "
+             "part, decay starts at note-off"},
+    {.key = "min_rms_dbfs", .kind = PF_KEY_DOUBLE, .min = -200, .max = 0,
+     .off = MF(segments.min_rms_dbfs),
+     .help = "quality gate: quieter raw segments are dropped as `silent`"},
+    {.key = "clip_level", .kind = PF_KEY_DOUBLE, .min = 0.01, .max = 100,
+     .off = MF(segments.clip_level),
+     .help = "quality gate: raw segments whose peak reaches this are dropped as `clipped` "
+             "(non-finite ones as `nonfinite`)"},
+};
+static const pf_key quality_rows[] = {
+    {.key = "pitch_check", .kind = PF_KEY_ENUM, .names = pf_pitch_policy_names,
+     .off = MF(quality.pitch_check),
+     .help = "label audit: an independent YIN estimate on every kept segment (`measured_f0_hz`, "
+             "`pitch_error_cents`, `pitch_check` labels). `flag` keeps all; `drop` drops "
+             "segments whose measured pitch is more than `max_cents` from the label (reason "
+             "`pitch`); `drop-preset` renders probe notes before planning and leaves out presets "
+             "beyond the two bounds below; `off` skips the audit"},
+    {.key = "max_cents", .kind = PF_KEY_DOUBLE, .min = 1, .max = 600, .off = MF(quality.max_cents),
+     .help = "tolerance of the audit; within it of the label +-1 or +-2 octaves is an `octave` "
+             "error"},
+    {.key = "preset_max_median_cents", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1200,
+     .off = MF(quality.preset_max_median_cents),
+     .help = "`drop-preset`: largest allowed median offset of a preset"},
+    {.key = "preset_max_octave_share", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1,
+     .off = MF(quality.preset_max_octave_share),
+     .help = "`drop-preset`: largest allowed share of octave errors"},
+    {.key = "key_max_cents", .kind = PF_KEY_DOUBLE, .min = 0, .max = 50,
+     .off = MF(quality.key_max_cents),
+     .help = "key audit (0: off), with any `pitch_check`: before planning, every planned key of "
+             "every preset kept is rendered exact at each of the manifest's velocities and "
+             "measured by the key tuning meter (spectral peaks of harmonics 1-3, not YIN; "
+             "docs/dsp.md); a key more than this many cents off its written pitch at any "
+             "velocity, or without a clear harmonic peak, is left out of the plan. `generate` "
+             "names those keys with their offsets (stderr; `excluded_keys` in `--json`). Costs "
+             "one render per key and velocity (about 40 s for manifests/heldout-musescore.yaml on "
+             "one core)"},
+};
+static const pf_key noise_rows[] = {
+    {.key = "kind", .kind = PF_KEY_ENUM, .names = noise_kind_names, .off = MF(augment.noise_kind),
+     .help = "white or pink noise"},
+    {.key = "snr_db", .kind = PF_KEY_RANGE, .min = -20, .max = 120, .off = MF(augment.snr_lo),
+     .off2 = MF(augment.snr_hi), .help = "signal-to-noise ratio drawn per example, in dB"},
+    {.key = "p", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = MF(augment.noise_p),
+     .help = "share of examples with noise"},
+};
+static const pf_keys noise_keys = ROWS("augment.noise", noise_rows);
+static const pf_key augment_rows[] = {
+    {.key = "volume", .kind = PF_KEY_RANGE, .min = 0.0001, .max = 1, .off = MF(augment.volume_lo),
+     .off2 = MF(augment.volume_hi),
+     .help = "gain drawn per example after peak normalization (label `volume`)"},
+    {.key = "strip_fundamental", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1,
+     .off = MF(augment.strip_fundamental),
+     .help = "share of notes whose fundamental is notched out (zero-phase RBJ notch at f0 over "
+             "the whole note before cutting, so no filter transient lands in a segment; label "
+             "`strip_fundamental`)"},
+    {.key = "strip_q", .kind = PF_KEY_DOUBLE, .min = 0.1, .max = 100, .off = MF(augment.strip_q),
+     .help = "quality factor of that notch"},
+    {.key = "noise", .kind = PF_KEY_CUSTOM, .fn = read_noise, .sub = &noise_keys, .def = "on",
+     .values = "`none`, `true`, `false`, or a mapping of the keys below",
+     .help = "added noise (label `noise_snr_db`, NaN when none); a mapping turns it on"},
+};
+static const pf_key audio_rows[] = {
+    {.key = "sample_rate", .kind = PF_KEY_DOUBLE, .min = 4000, .max = 96000,
+     .off = MF(audio.rate_hz), .help = "output rate"},
+    {.key = "resampler", .kind = PF_KEY_ENUM, .names = resampler_names, .off = MF(audio.resampler),
+     .help = "converter: libsamplerate's `sinc_*` and `linear`, or libsoxr's `soxr_*`. The "
+             "default was chosen by measurement (docs/resampler.md): 0.4 ms a note, aliases at "
+             "least 135 dB down from 8.1 to 20 kHz, flat within 0.006 dB to 7 kHz; sinc_fastest "
+             "costs 8 ms and is 13.8 dB down at 7 kHz"},
+    {.key = "normalize", .kind = PF_KEY_ENUM, .names = normalize_names, .off = MF(audio.normalize),
+     .help = "`peak` scales each segment to full scale before the volume gain"},
+};
+static const char *const window_names[] = {"hann", NULL};
+static const pf_key spectrogram_rows[] = {
+    {.key = "window", .kind = PF_KEY_ENUM, .names = window_names, .off = PF_KEY_NO_FIELD,
+     .def = "`hann`", .help = "periodic Hann, as scipy's `get_window('hann', n)`"},
+    {.key = "length", .kind = PF_KEY_INT, .min = 16, .max = 16384, .off = MF(spectrogram.length),
+     .help = "STFT window length in samples (513 bins x 90 frames for 5280 samples with the "
+             "defaults)"},
+    {.key = "overlap", .kind = PF_KEY_INT, .min = 0, .max = 16383, .off = MF(spectrogram.overlap),
+     .help = "samples shared by neighbouring windows, below `length`"},
+    {.key = "nfft", .kind = PF_KEY_INT, .min = 16, .max = 65536, .off = MF(spectrogram.nfft),
+     .help = "FFT length, at least `length`"},
+    {.key = "mode", .kind = PF_KEY_ENUM, .names = pf_spec_mode_names, .off = MF(spectrogram.mode),
+     .help = "`complex` stores real and imaginary planes ([N, 2, 513, 90]); `log-magnitude` is "
+             "ln(magnitude + 1e-6); equal to scipy.signal.spectrogram with the same names"},
+    {.key = "scaling", .kind = PF_KEY_ENUM, .names = pf_spec_scaling_names,
+     .off = MF(spectrogram.scaling), .help = "as scipy"},
+    {.kind = PF_KEY_CHECK, .fn = check_stft},
+};
+static const pf_key store_rows[] = {
+    {.key = "audio", .kind = PF_KEY_ENUM, .names = store_audio_names, .off = MF(store.audio),
+     .help = "`/audio` as `int16` (value / 32767 is the float signal the spectrogram was computed "
+             "from), `float32`, or `none`"},
+    {.key = "compression", .kind = PF_KEY_ENUM, .names = compression_names,
+     .off = MF(store.compression),
+     .help = "`gzip` (with shuffle) on /spectrogram and /audio; saves ~10% on float spectra at "
+             "~25x the write cost"},
+    {.key = "gzip_level", .kind = PF_KEY_INT, .min = 1, .max = 9, .off = MF(store.gzip_level),
+     .help = "gzip level"},
+    {.kind = PF_KEY_CHECK, .fn = set_gzip},
+};
+static const pf_key split_rows[] = {
+    {.key = "by", .kind = PF_KEY_ENUM, .names = pf_split_by_names, .off = MF(split.by),
+     .help = "`instrument` (held-out instruments, as NSynth), `soundfont`, `octave` or `random` "
+             "(per note, so a note's segments stay together)"},
+    {.key = "val", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = MF(split.val),
+     .help = "share of val (val + test <= 1). For instrument/soundfont/octave splits the keys are "
+             "ranked by a seeded hash and the first round(share x keys) go to val, then test (at "
+             "least one each when there are 3 or more keys)"},
+    {.key = "test", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = MF(split.test),
+     .help = "share of test; `test: 1` makes a held-out test set with no train split"},
+    {.kind = PF_KEY_CHECK, .fn = check_split},
+};
+static const pf_key shards_rows[] = {
+    {.key = "examples", .kind = PF_KEY_INT, .min = 1, .max = 1 << 20, .off = MF(shards.examples),
+     .help = "examples per shard (at most; a note's segments share a shard)"},
+};
+static const pf_keys notes_keys = ROWS("notes", notes_rows),
+                     detune_keys = ROWS("detune", detune_rows),
+                     render_keys = ROWS("render", render_rows),
+                     segments_keys = ROWS("segments", segments_rows),
+                     quality_keys = ROWS("quality", quality_rows),
+                     augment_keys = ROWS("augment", augment_rows),
+                     audio_keys = ROWS("audio", audio_rows),
+                     spectrogram_keys = ROWS("spectrogram", spectrogram_rows),
+                     store_keys = ROWS("store", store_rows), split_keys = ROWS("split", split_rows),
+                     shards_keys = ROWS("shards", shards_rows);
+
+/* Read by step: name and output, then seed and the name's letters, then the sections. */
+static const pf_key top_rows[] = {
+    {.key = "name", .kind = PF_KEY_STRING, .off = MF(name), .values = "letters, digits, `-_.`",
+     .help = "dataset name; the output folder defaults to `out/NAME`"},
+    {.key = "seed", .kind = PF_KEY_U64, .min = 0, .max = 9007199254740992.0, .off = MF(seed),
+     .step = 1,
+     .help = "all randomness comes from (seed, example id)"},
+    {.key = "output", .kind = PF_KEY_STRING, .off = MF(output), .def = "`out/NAME`",
+     .help = "output folder; `generate -o DIR` overrides it"},
+    {.kind = PF_KEY_CHECK, .fn = check_name, .step = 1},
+    {.key = "soundfonts", .kind = PF_KEY_CUSTOM, .fn = read_soundfonts, .sub = &soundfont_keys,
+     .step = 2, .def = "required", .values = "a list of `{id, path}`",
+     .help = "the soundfonts instruments come from"},
+    {.key = "instruments", .kind = PF_KEY_CUSTOM, .fn = read_instruments,
+     .sub = &instrument_keys, .step = 2, .def = "required",
+     .values = "a list of `{soundfont, program, bank, range}`",
+     .help = "the presets to render"},
+    SECTION("notes", notes_keys),
+    SECTION("detune", detune_keys),
+    SECTION("render", render_keys),
+    SECTION("segments", segments_keys),
+    SECTION("quality", quality_keys),
+    SECTION("augment", augment_keys),
+    SECTION("audio", audio_keys),
+    SECTION("spectrogram", spectrogram_keys),
+    SECTION("store", store_keys),
+    SECTION("split", split_keys),
+    SECTION("shards", shards_keys),
+    {.kind = PF_KEY_CHECK, .fn = cross_check, .step = 2},
+};
+static const pf_keys manifest_keys = ROWS("", top_rows);
+
+static int parse_all(pf_schema_ctx *x, pf_manifest *m)
 {
-    if (c->d->root->type != PF_Y_MAP)
-        return pf_yfail(c->err, c->d, c->d->root, "a manifest is a mapping of keys");
-    int (*const steps[])(mctx *) = {parse_top,      parse_soundfonts, parse_instruments,
-                                    parse_notes,    parse_detune,     parse_render,
-                                    parse_segments, parse_quality,    parse_augment,
-                                    parse_audio,    parse_spectrogram, parse_store,
-                                    parse_split,    parse_shards,     cross_check};
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (steps[i](c))
-            return -1;
-    c->m->spectrogram.rate_hz = c->m->audio.rate_hz;
-    if (!c->m->output) {
-        size_t n = strlen(c->m->name) + 5;
-        c->m->output = pf_malloc(n);
-        snprintf(c->m->output, n, "out/%s", c->m->name);
+    if (x->d->root->type != PF_Y_MAP)
+        return pf_yfail(x->err, x->d, x->d->root, "a manifest is a mapping of keys");
+    if (pf_schema_read(x, &manifest_keys, x->d->root, m))
+        return -1;
+    m->spectrogram.rate_hz = m->audio.rate_hz;
+    if (!m->output) {
+        size_t n = strlen(m->name) + 5;
+        m->output = pf_malloc(n);
+        snprintf(m->output, n, "out/%s", m->name);
     }
     return 0;
 }
@@ -677,8 +712,8 @@ int pf_manifest_parse(pf_manifest *m, const char *name, const char *text, size_t
     m->text[len] = '\0';
     m->text_len = len;
     pf_sha256_hex(text, len, m->sha256);
-    mctx c = {.m = m, .d = &doc, .err = err};
-    int rc = parse_all(&c);
+    pf_schema_ctx x = {.d = &doc, .err = err, .root = m};
+    int rc = parse_all(&x, m);
     pf_ydoc_release(&doc);
     return rc;
 }
@@ -710,4 +745,14 @@ void pf_manifest_release(pf_manifest *m)
     free(m->name);
     free(m->output);
     memset(m, 0, sizeof *m);
+}
+
+char *pf_manifest_keys_markdown(void)
+{
+    pf_manifest m;
+    memset(&m, 0, sizeof m);
+    set_defaults(&m);
+    char *s = pf_schema_markdown(&manifest_keys, &m);
+    pf_manifest_release(&m);
+    return s;
 }

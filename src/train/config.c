@@ -1,12 +1,13 @@
 /* Training config: YAML -> pf_train_config with defaults; every error names FILE:LINE:COL. */
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
-#include "core/yaml.h"
+#include "core/schema.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/train.h"
@@ -21,278 +22,220 @@ static const char *const loss_names[] = {"mse", "bce", NULL};
 static const char *const input_names[] = {"log", "linear", NULL};
 static const char *const weights_names[] = {"float32", "float16", NULL};
 static const char *const preset_names[] = {"seed", "fast", NULL};
+static const char *const tuning_names[] = {"written", "measured", NULL};
 /* Layer kinds as written in configs (the order of pf_layer_kind). */
 static const char *const kind_names[] = {
     "conv", "maxpool", "relu", "dropout", "dense", "timestats", "timestats_map", "harmonics", NULL};
 
-typedef struct cctx {
-    pf_train_config *c;
-    const pf_ydoc *d;
-    pf_error *err;
-} cctx;
+/* ---- readers of their own ---- */
 
-/* ---- typed optional keys ---- */
-
-static int opt_double(cctx *x, const pf_ynode *map, const char *key, double lo, double hi,
-                      double *out)
+static int read_input(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                      void *base)
 {
-    const pf_ynode *n = pf_ymap_get(map, key);
-    return n ? pf_yget_double(x->d, n, lo, hi, out, x->err) : 0;
+    pf_train_config *c = base;
+    int input;
+    (void)map;
+    if (!n)
+        return 0;
+    if (pf_yget_enum(x->d, n, k->names, &input, x->err))
+        return -1;
+    snprintf(c->input, sizeof c->input, "%s", k->names[input]);
+    return 0;
 }
 
-static int opt_int(cctx *x, const pf_ynode *map, const char *key, long lo, long hi, int *out)
+static int check_dataset(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                         void *base)
 {
-    const pf_ynode *n = pf_ymap_get(map, key);
+    (void)k, (void)n;
+    if (!((pf_train_config *)base)->dataset)
+        return pf_yfail(x->err, x->d, map, "missing key 'dataset' (a dataset.h5 made by generate)");
+    return 0;
+}
+
+/* init.member: 1 unless given (init is off when the section is absent). */
+static int read_member(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                       void *base)
+{
+    pf_train_config *c = base;
     long v;
+    (void)map;
     if (!n)
-        return 0;
-    if (pf_yget_int(x->d, n, lo, hi, &v, x->err))
+        return c->init_member = 1, 0;
+    if (pf_yget_int(x->d, n, (long)k->min, (long)k->max, &v, x->err))
         return -1;
-    *out = (int)v;
+    c->init_member = (int)v;
     return 0;
 }
 
-static int opt_size(cctx *x, const pf_ynode *map, const char *key, size_t *out)
+static int check_init(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                      void *base)
 {
-    int v = (int)*out;
-    if (opt_int(x, map, key, 0, 1L << 30, &v))
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
-static int opt_enum(cctx *x, const pf_ynode *map, const char *key, const char *const *names,
-                    int *out)
-{
-    const pf_ynode *n = pf_ymap_get(map, key);
-    return n ? pf_yget_enum(x->d, n, names, out, x->err) : 0;
-}
-
-static int opt_string(cctx *x, const pf_ynode *map, const char *key, char **out)
-{
-    const pf_ynode *n = pf_ymap_get(map, key);
-    const char *s;
-    if (!n)
-        return 0;
-    if (pf_yget_string(x->d, n, &s, x->err))
-        return -1;
-    if (!*s)
-        return pf_yfail(x->err, x->d, n, "'%s' must not be empty", key);
-    free(*out);
-    *out = pf_strdup(s);
-    return 0;
-}
-
-/* A section: optional mapping with a fixed key list; NULL means "all defaults". */
-static const pf_ynode *section(cctx *x, const char *key, const char *const *keys, int *rc)
-{
-    const pf_ynode *n = pf_ymap_get(x->d->root, key);
-    *rc = n ? pf_ycheck_keys(x->d, n, keys, x->err) : 0;
-    return n;
-}
-
-/* ---- top level ---- */
-
-static int parse_top(cctx *x)
-{
-    static const char *const keys[] = {
-        "dataset", "output", "model",   "target", "input",   "loss",    "optimizer", "batch",
-        "epochs",  "seed",   "threads", "limit",  "weights", "augment", "init",      NULL};
-    const pf_ynode *root = x->d->root, *seed = pf_ymap_get(root, "seed");
-    int input = strcmp(x->c->input, "log") ? 1 : 0;
-    if (pf_ycheck_keys(x->d, root, keys, x->err) || opt_string(x, root, "dataset", &x->c->dataset) ||
-        opt_string(x, root, "output", &x->c->output) ||
-        opt_enum(x, root, "input", input_names, &input) ||
-        opt_enum(x, root, "weights", weights_names, &x->c->weights_half) ||
-        opt_int(x, root, "batch", 1, 1 << 16, &x->c->batch) ||
-        opt_int(x, root, "epochs", 0, 1 << 20, &x->c->epochs) ||
-        opt_int(x, root, "threads", 0, 1024, &x->c->threads))
-        return -1;
-    snprintf(x->c->input, sizeof x->c->input, "%s", input_names[input]);
-    if (!x->c->dataset)
-        return pf_yfail(x->err, x->d, root, "missing key 'dataset' (a dataset.h5 made by generate)");
-    if (seed) {
-        double v;
-        if (pf_yget_double(x->d, seed, 0, 9007199254740992.0, &v, x->err))
-            return -1;
-        if (v != floor(v))
-            return pf_yfail(x->err, x->d, seed, "seed must be a whole number");
-        x->c->seed = (uint64_t)v;
-    }
-    return 0;
-}
-
-static int parse_limit(cctx *x)
-{
-    static const char *const keys[] = {"train", "val", NULL};
-    int rc;
-    const pf_ynode *s = section(x, "limit", keys, &rc);
-    if (rc || !s)
-        return rc;
-    return opt_size(x, s, "train", &x->c->limit_train) || opt_size(x, s, "val", &x->c->limit_val)
-               ? -1
-               : 0;
-}
-
-/* augment: {eq_db: X}, the random EQ of the training examples (pf_loader_set_eq). */
-static int parse_augment(cctx *x)
-{
-    static const char *const keys[] = {"eq_db", NULL};
-    int rc;
-    const pf_ynode *s = section(x, "augment", keys, &rc);
-    if (rc || !s) return rc;
-    return opt_double(x, s, "eq_db", 0, 40, &x->c->eq_db);
-}
-
-/* init: {model: PATH, member: N}, the weights a run starts from (fine-tuning). */
-static int parse_init(cctx *x)
-{
-    static const char *const keys[] = {"model", "member", NULL};
-    int rc;
-    const pf_ynode *s = section(x, "init", keys, &rc);
-    if (rc || !s) return rc;
-    x->c->init_member = 1;
-    if (opt_string(x, s, "model", &x->c->init_model) ||
-        opt_int(x, s, "member", 1, 16, &x->c->init_member))
-        return -1;
-    if (!x->c->init_model)
-        return pf_yfail(x->err, x->d, s, "init needs 'model' (a model.h5 or an ensemble file)");
+    (void)k, (void)n;
+    if (!((pf_train_config *)base)->init_model)
+        return pf_yfail(x->err, x->d, map, "init needs 'model' (a model.h5 or an ensemble file)");
     return 0;
 }
 
 /* ---- target and loss ---- */
 
 /* bins_lo: a MIDI number or a note name ("C2"). */
-static int parse_bins_lo(cctx *x, const pf_ynode *n)
+static int read_bins_lo(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                        void *base)
 {
+    pf_train_config *c = base;
+    (void)map;
+    if (!n)
+        return 0;
     if (n->type == PF_Y_SCALAR && isalpha((unsigned char)n->value[0])) {
         int m = pf_note_parse(n->value);
         if (m < 0)
             return pf_yfail(x->err, x->d, n, "'%s' is not a note name (like C2) or a MIDI number",
                             n->value);
-        x->c->bins_lo_midi = m;
+        c->bins_lo_midi = m;
         return 0;
     }
-    return pf_yget_double(x->d, n, 0, 127, &x->c->bins_lo_midi, x->err);
+    return pf_yget_double(x->d, n, k->min, k->max, &c->bins_lo_midi, x->err);
 }
 
-static int parse_target(cctx *x)
+static int read_step_cents(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
+                           const pf_ynode *map, void *base)
 {
-    static const char *const keys[] = {"kind", "bins_lo", "step_cents", "n_bins", "blur_cents",
-                                       "tuning", NULL};
-    static const char *const tuning_names[] = {"written", "measured", NULL};
-    int rc, kind = (int)x->c->target;
-    double step_cents = x->c->bins_step * 100;
-    const pf_ynode *s = section(x, "target", keys, &rc), *lo;
-    if (rc || !s)
-        return rc;
-    if (opt_enum(x, s, "kind", target_names, &kind) ||
-        ((lo = pf_ymap_get(s, "bins_lo")) && parse_bins_lo(x, lo)) ||
-        opt_double(x, s, "step_cents", 1, 100, &step_cents) ||
-        opt_int(x, s, "n_bins", 2, 4096, &x->c->n_bins) ||
-        opt_double(x, s, "blur_cents", 0, 1200, &x->c->blur_cents) ||
-        opt_enum(x, s, "tuning", tuning_names, &x->c->tuning_measured))
+    pf_train_config *c = base;
+    double cents;
+    (void)map;
+    if (!n)
+        return 0;
+    if (pf_yget_double(x->d, n, k->min, k->max, &cents, x->err))
         return -1;
-    x->c->target = (pf_target)kind;
-    x->c->bins_step = step_cents / 100;
-    if (x->c->bins_lo_midi + (x->c->n_bins - 1) * x->c->bins_step > 140)
-        return pf_yfail(x->err, x->d, s, "the bins reach MIDI %.1f, above 140 (fewer n_bins?)",
-                        x->c->bins_lo_midi + (x->c->n_bins - 1) * x->c->bins_step);
+    c->bins_step = cents / 100;
     return 0;
 }
 
-static int parse_loss(cctx *x)
+static int check_bins(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                      void *base)
 {
-    const pf_ynode *n = pf_ymap_get(x->d->root, "loss");
-    int loss = x->c->target == PF_TARGET_BINS ? PF_LOSS_BCE : PF_LOSS_MSE;
-    if (n && pf_yget_enum(x->d, n, loss_names, &loss, x->err))
+    const pf_train_config *c = base;
+    (void)k, (void)n;
+    if (c->bins_lo_midi + (c->n_bins - 1) * c->bins_step > 140)
+        return pf_yfail(x->err, x->d, map, "the bins reach MIDI %.1f, above 140 (fewer n_bins?)",
+                        c->bins_lo_midi + (c->n_bins - 1) * c->bins_step);
+    return 0;
+}
+
+/* loss: by target unless given, and then it must fit the target. */
+static int read_loss(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                     void *base)
+{
+    pf_train_config *c = base;
+    int loss = c->target == PF_TARGET_BINS ? PF_LOSS_BCE : PF_LOSS_MSE;
+    (void)map;
+    if (n && pf_yget_enum(x->d, n, k->names, &loss, x->err))
         return -1;
-    if (n && (loss == PF_LOSS_BCE) != (x->c->target == PF_TARGET_BINS))
+    if (n && (loss == PF_LOSS_BCE) != (c->target == PF_TARGET_BINS))
         return pf_yfail(x->err, x->d, n, "loss %s does not fit target %s (bins take bce, hz and "
-                        "midi take mse)", loss_names[loss], target_names[x->c->target]);
-    x->c->loss = (pf_loss)loss;
+                        "midi take mse)", k->names[loss], target_names[c->target]);
+    c->loss = (pf_loss)loss;
     return 0;
 }
 
 /* ---- optimizer ---- */
 
-static int parse_betas(cctx *x, const pf_ynode *s)
+static int read_betas(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                      void *base)
 {
-    const pf_ynode *n = pf_ymap_get(s, "betas");
+    pf_train_config *c = base;
+    (void)k, (void)map;
     if (!n)
         return 0;
     if (n->type != PF_Y_SEQ || n->n != 2)
         return pf_yfail(x->err, x->d, n, "betas must be [beta1, beta2]");
-    return pf_yget_double(x->d, n->items[0], 0, 0.999999, &x->c->beta1, x->err) ||
-                   pf_yget_double(x->d, n->items[1], 0, 0.999999999, &x->c->beta2, x->err)
+    return pf_yget_double(x->d, n->items[0], 0, 0.999999, &c->beta1, x->err) ||
+                   pf_yget_double(x->d, n->items[1], 0, 0.999999999, &c->beta2, x->err)
                ? -1
                : 0;
 }
 
-static int parse_optimizer(cctx *x)
+/* ---- model ---- */
+
+/* A layer as read: the spec and the settings stored only for some kinds. */
+typedef struct layer_in {
+    pf_layer_spec l;
+    double p, lo, step, hz;
+} layer_in;
+
+static int read_layer_kind(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
+                           const pf_ynode *map, void *base)
 {
-    static const char *const keys[] = {"kind", "lr", "momentum", "betas", "eps", "weight_decay",
-                                       "lr_decay", NULL};
-    int rc, kind = (int)x->c->optimizer;
-    const pf_ynode *s = section(x, "optimizer", keys, &rc);
-    if (rc || !s)
-        return rc;
-    if (opt_enum(x, s, "kind", optim_names, &kind) || opt_double(x, s, "lr", 0, 1e6, &x->c->lr) ||
-        opt_double(x, s, "momentum", 0, 0.999999, &x->c->momentum) || parse_betas(x, s) ||
-        opt_double(x, s, "eps", 0, 1, &x->c->eps) ||
-        opt_double(x, s, "weight_decay", 0, 1e3, &x->c->weight_decay) ||
-        opt_double(x, s, "lr_decay", 1e-6, 1, &x->c->lr_decay))
+    layer_in *in = base;
+    int kind;
+    if (!n)
+        return pf_yfail(x->err, x->d, map,
+                        "a layer needs 'kind' (conv, maxpool, relu, dropout, "
+                        "dense, timestats, timestats_map, harmonics)");
+    if (pf_yget_enum(x->d, n, k->names, &kind, x->err))
         return -1;
-    x->c->optimizer = (pf_optim)kind;
+    in->l = (pf_layer_spec){.kind = (pf_layer_kind)kind, .kernel = 3, .pool = 2, .k = 8};
     return 0;
 }
 
-/* ---- model ---- */
+#define LF(f) offsetof(layer_in, f)
+static const pf_key layer_rows[] = {
+    {.key = "kind", .kind = PF_KEY_CUSTOM, .fn = read_layer_kind, .names = kind_names,
+     .def = "required", .values = "`conv`, `maxpool`, `relu`, `dropout`, `dense`, `timestats`, "
+                                  "`timestats_map`, `harmonics`",
+     .help = "the layer (a bare name is a layer with no settings)"},
+    {.key = "out", .kind = PF_KEY_INT, .min = 1, .max = 1 << 20, .off = LF(l.out),
+     .help = "conv: filters; dense: outputs; harmonics: bins"},
+    {.key = "kernel", .kind = PF_KEY_INT, .min = 1, .max = 63, .off = LF(l.kernel),
+     .help = "conv: kernel size (odd)"},
+    {.key = "pool", .kind = PF_KEY_INT, .min = 1, .max = 64, .off = LF(l.pool),
+     .help = "maxpool: pool size"},
+    {.key = "p", .kind = PF_KEY_DOUBLE, .min = 0, .max = 0.99, .off = LF(p),
+     .help = "dropout: share dropped"},
+    {.key = "k", .kind = PF_KEY_INT, .min = 0, .max = 1024, .off = LF(l.k),
+     .help = "timestats, timestats_map: modulation magnitudes; harmonics: channel groups"},
+    {.key = "lo", .kind = PF_KEY_DOUBLE, .min = 0, .max = 127, .off = LF(lo),
+     .help = "harmonics: MIDI of bin 0"},
+    {.key = "step", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1200, .off = LF(step),
+     .help = "harmonics: bin width in cents"},
+    {.key = "hz", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1e6, .off = LF(hz),
+     .help = "harmonics: the input's bin spacing (sample rate / nfft)"},
+};
+static const layer_in layer_defaults = {.l = {.kernel = 3, .pool = 2, .k = 8}, .p = 0.5};
+static const pf_keys layer_keys = {"model.layers[]", layer_rows,
+                                   sizeof layer_rows / sizeof layer_rows[0], &layer_defaults};
 
 /* A layer: `relu` (a scalar) or {kind: conv, out: 64, kernel: 3} and the like. */
-static int parse_layer(cctx *x, const pf_ynode *n, pf_layer_spec *l)
+static int parse_layer(pf_schema_ctx *x, const pf_ynode *n, pf_layer_spec *out)
 {
-    static const char *const keys[] = {"kind", "out", "kernel", "pool", "p",
-                                       "k",    "lo",  "step",   "hz",   NULL};
-    int kind;
-    double p = 0.5, lo = 0, step = 0, hz = 0;
-    const pf_ynode *k = n->type == PF_Y_MAP ? pf_ymap_get(n, "kind") : n;
-    if (n->type == PF_Y_MAP && pf_ycheck_keys(x->d, n, keys, x->err))
+    layer_in in = {.p = 0.5};
+    pf_layer_spec *l = &in.l;
+    if (n->type == PF_Y_MAP ? pf_schema_read(x, &layer_keys, n, &in)
+                            : read_layer_kind(x, &layer_rows[0], n, n, &in))
         return -1;
-    if (!k)
-        return pf_yfail(x->err, x->d, n,
-                        "a layer needs 'kind' (conv, maxpool, relu, dropout, "
-                        "dense, timestats, timestats_map, harmonics)");
-    if (pf_yget_enum(x->d, k, kind_names, &kind, x->err))
-        return -1;
-    *l = (pf_layer_spec){.kind = (pf_layer_kind)kind, .kernel = 3, .pool = 2, .k = 8};
-    if (n->type == PF_Y_MAP &&
-        (opt_int(x, n, "out", 1, 1 << 20, &l->out) || opt_int(x, n, "kernel", 1, 63, &l->kernel) ||
-         opt_int(x, n, "pool", 1, 64, &l->pool) || opt_double(x, n, "p", 0, 0.99, &p) ||
-         opt_int(x, n, "k", 0, 1024, &l->k) || opt_double(x, n, "lo", 0, 127, &lo) ||
-         opt_double(x, n, "step", 0, 1200, &step) || opt_double(x, n, "hz", 0, 1e6, &hz)))
-        return -1;
-    l->p = kind == PF_LAYER_DROPOUT ? (float)p : 0;
+    int kind = (int)l->kind;
+    l->p = kind == PF_LAYER_DROPOUT ? (float)in.p : 0;
     if (kind == PF_LAYER_HARMONICS) {
-        if (l->out == 0 || step <= 0 || hz <= 0)
+        if (l->out == 0 || in.step <= 0 || in.hz <= 0)
             return pf_yfail(x->err, x->d, n,
                             "a harmonics layer needs out (bins), lo (MIDI), step (cents) and hz "
                             "(the input's bin spacing: sample rate / nfft)");
-        l->lo = (float)lo, l->step = (float)step, l->hz = (float)hz;
+        l->lo = (float)in.lo, l->step = (float)in.step, l->hz = (float)in.hz;
     }
     if ((kind == PF_LAYER_CONV || kind == PF_LAYER_DENSE) && l->out == 0)
         return pf_yfail(x->err, x->d, n, "a %s layer needs 'out'", kind_names[kind]);
     if (kind == PF_LAYER_CONV && l->kernel % 2 == 0)
         return pf_yfail(x->err, x->d, n, "conv kernel must be odd ('same' padding)");
+    *out = *l;
     return 0;
 }
 
 /* layers: the hidden layers; the output layer (dense to n_out) is appended. */
-static int parse_layers(cctx *x, const pf_ynode *n, int n_out)
+static int parse_layers(pf_schema_ctx *x, pf_train_config *c, const pf_ynode *n, int n_out)
 {
     if (n->type != PF_Y_SEQ || n->n == 0 || n->n > 256)
         return pf_yfail(x->err, x->d, n, "'layers' must be a list of 1 to 256 layers");
-    pf_model_spec *s = &x->c->model;
+    pf_model_spec *s = &c->model;
     s->layers = pf_calloc(n->n + 1, sizeof *s->layers);
     for (size_t i = 0; i < n->n; i++) {
         if (parse_layer(x, n->items[i], &s->layers[i]))
@@ -304,27 +247,127 @@ static int parse_layers(cctx *x, const pf_ynode *n, int n_out)
     return 0;
 }
 
-static int parse_model(cctx *x)
+/* model: a preset (fast unless given) or layers, not both; read after the target (n_out). */
+static int read_model(pf_schema_ctx *x, const pf_key *k, const pf_ynode *s, const pf_ynode *map,
+                      void *base)
 {
-    static const char *const keys[] = {"preset", "layers", NULL};
-    int rc, preset = 1;
-    int n_out = pf_target_n_out(x->c);
-    const pf_ynode *s = section(x, "model", keys, &rc), *layers = s ? pf_ymap_get(s, "layers") : NULL;
-    if (rc)
-        return rc;
+    pf_train_config *c = base;
+    int preset = 1, n_out = pf_target_n_out(c);
+    const pf_ynode *layers = s ? pf_ymap_get(s, "layers") : NULL, *p;
+    (void)map;
+    if (s && pf_schema_check_keys(x, k->sub, s))
+        return -1;
     if (s && pf_ymap_get(s, "preset") && layers)
         return pf_yfail(x->err, x->d, s, "give either 'preset' or 'layers', not both");
     if (layers)
-        return parse_layers(x, layers, n_out);
-    if (s && opt_enum(x, s, "preset", preset_names, &preset))
+        return parse_layers(x, c, layers, n_out);
+    if (s && (p = pf_ymap_get(s, "preset")) && pf_yget_enum(x->d, p, preset_names, &preset, x->err))
         return -1;
-    x->c->preset = pf_strdup(preset_names[preset]);
-    int in_c = x->c->model.in_c, in_h = x->c->model.in_h, in_w = x->c->model.in_w;
-    if (pf_model_preset(x->c->preset, n_out, &x->c->model, x->err))
+    c->preset = pf_strdup(preset_names[preset]);
+    int in_c = c->model.in_c, in_h = c->model.in_h, in_w = c->model.in_w;
+    if (pf_model_preset(c->preset, n_out, &c->model, x->err))
         return -1;
-    x->c->model.in_c = in_c, x->c->model.in_h = in_h, x->c->model.in_w = in_w;
+    c->model.in_c = in_c, c->model.in_h = in_h, c->model.in_w = in_w;
     return 0;
 }
+
+/* ---- the schema: one row per key ---- */
+
+#define CF(f) offsetof(pf_train_config, f)
+#define ROWS(name, rows) {name, rows, sizeof rows / sizeof rows[0], NULL}
+
+static const pf_key model_rows[] = {
+    {.key = "preset", .kind = PF_KEY_ENUM, .names = preset_names, .off = PF_KEY_NO_FIELD,
+     .def = "`fast`", .help = "a network of src/train/presets.c"},
+    {.key = "layers", .kind = PF_KEY_CUSTOM, .sub = &layer_keys, .def = "—",
+     .values = "a list of 1 to 256 layers",
+     .help = "the hidden layers, instead of a preset; a dense output layer is appended"},
+};
+static const pf_key target_rows[] = {
+    {.key = "kind", .kind = PF_KEY_ENUM, .names = target_names, .off = CF(target),
+     .help = "what the model predicts"},
+    {.key = "bins_lo", .kind = PF_KEY_CUSTOM, .fn = read_bins_lo, .min = 0, .max = 127,
+     .def = "`35`", .values = "0..127 or a note name", .help = "bins: MIDI of bin 0's centre"},
+    {.key = "step_cents", .kind = PF_KEY_CUSTOM, .fn = read_step_cents, .min = 1, .max = 100,
+     .def = "`20`", .values = "1..100", .help = "bins: bin width"},
+    {.key = "n_bins", .kind = PF_KEY_INT, .min = 2, .max = 4096, .off = CF(n_bins),
+     .help = "bins: how many (the last at most MIDI 140)"},
+    {.key = "blur_cents", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1200, .off = CF(blur_cents),
+     .help = "bins: std of the Gaussian target blur"},
+    {.key = "tuning", .kind = PF_KEY_ENUM, .names = tuning_names, .off = CF(tuning_measured),
+     .help = "train labels as written, or moved by their key's audited tuning"},
+    {.kind = PF_KEY_CHECK, .fn = check_bins},
+};
+static const pf_key optimizer_rows[] = {
+    {.key = "kind", .kind = PF_KEY_ENUM, .names = optim_names, .off = CF(optimizer),
+     .help = "as torch.optim"},
+    {.key = "lr", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1e6, .off = CF(lr),
+     .help = "learning rate"},
+    {.key = "momentum", .kind = PF_KEY_DOUBLE, .min = 0, .max = 0.999999, .off = CF(momentum),
+     .help = "sgd's momentum"},
+    {.key = "betas", .kind = PF_KEY_CUSTOM, .fn = read_betas, .def = "`[0.9, 0.999]`",
+     .values = "[beta1, beta2] in 0..0.999999, 0..0.999999999", .help = "adam's betas"},
+    {.key = "eps", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = CF(eps), .help = "adam's eps"},
+    {.key = "weight_decay", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1e3, .off = CF(weight_decay),
+     .help = "L2 added to the gradient"},
+    {.key = "lr_decay", .kind = PF_KEY_DOUBLE, .min = 1e-6, .max = 1, .off = CF(lr_decay),
+     .help = "epoch e runs at lr x lr_decay^(e-1)"},
+};
+static const pf_key limit_rows[] = {
+    {.key = "train", .kind = PF_KEY_SIZE, .min = 0, .max = 1 << 30, .off = CF(limit_train),
+     .help = "first N train examples (0: all)"},
+    {.key = "val", .kind = PF_KEY_SIZE, .min = 0, .max = 1 << 30, .off = CF(limit_val),
+     .help = "first N val examples (0: all)"},
+};
+static const pf_key augment_rows[] = {
+    {.key = "eq_db", .kind = PF_KEY_DOUBLE, .min = 0, .max = 40, .off = CF(eq_db),
+     .help = "random EQ of the training examples, up to this many dB (0: off)"},
+};
+static const pf_key init_rows[] = {
+    {.key = "model", .kind = PF_KEY_STRING, .off = CF(init_model),
+     .help = "start from this model.h5 or ensemble file's weights (fine-tuning)"},
+    {.key = "member", .kind = PF_KEY_CUSTOM, .fn = read_member, .min = 1, .max = 16, .def = "`1`",
+     .values = "1..16", .help = "which network of an ensemble file"},
+    {.kind = PF_KEY_CHECK, .fn = check_init},
+};
+static const pf_keys model_keys = ROWS("model", model_rows),
+                     target_keys = ROWS("target", target_rows),
+                     optimizer_keys = ROWS("optimizer", optimizer_rows),
+                     limit_keys = ROWS("limit", limit_rows),
+                     augment_keys = ROWS("augment", augment_rows),
+                     init_keys = ROWS("init", init_rows);
+
+/* Read by step: the plain top-level keys, then dataset's presence, the seed, the sections; the
+ * target before the loss and the model, which depend on it. */
+static const pf_key top_rows[] = {
+    {.key = "dataset", .kind = PF_KEY_STRING, .off = CF(dataset), .def = "required",
+     .help = "a dataset.h5 made by `generate`"},
+    {.key = "output", .kind = PF_KEY_STRING, .off = CF(output), .def = "`out/<config name>`",
+     .help = "folder for checkpoint.h5, metrics.jsonl, model.h5"},
+    {.key = "model", .kind = PF_KEY_CUSTOM, .fn = read_model, .sub = &model_keys, .step = 8,
+     .def = "`{preset: fast}`", .values = "a mapping", .help = "the network"},
+    {.key = "target", .kind = PF_KEY_SECTION, .sub = &target_keys, .step = 5},
+    {.key = "input", .kind = PF_KEY_CUSTOM, .fn = read_input, .names = input_names,
+     .def = "`log`", .values = "`log`, `linear`", .help = "the spectrogram as given to the model"},
+    {.key = "loss", .kind = PF_KEY_CUSTOM, .fn = read_loss, .names = loss_names, .step = 6,
+     .def = "by target", .values = "`mse`, `bce`", .help = "mse for hz and midi, bce for bins"},
+    {.key = "optimizer", .kind = PF_KEY_SECTION, .sub = &optimizer_keys, .step = 7},
+    {.key = "batch", .kind = PF_KEY_INT, .min = 1, .max = 1 << 16, .off = CF(batch), .step = 1,
+     .help = "examples per step"},
+    {.key = "epochs", .kind = PF_KEY_INT, .min = 0, .max = 1 << 20, .off = CF(epochs), .step = 1,
+     .help = "passes over the train split"},
+    {.key = "seed", .kind = PF_KEY_U64, .min = 0, .max = 9007199254740992.0, .off = CF(seed),
+     .step = 3, .help = "key of every random draw"},
+    {.key = "threads", .kind = PF_KEY_INT, .min = 0, .max = 1024, .off = CF(threads), .step = 1,
+     .help = "oneDNN threads; 0 = every core"},
+    {.key = "limit", .kind = PF_KEY_SECTION, .sub = &limit_keys, .step = 4},
+    {.key = "weights", .kind = PF_KEY_ENUM, .names = weights_names, .off = CF(weights_half),
+     .help = "how model.h5 stores weights"},
+    {.key = "augment", .kind = PF_KEY_SECTION, .sub = &augment_keys, .step = 4},
+    {.key = "init", .kind = PF_KEY_SECTION, .sub = &init_keys, .step = 4},
+    {.kind = PF_KEY_CHECK, .fn = check_dataset, .step = 2},
+};
+static const pf_keys config_keys = ROWS("", top_rows);
 
 /* ---- defaults, entry points ---- */
 
@@ -352,17 +395,14 @@ static char *default_output(const char *file)
     return s;
 }
 
-static int parse_all(cctx *x)
+static int parse_all(pf_schema_ctx *x, pf_train_config *c)
 {
     if (x->d->root->type != PF_Y_MAP)
         return pf_yfail(x->err, x->d, x->d->root, "a training config is a mapping of keys");
-    int (*const steps[])(cctx *) = {parse_top,    parse_limit, parse_augment,   parse_init,
-                                    parse_target, parse_loss,  parse_optimizer, parse_model};
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
-        if (steps[i](x))
-            return -1;
-    if (!x->c->output)
-        x->c->output = default_output(x->c->file);
+    if (pf_schema_read(x, &config_keys, x->d->root, c))
+        return -1;
+    if (!c->output)
+        c->output = default_output(c->file);
     return 0;
 }
 
@@ -381,8 +421,8 @@ int pf_train_config_parse(pf_train_config *c, const char *name, const char *text
         pf_ydoc_release(&doc);
         return -1;
     }
-    cctx x = {.c = c, .d = &doc, .err = err};
-    int rc = parse_all(&x);
+    pf_schema_ctx x = {.d = &doc, .err = err, .root = c};
+    int rc = parse_all(&x, c);
     pf_ydoc_release(&doc);
     return rc;
 }
@@ -411,4 +451,12 @@ void pf_train_config_release(pf_train_config *c)
     free(c->init_model);
     free(c->model.layers);
     memset(c, 0, sizeof *c);
+}
+
+char *pf_train_config_keys_markdown(void)
+{
+    pf_train_config c;
+    memset(&c, 0, sizeof c);
+    set_defaults(&c);
+    return pf_schema_markdown(&config_keys, &c);
 }
