@@ -48,7 +48,15 @@ typedef struct pf_manifest {
     struct { int octave_lo, octave_hi; int pitch_class[12]; int n_pitch_classes;
              int velocity[16]; int n_velocities; } notes;
     struct { double cents_lo, cents_hi; int copies; int include_exact; } detune;
-    struct { double rate_hz, note_s, release_s, gain; int reverb, chorus; } render;
+    struct { double rate_hz, note_s, release_s, gain; int reverb, chorus;
+             int steady_pitch; /**< presets' own pitch modulation off (pf_note.steady_pitch) */
+    } render;
+    /** Expression drawn per note (docs/expression.md); every p 0: static notes. */
+    struct {
+        struct { double p, rate_lo, rate_hi, depth_lo, depth_hi, delay_lo, delay_hi; } vibrato;
+        struct { double p, cents_lo, cents_hi, s_lo, s_hi; } scoop, fall;
+        struct { double p, semis_lo, semis_hi, glide_lo, glide_hi, at_lo, at_hi; } legato;
+    } expression;
     struct { double length_ms; int kind[3]; int n_kinds; double min_rms_dbfs; double clip_level; } segments;
     struct { pf_pitch_policy pitch_check; double max_cents; double preset_max_median_cents;
              double preset_max_octave_share;
@@ -80,6 +88,8 @@ int pf_manifest_load(pf_manifest *m, const char *path, pf_error *err);
 int pf_manifest_parse(pf_manifest *m, const char *name, const char *text, size_t len, pf_error *err);
 /** Free what the manifest owns (a zeroed manifest is accepted). */
 void pf_manifest_release(pf_manifest *m);
+/** 1 when the manifest asks for expression (any of its p above 0). */
+int pf_manifest_expressive(const pf_manifest *m);
 /** Segment length in samples at the output rate (5280 for 330 ms at 16 kHz). */
 size_t pf_manifest_segment_len(const pf_manifest *m);
 /**

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pitchforge/expression.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/error.h"
 #include "pitchforge/synth.h"
@@ -93,6 +94,13 @@ int pf_plan_instruments(const pf_manifest *m, const pf_preset_list *presets, pf_
                         size_t *n, pf_error *err);
 /** Free what the plan owns (a zeroed plan is accepted). */
 void pf_plan_release(pf_plan *plan);
+/**
+ * The expression of note @p note_id (a zeroed struct when the manifest asks for none), drawn
+ * from (seed, PF_STREAM_EXPRESSION, note_id): each part with its probability, its values
+ * uniform in the manifest's ranges (the legato interval a whole number of semitones); a fall
+ * ends at the note-off.
+ */
+void pf_plan_expression(const pf_manifest *m, uint64_t note_id, pf_expression *e);
 /** Shard file name "{split}-{NNNNN}-of-{MMMMM}.h5" into @p buf. */
 void pf_shard_name(const pf_shard_job *job, char *buf, size_t size);
 /** Parse a shard file name; returns 0 and fills @p job's split, index and count, or -1. */

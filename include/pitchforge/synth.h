@@ -92,6 +92,8 @@ int pf_synth_render(pf_synth *s, const pf_note *note, float *out, size_t n, pf_e
 double pf_synth_applied_cents(double cents);
 /** Free the synth; NULL is accepted. */
 void pf_synth_free(pf_synth *s);
+/** The synth's sample rate in Hz. */
+double pf_synth_rate(const pf_synth *s);
 /** FluidSynth's version string, e.g. "2.3.1". */
 const char *pf_synth_version(void);
 

@@ -383,6 +383,16 @@ static void set_defaults(pf_manifest *m)
     m->detune.include_exact = 1;
     m->render.rate_hz = 44100, m->render.note_s = 1.0, m->render.release_s = 0.5;
     m->render.gain = 0.5;
+    m->expression.vibrato.rate_lo = 4, m->expression.vibrato.rate_hi = 7;
+    m->expression.vibrato.depth_lo = 10, m->expression.vibrato.depth_hi = 80;
+    m->expression.vibrato.delay_lo = 0, m->expression.vibrato.delay_hi = 0.3;
+    m->expression.scoop.cents_lo = -200, m->expression.scoop.cents_hi = 200;
+    m->expression.scoop.s_lo = 0.03, m->expression.scoop.s_hi = 0.15;
+    m->expression.fall.cents_lo = -300, m->expression.fall.cents_hi = 300;
+    m->expression.fall.s_lo = 0.05, m->expression.fall.s_hi = 0.2;
+    m->expression.legato.semis_lo = -12, m->expression.legato.semis_hi = 12;
+    m->expression.legato.glide_lo = 0, m->expression.legato.glide_hi = 0.15;
+    m->expression.legato.at_lo = 0.35, m->expression.legato.at_hi = 0.6;
     m->segments.length_ms = 330, m->segments.min_rms_dbfs = -60, m->segments.clip_level = 1.0;
     m->segments.kind[0] = PF_SEG_ATTACK, m->segments.kind[1] = PF_SEG_SUSTAIN;
     m->segments.kind[2] = PF_SEG_DECAY, m->segments.n_kinds = 3;
@@ -399,6 +409,12 @@ static void set_defaults(pf_manifest *m)
     m->store.audio = PF_AUDIO_INT16, m->store.gzip = 0, m->store.gzip_level = 4;
     m->split.by = PF_SPLIT_INSTRUMENT, m->split.val = 0.1, m->split.test = 0.1;
     m->shards.examples = 4096;
+}
+
+int pf_manifest_expressive(const pf_manifest *m)
+{
+    return m->expression.vibrato.p > 0 || m->expression.scoop.p > 0 || m->expression.fall.p > 0 ||
+           m->expression.legato.p > 0;
 }
 
 size_t pf_manifest_segment_len(const pf_manifest *m)
@@ -514,6 +530,65 @@ static const pf_key render_rows[] = {
      .help = "FluidSynth's reverb"},
     {.key = "chorus", .kind = PF_KEY_BOOL, .off = MF(render.chorus),
      .help = "FluidSynth's chorus"},
+    {.key = "steady_pitch", .kind = PF_KEY_BOOL, .off = MF(render.steady_pitch),
+     .help = "switch each preset's own pitch modulation off (vibrato LFO, modulation LFO and "
+             "envelope to pitch; the envelope's sustained offset kept), so the label is what was "
+             "asked (docs/synth-pitch.md). Turned on by any `expression`"},
+};
+static const pf_key vibrato_rows[] = {
+    {.key = "p", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = MF(expression.vibrato.p),
+     .help = "share of notes with vibrato"},
+    {.key = "rate_hz", .kind = PF_KEY_RANGE, .min = 0.1, .max = 20,
+     .off = MF(expression.vibrato.rate_lo), .off2 = MF(expression.vibrato.rate_hi),
+     .help = "vibrato rate drawn per note"},
+    {.key = "depth_cents", .kind = PF_KEY_RANGE, .min = 0, .max = 200,
+     .off = MF(expression.vibrato.depth_lo), .off2 = MF(expression.vibrato.depth_hi),
+     .help = "peak deviation drawn per note (80: the pitch swings +-80 cents)"},
+    {.key = "delay_s", .kind = PF_KEY_RANGE, .min = 0, .max = 60,
+     .off = MF(expression.vibrato.delay_lo), .off2 = MF(expression.vibrato.delay_hi),
+     .help = "onset delay after the note-on; the vibrato fades in over its first period"},
+};
+static const pf_key scoop_rows[] = {
+    {.key = "p", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = MF(expression.scoop.p),
+     .help = "share of notes that start off their pitch and bend into it"},
+    {.key = "cents", .kind = PF_KEY_RANGE, .min = -1200, .max = 1200,
+     .off = MF(expression.scoop.cents_lo), .off2 = MF(expression.scoop.cents_hi),
+     .help = "where the note starts, from its pitch"},
+    {.key = "s", .kind = PF_KEY_RANGE, .min = 0.001, .max = 60, .off = MF(expression.scoop.s_lo),
+     .off2 = MF(expression.scoop.s_hi), .help = "how long the bend into the pitch takes"},
+};
+static const pf_key fall_rows[] = {
+    {.key = "p", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = MF(expression.fall.p),
+     .help = "share of notes that bend away at their end (a fall, or a rise)"},
+    {.key = "cents", .kind = PF_KEY_RANGE, .min = -1200, .max = 1200,
+     .off = MF(expression.fall.cents_lo), .off2 = MF(expression.fall.cents_hi),
+     .help = "where the note ends, from its pitch (reached at the note-off)"},
+    {.key = "s", .kind = PF_KEY_RANGE, .min = 0.001, .max = 60, .off = MF(expression.fall.s_lo),
+     .off2 = MF(expression.fall.s_hi), .help = "how long the bend takes"},
+};
+static const pf_key legato_rows[] = {
+    {.key = "p", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = MF(expression.legato.p),
+     .help = "share of notes that glide to a second note and hold it (a legato pair in one "
+             "voice)"},
+    {.key = "semitones", .kind = PF_KEY_RANGE, .min = -24, .max = 24,
+     .off = MF(expression.legato.semis_lo), .off2 = MF(expression.legato.semis_hi),
+     .help = "the interval, a whole number of semitones drawn per note (0: no glide)"},
+    {.key = "glide_s", .kind = PF_KEY_RANGE, .min = 0, .max = 60,
+     .off = MF(expression.legato.glide_lo), .off2 = MF(expression.legato.glide_hi),
+     .help = "the glide's length (0: a jump)"},
+    {.key = "at_s", .kind = PF_KEY_RANGE, .min = 0, .max = 60, .off = MF(expression.legato.at_lo),
+     .off2 = MF(expression.legato.at_hi),
+     .help = "when the glide starts, after the note-on"},
+};
+static const pf_keys vibrato_keys = ROWS("expression.vibrato", vibrato_rows),
+                     scoop_keys = ROWS("expression.scoop", scoop_rows),
+                     fall_keys = ROWS("expression.fall", fall_rows),
+                     legato_keys = ROWS("expression.legato", legato_rows);
+static const pf_key expression_rows[] = {
+    SECTION("vibrato", vibrato_keys),
+    SECTION("scoop", scoop_keys),
+    SECTION("fall", fall_keys),
+    SECTION("legato", legato_keys),
 };
 static const pf_key segments_rows[] = {
     {.key = "length_ms", .kind = PF_KEY_DOUBLE, .min = 20, .max = 10000,
@@ -642,6 +717,7 @@ static const pf_key shards_rows[] = {
 static const pf_keys notes_keys = ROWS("notes", notes_rows),
                      detune_keys = ROWS("detune", detune_rows),
                      render_keys = ROWS("render", render_rows),
+                     expression_keys = ROWS("expression", expression_rows),
                      segments_keys = ROWS("segments", segments_rows),
                      quality_keys = ROWS("quality", quality_rows),
                      augment_keys = ROWS("augment", augment_rows),
@@ -670,6 +746,7 @@ static const pf_key top_rows[] = {
     SECTION("notes", notes_keys),
     SECTION("detune", detune_keys),
     SECTION("render", render_keys),
+    SECTION("expression", expression_keys),
     SECTION("segments", segments_keys),
     SECTION("quality", quality_keys),
     SECTION("augment", augment_keys),
@@ -689,6 +766,7 @@ static int parse_all(pf_schema_ctx *x, pf_manifest *m)
     if (pf_schema_read(x, &manifest_keys, x->d->root, m))
         return -1;
     m->spectrogram.rate_hz = m->audio.rate_hz;
+    if (pf_manifest_expressive(m)) m->render.steady_pitch = 1;
     if (!m->output) {
         size_t n = strlen(m->name) + 5;
         m->output = pf_malloc(n);

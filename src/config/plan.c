@@ -223,6 +223,43 @@ static float draw_cents(const pf_manifest *m, uint64_t note_id, int copy)
     return (float)round(pf_rng_range(&r, m->detune.cents_lo, m->detune.cents_hi));
 }
 
+/* u < p, drawn from @p r (always drawn, so later draws do not depend on p). */
+static int chance(pf_rng *r, double p)
+{
+    return pf_rng_uniform(r) < p;
+}
+
+void pf_plan_expression(const pf_manifest *m, uint64_t note_id, pf_expression *e)
+{
+    const __typeof__(m->expression) *x = &m->expression;
+    pf_rng r;
+    pf_rng_init(&r, m->seed, PF_STREAM_EXPRESSION, note_id);
+    memset(e, 0, sizeof *e);
+    /* every draw is made, in this order, whichever parts are on */
+    int vib = chance(&r, x->vibrato.p), scoop = chance(&r, x->scoop.p);
+    int fall = chance(&r, x->fall.p), legato = chance(&r, x->legato.p);
+    double rate = pf_rng_range(&r, x->vibrato.rate_lo, x->vibrato.rate_hi);
+    double depth = pf_rng_range(&r, x->vibrato.depth_lo, x->vibrato.depth_hi);
+    double delay = pf_rng_range(&r, x->vibrato.delay_lo, x->vibrato.delay_hi);
+    double phase = pf_rng_uniform(&r);
+    double sc = pf_rng_range(&r, x->scoop.cents_lo, x->scoop.cents_hi);
+    double ss = pf_rng_range(&r, x->scoop.s_lo, x->scoop.s_hi);
+    double fc = pf_rng_range(&r, x->fall.cents_lo, x->fall.cents_hi);
+    double fs = pf_rng_range(&r, x->fall.s_lo, x->fall.s_hi);
+    long span = lround(x->legato.semis_hi) - lround(x->legato.semis_lo) + 1;
+    long semis = lround(x->legato.semis_lo) + (long)pf_rng_below(&r, (uint64_t)span);
+    double glide = pf_rng_range(&r, x->legato.glide_lo, x->legato.glide_hi);
+    double at = pf_rng_range(&r, x->legato.at_lo, x->legato.at_hi);
+    if (vib)
+        e->vib_rate_hz = rate, e->vib_depth_cents = depth, e->vib_delay_s = delay,
+        e->vib_phase = phase;
+    if (scoop) e->scoop_cents = sc, e->scoop_s = ss;
+    if (fall)
+        e->fall_cents = fc, e->fall_s = fs,
+        e->fall_start_s = m->render.note_s - fs > 0 ? m->render.note_s - fs : 0;
+    if (legato) e->glide_cents = 100.0 * (double)semis, e->glide_start_s = at, e->glide_s = glide;
+}
+
 static void push_note(pf_plan *p, size_t *cap, pf_note_job nj)
 {
     if (p->n_notes == *cap)

@@ -34,6 +34,9 @@ int pf_note_renderer_init(pf_note_renderer *nr, const pf_manifest *m, pf_error *
     nr->audio_len = pf_resampler_out_len(nr->rs, nr->render_len);
     nr->render = pf_calloc(nr->render_len, sizeof *nr->render);
     nr->audio = pf_calloc(nr->audio_len, sizeof *nr->audio);
+    nr->steady = m->render.steady_pitch;
+    nr->n_blocks = (nr->render_len + PF_EXPRESSION_BLOCK - 1) / PF_EXPRESSION_BLOCK;
+    nr->blocks = pf_calloc(nr->n_blocks, sizeof *nr->blocks);
     return 0;
 }
 
@@ -45,7 +48,14 @@ void pf_note_renderer_release(pf_note_renderer *nr)
     pf_resampler_free(nr->rs);
     free(nr->render);
     free(nr->audio);
+    free(nr->blocks);
     memset(nr, 0, sizeof *nr);
+}
+
+void pf_note_renderer_express(pf_note_renderer *nr, const pf_expression *e)
+{
+    nr->moving = e && pf_expression_moves(e);
+    if (nr->moving) pf_expression_blocks(e, pf_synth_rate(nr->synth), nr->blocks, nr->n_blocks);
 }
 
 int pf_note_renderer_run(pf_note_renderer *nr, const pf_instrument *in, int midi, int velocity,
@@ -53,7 +63,9 @@ int pf_note_renderer_run(pf_note_renderer *nr, const pf_instrument *in, int midi
 {
     pf_note note = {.sf_slot = in->soundfont, .bank = in->bank, .program = in->program,
                     .midi = midi, .velocity = velocity, .cents = cents,
-                    .hold_frames = nr->hold, .release_frames = nr->release};
+                    .hold_frames = nr->hold, .release_frames = nr->release,
+                    .steady_pitch = nr->steady, .pitch_cents = nr->moving ? nr->blocks : NULL,
+                    .n_pitch_blocks = nr->n_blocks};
     double t0 = pf_now_s();
     if (pf_synth_render(nr->synth, &note, nr->render, nr->render_len, err))
         return -1;

@@ -477,6 +477,11 @@ void pf_synth_free(pf_synth *s)
     free(s);
 }
 
+double pf_synth_rate(const pf_synth *s)
+{
+    return s->rate_hz;
+}
+
 const char *pf_synth_version(void)
 {
     return fluid_version_str();
