@@ -24,6 +24,8 @@ void pf_worker_release(worker *w)
     pf_note_renderer_release(&w->nr);
     pf_spectrogram_free(w->spec);
     pf_yin_free(w->yin);
+    pf_yin_free(w->yin_col);
+    free(w->f0_frames);
     free(w->stripped);
     free(w->seg);
     free(w->spec_out);
@@ -48,6 +50,15 @@ int pf_worker_init(worker *w, run *r)
     w->seg = pf_calloc(w->seg_len, sizeof *w->seg);
     w->seg_i16 = pf_calloc(w->seg_len, sizeof *w->seg_i16);
     w->spec_out = pf_calloc(pf_spectrogram_size(w->spec), sizeof *w->spec_out);
+    size_t bins;
+    pf_spec_shape(&m->spectrogram, w->seg_len, &bins, &w->frames);
+    w->f0_frames = pf_calloc(w->frames, sizeof *w->f0_frames);
+    w->col_len = (size_t)llround(PF_COLUMN_AUDIT_S * m->audio.rate_hz);
+    w->col_len = w->col_len < w->seg_len ? w->col_len : w->seg_len;
+    if (!pf_manifest_expressive(m)) return 0;
+    w->yin_col = pf_yin_new(w->col_len, m->audio.rate_hz, PF_AUDIT_FMIN_HZ, PF_AUDIT_FMAX_HZ,
+                            &w->err);
+    if (!w->yin_col) return -1;
     return 0;
 }
 
@@ -85,6 +96,38 @@ static int classify_pitch(double err_cents, double tol)
     return PF_PITCH_OFF;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The audit of a moving note, column by column: YIN on PF_COLUMN_AUDIT_S around every
+ * PF_COLUMN_AUDIT_EVERY-th voiced column against that column's label; the segment's error is
+ * the median of theirs, its measured f0 the estimate nearest its middle. */
+static int audit_columns(worker *w, pf_label *lab)
+{
+    float errs[256];
+    size_t n = 0, hop = (size_t)(w->r->m->spectrogram.length - w->r->m->spectrogram.overlap);
+    lab->pitch_check = PF_PITCH_UNVOICED;
+    for (size_t k = 0; k < w->frames && n < 256; k += PF_COLUMN_AUDIT_EVERY) {
+        if (!(w->f0_frames[k] > 0)) continue;
+        size_t c = k * hop + (size_t)w->r->m->spectrogram.length / 2;
+        size_t at = c > w->col_len / 2 ? c - w->col_len / 2 : 0;
+        at = at + w->col_len > w->seg_len ? w->seg_len - w->col_len : at;
+        double f0;
+        if (pf_yin_estimate(w->yin_col, w->seg + at, w->col_len, &f0, NULL, &w->err)) return -1;
+        if (f0 <= 0) continue;
+        errs[n++] = (float)pf_cents(f0, w->f0_frames[k]);
+        if (k <= w->frames / 2 || !(lab->measured_f0_hz > 0)) lab->measured_f0_hz = (float)f0;
+    }
+    if (!n) return 0;
+    qsort(errs, n, sizeof *errs, cmp_float);
+    lab->pitch_error_cents = errs[n / 2];
+    lab->pitch_check = (uint8_t)classify_pitch(errs[n / 2], w->r->m->quality.max_cents);
+    return 0;
+}
+
 /* Label audit: independent YIN estimate on the raw segment. */
 static int audit(worker *w, pf_label *lab)
 {
@@ -92,6 +135,7 @@ static int audit(worker *w, pf_label *lab)
     lab->pitch_error_cents = NAN;
     lab->pitch_check = PF_PITCH_SKIPPED;
     if (w->r->m->quality.pitch_check == PF_PCHECK_OFF) return 0;
+    if (w->nr.moving) return audit_columns(w, lab);
     double f0, ap;
     if (pf_yin_estimate(w->yin, w->seg, w->seg_len, &f0, &ap, &w->err)) return -1;
     lab->measured_f0_hz = (float)f0;
@@ -168,6 +212,18 @@ static void fill_note_labels(const worker *w, const pf_note_job *nj, pf_label *l
                       .instrument = in->label};
 }
 
+/* The current segment's column labels into w->f0_frames: the pitch played at each column
+ * (docs/expression.md), 0 where the clean segment is quiet (PF_VOICED_BELOW_PEAK_DB). */
+static void column_labels(worker *w, const pf_note_job *nj, size_t seg_offset)
+{
+    const pf_manifest *m = w->r->m;
+    pf_column_pitch p = {.spec = &m->spectrogram, .synth_rate_hz = m->render.rate_hz,
+                         .midi = nj->midi, .cents = nj->cents,
+                         .blocks = w->nr.moving ? w->nr.blocks : NULL, .n_blocks = w->nr.n_blocks};
+    pf_column_f0(&p, seg_offset, w->f0_frames, w->frames);
+    pf_column_voicing(&m->spectrogram, w->seg, w->seg_len, w->peak_dbfs, w->f0_frames, w->frames);
+}
+
 /* One segment of a rendered note: gate, audit, augment, quantize, STFT, append. */
 static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_writer *sw)
 {
@@ -178,6 +234,7 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
     lab.example_id = nj->note_id * (uint64_t)m->segments.n_kinds + (uint64_t)slot;
     lab.segment_offset = (uint32_t)segment_offset(w, lab.segment);
     memcpy(w->seg, w->audio + lab.segment_offset, w->seg_len * sizeof *w->seg);
+    column_labels(w, nj, lab.segment_offset);
     int reason = gate(w, &lab);
     double t = pf_now_s();
     if (reason < 0 && audit(w, &lab)) return -1;
@@ -212,11 +269,15 @@ int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
 {
     const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
     double sec[2] = {0, 0};
+    pf_expression e;
+    pf_plan_expression(w->r->m, nj->note_id, &e);
+    pf_note_renderer_express(&w->nr, &e);
     if (pf_note_renderer_run(&w->nr, in, nj->midi, nj->velocity, nj->cents, sec, &w->err))
         return -1;
     w->t.render += sec[0];
     w->t.resample += sec[1];
     double t2 = pf_now_s();
+    w->peak_dbfs = pf_frame_peak_dbfs(&w->r->m->spectrogram, w->audio, w->audio_len);
     strip_note(w, nj);
     w->t.augment += pf_now_s() - t2;
     for (int slot = 0; slot < w->r->m->segments.n_kinds; slot++)

@@ -50,6 +50,11 @@ typedef struct worker {
     pf_note_renderer nr; /* synth, resampler, nr.audio: the current note at the audio rate */
     pf_spectrogram *spec;
     pf_yin *yin;
+    pf_yin *yin_col;    /* the column audit of moving notes: PF_COLUMN_AUDIT_S windows */
+    size_t col_len;     /* its window, samples */
+    float *f0_frames;   /* [frames] the current segment's column labels */
+    size_t frames;
+    double peak_dbfs;   /* the current note's loudest window (the voicing rule's reference) */
     size_t audio_len, seg_len;
     float *audio, *stripped, *seg, *spec_out;
     int strip; /* the current note has its fundamental notched out */
@@ -121,6 +126,11 @@ void pf_worker_release(worker *w);
 int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw);
 
 /* ---- frames.c: per-column labels ---- */
+
+/** The column audit's window: YIN on this many seconds around a column of a moving note. */
+#define PF_COLUMN_AUDIT_S 0.1
+/** The column audit checks every this many columns. */
+#define PF_COLUMN_AUDIT_EVERY 6
 
 /** A column is voiced when the clean render's RMS over its window is within this many dB of the
  *  note's loudest window (docs/shard-format.md, "Voicing"). */
