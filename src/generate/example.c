@@ -141,15 +141,18 @@ static void augment(worker *w, pf_label *lab)
         w->seg[i] *= (float)vol;
 }
 
-/* Quantize to the stored int16 form and back, so the spectrogram is of exactly /audio. */
+/* Quantize to the stored int16 form and back, so the spectrogram is of exactly /audio:
+ * q = round(x * 32768) clamped to [-32768, 32767], x = q / 32768 (libsndfile's, soundfile's and
+ * torchaudio's convention; PF_AUDIO_INT16_SCALE). */
 static void quantize(worker *w)
 {
+    const float scale = (float)PF_AUDIO_INT16_SCALE;
     if (w->r->m->store.audio != PF_AUDIO_INT16) return;
     for (size_t i = 0; i < w->seg_len; i++) {
-        long q = lrintf(w->seg[i] * 32767.0f);
-        q = q > 32767 ? 32767 : q < -32767 ? -32767 : q;
+        long q = lrintf(w->seg[i] * scale);
+        q = q > 32767 ? 32767 : q < -32768 ? -32768 : q;
         w->seg_i16[i] = (int16_t)q;
-        w->seg[i] = (float)q / 32767.0f;
+        w->seg[i] = (float)q / scale;
     }
 }
 
