@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end: tiny manifest -> shards -> h5py/scipy checks; byte-identical reruns (also with a
-# different -j); dry run; inspect and show; the Python reader; bad manifests refused.
+# different -j); dry run; inspect and show; the Python reader (and its options, checked against
+# h5py); bad manifests refused.
 . "$(dirname "$0")/lib_e2e.sh"
 
 "$PF" generate manifests/tiny.yaml -o "$T/a" -j 1 -q --json > "$T/a.json"
@@ -31,9 +32,9 @@ echo "ok: every shipped manifest plans ($n)"
 # inspect and show
 shard=$(ls "$T"/a/train-*.h5 | head -1)
 "$PF" inspect "$shard" > "$T/inspect.txt"
-grep -q "pitchforge-shard/1" "$T/inspect.txt" || fail "inspect shows no schema"
+grep -q "pitchforge-shard/2" "$T/inspect.txt" || fail "inspect shows no schema"
 "$PF" inspect "$T/a/dataset.h5" > "$T/inspect-ds.txt"
-grep -q "pitchforge-dataset/1" "$T/inspect-ds.txt" || fail "inspect dataset.h5"
+grep -q "pitchforge-dataset/2" "$T/inspect-ds.txt" || fail "inspect dataset.h5"
 "$PF" show "$shard" --example 2 -o "$T/spec.png"
 "$PY" - "$T/spec.png" <<'PYEOF'
 import struct, sys
@@ -47,6 +48,7 @@ PYEOF
 
 # the interop example a PyTorch / TensorFlow user copies
 "$PY" examples/pitch_dataset.py "$T/a/dataset.h5"
+"$PY" tests/ref/check_example.py "$T/a"
 
 # bad manifests: exit 1, FILE:LINE:COL, nothing written
 bad() {  # name, expected message part, manifest text

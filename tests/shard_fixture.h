@@ -155,6 +155,28 @@ static UNUSED pf_label fx_label(uint64_t id)
     return l;
 }
 
+/** 1 when example @p id is written with f0_frames NULL (f0_hz at every column). */
+static UNUSED int fx_f0_steady(uint64_t id)
+{
+    return id % 4 == 0;
+}
+
+/** f0 of example @p id at column @p k as written: f0_hz for steady ids, else a glide with
+ *  every fifth column unvoiced (0). */
+static UNUSED float fx_f0_frame(uint64_t id, size_t k)
+{
+    double f0 = fx_label(id).f0_hz;
+    if (fx_f0_steady(id)) return (float)f0;
+    return (k + id) % 5 == 0 ? 0.0f : (float)(f0 * (1.0 + 0.002 * (double)k));
+}
+
+/** Fill @p out[@p frames] with fx_f0_frame(@p id, k). */
+static UNUSED void fx_f0_frames(uint64_t id, float *out, size_t frames)
+{
+    for (size_t k = 0; k < frames; k++)
+        out[k] = fx_f0_frame(id, k);
+}
+
 /** Spectrogram value of example @p id at flat index @p k. */
 static UNUSED float fx_spec(uint64_t id, size_t k)
 {
@@ -181,15 +203,18 @@ static UNUSED int fx_write_shard(const char *path, const pf_shard_meta *m, size_
                                  uint64_t first_id, pf_error *err)
 {
     size_t len = m->planes * m->bins * m->frames;
-    float *spec = malloc(len * sizeof *spec);
+    float *spec = malloc(len * sizeof *spec), *f0 = malloc(m->frames * sizeof *f0);
     float audio[64];
     pf_shard_writer *w = pf_shard_create(path, m, err);
     int rc = w ? 0 : -1;
     for (size_t i = 0; i < n && !rc; i++) {
         pf_label l = fx_label(first_id + i);
         fx_example(first_id + i, spec, len, m, audio);
+        fx_f0_frames(first_id + i, f0, m->frames);
+        l.f0_frames = fx_f0_steady(first_id + i) ? NULL : f0;
         rc = pf_shard_append(w, &l, spec, m->store_audio ? audio : NULL, err);
     }
+    free(f0);
     if (!rc) {
         pf_shard_count_reject(w, PF_REJECT_SILENT, 3);
         pf_shard_count_reject(w, PF_REJECT_PITCH, first_id + 1);
@@ -294,7 +319,14 @@ static UNUSED void fx_json_expect(const char *path, const pf_shard_meta *m, uint
             fx_sf_sha[1]);
     fprintf(f, "\"labels\": {\n");
     fx_json_labels(f, first, n);
-    fprintf(f, "}}\n");
+    fprintf(f, "  ,\"f0_frames\": [");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s[", i ? ", " : "");
+        for (size_t k = 0; k < m->frames; k++)
+            fprintf(f, "%s%.9g", k ? ", " : "", fx_f0_frame(first + i, k));
+        fprintf(f, "]");
+    }
+    fprintf(f, "]\n}}\n");
     fclose(f);
 }
 

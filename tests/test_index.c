@@ -37,6 +37,34 @@ static void touch(const char *dir, const char *name)
     fclose(f);
 }
 
+/** The train split of index_case's dataset @p ds through the virtual datasets: f0_frames (2-D)
+ *  equal to the shards' rows concatenated (ids 0..4, then 5..7), and /audio as the float signal:
+ *  int16 / 32768 exactly, float32 as stored. */
+static void check_split_rows(const char *ds, size_t frames, pf_store_audio audio)
+{
+    pf_error err = {0};
+    float *got = calloc(8 * frames, sizeof *got), want[64];
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 0, 8, got, &err), 0);
+    for (uint64_t id = 0; id < 8; id++) {
+        for (size_t k = 0; k < frames; k++)
+            if (got[id * frames + k] != fx_f0_frame(id, k))
+                fail_msg("f0_frames[%d][%zu] %g != %g", (int)id, k, got[id * frames + k],
+                         fx_f0_frame(id, k));
+    }
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 6, 2, got, &err), 0);
+    assert_true(got[frames + 1] == fx_f0_frame(7, 1));
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 7, 2, got, &err), -1);
+    free(got);
+    if (!audio) return;
+    pf_shard_meta m = fx_meta(5, 4, 1, audio, 0, "train", 0, 1);
+    float spec[20], a[11];
+    int16_t q[11];
+    assert_int_equal(pf_dataset_read_audio(ds, "train", 6, 1, a, &err), 0);
+    fx_example(6, spec, 20, &m, audio == PF_AUDIO_INT16 ? (void *)q : (void *)want);
+    for (size_t k = 0; k < m.audio_len; k++)
+        assert_true(a[k] == (audio == PF_AUDIO_INT16 ? (float)q[k] / 32768.0f : want[k]));
+}
+
 /** 2 train + 1 val shards of shape (@p bins, @p frames, @p planes): build, check, move, check. */
 static void index_case(size_t bins, size_t frames, size_t planes, pf_store_audio audio)
 {
@@ -90,7 +118,9 @@ static void index_case(size_t bins, size_t frames, size_t planes, pf_store_audio
     assert_int_equal(n, 4);
     assert_int_equal(rows[3].example_id, 103);
     assert_string_equal(rows[1].instrument, fx_label(101).instrument);
+    assert_null(rows[1].f0_frames);
     pf_labels_free(rows, n);
+    check_split_rows(fx_path(moved, "dataset.h5"), frames, audio);
     assert_int_equal(pf_dataset_split_info_read(fx_path(moved, "dataset.h5"), "test", &info, &err),
                      -1);
     assert_int_equal(pf_shard_info_read(fx_path(moved, "dataset.h5"), &info, &err), -1);
@@ -173,6 +203,36 @@ static void test_index_other_schema(void **state)
     free(dir);
 }
 
+/** A dataset.h5 of the previous schema (pitchforge-dataset/1) is refused by the readers, naming
+ *  the file, both schemas and what to do. */
+static void test_dataset_schema_1_refused(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("dschema1");
+    shard(dir, "train-00000-of-00001.h5", fx_meta(5, 4, 1, PF_AUDIO_INT16, 0, "train", 0, 1), 2, 0);
+    pf_error err = {0};
+    if (pf_index_build(dir, NULL, &err)) fail_msg("%s", err.msg);
+    const char *ds = fx_path(dir, "dataset.h5");
+    pf_h5id f = pf_h5_open(ds, 1, &err);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-dataset/1", &err), 0);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+    pf_shard_info info;
+    assert_int_equal(pf_dataset_split_info_read(ds, "train", &info, &err), -1);
+    fprintf(stderr, "    refused: %s\n", err.msg);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, ds));
+    assert_non_null(strstr(err.msg, "'pitchforge-dataset/1'"));
+    assert_non_null(strstr(err.msg, "'" PF_DATASET_SCHEMA "'"));
+    assert_non_null(strstr(err.msg, "regenerate"));
+    float x[8];
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 0, 1, x, &err), -1);
+    assert_non_null(strstr(err.msg, "pitchforge-dataset/1"));
+    assert_int_equal(pf_dataset_read_audio(ds, "train", 0, 1, x, &err), -1);
+    assert_non_null(strstr(err.msg, "pitchforge-dataset/1"));
+    free(dir);
+}
+
 static void test_index_shape_mismatch(void **state)
 {
     (void)state;
@@ -217,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_index_missing_shard),
         cmocka_unit_test(test_index_counts_disagree),
         cmocka_unit_test(test_index_other_schema),
+        cmocka_unit_test(test_dataset_schema_1_refused),
         cmocka_unit_test(test_index_shape_mismatch),
         cmocka_unit_test(test_index_empty_and_missing_folder),
         cmocka_unit_test(test_index_without_train),

@@ -21,6 +21,25 @@
 #include "pitchforge/inspect.h"
 #include "pitchforge/shard.h"
 
+/** pf_shard_read_f0_frames on @p shard (@p n rows of @p frames, ids from @p first) gives what
+ *  was written, whole and from a row on; past the end is refused. */
+static void check_f0_frames(const char *shard, size_t frames, size_t n, uint64_t first)
+{
+    pf_error err = {0};
+    float *got = calloc(n * frames, sizeof *got), *want = calloc(n * frames, sizeof *want);
+    for (size_t i = 0; i < n; i++)
+        fx_f0_frames(first + i, want + i * frames, frames);
+    assert_int_equal(pf_shard_read_f0_frames(shard, 0, n, got, &err), 0);
+    assert_memory_equal(got, want, n * frames * sizeof *got);
+    assert_int_equal(pf_shard_read_f0_frames(shard, 1, n - 1, got, &err), 0);
+    assert_memory_equal(got, want + frames, (n - 1) * frames * sizeof *got);
+    assert_int_equal(pf_shard_read_f0_frames(shard, n, 0, NULL, &err), 0); /* nothing to read */
+    assert_int_equal(pf_shard_read_f0_frames(shard, n - 1, 2, got, &err), -1);
+    assert_int_equal(err.code, PF_EINVAL);
+    free(got);
+    free(want);
+}
+
 /** Write a shard with @p m and @p n examples, then check it with h5py and with our readers. */
 static void roundtrip(const pf_shard_meta *m, size_t n, uint64_t first)
 {
@@ -69,8 +88,10 @@ static void roundtrip(const pf_shard_meta *m, size_t n, uint64_t first)
         assert_true(got.noise_snr_db == want.noise_snr_db && got.volume == want.volume);
         assert_true(got.pitch_error_cents == want.pitch_error_cents);
         assert_true(got.segment_offset == want.segment_offset && got.bank == want.bank);
+        assert_null(got.f0_frames); /* per-column labels: pf_shard_read_f0_frames */
     }
     pf_labels_free(rows, nrows);
+    check_f0_frames(shard, m->frames, n, first);
 
     size_t len = m->planes * m->bins * m->frames;
     float *got = malloc(len * sizeof *got), *want = malloc(len * sizeof *want);
@@ -171,6 +192,22 @@ static void test_bad_arguments(void **state)
     float spec[20] = {0};
     assert_int_equal(pf_shard_append(w, &l, spec, NULL, &err), -1);
     assert_int_equal(err.code, PF_EINVAL);
+    /* per-column f0: finite and >= 0 (0 = unvoiced), and f0_hz when f0_frames is NULL */
+    float f0[4] = {440, 0, 441, 442};
+    l = fx_label(1);
+    l.f0_frames = f0;
+    assert_int_equal(pf_shard_append(w, &l, spec, NULL, &err), 0);
+    f0[2] = NAN;
+    assert_int_equal(pf_shard_append(w, &l, spec, NULL, &err), -1);
+    assert_int_equal(err.code, PF_EINVAL);
+    assert_non_null(strstr(err.msg, "f0_frames"));
+    f0[2] = -1;
+    assert_int_equal(pf_shard_append(w, &l, spec, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "f0_frames"));
+    l.f0_frames = NULL;
+    l.f0_hz = INFINITY;
+    assert_int_equal(pf_shard_append(w, &l, spec, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "f0_hz"));
     pf_shard_abort(w);
     assert_false(fx_exists(fx_path(dir, "x.h5.tmp")));
     free(dir);
@@ -271,6 +308,40 @@ static void test_other_schema(void **state)
     free(dir);
 }
 
+/** A shard of the previous schema (pitchforge-shard/1, before f0_frames and the 32768 scale)
+ *  is refused by every reader, naming the file, both schemas and what to do. */
+static void test_schema_1_refused(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("schema1");
+    pf_shard_meta m = fx_meta(5, 4, 1, PF_AUDIO_INT16, 0, "train", 0, 1);
+    const char *path = fx_path(dir, "train-00000-of-00001.h5");
+    pf_error err = {0};
+    assert_int_equal(fx_write_shard(path, &m, 3, 0, &err), 0);
+    pf_h5id f = pf_h5_open(path, 1, &err);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-shard/1", &err), 0);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+    pf_shard_info info;
+    assert_int_equal(pf_shard_info_read(path, &info, &err), -1);
+    fprintf(stderr, "    refused: %s\n", err.msg);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    static const char *const needles[] = {"train-00000-of-00001.h5", "'pitchforge-shard/1'",
+                                          "'" PF_SHARD_SCHEMA "'", "regenerate",
+                                          "pitchforge generate", "pitchforge 0.1.0-test"};
+    for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
+        if (!strstr(err.msg, needles[i])) fail_msg("no '%s' in '%s'", needles[i], err.msg);
+    float f0[4];
+    assert_int_equal(pf_shard_read_f0_frames(path, 0, 1, f0, &err), -1);
+    assert_non_null(strstr(err.msg, "pitchforge-shard/1"));
+    FILE *out = fopen("/dev/null", "w");
+    assert_int_equal(pf_inspect(path, out, &err), -1);
+    fclose(out);
+    assert_non_null(strstr(err.msg, "'pitchforge-shard/1'"));
+    assert_non_null(strstr(err.msg, "regenerate"));
+    free(dir);
+}
+
 /* A committed shard leaves the page cache (generate does not read it again, and the next shard
  * reuses the pages); a file written and synced the same way but not committed stays in it, so
  * the measurement can see pages. Skipped on tmpfs, whose pages are the file itself. */
@@ -359,6 +430,9 @@ static void test_inspect_shard(void **state)
     assert_non_null(strstr(text, "Flûte"));
     assert_non_null(strstr(text, "unvoiced"));
     assert_non_null(strstr(text, "[7, 5, 4]"));
+    /* ids 0..6, 4 columns: ids 0 and 4 steady (f0_hz everywhere), the others unvoiced where
+     * (k + id) % 5 == 0: one column each for ids 2, 3, 5, none for 1 and 6 */
+    assert_non_null(strstr(text, "f0_frames    voiced 25 of 28 columns"));
     free(text);
     out = fopen("/dev/null", "w");
     assert_int_equal(pf_inspect(fx_path(dir, "missing.h5"), out, &err), -1);
@@ -479,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_unwritable_folder),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_other_schema),
+        cmocka_unit_test(test_schema_1_refused),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_commit_drops_cache),
         cmocka_unit_test(test_inspect_shard),

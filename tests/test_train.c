@@ -18,6 +18,7 @@
 
 #include "io/h5.h"
 #include "pitchforge/rng.h"
+#include "pitchforge/dataset.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/train.h"
 #include "train/checkpoint.h"
@@ -264,17 +265,25 @@ static void bad_datasets(void **state)
     /* not HDF5 at all */
     sh("mkdir -p %s/junk && echo hello > %s/junk/dataset.h5", tmp, tmp);
     expect_open_error(path("junk/dataset.h5"), "junk/dataset.h5", "HDF5");
-    /* another schema */
-    sh("cp -r %s/data %s/v2", tmp, tmp);
+    /* the previous schema (pitchforge-dataset/1): refused, saying what to do */
+    sh("cp -r %s/data %s/v1", tmp, tmp);
     pf_error err = {0};
-    pf_h5id f = pf_h5_open(path("v2/dataset.h5"), 1, &err);
+    pf_h5id f = pf_h5_open(path("v1/dataset.h5"), 1, &err);
     assert_true(f >= 0);
-    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-dataset/2", &err), 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-dataset/1", &err), 0);
     pf_h5_close(f);
-    expect_open_error(path("v2/dataset.h5"), "v2/dataset.h5", "pitchforge-dataset/2");
+    expect_open_error(path("v1/dataset.h5"), "v1/dataset.h5", "'pitchforge-dataset/1'");
+    expect_open_error(path("v1/dataset.h5"), "'" PF_DATASET_SCHEMA "'", "regenerate");
+    /* a shard of the previous schema beside a current index */
+    sh("cp -r %s/data %s/s1", tmp, tmp);
+    f = pf_h5_open(path("s1/train-00001-of-00004.h5"), 1, &err);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", "pitchforge-shard/1", &err), 0);
+    pf_h5_close(f);
+    expect_open_error(path("s1/dataset.h5"), "train-00001-of-00004.h5", "'pitchforge-shard/1'");
     /* a shard given as the dataset */
     expect_open_error(path("data/train-00000-of-00004.h5"), "train-00000-of-00004.h5",
-                      "pitchforge-shard/1");
+                      PF_SHARD_SCHEMA);
 }
 
 /* Bytes of NaN in the middle of a shard's spectrograms: the pass fails naming the shard. */

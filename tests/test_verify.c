@@ -349,6 +349,42 @@ static void test_shard_check_structure(void **state)
     free(dir);
 }
 
+/** Per-column f0 that is negative or NaN (written past the writer's checks): pf_shard_check
+ *  and pf_verify name the row and column. */
+static void test_bad_f0_frames(void **state)
+{
+    (void)state;
+    char *dir = dataset("verify-f0", 1, 0), *log;
+    pf_error err = {0};
+    const char *path = fx_path(dir, T0);
+    if (pf_shard_check(path, MANIFEST_SHA, &err)) fail_msg("%s", err.msg);
+    float v[5 * 4];
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < 5 * 4; i++)
+            v[i] = 100.0f + (float)i;
+        v[2 * 4 + 1] = pass ? NAN : -3.0f;
+        pf_h5id f = pf_h5_open(path, 1, &err);
+        pf_h5id ds = pf_h5_dset_open(f, "labels/f0_frames", &err), t = pf_h5_type(PF_H5_F32);
+        assert_true(ds >= 0);
+        assert_int_equal(pf_h5_dset_write(ds, t, v, &err), 0);
+        pf_h5_close(t);
+        pf_h5_close(ds);
+        assert_int_equal(pf_h5_close_file(f, &err), 0);
+        assert_int_equal(pf_shard_check(path, MANIFEST_SHA, &err), -1);
+        fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+        assert_int_equal(err.code, PF_ESCHEMA);
+        assert_non_null(strstr(err.msg, T0));
+        assert_non_null(strstr(err.msg, "/labels/f0_frames row 2 column 1"));
+    }
+    pf_verify_report rep;
+    assert_int_equal(verify(dir, &rep, &log, &err), -1);
+    assert_int_equal(rep.damaged, 1);
+    assert_int_equal(count_lines(log, "damaged: " T0 ": sha256 mismatch"), 1);
+    assert_non_null(strstr(log, "/labels/f0_frames row 2 column 1"));
+    free(log);
+    free(dir);
+}
+
 /** A shard file the index does not list, and a shard rewritten with another example count. */
 static void test_unlisted_and_counts(void **state)
 {
@@ -415,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_other_manifest),
         cmocka_unit_test(test_shard_check_structure),
         cmocka_unit_test(test_wide_range_sums),
+        cmocka_unit_test(test_bad_f0_frames),
         cmocka_unit_test(test_unlisted_and_counts),
         cmocka_unit_test(test_no_index),
     };

@@ -9,19 +9,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PF_DATASET_SCHEMA "pitchforge-dataset/1"
+#define PF_DATASET_SCHEMA "pitchforge-dataset/2"
 
 /** Like pf_shard_info_read for split @p split ("train", ...) of a dataset.h5 index. */
 int pf_dataset_split_info_read(const char *path, const char *split, pf_shard_info *info,
                                pf_error *err);
 /** Like pf_shard_read_labels for split @p split of a dataset.h5 index (through its virtual
- *  datasets, so every shard of the split must be beside it). */
+ *  datasets, so every shard of the split must be beside it); f0_frames is left NULL. */
 int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows, size_t *n,
                            pf_error *err);
+/**
+ * Like pf_shard_read_f0_frames for split @p split of a dataset.h5 index: rows [@p first,
+ * @p first + @p count) of /<split>/labels/f0_frames, the shards' rows in shard order.
+ * @param out  count * frames floats, [count][frames]
+ */
+int pf_dataset_read_f0_frames(const char *path, const char *split, size_t first, size_t count,
+                              float *out, pf_error *err);
 
 /**
  * Read @p count rows from @p first of split @p split's /audio in dataset.h5 as float, in the
- * signal's own scale (int16 audio is divided by 32767, as the spectrogram saw it).
+ * signal's own scale (int16 audio is divided by PF_AUDIO_INT16_SCALE = 32768, as the
+ * spectrogram saw it).
  * @param out  count * audio_len floats
  */
 int pf_dataset_read_audio(const char *path, const char *split, size_t first, size_t count,

@@ -24,7 +24,8 @@ extern const char *const pf_pitch_check_names[PF_PITCH_CHECK_COUNT];
 
 /**
  * Every label of one example, as stored under /labels/ in a shard (DESIGN §4).
- * `instrument` is borrowed (points into the plan); everything else is by value.
+ * `instrument` and `f0_frames` are borrowed (they point into the plan, the worker); everything
+ * else is by value.
  */
 typedef struct pf_label {
     uint64_t example_id;     /**< index in the plan: note_id * n_segment_kinds + kind slot */
@@ -47,6 +48,10 @@ typedef struct pf_label {
     float measured_f0_hz;    /**< independent YIN estimate on the raw segment (0 = unvoiced) */
     float pitch_error_cents; /**< 1200*log2(measured/f0_hz), NaN when unvoiced or skipped */
     uint8_t pitch_check;     /**< pf_pitch_check */
+    const float *f0_frames;  /**< [frames] f0 per spectrogram column in Hz, 0 = unvoiced; column k
+                                  is centred (length/2 + k*hop)/rate s into the segment
+                                  (pf_spec_shape); borrowed. NULL when writing: f0_hz at every
+                                  column; the readers leave it NULL (pf_shard_read_f0_frames) */
 } pf_label;
 
 #endif

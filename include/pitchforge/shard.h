@@ -1,5 +1,5 @@
 /*
- * pitchforge: HDF5 shards (schema pitchforge-shard/1): the writer and the readers.
+ * pitchforge: HDF5 shards (schema pitchforge-shard/2): the writer and the readers.
  * Format: docs/shard-format.md. Every function here may be called from several threads (one
  * writer per thread): HDF5 is a serial build, so its calls are serialized by one process-wide
  * lock, held for each HDF5 step (with gzip that includes compressing the example).
@@ -13,7 +13,12 @@
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
 
-#define PF_SHARD_SCHEMA "pitchforge-shard/1"
+#define PF_SHARD_SCHEMA "pitchforge-shard/2"
+
+/** int16 /audio holds round(x * 32768) clamped to [-32768, 32767]; value / PF_AUDIO_INT16_SCALE
+ *  is the float signal (the convention of libsndfile, soundfile and torchaudio). Stored as the
+ *  root attribute `audio_scale` and the /audio attribute `scale`. */
+#define PF_AUDIO_INT16_SCALE 32768.0
 
 /** How /audio is stored. */
 typedef enum pf_store_audio { PF_AUDIO_NONE = 0, PF_AUDIO_INT16, PF_AUDIO_FLOAT32 } pf_store_audio;
@@ -61,7 +66,9 @@ typedef struct pf_shard_writer pf_shard_writer;
  */
 pf_shard_writer *pf_shard_create(const char *path, const pf_shard_meta *meta, pf_error *err);
 /**
- * Append one example.
+ * Append one example. @p label->f0_frames (frames floats, Hz, 0 = unvoiced; copied) becomes row
+ * n of /labels/f0_frames; NULL means "f0_hz at every column" (a steady note). Every value must
+ * be finite and >= 0 (PF_EINVAL otherwise; with NULL, f0_hz is checked).
  * @param spec   planes*bins*frames floats, [planes][bins][frames]
  * @param audio  audio_len samples of the store type (int16_t or float), NULL when PF_AUDIO_NONE
  * @return 0, or -1 with @p err filled (e.g. disk full)
@@ -93,10 +100,21 @@ typedef struct pf_shard_info {
     uint64_t rejected[PF_REJECT_COUNT];
 } pf_shard_info;
 
-/** Read @p path's shape and attributes; refuses (PF_ESCHEMA, saying which) another schema. */
+/** Read @p path's shape and attributes. Another schema (e.g. pitchforge-shard/1) is refused
+ *  with PF_ESCHEMA and a message naming the file, the schema found, the one expected and what
+ *  to do (regenerate with this version, or use the pitchforge that wrote it). */
 int pf_shard_info_read(const char *path, pf_shard_info *info, pf_error *err);
-/** Read every label of a shard; free with pf_labels_free. Instrument strings are owned. */
+/** Read every per-example label of a shard; free with pf_labels_free. Instrument strings are
+ *  owned; f0_frames is left NULL (read the per-column labels with pf_shard_read_f0_frames). */
 int pf_shard_read_labels(const char *path, pf_label **rows, size_t *n, pf_error *err);
+/**
+ * Read rows [@p first, @p first + @p count) of a shard's /labels/f0_frames (float32 [N, frames]:
+ * Hz per spectrogram column, 0 = unvoiced).
+ * @param out  count * frames floats (frames as pf_shard_info_read says), [count][frames]
+ * @return 0, or -1 (PF_EINVAL past the end, PF_ESCHEMA missing or not [N, frames], ...)
+ */
+int pf_shard_read_f0_frames(const char *path, size_t first, size_t count, float *out,
+                            pf_error *err);
 /** Free labels from pf_shard_read_labels (frees the instrument strings too). */
 void pf_labels_free(pf_label *rows, size_t n);
 /** Read example @p i's spectrogram into @p out (planes*bins*frames floats). */

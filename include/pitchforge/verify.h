@@ -8,13 +8,14 @@
 #include <stdio.h>
 
 /**
- * Check that the shard at @p path is whole and belongs to this run: schema pitchforge-shard/1;
- * attribute manifest_sha256 equal to @p manifest_sha256 (not checked when NULL); attribute
- * n_examples equal to the length of /spectrogram, /audio (when present) and every
- * /labels/<name>; every row of those datasets readable (read once, in blocks of rows, about
- * 4 MiB at a time, so a truncated file or a corrupt compressed chunk is caught); and
- * /stats/sum equal to the per-bin sums recomputed from /spectrogram in the writer's order (so a
- * changed spectrogram value is caught even without a checksum). `generate --resume` uses it to
+ * Check that the shard at @p path is whole and belongs to this run: schema pitchforge-shard/2;
+ * /labels/f0_frames float [N, frames], every value finite and >= 0; attribute manifest_sha256
+ * equal to @p manifest_sha256 (not checked when NULL); attribute n_examples equal to the
+ * length of /spectrogram, /audio (when present) and every /labels/<name>; every row of those
+ * datasets readable (read once, in blocks of rows, about 4 MiB at a time, so a truncated file
+ * or a corrupt compressed chunk is caught); and /stats/sum equal to the per-bin sums
+ * recomputed from /spectrogram in the writer's order (so a changed spectrogram value is caught
+ * even without a checksum). `generate --resume` uses it to
  * decide which shards are done.
  * @param path             the shard file
  * @param manifest_sha256  hex digest the shard must carry, or NULL

@@ -688,8 +688,8 @@ static const pf_key spectrogram_rows[] = {
 };
 static const pf_key store_rows[] = {
     {.key = "audio", .kind = PF_KEY_ENUM, .names = store_audio_names, .off = MF(store.audio),
-     .help = "`/audio` as `int16` (value / 32767 is the float signal the spectrogram was computed "
-             "from), `float32`, or `none`"},
+     .help = "`/audio` as `int16` (value / 32768 is the float signal the spectrogram was computed "
+             "from, as libsndfile, soundfile and torchaudio read int16), `float32`, or `none`"},
     {.key = "compression", .kind = PF_KEY_ENUM, .names = compression_names,
      .off = MF(store.compression),
      .help = "`gzip` (with shuffle) on /spectrogram and /audio; saves ~10% on float spectra at "

@@ -185,15 +185,18 @@ static void augment(worker *w, pf_label *lab)
         w->seg[i] *= (float)vol;
 }
 
-/* Quantize to the stored int16 form and back, so the spectrogram is of exactly /audio. */
+/* Quantize to the stored int16 form and back, so the spectrogram is of exactly /audio:
+ * q = round(x * 32768) clamped to [-32768, 32767], x = q / 32768 (libsndfile's, soundfile's and
+ * torchaudio's convention; PF_AUDIO_INT16_SCALE). */
 static void quantize(worker *w)
 {
+    const float scale = (float)PF_AUDIO_INT16_SCALE;
     if (w->r->m->store.audio != PF_AUDIO_INT16) return;
     for (size_t i = 0; i < w->seg_len; i++) {
-        long q = lrintf(w->seg[i] * 32767.0f);
-        q = q > 32767 ? 32767 : q < -32767 ? -32767 : q;
+        long q = lrintf(w->seg[i] * scale);
+        q = q > 32767 ? 32767 : q < -32768 ? -32768 : q;
         w->seg_i16[i] = (int16_t)q;
-        w->seg[i] = (float)q / 32767.0f;
+        w->seg[i] = (float)q / scale;
     }
 }
 
@@ -235,6 +238,7 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
     lab.segment_offset = (uint32_t)segment_offset(w, lab.segment);
     memcpy(w->seg, w->audio + lab.segment_offset, w->seg_len * sizeof *w->seg);
     column_labels(w, nj, lab.segment_offset);
+    lab.f0_frames = w->f0_frames;
     int reason = gate(w, &lab);
     double t = pf_now_s();
     if (reason < 0 && audit(w, &lab)) return -1;

@@ -1,4 +1,4 @@
-/* pf_index_build: DIR/dataset.h5 (schema pitchforge-dataset/1) over the shards in DIR. */
+/* pf_index_build: DIR/dataset.h5 (schema pitchforge-dataset/2) over the shards in DIR. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -272,8 +272,18 @@ static void split_sources(const split_set *set, const char ***files, uint64_t **
     }
 }
 
+/** Copy the attributes of dataset @p src (e.g. /audio's `scale`) to dataset @p name of @p g. */
+static int vds_attrs(pf_h5id g, const char *name, pf_h5id src, pf_error *err)
+{
+    pf_h5id v = pf_h5_dset_open(g, name, err);
+    int rc = v < 0 || pf_h5_attr_copy_all(src, v, NULL, 0, err) ? -1 : 0;
+    pf_h5_close(v);
+    return rc;
+}
+
 /** Create virtual dataset @p name in @p g spanning @p name of every shard of @p set, with the
- *  element type and inner shape of the first shard's (opened as @p first). */
+ *  element type, inner shape (any rank: labels/f0_frames is [N, frames]) and attributes of the
+ *  first shard's (opened as @p first). */
 static int vds_one(pf_h5id g, pf_h5id first, const split_set *set, const char *name, pf_error *err)
 {
     int rank;
@@ -284,15 +294,16 @@ static int vds_one(pf_h5id g, pf_h5id first, const split_set *set, const char *n
         return -1;
     }
     pf_h5id t = pf_h5_dset_type(ds);
-    pf_h5_close(ds);
     const char **files;
     uint64_t *rows;
     split_sources(set, &files, &rows);
-    int rc = pf_h5_vds_create(g, name, t, rank, d + 1, files, rows, set->n, name, err);
+    int rc = pf_h5_vds_create(g, name, t, rank, d + 1, files, rows, set->n, name, err) ||
+             vds_attrs(g, name, ds, err);
     free(files);
     free(rows);
     pf_h5_close(t);
-    return rc;
+    pf_h5_close(ds);
+    return rc ? -1 : 0;
 }
 
 /** Write the split's counts as attributes of its group @p g. */

@@ -6,6 +6,7 @@
 
 #include "core/mem.h"
 #include "io/h5.h"
+#include "store/schema.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
@@ -122,6 +123,39 @@ static void labels_print(FILE *out, const pf_label *rows, size_t n)
     hist_instrument(out, rows, n);
 }
 
+/** Print the per-column labels: the share of voiced columns and their f0 range. */
+static void f0_frames_print(FILE *out, const float *v, size_t n, size_t frames)
+{
+    size_t voiced = 0, total = n * frames;
+    float lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < total; i++) {
+        if (!(v[i] > 0)) continue;
+        voiced++;
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    fprintf(out, "  f0_frames    voiced %zu of %zu columns (%.1f%%)", voiced, total,
+            total ? 100.0 * (double)voiced / (double)total : 0.0);
+    if (voiced)
+        fprintf(out, ", %.2f .. %.2f Hz", lo, hi);
+    fprintf(out, "\n");
+}
+
+/** Read and print the per-column labels of a shard (@p split NULL) or a dataset split. */
+static int f0_frames_summary(FILE *out, const char *path, const char *split,
+                             const pf_shard_info *info, pf_error *err)
+{
+    size_t len;
+    if (pf_mul_size(info->n, info->frames, &len))
+        return PF_FAIL(err, PF_EINVAL, "%s: %zu x %zu f0 columns", path, info->n, info->frames);
+    float *v = pf_calloc(len ? len : 1, sizeof *v);
+    int rc = split ? pf_dataset_read_f0_frames(path, split, 0, info->n, v, err)
+                   : pf_shard_read_f0_frames(path, 0, info->n, v, err);
+    if (!rc) f0_frames_print(out, v, info->n, info->frames);
+    free(v);
+    return rc;
+}
+
 /** Print "name  dtype [d0, d1, ...]" for dataset @p name under @p g, if present. */
 static void shape_print(FILE *out, pf_h5id g, const char *name)
 {
@@ -197,6 +231,7 @@ static int inspect_shard(const char *path, pf_h5id f, FILE *out, pf_error *err)
     rejected_print(out, &info);
     labels_print(out, rows, n);
     pf_labels_free(rows, n);
+    if (f0_frames_summary(out, path, NULL, &info, err)) return -1;
     attrs_print(out, f);
     return 0;
 }
@@ -218,7 +253,7 @@ static int inspect_split(const char *path, pf_h5id f, const char *split, FILE *o
     rejected_print(out, &info);
     labels_print(out, rows, n);
     pf_labels_free(rows, n);
-    return 0;
+    return f0_frames_summary(out, path, split, &info, err);
 }
 
 /** Print a dataset index: per split, then stats, checksums and attributes. */
@@ -248,9 +283,12 @@ static int inspect_locked(const char *path, FILE *out, pf_error *err)
         rc = inspect_shard(path, f, out, err);
     else if (schema && !strcmp(schema, PF_DATASET_SCHEMA))
         rc = inspect_dataset(path, f, out, err);
-    else
-        rc = PF_FAIL(err, PF_ESCHEMA, "%s has schema '%s'; pitchforge inspects %s and %s", path,
-                     schema ? schema : "(none)", PF_SHARD_SCHEMA, PF_DATASET_SCHEMA);
+    else /* refused, saying which and what to do */
+        rc = pf_schema_check(f, path,
+                             schema && !strncmp(schema, "pitchforge-dataset/", 19)
+                                 ? PF_DATASET_SCHEMA
+                                 : PF_SHARD_SCHEMA,
+                             err);
     free(schema);
     pf_h5_close(f);
     return rc;

@@ -1,4 +1,4 @@
-/* Shards (schema pitchforge-shard/1, DESIGN §4): the writer and the readers. */
+/* Shards (schema pitchforge-shard/2, DESIGN §4): the writer and the readers. */
 #include "pitchforge/shard.h"
 
 #include <inttypes.h>
@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "io/h5.h"
 #include "store/rowsum.h"
+#include "store/schema.h"
 #include "pitchforge/checksum.h"
 #include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
@@ -88,7 +89,8 @@ struct pf_shard_writer {
     pf_store_audio store_audio;
     int gzip;         /**< filters on: append through HDF5's pipeline, else raw chunks */
     size_t extent;    /**< rows allocated in the raw-chunk datasets (>= n; trimmed at commit) */
-    pf_label *labels; /**< [n] buffered, instrument strings owned */
+    pf_label *labels; /**< [n] buffered, instrument strings owned, f0_frames NULL */
+    float *f0_frames; /**< [cap][frames] buffered per-column f0 (/labels/f0_frames) */
     size_t n, cap;
     double *sum, *sumsq, *log_sum, *log_sumsq; /**< [planes*bins] each */
     uint64_t rejected[PF_REJECT_COUNT];
@@ -144,6 +146,12 @@ static int meta_write_strings(pf_h5id f, const pf_shard_meta *m, pf_error *err)
     return 0;
 }
 
+/** What /audio of @p store is divided by to give the float signal. */
+static double audio_scale(pf_store_audio store)
+{
+    return store == PF_AUDIO_INT16 ? PF_AUDIO_INT16_SCALE : 1.0;
+}
+
 /** Write every root attribute known at creation (counts come at commit). */
 static int meta_write(pf_h5id f, const pf_shard_meta *m, pf_error *err)
 {
@@ -159,7 +167,8 @@ static int meta_write(pf_h5id f, const pf_shard_meta *m, pf_error *err)
         pf_h5_attr_i64(f, "stft_overlap", m->stft_overlap, err) ||
         pf_h5_attr_i64(f, "stft_nfft", m->stft_nfft, err) ||
         pf_h5_attr_i64(f, "shard_index", m->shard_index, err) ||
-        pf_h5_attr_i64(f, "shard_count", m->shard_count, err))
+        pf_h5_attr_i64(f, "shard_count", m->shard_count, err) ||
+        (m->store_audio && pf_h5_attr_f64(f, "audio_scale", audio_scale(m->store_audio), err)))
         return -1;
     if (m->audit_keys_off && *m->audit_keys_off)
         return pf_h5_attr_str(f, "audit_keys_off", m->audit_keys_off, err);
@@ -183,7 +192,8 @@ static int data_create(pf_shard_writer *w, const pf_shard_meta *m, pf_error *err
     t = pf_h5_type(m->store_audio == PF_AUDIO_INT16 ? PF_H5_I16 : PF_H5_F32);
     w->audio = pf_h5_dset_create(w->file, "audio", t, 2, adims, &alay, err);
     pf_h5_close(t);
-    return w->audio < 0 ? -1 : 0;
+    if (w->audio < 0) return -1;
+    return pf_h5_attr_f64(w->audio, "scale", audio_scale(m->store_audio), err);
 }
 
 /** Allocate a writer for @p path with its buffers sized from @p m. */
@@ -215,6 +225,7 @@ static void writer_free(pf_shard_writer *w)
     for (size_t i = 0; i < w->n; i++)
         free((char *)w->labels[i].instrument);
     free(w->labels);
+    free(w->f0_frames);
     free(w->sum);
     free(w->sumsq);
     free(w->log_sum);
@@ -265,8 +276,22 @@ static void stats_add(pf_shard_writer *w, const float *spec)
     }
 }
 
-/** Check the enumerated fields of @p l. */
-static int label_check(const pf_label *l, pf_error *err)
+/** Check the per-column f0 of @p l (@p frames values, or f0_hz when NULL): finite, >= 0. */
+static int f0_frames_check(const pf_label *l, size_t frames, pf_error *err)
+{
+    for (size_t k = 0; k < (l->f0_frames ? frames : 1); k++) {
+        double v = l->f0_frames ? l->f0_frames[k] : l->f0_hz;
+        if (!isfinite(v) || v < 0)
+            return PF_FAIL(err, PF_EINVAL,
+                           "shard: example %" PRIu64 " has %s %g (f0 must be finite and >= 0, "
+                           "0 = unvoiced)",
+                           l->example_id, l->f0_frames ? "f0_frames value" : "f0_hz", v);
+    }
+    return 0;
+}
+
+/** Check the enumerated fields of @p l and its per-column f0. */
+static int label_check(const pf_label *l, size_t frames, pf_error *err)
 {
     if (l->segment >= PF_SEG_COUNT || l->pitch_check >= PF_PITCH_CHECK_COUNT ||
         l->strip_fundamental > 1)
@@ -274,7 +299,7 @@ static int label_check(const pf_label *l, pf_error *err)
                        "shard: example %" PRIu64 " has segment %u, pitch_check "
                        "%u, strip_fundamental %u (out of range)",
                        l->example_id, l->segment, l->pitch_check, l->strip_fundamental);
-    return 0;
+    return f0_frames_check(l, frames, err);
 }
 
 /** Append through HDF5's type conversion and filter pipeline (compressed shards). */
@@ -307,23 +332,34 @@ static int append_raw(pf_shard_writer *w, const float *spec, const void *audio, 
                           : 0;
 }
 
+/** Buffer @p label (and its f0 per column: f0_hz at each when f0_frames is NULL) as row n. */
+static void labels_add(pf_shard_writer *w, const pf_label *label)
+{
+    if (w->n == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 64;
+        w->labels = pf_reallocarray(w->labels, w->cap, sizeof *w->labels);
+        w->f0_frames = pf_reallocarray(w->f0_frames, w->cap, w->frames * sizeof *w->f0_frames);
+    }
+    float *row = w->f0_frames + w->n * w->frames;
+    for (size_t k = 0; k < w->frames; k++)
+        row[k] = label->f0_frames ? label->f0_frames[k] : (float)label->f0_hz;
+    w->labels[w->n] = *label;
+    w->labels[w->n].f0_frames = NULL;
+    w->labels[w->n++].instrument = pf_strdup(label->instrument ? label->instrument : "");
+}
+
 int pf_shard_append(pf_shard_writer *w, const pf_label *label, const float *spec, const void *audio,
                     pf_error *err)
 {
     if (!w || !label || !spec || (w->store_audio && !audio))
         return PF_FAIL(err, PF_EINVAL, "pf_shard_append: NULL argument");
-    if (label_check(label, err)) return -1;
+    if (label_check(label, w->frames, err)) return -1;
     pf_h5_lock();
     int rc = w->gzip ? append_converted(w, spec, audio, err) : append_raw(w, spec, audio, err);
     pf_h5_unlock();
     if (rc) return pf_error_prefix(err, "example %zu", w->n);
     stats_add(w, spec);
-    if (w->n == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 64;
-        w->labels = pf_reallocarray(w->labels, w->cap, sizeof *w->labels);
-    }
-    w->labels[w->n] = *label;
-    w->labels[w->n++].instrument = pf_strdup(label->instrument ? label->instrument : "");
+    labels_add(w, label);
     return 0;
 }
 
@@ -345,6 +381,18 @@ static int labels_write_col(pf_shard_writer *w, pf_h5id g, const label_col *c, p
     return rc;
 }
 
+/** Write /labels/f0_frames: float32 [n, frames], contiguous (written once, read by rows). */
+static int labels_write_f0_frames(pf_shard_writer *w, pf_h5id g, pf_error *err)
+{
+    uint64_t dims[2] = {w->n, w->frames};
+    pf_h5id t = pf_h5_type(PF_H5_F32);
+    pf_h5id ds = pf_h5_dset_create(g, "f0_frames", t, 2, dims, NULL, err);
+    int rc = ds < 0 || (w->n && pf_h5_dset_write(ds, t, w->f0_frames, err)) ? -1 : 0;
+    pf_h5_close(ds);
+    pf_h5_close(t);
+    return rc;
+}
+
 /** Write the /labels group. */
 static int labels_write(pf_shard_writer *w, pf_error *err)
 {
@@ -352,6 +400,7 @@ static int labels_write(pf_shard_writer *w, pf_error *err)
     int rc = g < 0 ? -1 : 0;
     for (size_t i = 0; i < N_COLS && !rc; i++)
         rc = labels_write_col(w, g, &cols[i], err);
+    rc = rc || labels_write_f0_frames(w, g, err);
     pf_h5_close(g);
     return rc;
 }
@@ -434,37 +483,11 @@ void pf_shard_abort(pf_shard_writer *w)
 
 /* ---- readers ---- */
 
-/** Check the root attribute `schema` of @p f is @p want; explain what to do otherwise. */
-static int schema_check(pf_h5id f, const char *path, const char *want, pf_error *err)
-{
-    pf_error e2;
-    char *got = pf_h5_attr_read_str(f, "schema", &e2);
-    if (!got)
-        return PF_FAIL(err, PF_ESCHEMA,
-                       "%s has no schema attribute: not a pitchforge file "
-                       "(expected schema %s)",
-                       path, want);
-    int rc = 0;
-    if (strcmp(got, want) && !strcmp(got, PF_DATASET_SCHEMA))
-        rc = PF_FAIL(err, PF_ESCHEMA,
-                     "%s is a dataset index (schema %s), not a shard (%s); "
-                     "read a split of it with pf_dataset_* or `pitchforge inspect`",
-                     path, got, want);
-    else if (strcmp(got, want))
-        rc = PF_FAIL(err, PF_ESCHEMA,
-                     "%s has schema '%s' but this pitchforge reads '%s'; "
-                     "regenerate it with this version (pitchforge generate) or read it with "
-                     "the pitchforge release that wrote it",
-                     path, got, want);
-    free(got);
-    return rc;
-}
-
 /** Open @p path read-only and check its schema. */
 static pf_h5id open_checked(const char *path, const char *schema, pf_error *err)
 {
     pf_h5id f = pf_h5_open(path, 0, err);
-    if (f >= 0 && schema_check(f, path, schema, err)) {
+    if (f >= 0 && pf_schema_check(f, path, schema, err)) {
         pf_h5_close(f);
         return PF_H5_NONE;
     }
@@ -637,6 +660,71 @@ static int dataset_read_labels_unlocked(const char *path, const char *split, pf_
     return rc ? pf_error_prefix(err, "%s split %s", path, split) : 0;
 }
 
+/** Read rows [@p first, +@p count) of labels/f0_frames under group @p g (a shard root or a
+ *  dataset split), checked to be [N, frames of the spectrogram]. */
+static int f0_frames_read(pf_h5id g, size_t first, size_t count, float *out, pf_error *err)
+{
+    pf_shard_info info;
+    int rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    if (info_shapes(g, &info, err)) return -1;
+    if (!pf_h5_exists(g, "labels/f0_frames"))
+        return PF_FAIL(err, PF_ESCHEMA, "no labels/f0_frames");
+    pf_h5id ds = pf_h5_dset_open(g, "labels/f0_frames", err), t = pf_h5_type(PF_H5_F32);
+    int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
+    if (!rc && (rank != 2 || d[0] != info.n || d[1] != info.frames))
+        rc = PF_FAIL(err, PF_ESCHEMA, "labels/f0_frames is not [%zu, %zu]", info.n, info.frames);
+    if (!rc && count) rc = pf_h5_dset_read_rows(ds, t, first, count, out, err);
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    return rc;
+}
+
+/** pf_shard_read_f0_frames without the HDF5 lock. */
+static int shard_read_f0_frames_unlocked(const char *path, size_t first, size_t count, float *out,
+                                         pf_error *err)
+{
+    if (!path || (!out && count))
+        return PF_FAIL(err, PF_EINVAL, "pf_shard_read_f0_frames: NULL argument");
+    pf_h5id f = open_checked(path, PF_SHARD_SCHEMA, err);
+    if (f < 0) return -1;
+    int rc = f0_frames_read(f, first, count, out, err);
+    pf_h5_close(f);
+    return rc ? pf_error_prefix(err, "%s", path) : 0;
+}
+
+/** pf_dataset_read_f0_frames without the HDF5 lock. */
+static int dataset_read_f0_frames_unlocked(const char *path, const char *split, size_t first,
+                                           size_t count, float *out, pf_error *err)
+{
+    if (!path || (!out && count))
+        return PF_FAIL(err, PF_EINVAL, "pf_dataset_read_f0_frames: NULL argument");
+    pf_h5id f, g = split_open(path, split, &f, err);
+    if (g < 0) return -1;
+    int rc = f0_frames_read(g, first, count, out, err);
+    pf_h5_close(g);
+    pf_h5_close(f);
+    return rc ? pf_error_prefix(err, "%s split %s", path, split) : 0;
+}
+
+int pf_shard_read_f0_frames(const char *path, size_t first, size_t count, float *out,
+                            pf_error *err)
+{
+    pf_h5_lock();
+    int rc = shard_read_f0_frames_unlocked(path, first, count, out, err);
+    pf_h5_unlock();
+    return rc;
+}
+
+int pf_dataset_read_f0_frames(const char *path, const char *split, size_t first, size_t count,
+                              float *out, pf_error *err)
+{
+    pf_h5_lock();
+    int rc = dataset_read_f0_frames_unlocked(path, split, first, count, out, err);
+    pf_h5_unlock();
+    return rc;
+}
+
 void pf_labels_free(pf_label *rows, size_t n)
 {
     if (!rows) return;
@@ -750,7 +838,7 @@ static int dataset_read_audio_unlocked(const char *path, const char *split, size
         if (pf_h5_dset_shape(ds, &rank, d, err) == 0)
             len = (size_t)d[1];
         for (size_t i = 0; i < count * len; i++)
-            out[i] = out[i] / 32767.0f;
+            out[i] = out[i] / (float)PF_AUDIO_INT16_SCALE;
     }
     pf_h5_close(t);
     pf_h5_close(ds);

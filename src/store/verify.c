@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "io/h5.h"
 #include "store/rowsum.h"
+#include "store/schema.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/checksum.h"
 #include "pitchforge/dataset.h"
@@ -44,23 +45,6 @@ static size_t elem_size(pf_h5id ds)
     if ((!strcmp(c, "integer") || !strcmp(c, "float")) && !pf_h5_dset_kind(ds, &kind))
         return kind_size[kind];
     return 0;
-}
-
-/** Root attribute `schema` must be the shard schema. */
-static int check_schema(pf_h5id f, pf_error *err)
-{
-    char *got = pf_h5_attr_exists(f, "schema") ? pf_h5_attr_read_str(f, "schema", NULL) : NULL;
-    int rc = 0;
-    if (!got)
-        rc = PF_FAIL(err, PF_ESCHEMA, "no schema attribute: not a pitchforge shard (expected %s)",
-                     PF_SHARD_SCHEMA);
-    else if (strcmp(got, PF_SHARD_SCHEMA))
-        rc = PF_FAIL(err, PF_ESCHEMA,
-                     "schema '%s', but this pitchforge reads '%s'; regenerate it with this "
-                     "version or check it with the release that wrote it",
-                     got, PF_SHARD_SCHEMA);
-    free(got);
-    return rc;
 }
 
 /** Read n_examples and compare manifest_sha256 with @p want (when non-NULL). */
@@ -162,16 +146,59 @@ static int read_spectrogram(shard_scan *s, pf_error *err)
     return read_all(s, "spectrogram", 1, err);
 }
 
-/** Read every /labels/<name> (each must have n rows). */
+/** The first value of @p v[0..n) that is not finite or is negative, or -1 when none is. */
+static long bad_f0(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]) || v[i] < 0) return (long)i;
+    return -1;
+}
+
+/** Read /labels/f0_frames: [n, frames] float, every value finite and >= 0 (0 = unvoiced). */
+static int check_f0_frames(shard_scan *s, pf_error *err)
+{
+    int rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    pf_h5id ds = open_rows(s, "labels/f0_frames", &rank, d, err);
+    if (ds < 0) return -1;
+    if (rank != 2 || d[1] != s->frames || strcmp(pf_h5_dset_class(ds), "float")) {
+        pf_h5_close(ds);
+        return PF_FAIL(err, PF_ESCHEMA, "/labels/f0_frames is not float [%" PRIu64 ", %zu]", s->n,
+                       s->frames);
+    }
+    size_t per = BLOCK_BYTES / (s->frames * sizeof(float) + 1) + 1;
+    float *buf = pf_malloc(per * s->frames * sizeof *buf);
+    pf_h5id t = pf_h5_type(PF_H5_F32);
+    int rc = 0;
+    for (uint64_t at = 0; at < s->n && !rc; at += per) {
+        uint64_t k = s->n - at < per ? s->n - at : per;
+        rc = pf_h5_dset_read_rows(ds, t, at, k, buf, err);
+        long bad = rc ? -1 : bad_f0(buf, (size_t)k * s->frames);
+        if (bad >= 0)
+            rc = PF_FAIL(err, PF_ESCHEMA,
+                         "/labels/f0_frames row %" PRIu64 " column %zu holds %g (f0 must be "
+                         "finite and >= 0, 0 = unvoiced)",
+                         at + (uint64_t)bad / s->frames, (size_t)bad % s->frames, buf[bad]);
+    }
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    free(buf);
+    return rc;
+}
+
+/** Read every /labels/<name> (each must have n rows; f0_frames must be there and valid). */
 static int read_labels(shard_scan *s, pf_error *err)
 {
     char **names = NULL, path[300];
     size_t n = 0;
     if (!pf_h5_exists(s->f, "labels")) return PF_FAIL(err, PF_ESCHEMA, "no /labels group");
+    if (!pf_h5_exists(s->f, "labels/f0_frames"))
+        return PF_FAIL(err, PF_ESCHEMA, "no /labels/f0_frames");
     int rc = pf_h5_list(s->f, "labels", &names, &n, err);
     for (size_t i = 0; i < n; i++) {
         snprintf(path, sizeof path, "labels/%s", names[i]);
-        rc = rc || read_all(s, path, 0, err);
+        rc = rc ||
+             (strcmp(names[i], "f0_frames") ? read_all(s, path, 0, err) : check_f0_frames(s, err));
         free(names[i]);
     }
     free(names);
@@ -211,8 +238,8 @@ static int shard_check_unlocked(const char *path, const char *manifest_sha256, u
 {
     shard_scan s = {.f = pf_h5_open(path, 0, err)};
     if (s.f < 0) return -1;
-    int rc = check_schema(s.f, err) || check_attrs(&s, manifest_sha256, err) ||
-             read_spectrogram(&s, err) ||
+    int rc = pf_schema_check(s.f, NULL, PF_SHARD_SCHEMA, err) ||
+             check_attrs(&s, manifest_sha256, err) || read_spectrogram(&s, err) ||
              (pf_h5_exists(s.f, "audio") && read_all(&s, "audio", 0, err)) ||
              read_labels(&s, err) || check_sums(&s, err);
     pf_h5_close(s.f);
@@ -369,18 +396,13 @@ static int read_index_unlocked(verify_run *r, const char *path, pf_error *err)
 {
     pf_h5id f = pf_h5_open(path, 0, err);
     if (f < 0) return -1;
-    char *schema = pf_h5_attr_exists(f, "schema") ? pf_h5_attr_read_str(f, "schema", NULL) : NULL;
-    int rc = 0;
-    if (!schema || strcmp(schema, PF_DATASET_SCHEMA))
-        rc = PF_FAIL(err, PF_ESCHEMA, "schema '%s', expected '%s'", schema ? schema : "(none)",
-                     PF_DATASET_SCHEMA);
+    int rc = pf_schema_check(f, NULL, PF_DATASET_SCHEMA, err);
     if (!rc && pf_h5_attr_exists(f, "manifest_sha256"))
         r->manifest_sha256 = pf_h5_attr_read_str(f, "manifest_sha256", NULL);
     rc = rc || read_checksums(r, f, err);
     for (int s = 0; s < N_SPLITS && !rc; s++)
         read_split_counts(r, f, s);
     pf_h5_close(f);
-    free(schema);
     return rc ? -1 : 0;
 }
 

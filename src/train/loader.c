@@ -10,6 +10,7 @@
 
 #include "core/mem.h"
 #include "io/h5.h"
+#include "store/schema.h"
 #include "pitchforge/rng.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/dataset.h"
@@ -91,15 +92,9 @@ static float *read_floats(pf_h5id f, const char *name, size_t *len, pf_error *er
 /* Schema, split group, shard count and normalization stats of the index. */
 static int index_read(pf_loader *l, pf_h5id f, size_t *n_shards, pf_error *err)
 {
-    char *schema = pf_h5_attr_exists(f, "schema") ? pf_h5_attr_read_str(f, "schema", NULL) : NULL;
-    int rc = 0;
-    if (!schema || strcmp(schema, PF_DATASET_SCHEMA))
-        rc = PF_FAIL(err, PF_ESCHEMA, "%s has schema '%s', not %s: make the dataset again with "
-                     "this pitchforge (pitchforge generate) or train with the release that made it",
-                     l->dataset, schema ? schema : "(none)", PF_DATASET_SCHEMA);
-    free(schema);
-    if (rc)
+    if (pf_schema_check(f, l->dataset, PF_DATASET_SCHEMA, err))
         return -1;
+    int rc;
     if (!pf_h5_exists(f, l->split))
         return PF_FAIL(err, PF_ESCHEMA, "%s has no %s split (no examples went to it?)", l->dataset,
                        l->split);

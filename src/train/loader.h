@@ -25,7 +25,7 @@ typedef struct pf_loader pf_loader;
 
 /**
  * Open split @p split ("train", "val") of @p dataset (a dataset.h5): check its schema and
- * every shard of the split (present, schema pitchforge-shard/1, the shapes of the index),
+ * every shard of the split (present, schema pitchforge-shard/2, the shapes of the index),
  * read the split's f0 labels and the normalization stats.
  * @param limit      0: every example; else the first @p limit
  * @param batch      examples per batch

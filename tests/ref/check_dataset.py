@@ -26,7 +26,8 @@ def s(v):
 
 def check_shard(path, summary_counts):
     with h5py.File(path, "r") as f:
-        assert s(f.attrs["schema"]) == "pitchforge-shard/1", path
+        assert s(f.attrs["schema"]) == "pitchforge-shard/2", path
+        assert f.attrs["audio_scale"] == 32768.0 and f["audio"].attrs["scale"] == 32768.0, path
         n = f["spectrogram"].shape[0]
         assert f["spectrogram"].shape[1:] == (513, 90) and f["spectrogram"].dtype == np.float32
         assert f["audio"].shape == (n, 5280) and f["audio"].dtype == np.int16
@@ -35,6 +36,9 @@ def check_shard(path, summary_counts):
             assert lab[k].dtype == np.dtype(dt), (k, lab[k].dtype)
         assert h5py.check_enum_dtype(f["labels/segment"].dtype) == {"attack": 0, "sustain": 1, "decay": 2}
         assert lab["strip_fundamental"].dtype == np.bool_
+        f0f = lab["f0_frames"]  # Hz per spectrogram column, 0 = unvoiced
+        assert f0f.dtype == np.float32 and f0f.shape == (n, 90), (f0f.dtype, f0f.shape)
+        assert np.isfinite(f0f).all() and (f0f >= 0).all(), "f0_frames not finite or negative"
         f0 = 440.0 * 2 ** ((lab["midi"] - 69 + lab["cents"].astype(np.float64) / 100) / 12)
         assert np.allclose(lab["f0_hz"], f0, rtol=1e-12), "f0_hz disagrees with midi and cents"
         assert (lab["octave"] == lab["midi"] // 12 - 1).all() and (lab["pitch_class"] == lab["midi"] % 12).all()
@@ -43,7 +47,7 @@ def check_shard(path, summary_counts):
         summary_counts[s(f.attrs["split"])] += n
         worst = 0.0
         for i in range(n):
-            x = f["audio"][i].astype(np.float32) / np.float32(32767)
+            x = f["audio"][i].astype(np.float32) / np.float32(f.attrs["audio_scale"])
             _, _, ref = signal.spectrogram(x.astype(np.float64), fs=16000, window="hann", nperseg=256,
                                            noverlap=200, nfft=1024, mode="magnitude", scaling="density")
             ours = f["spectrogram"][i]
@@ -67,11 +71,15 @@ def main(d, summary_path):
     assert all(insts.values()), "a split is empty"
     assert counts == summary["splits"], (counts, summary["splits"])
     with h5py.File(os.path.join(d, "dataset.h5"), "r") as f:
-        assert s(f.attrs["schema"]) == "pitchforge-dataset/1"
+        assert s(f.attrs["schema"]) == "pitchforge-dataset/2"
+        assert f.attrs["audio_scale"] == 32768.0
         for split, n in counts.items():
             assert f[split + "/spectrogram"].shape == (n, 513, 90)
             parts = [h5py.File(p, "r")["labels/example_id"][()] for p in shards if os.path.basename(p).startswith(split + "-")]
             assert (f[split + "/labels/example_id"][()] == np.concatenate(parts)).all()
+            parts = [h5py.File(p, "r")["labels/f0_frames"][()] for p in shards if os.path.basename(p).startswith(split + "-")]
+            assert np.array_equal(f[split + "/labels/f0_frames"][()], np.concatenate(parts)), split
+            assert f[split + "/audio"].attrs["scale"] == 32768.0
         train = np.concatenate([h5py.File(p, "r")["spectrogram"][()] for p in shards if os.path.basename(p).startswith("train-")])
         mean = train.astype(np.float64).mean(axis=(0, 2))
         std = train.astype(np.float64).std(axis=(0, 2))

@@ -63,6 +63,11 @@ def check_split(f, d, split):
     for name in sorted(names):
         check_same(g["labels"][name], [s["labels"][name] for s in files], f"{split}/labels/{name}")
     check(g["labels/strip_fundamental"].dtype == np.bool_, "strip_fundamental is not bool")
+    frames = files[0]["spectrogram"].shape[-1]
+    check(g["labels/f0_frames"].shape[1:] == (frames,) and g["labels/f0_frames"].dtype == np.float32,
+          f"{split}/labels/f0_frames {g['labels/f0_frames'].shape} {g['labels/f0_frames'].dtype}")
+    if "audio" in g:
+        check(g["audio"].attrs["scale"] == files[0]["audio"].attrs["scale"], f"{split}/audio scale")
     n = sum(s["spectrogram"].shape[0] for s in files)
     check(g.attrs["n_examples"] == n and f.attrs[f"n_examples_{split}"] == n, f"{split} n")
     check(g.attrs["n_shards"] == len(paths), f"{split} n_shards")
@@ -113,7 +118,7 @@ def main():
     d = os.path.abspath(sys.argv[1])
     os.chdir("/")  # the shards must be found relative to dataset.h5, not to the cwd
     with h5py.File(os.path.join(d, "dataset.h5"), "r") as f:
-        check(f.attrs["schema"] == "pitchforge-dataset/1", f"schema {f.attrs['schema']}")
+        check(f.attrs["schema"] == "pitchforge-dataset/2", f"schema {f.attrs['schema']}")
         check("split" not in f.attrs and "shard_index" not in f.attrs, "per-shard attributes")
         check(f.attrs["generator_version"] == "pitchforge 0.1.0-test", "copied attributes")
         check(list(f.attrs["soundfont_ids"]) == ["fluidr3", "timgm6mb"], "soundfont_ids")

@@ -38,7 +38,7 @@ def check(cond, msg):
 def check_labels(f, exp):
     n = exp["n"]
     names = set(f["labels"].keys())
-    check(names == set(LABEL_DTYPES) | {"instrument"}, f"label names {sorted(names)}")
+    check(names == set(LABEL_DTYPES) | {"instrument", "f0_frames"}, f"label names {sorted(names)}")
     for name, dt in LABEL_DTYPES.items():
         d = f["labels"][name]
         check(d.shape == (n,), f"labels/{name} shape {d.shape}")
@@ -56,6 +56,18 @@ def check_labels(f, exp):
           f"instrument dtype {d.dtype} {info}")
     got = [s.decode("utf-8") for s in d[()]]
     check(got == exp["labels"]["instrument"], f"instrument {got}")
+    # per-column f0: float32 [n, frames], as written (rows written with NULL hold f0_hz)
+    d = f["labels/f0_frames"]
+    check(d.dtype == np.float32 and d.shape == (n, exp["frames"]), f"f0_frames {d.dtype} {d.shape}")
+    want = np.array(exp["labels"]["f0_frames"], dtype=np.float64).reshape(n, exp["frames"])
+    got = d[()]
+    check(np.array_equal(got, want.astype(np.float32)), f"f0_frames: {got[:2]} != {want[:2]}")
+    check(np.isfinite(got).all() and (got >= 0).all(), "f0_frames not finite or negative")
+    f0 = f["labels/f0_hz"][()].astype(np.float32)
+    steady = (got == f0[:, None]).all(axis=1)
+    ids = f["labels/example_id"][()]
+    check(np.array_equal(steady[ids % 4 == 0], np.ones((ids % 4 == 0).sum(), bool)),
+          "rows written without f0_frames do not hold f0_hz at every column")
 
 
 def check_data(f, exp, spec_path, audio_path):
@@ -74,12 +86,16 @@ def check_data(f, exp, spec_path, audio_path):
     check(np.array_equal(s[()], want), "spectrogram values differ")
     if exp["audio"] == "none":
         check("audio" not in f, "unexpected /audio")
+        check("audio_scale" not in f.attrs, "audio_scale without /audio")
     else:
         a = f["audio"]
         want = np.fromfile(audio_path, dtype=exp["audio"]).reshape(n, exp["audio_len"])
         check(a.dtype == np.dtype(exp["audio"]) and a.shape == want.shape,
               f"audio {a.dtype} {a.shape}")
         check(np.array_equal(a[()], want), "audio values differ")
+        scale = 32768.0 if exp["audio"] == "int16" else 1.0
+        check(a.attrs["scale"] == scale and f.attrs["audio_scale"] == scale,
+              f"audio scale {a.attrs.get('scale')} {f.attrs.get('audio_scale')} != {scale}")
 
 
 def check_stats(f, exp, spec_path):
