@@ -59,7 +59,7 @@ $(BUILD)/src/train/optim.o: CFLAGS += -ftree-vectorize -fno-math-errno
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(SAY) "  TEST  $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $< \
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -MMD -MP -o $@ $< \
 	  $(LIB) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 $(BUILD)/bench/%: bench/%.c $(LIB)
@@ -67,7 +67,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	$(SAY) "  BENCH $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
 
 # Install the missing Debian packages (apt-get update runs once, only when something is missing).
 deps:

@@ -150,6 +150,7 @@ static UNUSED pf_label fx_label(uint64_t id)
         .measured_f0_hz = id % 5 == 3 ? 0 : 440.25f + (float)id,
         .pitch_error_cents = id % 5 == 3 ? NAN : 1.25f * (float)id,
         .pitch_check = (uint8_t)(id % 5),
+        .source = (uint8_t)(id % 7),
     };
     l.f0_hz = 440.0 * pow(2.0, (midi - 69 + l.cents / 100.0) / 12.0);
     return l;
@@ -265,6 +266,7 @@ static UNUSED void fx_json_labels(FILE *f, uint64_t first, size_t n)
     FX_COL("measured_f0_hz", l.measured_f0_hz, 9);
     FX_COL("pitch_error_cents", l.pitch_error_cents, 9);
     FX_COL("pitch_check", l.pitch_check, 17);
+    FX_COL("source", l.source, 17);
 #undef FX_COL
     fprintf(f, "  \"instrument\": [");
     for (size_t i = 0; i < n; i++)

@@ -18,9 +18,23 @@ typedef enum pf_pitch_check {
 } pf_pitch_check;
 #define PF_PITCH_CHECK_COUNT 5
 
+/** What an example was made of, stored as the HDF5 enum `source`: a note, or a negative (no
+ *  pitch anywhere: every column of f0_frames 0). */
+typedef enum pf_source {
+    PF_SOURCE_NOTE = 0,
+    PF_SOURCE_SILENCE,      /**< digital silence */
+    PF_SOURCE_NEAR_SILENCE, /**< white noise far below any note (negatives.near_silence_dbfs) */
+    PF_SOURCE_WHITE,        /**< white noise (negatives.level_dbfs) */
+    PF_SOURCE_PINK,         /**< pink noise */
+    PF_SOURCE_BROWN,        /**< brown (red) noise */
+    PF_SOURCE_PERCUSSION    /**< an unpitched key of a GM drum kit (bank 128) */
+} pf_source;
+#define PF_SOURCE_COUNT 7
+
 /** Names of the enums, indexed by value ("attack", ...; "ok", "off", ...). */
 extern const char *const pf_segment_names[PF_SEG_COUNT];
 extern const char *const pf_pitch_check_names[PF_PITCH_CHECK_COUNT];
+extern const char *const pf_source_names[PF_SOURCE_COUNT];
 
 /**
  * Every label of one example, as stored under /labels/ in a shard (DESIGN §4).
@@ -48,6 +62,7 @@ typedef struct pf_label {
     float measured_f0_hz;    /**< independent YIN estimate on the raw segment (0 = unvoiced) */
     float pitch_error_cents; /**< 1200*log2(measured/f0_hz), NaN when unvoiced or skipped */
     uint8_t pitch_check;     /**< pf_pitch_check */
+    uint8_t source;          /**< pf_source: a note or a kind of negative */
     const float *f0_frames;  /**< [frames] f0 per spectrogram column in Hz, 0 = unvoiced; column k
                                   is centred (length/2 + k*hop)/rate s into the segment
                                   (pf_spec_shape); borrowed. NULL when writing: f0_hz at every

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "pitchforge/error.h"
+#include "pitchforge/example.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/synth.h"
 #include "pitchforge/augment.h"
@@ -63,6 +64,10 @@ typedef struct pf_manifest {
              double key_max_cents; /**< key audit: 0 off */ } quality;
     struct { double volume_lo, volume_hi; double strip_fundamental, strip_q; int noise; /**< 0 off */
              pf_noise_kind noise_kind; double snr_lo, snr_hi, noise_p; } augment;
+    /** Negatives (no pitch anywhere), per kind (pf_source; [0] unused) as a share of the
+     *  notes: 0.05 adds one negative "note" (n_kinds examples) for every 20 notes. */
+    struct { double share[PF_SOURCE_COUNT]; double level_lo, level_hi, near_lo, near_hi;
+    } negatives;
     struct { double rate_hz; pf_resampler_kind resampler; pf_normalize normalize; } audio;
     pf_spec_config spectrogram;
     struct { pf_store_audio audio; int gzip; /**< 0 off, else the gzip level */

@@ -47,6 +47,7 @@ typedef struct pf_note_job {
     uint8_t midi, velocity;
     uint8_t split;        /**< pf_split */
     float cents;          /**< detune (0 for the exact copy) */
+    uint8_t source;       /**< pf_source: a note, or a negative (midi: a drum key or 0) */
 } pf_note_job;
 
 /** One shard: a run of plan.order. */

@@ -26,7 +26,8 @@ enum {
     PF_STREAM_SHUFFLE = 3, /**< per split: shard order */
     PF_STREAM_SPLIT = 4,   /**< split hashing */
     PF_STREAM_STRIP = 5,   /**< per note: strip-fundamental draw */
-    PF_STREAM_EXPRESSION = 6 /**< per note: vibrato, scoop, fall, legato */
+    PF_STREAM_EXPRESSION = 6, /**< per note: vibrato, scoop, fall, legato */
+    PF_STREAM_NEGATIVE = 7    /**< per negative: its key, velocity, level and noise */
 };
 
 /** Start the generator for (@p seed, @p stream, @p id) at position 0. */

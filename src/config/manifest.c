@@ -30,7 +30,7 @@ const char *const pf_spec_scaling_names[] = {"density", "spectrum", NULL};
 static const char *const segment_kind_names[] = {"attack", "sustain", "decay", NULL};
 static const char *const store_audio_names[] = {"none", "int16", "float32", NULL};
 static const char *const normalize_names[] = {"peak", "none", NULL};
-static const char *const noise_kind_names[] = {"white", "pink", NULL};
+static const char *const noise_kind_names[] = {"white", "pink", "brown", NULL};
 static const char *const compression_names[] = {"none", "gzip", NULL};
 static const char *const resampler_names[] = {"sinc_best", "sinc_medium", "sinc_fastest", "linear",
                                               "soxr_lq",   "soxr_mq",     "soxr_hq",      "soxr_vhq",
@@ -401,6 +401,8 @@ static void set_defaults(pf_manifest *m)
     m->augment.volume_lo = 0.2, m->augment.volume_hi = 1.0, m->augment.strip_fundamental = 0.2;
     m->augment.strip_q = 2.0, m->augment.noise = 1, m->augment.noise_kind = PF_NOISE_PINK;
     m->augment.snr_lo = 10, m->augment.snr_hi = 40, m->augment.noise_p = 0.3;
+    m->negatives.level_lo = -60, m->negatives.level_hi = -10;
+    m->negatives.near_lo = -110, m->negatives.near_hi = -70;
     m->audio.rate_hz = 16000, m->audio.resampler = PF_RS_SOXR_HQ;
     m->audio.normalize = PF_NORM_PEAK;
     m->spectrogram = (pf_spec_config){.length = 256, .overlap = 200, .nfft = 1024,
@@ -635,7 +637,7 @@ static const pf_key quality_rows[] = {
 };
 static const pf_key noise_rows[] = {
     {.key = "kind", .kind = PF_KEY_ENUM, .names = noise_kind_names, .off = MF(augment.noise_kind),
-     .help = "white or pink noise"},
+     .help = "white, pink or brown noise"},
     {.key = "snr_db", .kind = PF_KEY_RANGE, .min = -20, .max = 120, .off = MF(augment.snr_lo),
      .off2 = MF(augment.snr_hi), .help = "signal-to-noise ratio drawn per example, in dB"},
     {.key = "p", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1, .off = MF(augment.noise_p),
@@ -656,6 +658,26 @@ static const pf_key augment_rows[] = {
     {.key = "noise", .kind = PF_KEY_CUSTOM, .fn = read_noise, .sub = &noise_keys, .def = "on",
      .values = "`none`, `true`, `false`, or a mapping of the keys below",
      .help = "added noise (label `noise_snr_db`, NaN when none); a mapping turns it on"},
+};
+#define NEG(name, src, text)                                                                   \
+    {.key = name, .kind = PF_KEY_DOUBLE, .min = 0, .max = 10, .off = MF(negatives.share[src]),  \
+     .help = text}
+static const pf_key negatives_rows[] = {
+    NEG("silence", PF_SOURCE_SILENCE, "digital silence, as a share of the notes"),
+    NEG("near_silence", PF_SOURCE_NEAR_SILENCE, "white noise at `near_silence_dbfs`"),
+    NEG("white", PF_SOURCE_WHITE, "white noise at `level_dbfs`"),
+    NEG("pink", PF_SOURCE_PINK, "pink noise at `level_dbfs`"),
+    NEG("brown", PF_SOURCE_BROWN, "brown noise (a leaky integrator of white) at `level_dbfs`"),
+    NEG("percussion", PF_SOURCE_PERCUSSION,
+        "a key of the first GM drum kit (bank 128) of the manifest's soundfonts, among the "
+        "unpitched ones (snares, claps, hi-hats, cymbals, tambourine, cabasa, maracas, guiro; "
+        "no kicks, toms, whistles or blocks), at one of the manifest's velocities"),
+    {.key = "level_dbfs", .kind = PF_KEY_RANGE, .min = -120, .max = 0,
+     .off = MF(negatives.level_lo), .off2 = MF(negatives.level_hi),
+     .help = "RMS level of the noise negatives, drawn per negative"},
+    {.key = "near_silence_dbfs", .kind = PF_KEY_RANGE, .min = -200, .max = -40,
+     .off = MF(negatives.near_lo), .off2 = MF(negatives.near_hi),
+     .help = "RMS level of near silence, drawn per negative"},
 };
 static const pf_key audio_rows[] = {
     {.key = "sample_rate", .kind = PF_KEY_DOUBLE, .min = 4000, .max = 96000,
@@ -722,6 +744,7 @@ static const pf_keys notes_keys = ROWS("notes", notes_rows),
                      quality_keys = ROWS("quality", quality_rows),
                      augment_keys = ROWS("augment", augment_rows),
                      audio_keys = ROWS("audio", audio_rows),
+                     negatives_keys = ROWS("negatives", negatives_rows),
                      spectrogram_keys = ROWS("spectrogram", spectrogram_rows),
                      store_keys = ROWS("store", store_rows), split_keys = ROWS("split", split_rows),
                      shards_keys = ROWS("shards", shards_rows);
@@ -750,6 +773,7 @@ static const pf_key top_rows[] = {
     SECTION("segments", segments_keys),
     SECTION("quality", quality_keys),
     SECTION("augment", augment_keys),
+    SECTION("negatives", negatives_keys),
     SECTION("audio", audio_keys),
     SECTION("spectrogram", spectrogram_keys),
     SECTION("store", store_keys),

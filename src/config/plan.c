@@ -303,6 +303,66 @@ static void enumerate_notes(const pf_manifest *m, pf_plan *p, const int *octave_
     }
 }
 
+/* ---- negatives ---- */
+
+/* The GM drum kit's unpitched keys (snares, claps, hi-hats, cymbals, tambourine, vibraslap,
+ * cabasa, maracas, guiro): no kicks, toms, congas, bongos, timbales, agogos, cowbell, whistles,
+ * blocks, claves, cuicas or triangles, whose sound has a pitch. */
+static const uint8_t unpitched_keys[] = {37, 38, 39, 40, 42, 44, 46, 49, 51, 52,
+                                         53, 54, 55, 57, 58, 59, 69, 70, 73, 74};
+
+/* The first drum kit (bank 128, lowest program) of the first soundfont that has one, added to
+ * the plan's instruments; its index, or -1 with @p err filled when no soundfont has one. */
+static long add_drum_kit(const pf_manifest *m, const pf_preset_list *presets, pf_plan *p,
+                         pf_error *err)
+{
+    for (size_t s = 0; s < m->n_soundfonts; s++)
+        for (size_t i = 0; i < presets[s].n; i++) {
+            const pf_preset *q = &presets[s].presets[i];
+            if (q->bank != 128) continue;
+            pf_instrument_spec spec = {.soundfont = (int)s, .range_hi = 127};
+            size_t n = p->n_instruments;
+            add_instrument(m, &spec, q, &p->instruments, &n);
+            return (long)(p->n_instruments = n) - 1;
+        }
+    return PF_FAIL(err, PF_ECONFIG, "%s: negatives.percussion needs a GM drum kit (bank 128) in a "
+                   "soundfont, and none of the manifest's has one", m->file);
+}
+
+/* One negative of kind @p source: a random split (as split.by random), a drum key and a
+ * velocity for percussion, drawn from (seed, PF_STREAM_NEGATIVE, note_id). */
+static pf_note_job negative_job(const pf_manifest *m, const pf_plan *p, int source, long drum)
+{
+    pf_note_job nj = {.note_id = p->n_notes, .source = (uint8_t)source};
+    pf_rng r;
+    pf_rng_init(&r, m->seed, PF_STREAM_NEGATIVE, nj.note_id);
+    size_t k = (size_t)pf_rng_below(&r, sizeof unpitched_keys);
+    int v = m->notes.velocity[pf_rng_below(&r, (uint64_t)m->notes.n_velocities)];
+    if (source == PF_SOURCE_PERCUSSION)
+        nj.instrument = (uint32_t)drum, nj.midi = unpitched_keys[k], nj.velocity = (uint8_t)v;
+    double u = (double)(pf_hash64(m->seed ^ PF_STREAM_SPLIT, &nj.note_id, sizeof nj.note_id) >> 11) *
+               0x1.0p-53;
+    nj.split = u < m->split.val ? PF_VAL : u < m->split.val + m->split.test ? PF_TEST : PF_TRAIN;
+    return nj;
+}
+
+/* After the notes: round(share x notes) negatives of each kind the manifest asks for. */
+static int add_negatives(const pf_manifest *m, const pf_preset_list *presets, pf_plan *p,
+                         pf_error *err)
+{
+    size_t notes = p->n_notes, cap = p->n_notes;
+    long drum = -1;
+    if (m->negatives.share[PF_SOURCE_PERCUSSION] > 0 &&
+        (drum = add_drum_kit(m, presets, p, err)) < 0)
+        return -1;
+    for (int s = PF_SOURCE_SILENCE; s < PF_SOURCE_COUNT; s++) {
+        size_t n = (size_t)llround(m->negatives.share[s] * (double)notes);
+        for (size_t i = 0; i < n; i++)
+            push_note(p, &cap, negative_job(m, p, s, drum));
+    }
+    return 0;
+}
+
 /* ---- shards ---- */
 
 /* Shuffle each split's notes with its own seeded stream, then cut them into even shards. */
@@ -345,7 +405,7 @@ int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const pf_
     size_t n_all;
     if (pf_plan_instruments(m, presets, &all, &n_all, err))
         return -1;
-    plan->instruments = pf_calloc(n_all ? n_all : 1, sizeof *plan->instruments);
+    plan->instruments = pf_calloc(n_all + 1, sizeof *plan->instruments);
     for (size_t k = 0; audit && k < audit->n_keys; k++) {
         const pf_excluded_key *ko = &audit->keys[k];
         if (ko->instrument < n_all)
@@ -366,6 +426,7 @@ int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const pf_
     enumerate_notes(m, plan, octave_split);
     if (plan->n_notes == 0)
         return PF_FAIL(err, PF_ECONFIG, "%s: the notes and instrument ranges give no notes", m->file);
+    if (add_negatives(m, presets, plan, err)) return -1;
     make_shards(m, plan);
     return 0;
 }

@@ -101,15 +101,34 @@ static void pink_start(pf_pink *p, pf_rng *rng)
     }
 }
 
-/* Fill @p v with n deviates of white or (stationary) pink noise from @p rng. */
+#define BROWN_POLE 0.995
+
+/* Fill @p v with n deviates of white, (stationary) pink or brown noise from @p rng. */
 static void noise_fill(double *v, size_t n, pf_noise_kind kind, pf_rng *rng)
 {
     pf_pink pink;
     if (kind == PF_NOISE_PINK) pink_start(&pink, rng);
+    double brown = kind == PF_NOISE_BROWN
+                       ? pf_rng_normal(rng) / sqrt(1 - BROWN_POLE * BROWN_POLE)
+                       : 0;
     for (size_t i = 0; i < n; i++) {
         double w = pf_rng_normal(rng);
-        v[i] = kind == PF_NOISE_PINK ? pink_step(&pink, w) : w;
+        if (kind == PF_NOISE_BROWN) brown = BROWN_POLE * brown + w;
+        v[i] = kind == PF_NOISE_PINK ? pink_step(&pink, w) : kind == PF_NOISE_BROWN ? brown : w;
     }
+}
+
+void pf_noise_fill(float *x, size_t n, pf_noise_kind kind, double rms_dbfs, pf_rng *rng)
+{
+    if (!x || !rng || n == 0) return;
+    double *v = pf_calloc(n, sizeof *v), pn = 0;
+    noise_fill(v, n, kind, rng);
+    for (size_t i = 0; i < n; i++)
+        pn += v[i] * v[i];
+    double g = pn > 0 ? pow(10.0, rms_dbfs / 20) / sqrt(pn / (double)n) : 0;
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(g * v[i]);
+    free(v);
 }
 
 void pf_noise_add(float *x, size_t n, pf_noise_kind kind, double snr_db, pf_rng *rng)

@@ -83,6 +83,7 @@ static int gate(const worker *w, pf_label *lab)
     if (isnan(peak)) return PF_REJECT_NONFINITE;
     lab->rms_dbfs = (float)pf_rms_dbfs(w->seg, w->seg_len);
     if (peak >= w->r->m->segments.clip_level) return PF_REJECT_CLIPPED;
+    if (lab->source != PF_SOURCE_NOTE) return -1; /* a negative may be as quiet as it likes */
     if (!(lab->rms_dbfs >= w->r->m->segments.min_rms_dbfs)) return PF_REJECT_SILENT;
     return -1;
 }
@@ -128,6 +129,17 @@ static int audit_columns(worker *w, pf_label *lab)
     return 0;
 }
 
+/* The audit of a negative: it passes (ok) when YIN finds no pitch in the raw segment, and is
+ * `off` with the pitch YIN found otherwise. */
+static int audit_negative(worker *w, pf_label *lab)
+{
+    double f0;
+    if (pf_yin_estimate(w->yin, w->seg, w->seg_len, &f0, NULL, &w->err)) return -1;
+    lab->measured_f0_hz = (float)f0;
+    lab->pitch_check = f0 > 0 ? PF_PITCH_OFF : PF_PITCH_OK;
+    return 0;
+}
+
 /* Label audit: independent YIN estimate on the raw segment. */
 static int audit(worker *w, pf_label *lab)
 {
@@ -136,6 +148,7 @@ static int audit(worker *w, pf_label *lab)
     lab->pitch_check = PF_PITCH_SKIPPED;
     if (w->r->m->quality.pitch_check == PF_PCHECK_OFF) return 0;
     if (w->nr.moving) return audit_columns(w, lab);
+    if (lab->source != PF_SOURCE_NOTE) return audit_negative(w, lab);
     double f0, ap;
     if (pf_yin_estimate(w->yin, w->seg, w->seg_len, &f0, &ap, &w->err)) return -1;
     lab->measured_f0_hz = (float)f0;
@@ -155,7 +168,7 @@ static void strip_note(worker *w, const pf_note_job *nj)
     const pf_manifest *m = w->r->m;
     pf_rng rng;
     pf_rng_init(&rng, m->seed, PF_STREAM_STRIP, nj->note_id);
-    w->strip = pf_rng_uniform(&rng) < m->augment.strip_fundamental;
+    w->strip = nj->source == PF_SOURCE_NOTE && pf_rng_uniform(&rng) < m->augment.strip_fundamental;
     if (!w->strip) return;
     memcpy(w->stripped, w->audio, w->audio_len * sizeof *w->audio);
     pf_notch_apply(w->stripped, w->audio_len, pf_midi_to_hz(nj->midi, nj->cents), m->audio.rate_hz,
@@ -200,8 +213,28 @@ static void quantize(worker *w)
     }
 }
 
+/* The labels of a negative: no pitch (f0 0, midi, octave and pitch class -1); a drum kit's
+ * preset and velocity for percussion, "negative/KIND" as the instrument for the others. */
+static void fill_negative_labels(const worker *w, const pf_note_job *nj, pf_label *lab)
+{
+    static const char *const names[PF_SOURCE_COUNT] = {
+        "", "negative/silence", "negative/near_silence", "negative/white", "negative/pink",
+        "negative/brown", ""};
+    *lab = (pf_label){.midi = -1, .octave = -1, .pitch_class = -1, .source = nj->source,
+                      .instrument = names[nj->source]};
+    if (nj->source != PF_SOURCE_PERCUSSION) return;
+    const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
+    lab->velocity = nj->velocity, lab->program = (uint8_t)in->program;
+    lab->bank = (uint16_t)in->bank, lab->soundfont = (uint8_t)in->soundfont;
+    lab->instrument = in->label;
+}
+
 static void fill_note_labels(const worker *w, const pf_note_job *nj, pf_label *lab)
 {
+    if (nj->source != PF_SOURCE_NOTE) {
+        fill_negative_labels(w, nj, lab);
+        return;
+    }
     const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
     *lab = (pf_label){.f0_hz = pf_midi_to_hz(nj->midi, nj->cents),
                       .midi = nj->midi,
@@ -223,6 +256,10 @@ static void column_labels(worker *w, const pf_note_job *nj, size_t seg_offset)
     pf_column_pitch p = {.spec = &m->spectrogram, .synth_rate_hz = m->render.rate_hz,
                          .midi = nj->midi, .cents = nj->cents,
                          .blocks = w->nr.moving ? w->nr.blocks : NULL, .n_blocks = w->nr.n_blocks};
+    if (nj->source != PF_SOURCE_NOTE) {
+        memset(w->f0_frames, 0, w->frames * sizeof *w->f0_frames);
+        return;
+    }
     pf_column_f0(&p, seg_offset, w->f0_frames, w->frames);
     pf_column_voicing(&m->spectrogram, w->seg, w->seg_len, w->peak_dbfs, w->f0_frames, w->frames);
 }
@@ -269,15 +306,45 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
 }
 
 /* Render and resample one note, then its segments. */
-int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
+/* A negative without a synth: the whole "note" as silence or noise at a level drawn from
+ * (seed, PF_STREAM_NEGATIVE, note_id), after the plan's own draws from that stream. */
+static void negative_audio(worker *w, const pf_note_job *nj)
 {
+    const pf_manifest *m = w->r->m;
+    static const pf_noise_kind kind[PF_SOURCE_COUNT] = {
+        [PF_SOURCE_NEAR_SILENCE] = PF_NOISE_WHITE, [PF_SOURCE_WHITE] = PF_NOISE_WHITE,
+        [PF_SOURCE_PINK] = PF_NOISE_PINK, [PF_SOURCE_BROWN] = PF_NOISE_BROWN};
+    pf_rng r;
+    pf_rng_init(&r, m->seed, PF_STREAM_NEGATIVE, nj->note_id);
+    pf_rng_u64(&r), pf_rng_u64(&r); /* the plan's key and velocity draws */
+    double near = pf_rng_range(&r, m->negatives.near_lo, m->negatives.near_hi);
+    double level = pf_rng_range(&r, m->negatives.level_lo, m->negatives.level_hi);
+    if (nj->source == PF_SOURCE_SILENCE)
+        memset(w->audio, 0, w->audio_len * sizeof *w->audio);
+    else
+        pf_noise_fill(w->audio, w->audio_len, kind[nj->source],
+                      nj->source == PF_SOURCE_NEAR_SILENCE ? near : level, &r);
+}
+
+/* Render and resample the note (a drum key for percussion), or make a negative's noise. */
+static int make_audio(worker *w, const pf_note_job *nj, double sec[2])
+{
+    if (nj->source != PF_SOURCE_NOTE && nj->source != PF_SOURCE_PERCUSSION) {
+        pf_note_renderer_express(&w->nr, NULL);
+        negative_audio(w, nj);
+        return 0;
+    }
     const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
-    double sec[2] = {0, 0};
     pf_expression e;
     pf_plan_expression(w->r->m, nj->note_id, &e);
-    pf_note_renderer_express(&w->nr, &e);
-    if (pf_note_renderer_run(&w->nr, in, nj->midi, nj->velocity, nj->cents, sec, &w->err))
-        return -1;
+    pf_note_renderer_express(&w->nr, nj->source == PF_SOURCE_NOTE ? &e : NULL);
+    return pf_note_renderer_run(&w->nr, in, nj->midi, nj->velocity, nj->cents, sec, &w->err);
+}
+
+int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
+{
+    double sec[2] = {0, 0};
+    if (make_audio(w, nj, sec)) return -1;
     w->t.render += sec[0];
     w->t.resample += sec[1];
     double t2 = pf_now_s();

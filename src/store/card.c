@@ -30,6 +30,7 @@ typedef struct card {
     size_t n_inst;
     pf_card_counts counts;
     size_t octave[11], checks[PF_PITCH_CHECK_COUNT], shards;
+    size_t sources[PF_SOURCE_COUNT]; /* notes and each kind of negative */
 } card;
 
 static inst_stats *find_instrument(card *c, const char *label, int split)
@@ -49,12 +50,14 @@ static void tally(card *c, const pf_label *l, int split)
 {
     c->counts.examples[split]++;
     c->counts.per_kind[l->segment % 3]++;
-    c->octave[(l->midi / 12) % 11]++;
+    if (l->midi >= 0 && l->midi <= 127) c->octave[l->midi / 12]++; /* -1: a negative */
+    c->sources[l->source < PF_SOURCE_COUNT ? l->source : 0]++;
     c->checks[l->pitch_check % PF_PITCH_CHECK_COUNT]++;
     inst_stats *s = find_instrument(c, l->instrument ? l->instrument : "?", split);
     s->examples++;
     s->checks[l->pitch_check % PF_PITCH_CHECK_COUNT]++;
-    if (l->pitch_check == PF_PITCH_OK || l->pitch_check == PF_PITCH_OFF) {
+    if (l->source == PF_SOURCE_NOTE &&
+        (l->pitch_check == PF_PITCH_OK || l->pitch_check == PF_PITCH_OFF)) {
         s->cents = pf_reallocarray(s->cents, s->n_cents + 1, sizeof *s->cents);
         s->cents[s->n_cents++] = l->pitch_error_cents;
     }
@@ -93,6 +96,11 @@ static void write_counts(FILE *f, const card *c)
     fprintf(f, "\n| segment | examples |\n|---|---:|\n");
     for (int k = 0; k < 3; k++)
         fprintf(f, "| %s | %zu |\n", pf_segment_names[k], c->counts.per_kind[k]);
+    fprintf(f, "\n| source | examples |\n|---|---:|\n");
+    for (int k = 0; k < PF_SOURCE_COUNT; k++)
+        if (c->sources[k] || k == PF_SOURCE_NOTE)
+            fprintf(f, "| %s%s | %zu |\n", k ? "negative: " : "", pf_source_names[k],
+                    c->sources[k]);
     fprintf(f, "\n| octave | examples |\n|---|---:|\n");
     for (int o = 0; o < 11; o++)
         if (c->octave[o])

@@ -23,7 +23,7 @@
 /* ---- the label columns ---- */
 
 /** How a label column is stored. */
-typedef enum col_type { COL_NUM, COL_STR, COL_SEGMENT, COL_BOOL, COL_CHECK } col_type;
+typedef enum col_type { COL_NUM, COL_STR, COL_SEGMENT, COL_BOOL, COL_CHECK, COL_SOURCE } col_type;
 
 /** One /labels/<name> dataset: its pf_label field and its HDF5 type. */
 typedef struct label_col {
@@ -60,6 +60,7 @@ static const label_col cols[] = {
     COL(measured_f0_hz, COL_NUM, PF_H5_F32),
     COL(pitch_error_cents, COL_NUM, PF_H5_F32),
     COL(pitch_check, COL_CHECK, 0),
+    COL(source, COL_SOURCE, 0),
 };
 #define N_COLS (sizeof cols / sizeof cols[0])
 
@@ -73,6 +74,8 @@ static pf_h5id col_type_id(const label_col *c)
         return pf_h5_type_enum(PF_H5_I8, pf_segment_names, PF_SEG_COUNT);
     case COL_BOOL:
         return pf_h5_type_bool();
+    case COL_SOURCE:
+        return pf_h5_type_enum(PF_H5_U8, pf_source_names, PF_SOURCE_COUNT);
     case COL_CHECK:
         return pf_h5_type_enum(PF_H5_U8, pf_pitch_check_names, PF_PITCH_CHECK_COUNT);
     default:

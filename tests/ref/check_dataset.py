@@ -39,11 +39,16 @@ def check_shard(path, summary_counts):
         f0f = lab["f0_frames"]  # Hz per spectrogram column, 0 = unvoiced
         assert f0f.dtype == np.float32 and f0f.shape == (n, 90), (f0f.dtype, f0f.shape)
         assert np.isfinite(f0f).all() and (f0f >= 0).all(), "f0_frames not finite or negative"
-        f0 = 440.0 * 2 ** ((lab["midi"] - 69 + lab["cents"].astype(np.float64) / 100) / 12)
-        assert np.allclose(lab["f0_hz"], f0, rtol=1e-12), "f0_hz disagrees with midi and cents"
-        assert (lab["octave"] == lab["midi"] // 12 - 1).all() and (lab["pitch_class"] == lab["midi"] % 12).all()
-        assert (np.abs(lab["cents"]) <= 50).all()
-        assert (lab["rms_dbfs"] >= -60).all(), "a segment below min_rms_dbfs was kept"
+        note = lab["source"] == 0  # negatives (silence, noise, percussion) have no pitch
+        neg = ~note
+        assert (lab["f0_hz"][neg] == 0).all() and (lab["midi"][neg] == -1).all() and not f0f[neg].any()
+        assert (lab["octave"][neg] == -1).all() and (lab["pitch_class"][neg] == -1).all()
+        nl = {k: v[note] for k, v in lab.items()}
+        f0 = 440.0 * 2 ** ((nl["midi"] - 69 + nl["cents"].astype(np.float64) / 100) / 12)
+        assert np.allclose(nl["f0_hz"], f0, rtol=1e-12), "f0_hz disagrees with midi and cents"
+        assert (nl["octave"] == nl["midi"] // 12 - 1).all() and (nl["pitch_class"] == nl["midi"] % 12).all()
+        assert (np.abs(nl["cents"]) <= 50).all()
+        assert (nl["rms_dbfs"] >= -60).all(), "a segment below min_rms_dbfs was kept"
         summary_counts[s(f.attrs["split"])] += n
         worst = 0.0
         for i in range(n):
@@ -53,7 +58,7 @@ def check_shard(path, summary_counts):
             ours = f["spectrogram"][i]
             worst = max(worst, np.abs(ours - ref).max() / max(np.abs(ref).max(), 1e-30))
         assert worst <= 1e-5, f"{path}: spectrogram differs from scipy by {worst:.2e}"
-        return n, worst, set(s(v) for v in lab["instrument"]), lab
+        return n, worst, set(s(v) for v in lab["instrument"][note] if s(v) != "?"), lab
 
 
 def main(d, summary_path):

@@ -7,7 +7,8 @@ linear interpolation, read at the column's centre between the two period midpoin
 The preset's own tuning (the same for every key: +3.93 cents, docs/expression.md) is the median
 error of the still examples and is taken off. Bars: median |error| <= 1 cent and p99 <= 5 cents
 over the measured voiced columns, and the moving examples must move (a test that cannot pass by
-labelling every column with f0_hz)."""
+labelling every column with f0_hz). Every negative (source != note) has every column unvoiced,
+f0_hz 0 and midi -1."""
 import sys
 
 import h5py
@@ -29,13 +30,20 @@ def inst_hz(x, rate, c, half):
 
 
 def main(path):
-    errs_still, errs_moving, n_moving = [], [], 0
+    errs_still, errs_moving, n_moving, n_negative = [], [], 0, 0
     with h5py.File(path, "r") as d:
         rate = float(d.attrs["sample_rate"])
         length, hop = int(d.attrs["stft_length"]), int(d.attrs["stft_length"]) - int(d.attrs["stft_overlap"])
         for split in ("train", "val", "test"):
             g = d[split]
             lab = g["labels"]
+            src = lab["source"][:]
+            neg = np.nonzero(src != 0)[0]
+            n_negative += len(neg)
+            if len(neg):
+                fr_neg = g["labels/f0_frames"][neg[0]:neg[-1] + 1][neg - neg[0]]
+                assert not fr_neg.any(), "a negative with a voiced column"
+                assert (lab["f0_hz"][:][neg] == 0).all() and (lab["midi"][:][neg] == -1).all()
             keep = ((lab["program"][:] == 80) & (lab["bank"][:] == 8) & np.isnan(lab["noise_snr_db"][:])
                     & ~lab["strip_fundamental"][:].astype(bool))
             for i in np.nonzero(keep)[0]:
@@ -57,6 +65,7 @@ def main(path):
     print(f"check_frames: {len(e)} columns ({len(errs_moving)} of {n_moving} moving examples), preset "
           f"tuning {own:+.2f} c, |error| median {med:.3f} c, p99 {p99:.3f} c")
     assert n_moving >= 5 and len(errs_moving) > 200, "too few moving examples to check"
+    print(f"check_frames: {n_negative} negatives, every column unvoiced, f0_hz 0, midi -1")
     assert med <= 1.0 and p99 <= 5.0, (med, p99)
 
 

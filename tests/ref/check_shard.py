@@ -17,11 +17,13 @@ LABEL_DTYPES = {
     "soundfont": "uint8", "example_id": "uint64", "rms_dbfs": "float32", "volume": "float32",
     "noise_snr_db": "float32", "segment_offset": "uint32", "measured_f0_hz": "float32",
     "pitch_error_cents": "float32", "segment": "int8", "pitch_check": "uint8",
-    "strip_fundamental": "bool",
+    "strip_fundamental": "bool", "source": "uint8",
 }
 ENUMS = {
     "segment": {"attack": 0, "sustain": 1, "decay": 2},
     "pitch_check": {"ok": 0, "off": 1, "octave": 2, "unvoiced": 3, "skipped": 4},
+    "source": {"note": 0, "silence": 1, "near_silence": 2, "white": 3, "pink": 4, "brown": 5,
+               "percussion": 6},
 }
 
 
