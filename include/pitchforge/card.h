@@ -12,7 +12,8 @@
 /** Counts the dataset card gathers from the shards. */
 typedef struct pf_card_counts {
     size_t examples[PF_SPLIT_COUNT];
-    size_t per_kind[3];
+    size_t per_kind[PF_SEG_COUNT];
+    size_t per_source[PF_SOURCE_COUNT]; /**< notes, then negatives by kind */
     uint64_t rejected[PF_REJECT_COUNT];
 } pf_card_counts;
 

@@ -4,9 +4,19 @@
 
 #include <stdint.h>
 
-/** Segment kinds, stored as the HDF5 enum `segment` {attack=0, sustain=1, decay=2}. */
-typedef enum pf_segment_kind { PF_SEG_ATTACK = 0, PF_SEG_SUSTAIN = 1, PF_SEG_DECAY = 2 } pf_segment_kind;
-#define PF_SEG_COUNT 3
+/** Segment kinds, stored as the HDF5 enum `segment` {attack=0, sustain=1, decay=2, onset=3,
+ *  release=4, gap=5}: attack starts at the note-on, sustain is centred in the held part, decay
+ *  starts at the note-off; onset holds the note-on inside (silence before it), release the
+ *  note-off, gap the end of one note, a silence and the start of the next. */
+typedef enum pf_segment_kind {
+    PF_SEG_ATTACK = 0,
+    PF_SEG_SUSTAIN = 1,
+    PF_SEG_DECAY = 2,
+    PF_SEG_ONSET = 3,
+    PF_SEG_RELEASE = 4,
+    PF_SEG_GAP = 5
+} pf_segment_kind;
+#define PF_SEG_COUNT 6
 
 /** Label-audit verdicts, stored as the HDF5 enum `pitch_check`. */
 typedef enum pf_pitch_check {
@@ -54,7 +64,8 @@ typedef struct pf_label {
     uint8_t soundfont;       /**< index into the manifest's soundfont list */
     const char *instrument;  /**< "sfid/bank/program preset name" (borrowed) */
     uint8_t segment;         /**< pf_segment_kind */
-    uint32_t segment_offset; /**< first sample of the segment in the 16 kHz note render */
+    int32_t segment_offset;  /**< first sample of the segment from the note-on, at 16 kHz
+                                  (negative: the segment starts before it, in silence) */
     float rms_dbfs;          /**< level of the raw segment before augmentation */
     float volume;            /**< gain applied after peak normalization */
     uint8_t strip_fundamental; /**< 1 if the fundamental was notched out */

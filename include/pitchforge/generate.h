@@ -30,7 +30,8 @@ typedef struct pf_generate_report {
     size_t notes;                /**< notes rendered by this run */
     size_t shards_made, shards_kept; /**< shards written now; kept by --resume */
     size_t examples[PF_SPLIT_COUNT];
-    size_t per_kind[3];
+    size_t per_kind[PF_SEG_COUNT];
+    size_t per_source[PF_SOURCE_COUNT]; /**< notes, then negatives by kind (of the dataset) */
     uint64_t rejected[PF_REJECT_COUNT];
     size_t excluded_presets;     /**< presets left out by the preset audit */
     pf_excluded_key *excluded_keys;   /**< keys left out by the key audit (free with

@@ -58,7 +58,7 @@ typedef struct pf_manifest {
         struct { double p, cents_lo, cents_hi, s_lo, s_hi; } scoop, fall;
         struct { double p, semis_lo, semis_hi, glide_lo, glide_hi, at_lo, at_hi; } legato;
     } expression;
-    struct { double length_ms; int kind[3]; int n_kinds; double min_rms_dbfs; double clip_level; } segments;
+    struct { double length_ms; int kind[PF_SEG_COUNT]; int n_kinds; double min_rms_dbfs; double clip_level; } segments;
     struct { pf_pitch_policy pitch_check; double max_cents; double preset_max_median_cents;
              double preset_max_octave_share;
              double key_max_cents; /**< key audit: 0 off */ } quality;

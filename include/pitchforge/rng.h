@@ -27,7 +27,9 @@ enum {
     PF_STREAM_SPLIT = 4,   /**< split hashing */
     PF_STREAM_STRIP = 5,   /**< per note: strip-fundamental draw */
     PF_STREAM_EXPRESSION = 6, /**< per note: vibrato, scoop, fall, legato */
-    PF_STREAM_NEGATIVE = 7    /**< per negative: its key, velocity, level and noise */
+    PF_STREAM_NEGATIVE = 7,   /**< per negative: its key and velocity (the plan) */
+    PF_STREAM_SEGMENT = 8,    /**< per example: where an onset, release or gap window sits */
+    PF_STREAM_NEGATIVE_AUDIO = 9 /**< per negative: its level and noise */
 };
 
 /** Start the generator for (@p seed, @p stream, @p id) at position 0. */

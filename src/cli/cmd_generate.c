@@ -131,10 +131,16 @@ static void print_json(const pf_generate_report *r, const char *out)
     getrusage(RUSAGE_SELF, &ru);
     size_t total = r->examples[0] + r->examples[1] + r->examples[2];
     printf("{\"output\": \"%s\", \"notes\": %zu, \"examples\": %zu, \"splits\": {\"train\": %zu, "
-           "\"val\": %zu, \"test\": %zu}, \"segments\": {\"attack\": %zu, \"sustain\": %zu, "
-           "\"decay\": %zu}, \"rejected\": {",
-           out, r->notes, total, r->examples[0], r->examples[1], r->examples[2], r->per_kind[0],
-           r->per_kind[1], r->per_kind[2]);
+           "\"val\": %zu, \"test\": %zu}, \"segments\": {",
+           out, r->notes, total, r->examples[0], r->examples[1], r->examples[2]);
+    for (int k = 0, first = 1; k < PF_SEG_COUNT; k++)
+        if (k < 3 || r->per_kind[k])
+            printf("%s\"%s\": %zu", first ? "" : ", ", pf_segment_names[k], r->per_kind[k]), first = 0;
+    printf("}, \"negatives\": {");
+    for (int k = 1, first = 1; k < PF_SOURCE_COUNT; k++)
+        if (r->per_source[k])
+            printf("%s\"%s\": %zu", first ? "" : ", ", pf_source_names[k], r->per_source[k]), first = 0;
+    printf("}, \"rejected\": {");
     for (int i = 0; i < PF_REJECT_COUNT; i++)
         printf("%s\"%s\": %llu", i ? ", " : "", pf_reject_names[i],
                (unsigned long long)r->rejected[i]);

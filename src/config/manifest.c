@@ -27,7 +27,8 @@ const char *const pf_split_by_names[] = {"instrument", "random", "soundfont", "o
 const char *const pf_pitch_policy_names[] = {"flag", "drop", "drop-preset", "off", NULL};
 const char *const pf_spec_mode_names[] = {"magnitude", "psd", "complex", "log-magnitude", NULL};
 const char *const pf_spec_scaling_names[] = {"density", "spectrum", NULL};
-static const char *const segment_kind_names[] = {"attack", "sustain", "decay", NULL};
+static const char *const segment_kind_names[] = {"attack", "sustain", "decay", "onset",
+                                                 "release", "gap",    NULL};
 static const char *const store_audio_names[] = {"none", "int16", "float32", NULL};
 static const char *const normalize_names[] = {"peak", "none", NULL};
 static const char *const noise_kind_names[] = {"white", "pink", "brown", NULL};
@@ -284,12 +285,13 @@ static int read_kinds(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, cons
                       void *base)
 {
     pf_manifest *m = base;
-    int seen[3] = {0};
+    int seen[PF_SEG_COUNT] = {0};
     (void)map;
     if (!n)
         return 0;
-    if (n->type != PF_Y_SEQ || n->n == 0 || n->n > 3)
-        return pf_yfail(x->err, x->d, n, "kinds must list 1-3 of attack, sustain, decay");
+    if (n->type != PF_Y_SEQ || n->n == 0 || n->n > PF_SEG_COUNT)
+        return pf_yfail(x->err, x->d, n,
+                        "kinds must list 1-6 of attack, sustain, decay, onset, release, gap");
     for (size_t i = 0; i < n->n; i++) {
         int kind;
         if (pf_yget_enum(x->d, n->items[i], k->names, &kind, x->err))
@@ -428,7 +430,8 @@ size_t pf_manifest_release_frames(const pf_manifest *m)
 {
     int decay = 0;
     for (int k = 0; k < m->segments.n_kinds; k++)
-        decay |= m->segments.kind[k] == PF_SEG_DECAY;
+        decay |= m->segments.kind[k] == PF_SEG_DECAY || m->segments.kind[k] == PF_SEG_RELEASE ||
+                 m->segments.kind[k] == PF_SEG_GAP;
     double need = (decay ? m->segments.length_ms / 1000.0 : 0) + 0.020;
     double s = m->render.release_s < need ? m->render.release_s : need;
     return (size_t)llround(s * m->render.rate_hz);
@@ -596,9 +599,12 @@ static const pf_key segments_rows[] = {
     {.key = "length_ms", .kind = PF_KEY_DOUBLE, .min = 20, .max = 10000,
      .off = MF(segments.length_ms), .help = "segment length (5280 samples at 16 kHz)"},
     {.key = "kinds", .kind = PF_KEY_CUSTOM, .fn = read_kinds, .names = segment_kind_names,
-     .step = 1, .def = "`[attack, sustain, decay]`", .values = "1 to 3 of these names",
-     .help = "which segments to cut: attack starts at note-on, sustain is centred in the held "
-             "part, decay starts at note-off"},
+     .step = 1, .def = "`[attack, sustain, decay]`", .values = "1 to 6 of these names",
+     .help = "which segments to cut: `attack` starts at note-on, `sustain` is centred in the held "
+             "part, `decay` starts at note-off; `onset` holds the note-on 20 ms to 50 ms before "
+             "its end (silence before it), `release` the note-off 50 ms from either end, `gap` "
+             "the note's end, a silence of 20-150 ms and a second note of the same preset within "
+             "a fifth (the times drawn per example; docs/shard-format.md)"},
     {.key = "min_rms_dbfs", .kind = PF_KEY_DOUBLE, .min = -200, .max = 0,
      .off = MF(segments.min_rms_dbfs),
      .help = "quality gate: quieter raw segments are dropped as `silent`"},

@@ -26,6 +26,8 @@ void pf_worker_release(worker *w)
     pf_yin_free(w->yin);
     pf_yin_free(w->yin_col);
     free(w->f0_frames);
+    free(w->a_audio), free(w->part_a), free(w->part_b), free(w->f0_a), free(w->f0_b);
+    free(w->a_blocks);
     free(w->stripped);
     free(w->seg);
     free(w->spec_out);
@@ -53,6 +55,12 @@ int pf_worker_init(worker *w, run *r)
     size_t bins;
     pf_spec_shape(&m->spectrogram, w->seg_len, &bins, &w->frames);
     w->f0_frames = pf_calloc(w->frames, sizeof *w->f0_frames);
+    w->f0_a = pf_calloc(w->frames, sizeof *w->f0_a);
+    w->f0_b = pf_calloc(w->frames, sizeof *w->f0_b);
+    w->a_audio = pf_calloc(w->audio_len, sizeof *w->a_audio);
+    w->part_a = pf_calloc(w->seg_len, sizeof *w->part_a);
+    w->part_b = pf_calloc(w->seg_len, sizeof *w->part_b);
+    w->a_blocks = pf_calloc(w->nr.n_blocks, sizeof *w->a_blocks);
     w->col_len = (size_t)llround(PF_COLUMN_AUDIT_S * m->audio.rate_hz);
     w->col_len = w->col_len < w->seg_len ? w->col_len : w->seg_len;
     if (!pf_manifest_expressive(m)) return 0;
@@ -64,14 +72,37 @@ int pf_worker_init(worker *w, run *r)
 
 /* First sample of segment @p kind in the 16 kHz note (attack at 0, sustain centred in the
  * held part, decay at note-off). */
-static size_t segment_offset(const worker *w, int kind)
+static long segment_offset(const worker *w, int kind, uint64_t example_id, long *b_at, int *step)
 {
     const pf_manifest *m = w->r->m;
-    double held = m->render.note_s * m->audio.rate_hz;
-    size_t off = kind == PF_SEG_ATTACK    ? 0
-                 : kind == PF_SEG_SUSTAIN ? (size_t)llround(held / 2 - (double)w->seg_len / 2)
-                                          : (size_t)llround(held);
-    return off + w->seg_len > w->audio_len ? w->audio_len - w->seg_len : off;
+    double rate = m->audio.rate_hz, held = m->render.note_s * rate, seg = (double)w->seg_len;
+    pf_rng r;
+    pf_rng_init(&r, m->seed, PF_STREAM_SEGMENT, example_id);
+    double u = pf_rng_uniform(&r), gap = (0.02 + 0.13 * pf_rng_uniform(&r)) * rate;
+    *step = (int)pf_rng_below(&r, 15) - 7; /* the gap's second note: within a fifth */
+    *b_at = 0;
+    if (kind == PF_SEG_ONSET) /* the note-on 20 ms .. (length - 50 ms) into the window */
+        return -llround(0.02 * rate + u * (seg - 0.07 * rate));
+    if (kind == PF_SEG_RELEASE) /* the note-off 50 ms from either end */
+        return llround(held - (0.05 * rate + u * (seg - 0.1 * rate)));
+    if (kind == PF_SEG_GAP) { /* the note-off, the gap, the next note-on 50 ms before the end */
+        double off = 0.05 * rate + u * (seg - gap - 0.1 * rate);
+        *b_at = llround(off + gap);
+        return llround(held - off);
+    }
+    size_t at = kind == PF_SEG_ATTACK    ? 0
+                : kind == PF_SEG_SUSTAIN ? (size_t)llround(held / 2 - seg / 2)
+                                         : (size_t)llround(held);
+    return (long)(at + w->seg_len > w->audio_len ? w->audio_len - w->seg_len : at);
+}
+
+/* w->seg = @p src (the note at the audio rate, from its note-on) from @p off on, 0 outside it. */
+static void cut(worker *w, const float *src, long off)
+{
+    for (size_t i = 0; i < w->seg_len; i++) {
+        long j = off + (long)i;
+        w->seg[i] = j >= 0 && j < (long)w->audio_len ? src[j] : 0.0f;
+    }
 }
 
 /* ---- per-example stages ---- */
@@ -147,7 +178,8 @@ static int audit(worker *w, pf_label *lab)
     lab->pitch_error_cents = NAN;
     lab->pitch_check = PF_PITCH_SKIPPED;
     if (w->r->m->quality.pitch_check == PF_PCHECK_OFF) return 0;
-    if (w->nr.moving) return audit_columns(w, lab);
+    if (lab->source == PF_SOURCE_NOTE && (w->nr.moving || lab->segment == PF_SEG_GAP))
+        return audit_columns(w, lab);
     if (lab->source != PF_SOURCE_NOTE) return audit_negative(w, lab);
     double f0, ap;
     if (pf_yin_estimate(w->yin, w->seg, w->seg_len, &f0, &ap, &w->err)) return -1;
@@ -185,8 +217,8 @@ static void augment(worker *w, pf_label *lab)
     double u_noise = pf_rng_uniform(&rng);
     double snr = pf_rng_range(&rng, m->augment.snr_lo, m->augment.snr_hi);
     double vol = pf_rng_range(&rng, m->augment.volume_lo, m->augment.volume_hi);
-    lab->strip_fundamental = (uint8_t)w->strip;
-    if (w->strip) memcpy(w->seg, w->stripped + lab->segment_offset, w->seg_len * sizeof *w->seg);
+    lab->strip_fundamental = (uint8_t)(w->strip && lab->segment != PF_SEG_GAP);
+    if (w->strip && lab->segment != PF_SEG_GAP) cut(w, w->stripped, lab->segment_offset);
     lab->noise_snr_db = NAN;
     if (m->augment.noise && u_noise < m->augment.noise_p) {
         lab->noise_snr_db = (float)snr;
@@ -250,7 +282,7 @@ static void fill_note_labels(const worker *w, const pf_note_job *nj, pf_label *l
 
 /* The current segment's column labels into w->f0_frames: the pitch played at each column
  * (docs/expression.md), 0 where the clean segment is quiet (PF_VOICED_BELOW_PEAK_DB). */
-static void column_labels(worker *w, const pf_note_job *nj, size_t seg_offset)
+static void column_labels(worker *w, const pf_note_job *nj, long seg_offset)
 {
     const pf_manifest *m = w->r->m;
     pf_column_pitch p = {.spec = &m->spectrogram, .synth_rate_hz = m->render.rate_hz,
@@ -264,6 +296,75 @@ static void column_labels(worker *w, const pf_note_job *nj, size_t seg_offset)
     pf_column_voicing(&m->spectrogram, w->seg, w->seg_len, w->peak_dbfs, w->f0_frames, w->frames);
 }
 
+/* The second note of the current note's gap window, once per note: the note's own audio, its
+ * expression's blocks and loudest window kept aside (w->a_*), then key midi + @p step (within
+ * the instrument's range; the note's own key again when that one was left out by the key
+ * audit) rendered still at the same velocity into w->audio. */
+static int second_note(worker *w, const pf_note_job *nj, int step)
+{
+    const pf_instrument *in = &w->r->plan->instruments[nj->instrument];
+    int key = nj->midi + step;
+    key = key < in->range_lo ? in->range_lo : key > in->range_hi ? in->range_hi : key;
+    if (in->excluded_keys[key / 64] >> (key % 64) & 1) key = nj->midi;
+    memcpy(w->a_audio, w->audio, w->audio_len * sizeof *w->audio);
+    w->a_moving = w->nr.moving, w->a_peak = w->peak_dbfs, w->b_key = key;
+    if (w->nr.moving) memcpy(w->a_blocks, w->nr.blocks, w->nr.n_blocks * sizeof *w->a_blocks);
+    pf_note_renderer_express(&w->nr, NULL);
+    double sec[2] = {0, 0};
+    if (pf_note_renderer_run(&w->nr, in, key, nj->velocity, 0, sec, &w->err)) return -1;
+    w->t.render += sec[0], w->t.resample += sec[1];
+    w->b_peak = pf_frame_peak_dbfs(&w->r->m->spectrogram, w->audio, w->audio_len);
+    w->b_ready = 1;
+    return 0;
+}
+
+/* Column k's label in a gap window: the pitch of whichever note is voiced there (each by its
+ * own note's loudest window), the louder one where both are. */
+static void gap_labels(worker *w, const float *fa, const float *fb)
+{
+    const pf_spec_config *sp = &w->r->m->spectrogram;
+    size_t len = (size_t)sp->length, hop = (size_t)(sp->length - sp->overlap);
+    for (size_t k = 0; k < w->frames && k * hop + len <= w->seg_len; k++) {
+        double la = pf_rms_dbfs(w->part_a + k * hop, len), lb = pf_rms_dbfs(w->part_b + k * hop, len);
+        int va = la >= w->a_peak - PF_VOICED_BELOW_PEAK_DB;
+        int vb = lb >= w->b_peak - PF_VOICED_BELOW_PEAK_DB;
+        w->f0_frames[k] = va && vb ? (la >= lb ? fa[k] : fb[k]) : va ? fa[k] : vb ? fb[k] : 0.0f;
+    }
+}
+
+/* x[i] *= a raised-cosine fade from 1 at @p at to 0 at at + @p len, and 0 after it. */
+static void fade_out(float *x, size_t n, long at, long len)
+{
+    for (long i = at < 0 ? 0 : at; i < (long)n; i++)
+        x[i] *= i >= at + len ? 0.0f : (float)(0.5 + 0.5 * cos(M_PI * (double)(i - at) / (double)len));
+}
+
+/* A gap window (PF_SEG_GAP) into w->seg and w->f0_frames: the note from @p off (its note-off
+ * inside, its release cut short by a PF_GAP_FADE_S fade from there), silence, and the second
+ * note from its note-on at @p b_at samples into the window. */
+static int gap_segment(worker *w, const pf_note_job *nj, long off, long b_at, int step)
+{
+    const pf_manifest *m = w->r->m;
+    if (!w->b_ready && second_note(w, nj, step)) return -1;
+    cut(w, w->a_audio, off);
+    memcpy(w->part_a, w->seg, w->seg_len * sizeof *w->seg);
+    fade_out(w->part_a, w->seg_len, llround(m->render.note_s * m->audio.rate_hz) - off,
+             (long)llround(PF_GAP_FADE_S * m->audio.rate_hz));
+    cut(w, w->audio, -b_at);
+    memcpy(w->part_b, w->seg, w->seg_len * sizeof *w->seg);
+    for (size_t i = 0; i < w->seg_len; i++)
+        w->seg[i] = w->part_a[i] + w->part_b[i];
+    pf_column_pitch a = {.spec = &m->spectrogram, .synth_rate_hz = m->render.rate_hz,
+                         .midi = nj->midi, .cents = nj->cents,
+                         .blocks = w->a_moving ? w->a_blocks : NULL, .n_blocks = w->nr.n_blocks};
+    pf_column_pitch b = a;
+    b.midi = w->b_key, b.cents = 0, b.blocks = NULL;
+    pf_column_f0(&a, off, w->f0_a, w->frames);
+    pf_column_f0(&b, -b_at, w->f0_b, w->frames);
+    gap_labels(w, w->f0_a, w->f0_b);
+    return 0;
+}
+
 /* One segment of a rendered note: gate, audit, augment, quantize, STFT, append. */
 static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_writer *sw)
 {
@@ -272,9 +373,16 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
     fill_note_labels(w, nj, &lab);
     lab.segment = (uint8_t)m->segments.kind[slot];
     lab.example_id = nj->note_id * (uint64_t)m->segments.n_kinds + (uint64_t)slot;
-    lab.segment_offset = (uint32_t)segment_offset(w, lab.segment);
-    memcpy(w->seg, w->audio + lab.segment_offset, w->seg_len * sizeof *w->seg);
-    column_labels(w, nj, lab.segment_offset);
+    long b_at;
+    int step;
+    long off = segment_offset(w, lab.segment, lab.example_id, &b_at, &step);
+    lab.segment_offset = (int32_t)off;
+    if (lab.segment == PF_SEG_GAP && nj->source == PF_SOURCE_NOTE) { /* a negative: one window */
+        if (gap_segment(w, nj, off, b_at, step)) return -1;
+    } else {
+        cut(w, w->audio, off);
+        column_labels(w, nj, off);
+    }
     lab.f0_frames = w->f0_frames;
     int reason = gate(w, &lab);
     double t = pf_now_s();
@@ -305,9 +413,8 @@ static int process_segment(worker *w, const pf_note_job *nj, int slot, pf_shard_
     return 0;
 }
 
-/* Render and resample one note, then its segments. */
 /* A negative without a synth: the whole "note" as silence or noise at a level drawn from
- * (seed, PF_STREAM_NEGATIVE, note_id), after the plan's own draws from that stream. */
+ * (seed, PF_STREAM_NEGATIVE_AUDIO, note_id). */
 static void negative_audio(worker *w, const pf_note_job *nj)
 {
     const pf_manifest *m = w->r->m;
@@ -315,8 +422,7 @@ static void negative_audio(worker *w, const pf_note_job *nj)
         [PF_SOURCE_NEAR_SILENCE] = PF_NOISE_WHITE, [PF_SOURCE_WHITE] = PF_NOISE_WHITE,
         [PF_SOURCE_PINK] = PF_NOISE_PINK, [PF_SOURCE_BROWN] = PF_NOISE_BROWN};
     pf_rng r;
-    pf_rng_init(&r, m->seed, PF_STREAM_NEGATIVE, nj->note_id);
-    pf_rng_u64(&r), pf_rng_u64(&r); /* the plan's key and velocity draws */
+    pf_rng_init(&r, m->seed, PF_STREAM_NEGATIVE_AUDIO, nj->note_id);
     double near = pf_rng_range(&r, m->negatives.near_lo, m->negatives.near_hi);
     double level = pf_rng_range(&r, m->negatives.level_lo, m->negatives.level_hi);
     if (nj->source == PF_SOURCE_SILENCE)
@@ -351,7 +457,13 @@ int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw)
     w->peak_dbfs = pf_frame_peak_dbfs(&w->r->m->spectrogram, w->audio, w->audio_len);
     strip_note(w, nj);
     w->t.augment += pf_now_s() - t2;
-    for (int slot = 0; slot < w->r->m->segments.n_kinds; slot++)
-        if (process_segment(w, nj, slot, sw)) return -1;
+    /* a gap window renders a second note into w->audio: the other windows come first */
+    const pf_manifest *m = w->r->m;
+    w->b_ready = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int slot = 0; slot < m->segments.n_kinds; slot++)
+            if ((m->segments.kind[slot] == PF_SEG_GAP) == pass &&
+                process_segment(w, nj, slot, sw))
+                return -1;
     return 0;
 }

@@ -7,7 +7,7 @@
 #include "pitchforge/level.h"
 #include "pitchforge/pitch.h"
 
-double pf_column_time_s(const pf_spec_config *spec, size_t seg_offset, size_t k)
+double pf_column_time_s(const pf_spec_config *spec, long seg_offset, size_t k)
 {
     size_t hop = (size_t)(spec->length - spec->overlap);
     return ((double)seg_offset + spec->length / 2.0 + (double)(k * hop)) / spec->rate_hz;
@@ -30,7 +30,7 @@ static double block_cents(const pf_column_pitch *p, double t_s)
     return c0 + (u - b) * (c1 - c0);
 }
 
-void pf_column_f0(const pf_column_pitch *p, size_t seg_offset, float *f0, size_t frames)
+void pf_column_f0(const pf_column_pitch *p, long seg_offset, float *f0, size_t frames)
 {
     for (size_t k = 0; k < frames; k++) {
         double cents = p->cents;

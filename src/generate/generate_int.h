@@ -55,13 +55,18 @@ typedef struct worker {
     float *f0_frames;   /* [frames] the current segment's column labels */
     size_t frames;
     double peak_dbfs;   /* the current note's loudest window (the voicing rule's reference) */
+    /* a gap window's two notes: the first kept aside while the second is in nr.audio */
+    float *a_audio, *part_a, *part_b, *f0_a, *f0_b;
+    int32_t *a_blocks;
+    int a_moving, b_ready, b_key;
+    double a_peak, b_peak;
     size_t audio_len, seg_len;
     float *audio, *stripped, *seg, *spec_out;
     int strip; /* the current note has its fundamental notched out */
     int16_t *seg_i16;
     pf_stage_times t;
     uint64_t rejected[PF_REJECT_COUNT];
-    size_t examples[PF_SPLIT_COUNT], per_kind[3];
+    size_t examples[PF_SPLIT_COUNT], per_kind[PF_SEG_COUNT];
     size_t kept_seen, rejected_seen; /* of those, already added to the run's progress counts */
     pf_error err;
 } worker;
@@ -127,6 +132,9 @@ int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw);
 
 /* ---- frames.c: per-column labels ---- */
 
+/** A gap window's first note fades out over this long from its note-off, so the gap is silent. */
+#define PF_GAP_FADE_S 0.02
+
 /** The column audit's window: YIN on this many seconds around a column of a moving note. */
 #define PF_COLUMN_AUDIT_S 0.1
 /** The column audit checks every this many columns. */
@@ -148,10 +156,10 @@ typedef struct pf_column_pitch {
 
 /** Seconds from the note-on to the centre of column @p k of the segment starting @p seg_offset
  *  audio samples after it: (seg_offset + length / 2 + k hop) / rate. */
-double pf_column_time_s(const pf_spec_config *spec, size_t seg_offset, size_t k);
+double pf_column_time_s(const pf_spec_config *spec, long seg_offset, size_t k);
 /** f0 in Hz at each of the @p frames column centres: pf_midi_to_hz(midi, cents + the played
  *  offset at that instant, read between the centres of the two synth blocks around it). */
-void pf_column_f0(const pf_column_pitch *p, size_t seg_offset, float *f0, size_t frames);
+void pf_column_f0(const pf_column_pitch *p, long seg_offset, float *f0, size_t frames);
 /** The loudest analysis window of @p x (n samples; windows as the STFT's), in dBFS. */
 double pf_frame_peak_dbfs(const pf_spec_config *spec, const float *x, size_t n);
 /** Set f0[k] to 0 where column k's window of the clean segment @p seg is more than

@@ -93,6 +93,7 @@ static int finish(run *r)
         return -1;
     memcpy(r->rep->examples, cc.examples, sizeof cc.examples);
     memcpy(r->rep->per_kind, cc.per_kind, sizeof cc.per_kind);
+    memcpy(r->rep->per_source, cc.per_source, sizeof cc.per_source);
     memcpy(r->rep->rejected, cc.rejected, sizeof cc.rejected);
     return 0;
 }

@@ -30,7 +30,6 @@ typedef struct card {
     size_t n_inst;
     pf_card_counts counts;
     size_t octave[11], checks[PF_PITCH_CHECK_COUNT], shards;
-    size_t sources[PF_SOURCE_COUNT]; /* notes and each kind of negative */
 } card;
 
 static inst_stats *find_instrument(card *c, const char *label, int split)
@@ -49,9 +48,9 @@ static inst_stats *find_instrument(card *c, const char *label, int split)
 static void tally(card *c, const pf_label *l, int split)
 {
     c->counts.examples[split]++;
-    c->counts.per_kind[l->segment % 3]++;
+    c->counts.per_kind[l->segment % PF_SEG_COUNT]++;
     if (l->midi >= 0 && l->midi <= 127) c->octave[l->midi / 12]++; /* -1: a negative */
-    c->sources[l->source < PF_SOURCE_COUNT ? l->source : 0]++;
+    c->counts.per_source[l->source < PF_SOURCE_COUNT ? l->source : 0]++;
     c->checks[l->pitch_check % PF_PITCH_CHECK_COUNT]++;
     inst_stats *s = find_instrument(c, l->instrument ? l->instrument : "?", split);
     s->examples++;
@@ -94,13 +93,14 @@ static void write_counts(FILE *f, const card *c)
     for (int s = 0; s < PF_SPLIT_COUNT; s++)
         fprintf(f, "| %s | %zu |\n", pf_split_names[s], c->counts.examples[s]);
     fprintf(f, "\n| segment | examples |\n|---|---:|\n");
-    for (int k = 0; k < 3; k++)
-        fprintf(f, "| %s | %zu |\n", pf_segment_names[k], c->counts.per_kind[k]);
+    for (int k = 0; k < PF_SEG_COUNT; k++)
+        if (c->counts.per_kind[k] || k < 3)
+            fprintf(f, "| %s | %zu |\n", pf_segment_names[k], c->counts.per_kind[k]);
     fprintf(f, "\n| source | examples |\n|---|---:|\n");
     for (int k = 0; k < PF_SOURCE_COUNT; k++)
-        if (c->sources[k] || k == PF_SOURCE_NOTE)
+        if (c->counts.per_source[k] || k == PF_SOURCE_NOTE)
             fprintf(f, "| %s%s | %zu |\n", k ? "negative: " : "", pf_source_names[k],
-                    c->sources[k]);
+                    c->counts.per_source[k]);
     fprintf(f, "\n| octave | examples |\n|---|---:|\n");
     for (int o = 0; o < 11; o++)
         if (c->octave[o])

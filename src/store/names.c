@@ -2,7 +2,8 @@
 #include "pitchforge/example.h"
 #include "pitchforge/shard.h"
 
-const char *const pf_segment_names[PF_SEG_COUNT] = {"attack", "sustain", "decay"};
+const char *const pf_segment_names[PF_SEG_COUNT] = {"attack", "sustain", "decay",
+                                                    "onset",  "release", "gap"};
 
 const char *const pf_pitch_check_names[PF_PITCH_CHECK_COUNT] = {"ok", "off", "octave", "unvoiced",
                                                                 "skipped"};

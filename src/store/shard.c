@@ -56,7 +56,7 @@ static const label_col cols[] = {
     COL(volume, COL_NUM, PF_H5_F32),
     COL(strip_fundamental, COL_BOOL, 0),
     COL(noise_snr_db, COL_NUM, PF_H5_F32),
-    COL(segment_offset, COL_NUM, PF_H5_U32),
+    COL(segment_offset, COL_NUM, PF_H5_I32),
     COL(measured_f0_hz, COL_NUM, PF_H5_F32),
     COL(pitch_error_cents, COL_NUM, PF_H5_F32),
     COL(pitch_check, COL_CHECK, 0),

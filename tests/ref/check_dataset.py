@@ -34,7 +34,8 @@ def check_shard(path, summary_counts):
         lab = {k: f["labels/" + k][()] for k in f["labels"]}
         for k, dt in LABELS.items():
             assert lab[k].dtype == np.dtype(dt), (k, lab[k].dtype)
-        assert h5py.check_enum_dtype(f["labels/segment"].dtype) == {"attack": 0, "sustain": 1, "decay": 2}
+        assert h5py.check_enum_dtype(f["labels/segment"].dtype) == {"attack": 0, "sustain": 1, "decay": 2,
+                                                                   "onset": 3, "release": 4, "gap": 5}
         assert lab["strip_fundamental"].dtype == np.bool_
         f0f = lab["f0_frames"]  # Hz per spectrogram column, 0 = unvoiced
         assert f0f.dtype == np.float32 and f0f.shape == (n, 90), (f0f.dtype, f0f.shape)

@@ -15,12 +15,12 @@ LABEL_DTYPES = {
     "f0_hz": "float64", "midi": "int16", "cents": "float32", "octave": "int8",
     "pitch_class": "int8", "velocity": "uint8", "program": "uint8", "bank": "uint16",
     "soundfont": "uint8", "example_id": "uint64", "rms_dbfs": "float32", "volume": "float32",
-    "noise_snr_db": "float32", "segment_offset": "uint32", "measured_f0_hz": "float32",
+    "noise_snr_db": "float32", "segment_offset": "int32", "measured_f0_hz": "float32",
     "pitch_error_cents": "float32", "segment": "int8", "pitch_check": "uint8",
     "strip_fundamental": "bool", "source": "uint8",
 }
 ENUMS = {
-    "segment": {"attack": 0, "sustain": 1, "decay": 2},
+    "segment": {"attack": 0, "sustain": 1, "decay": 2, "onset": 3, "release": 4, "gap": 5},
     "pitch_check": {"ok": 0, "off": 1, "octave": 2, "unvoiced": 3, "skipped": 4},
     "source": {"note": 0, "silence": 1, "near_silence": 2, "white": 3, "pink": 4, "brown": 5,
                "percussion": 6},
