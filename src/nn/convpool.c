@@ -52,12 +52,22 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 #define LOAD16(v, p) memcpy(&(v), (p), sizeof(v16f))
 
 /*
+ * The kernels' targets: clones for AVX-512, FMA (AVX) and baseline x86-64, picked at run time
+ * by the CPU. The Makefile builds this file with -ffp-contract=off, so no clone fuses a * b + c
+ * into one FMA (one rounding instead of two): every clone gives the same bits.
+ * tests/test_convpool.c builds copies for one target each (this macro set, the public
+ * functions renamed) and compares them.
+ */
+#ifndef PF_CONVPOOL_TARGET
+#define PF_CONVPOOL_TARGET target_clones("avx512f", "fma", "default")
+#endif
+
+/*
  * One pooled position, channels ob..ob+CB-1: the max over the window of conv + bias, and where
  * it is (the first on ties). Up to four window positions run side by side (independent
- * accumulators) in GCC vector types; compiled for AVX-512, FMA (AVX) and baseline x86-64,
- * picked at run time by the CPU's features.
+ * accumulators) in GCC vector types, one clone per target (PF_CONVPOOL_TARGET).
  */
-__attribute__((target_clones("avx512f", "fma", "default"))) static void
+__attribute__((PF_CONVPOOL_TARGET)) static void
 window_max(const cp_job *j, const float *xp, int64_t W, int64_t ph, int64_t pw, int64_t ob,
            float *best_out, float *arg_out)
 {
@@ -155,7 +165,7 @@ void pf_nn_convpool_forward(const pf_nn_convpool *c, const float *x, const float
  * One pooled position's weight and bias gradients, added to accw [k*k][outp] and accb
  * [outp]: g [outp] (zero where the ReLU passed nothing), a [outp] the max positions.
  */
-__attribute__((target_clones("avx512f", "fma", "default"))) static void
+__attribute__((PF_CONVPOOL_TARGET)) static void
 position_grads(const cp_job *j, const float *xp, int64_t W, int64_t ph, int64_t pw,
                const float *g, const float *a, float *accw, float *accb)
 {
