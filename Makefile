@@ -56,6 +56,31 @@ $(BUILD)/%.o: %.c
 # The optimizer's elementwise loop over every parameter: vectorized (same bits as scalar).
 $(BUILD)/src/train/optim.o: CFLAGS += -ftree-vectorize -fno-math-errno
 
+# convpool's kernels are cloned for AVX-512, FMA and baseline x86-64 (target_clones); gcc's GNU C
+# default (-ffp-contract=fast) fuses a * b + c into an FMA in the first two only, so the clones
+# (and trained weights) would differ in the last bits between CPUs. Off: the same bits on any CPU.
+CONVPOOL_CFLAGS := -ffp-contract=off
+$(BUILD)/src/nn/convpool.o: CFLAGS += $(CONVPOOL_CFLAGS)
+
+# test_convpool: copies of convpool.c for one target each (same flags), public functions renamed.
+CONVPOOL_TARGETS := avx512f fma base
+cp_target_avx512f := target("avx512f")
+cp_target_fma := target("fma")
+cp_target_base := unused
+CONVPOOL_COPIES := $(CONVPOOL_TARGETS:%=$(BUILD)/tests/convpool_%.o)
+$(BUILD)/tests/convpool_%.o: src/nn/convpool.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(CONVPOOL_CFLAGS) '-DPF_CONVPOOL_TARGET=$(cp_target_$*)' \
+	  -Dpf_nn_convpool_forward=pf_nn_convpool_forward_$* \
+	  -Dpf_nn_convpool_backward=pf_nn_convpool_backward_$* -c -o $@ $<
+
+$(BUILD)/tests/test_convpool: tests/test_convpool.c $(CONVPOOL_COPIES) $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  TEST  $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $< \
+	  $(CONVPOOL_COPIES) $(LIB) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
 $(BUILD)/tests/%: tests/%.c $(LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(SAY) "  TEST  $@"

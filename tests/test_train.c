@@ -72,17 +72,24 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A config on @p dataset writing to tmp/@p out; @p extra appended (YAML lines). */
-static void config(pf_train_config *c, const char *dataset, const char *out, const char *extra)
+/* A config on @p dataset writing to tmp/@p out, on @p threads threads; @p extra appended. */
+static void config_threads(pf_train_config *c, const char *dataset, const char *out, int threads,
+                           const char *extra)
 {
     char text[4096];
     pf_error err = {0};
     snprintf(text, sizeof text,
-             "dataset: %s\noutput: %s\nthreads: 1\nseed: 3\nbatch: 16\n"
+             "dataset: %s\noutput: %s\nthreads: %d\nseed: 3\nbatch: 16\n"
              "limit: {train: 64, val: 16}\n%s",
-             dataset, path(out), extra);
+             dataset, path(out), threads, extra);
     if (pf_train_config_parse(c, "test.yaml", text, strlen(text), &err))
         fail_msg("config: %s", err.msg);
+}
+
+/* A config on @p dataset writing to tmp/@p out (one thread); @p extra appended (YAML lines). */
+static void config(pf_train_config *c, const char *dataset, const char *out, const char *extra)
+{
+    config_threads(c, dataset, out, 1, extra);
 }
 
 #define SMALL_MODEL "model:\n  layers:\n    - {kind: timestats, k: 4}\n" \
@@ -443,6 +450,80 @@ static void deterministic(void **state)
     free(a), free(b);
 }
 
+/* Train @p model (YAML) for one epoch on @p threads threads into tmp/@p out; its weights. The
+ * model file and the checkpoint record the thread count. */
+static float *train_threads(const char *out, int threads, const char *model, size_t *n)
+{
+    pf_train_config c;
+    char file[256];
+    config_threads(&c, data, out, threads, model);
+    train_ok(&c, 0, NULL);
+    pf_train_config_release(&c);
+    pf_model_spec spec;
+    pf_model_meta meta;
+    pf_error err = {0};
+    snprintf(file, sizeof file, "%s/model.h5", out);
+    pf_model *m = pf_model_load(path(file), 1, 1, &spec, &meta, &err);
+    if (!m) fail_msg("%s", err.msg);
+    assert_int_equal(meta.train_threads, threads);
+    pf_model_free(m);
+    pf_model_spec_release(&spec);
+    pf_model_meta_release(&meta);
+    pf_checkpoint ck;
+    snprintf(file, sizeof file, "%s/checkpoint.h5", out);
+    if (pf_checkpoint_load(path(file), &ck, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(ck.threads, threads);
+    pf_checkpoint_release(&ck);
+    return weights(file, n);
+}
+
+/* The largest |a[i] - b[i]| over @p n floats. */
+static double max_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs((double)a[i] - b[i]) > m ? fabs((double)a[i] - b[i]) : m;
+    return m;
+}
+
+/*
+ * 1 and 2 threads (docs/training.md, "Reproducibility"). Bit for bit: conv on one channel +
+ * ReLU + pool (the fused convpool), conv on oneDNN (direct 5 x 5 and Winograd 3 x 3: backward
+ * on one example per worker), max-pool, ReLU, dropout, timestats, and these dense layers.
+ * Not bit for bit: oneDNN's inner product splits its sum by the thread count for some shapes
+ * (here the forward of dense 800 -> 370 at batch 16), so thr-map's weights differ in the last
+ * bits; the run records its thread count (model.h5, checkpoint.h5).
+ */
+static void thread_count_independent(void **state)
+{
+    (void)state;
+    static const struct { const char *name, *model; int same; } runs[] = {
+        {"thr-conv", "model:\n  layers:\n    - {kind: dropout, p: 0.1}\n"
+                     "    - {kind: conv, out: 16, kernel: 3}\n    - relu\n    - {kind: maxpool, pool: 2}\n"
+                     "    - {kind: conv, out: 16, kernel: 5}\n    - relu\n    - {kind: maxpool, pool: 2}\n"
+                     "    - {kind: conv, out: 16, kernel: 3}\n    - relu\n    - {kind: maxpool, pool: 4}\n"
+                     "    - {kind: dense, out: 16}\n    - relu\n", 1},
+        {"thr-stats", SMALL_MODEL, 1},
+        {"thr-map", "model:\n  layers:\n    - {kind: timestats_map, k: 8}\n"
+                    "    - {kind: conv, out: 16, kernel: 3}\n    - relu\n"
+                    "    - {kind: harmonics, k: 3, out: 100, lo: 40, step: 50, hz: 15.625}\n"
+                    "    - {kind: conv, out: 8, kernel: 5}\n    - relu\n", 0},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        char out[64];
+        size_t n1, n2;
+        snprintf(out, sizeof out, "%s-1", runs[i].name);
+        float *a = train_threads(out, 1, runs[i].model, &n1);
+        snprintf(out, sizeof out, "%s-2", runs[i].name);
+        float *b = train_threads(out, 2, runs[i].model, &n2);
+        assert_int_equal(n1, n2);
+        double d = max_diff(a, b, n1);
+        if (runs[i].same && d > 0) fail_msg("%s: 1 and 2 threads differ by %g", runs[i].name, d);
+        if (!(d < 1e-6)) fail_msg("%s: 1 and 2 threads differ by %g", runs[i].name, d);
+        free(a), free(b);
+    }
+}
+
 /* labels/@p name of the tiny train split as doubles (via dataset.h5). */
 static double *train_label(const char *name, size_t *n)
 {
@@ -754,6 +835,7 @@ int main(void)
         cmocka_unit_test(checkpoint_round_trip),
         cmocka_unit_test(overfit),
         cmocka_unit_test(deterministic),
+        cmocka_unit_test(thread_count_independent),
         cmocka_unit_test(resume_equals_uninterrupted),
         cmocka_unit_test(measured_tuning),
         cmocka_unit_test(init_starts_from_network),

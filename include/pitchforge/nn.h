@@ -137,6 +137,8 @@ typedef struct pf_model_meta {
     char spec_mode[16], spec_scaling[16];
     int half;             /**< save: store weights as IEEE half (float16, rounded to nearest
                                even); loading converts them back to float exactly */
+    int train_threads;    /**< the trainer's thread count (0: unknown, not written); a
+                               network with dense layers may depend on it (docs/training.md) */
 } pf_model_meta;
 
 /** Write @p m and @p meta to @p path (temp name + rename), weights in PyTorch layout. */

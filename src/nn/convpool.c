@@ -16,7 +16,7 @@ typedef struct cp_job {
     uint8_t *arg;
     float *wT;     /* [k*k][outp]: weights transposed, zero-padded to a multiple of CB */
     float *bias;   /* [outp] */
-    double *parts; /* [threads][out * (k*k + 1)]: per-thread weight and bias gradients */
+    double *parts; /* [n][out * (k*k + 1)]: each example's weight and bias gradients */
     int64_t outp;
     int64_t *coff; /* [out]: channel o's offset in y, (o / blk) * sc + o % blk */
 } cp_job;
@@ -52,12 +52,22 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 #define LOAD16(v, p) memcpy(&(v), (p), sizeof(v16f))
 
 /*
+ * The kernels' targets: clones for AVX-512, FMA (AVX) and baseline x86-64, picked at run time
+ * by the CPU. The Makefile builds this file with -ffp-contract=off, so no clone fuses a * b + c
+ * into one FMA (one rounding instead of two): every clone gives the same bits.
+ * tests/test_convpool.c builds copies for one target each (this macro set, the public
+ * functions renamed) and compares them.
+ */
+#ifndef PF_CONVPOOL_TARGET
+#define PF_CONVPOOL_TARGET target_clones("avx512f", "fma", "default")
+#endif
+
+/*
  * One pooled position, channels ob..ob+CB-1: the max over the window of conv + bias, and where
  * it is (the first on ties). Up to four window positions run side by side (independent
- * accumulators) in GCC vector types; compiled for AVX-512, FMA (AVX) and baseline x86-64,
- * picked at run time by the CPU's features.
+ * accumulators) in GCC vector types, one clone per target (PF_CONVPOOL_TARGET).
  */
-__attribute__((target_clones("avx512f", "fma", "default"))) static void
+__attribute__((PF_CONVPOOL_TARGET)) static void
 window_max(const cp_job *j, const float *xp, int64_t W, int64_t ph, int64_t pw, int64_t ob,
            float *best_out, float *arg_out)
 {
@@ -155,7 +165,7 @@ void pf_nn_convpool_forward(const pf_nn_convpool *c, const float *x, const float
  * One pooled position's weight and bias gradients, added to accw [k*k][outp] and accb
  * [outp]: g [outp] (zero where the ReLU passed nothing), a [outp] the max positions.
  */
-__attribute__((target_clones("avx512f", "fma", "default"))) static void
+__attribute__((PF_CONVPOOL_TARGET)) static void
 position_grads(const cp_job *j, const float *xp, int64_t W, int64_t ph, int64_t pw,
                const float *g, const float *a, float *accw, float *accb)
 {
@@ -245,14 +255,14 @@ static void backward_part(void *arg, int t, int nt)
     const int64_t W = x->w + 2 * r;
     size_t len = (size_t)((x->h + 2 * r) * W);
     float *xp = pf_malloc(sizeof(float) * len), *dxp = j->dx ? pf_malloc(sizeof(float) * len) : NULL;
-    double *part = j->parts + (size_t)t * (size_t)(j->c->out * (j->c->k * j->c->k + 1));
+    const size_t per = (size_t)(j->c->out * (j->c->k * j->c->k + 1));
     size_t o16 = (size_t)j->outp;
     float *accw = pf_calloc(o16 * (size_t)(j->c->k * j->c->k + 3), sizeof(float));
     float *accb = accw + o16 * (size_t)(j->c->k * j->c->k), *g = accb + o16, *a = g + o16;
     for (int64_t n = t; n < x->n; n += nt) {
         pad_input(x, j->x, n, r, xp);
         if (dxp) memset(dxp, 0, sizeof(float) * len);
-        backward_example(j, n, xp, dxp, part, accw, accb, g, a);
+        backward_example(j, n, xp, dxp, j->parts + (size_t)n * per, accw, accb, g, a);
         if (!dxp) continue;
         for (int64_t h = 0; h < x->h; h++)
             for (int64_t w = 0; w < x->w; w++)
@@ -271,15 +281,15 @@ void pf_nn_convpool_backward(const pf_nn_convpool *c, const float *x, const floa
     const size_t per = (size_t)(c->out * (kk + 1));
     cp_job j = {.c = c, .x = x, .y = y, .dy = dy, .wt = wt, .arg_in = arg, .dx = dx,
                 .outp = (c->out + CB - 1) / CB * CB};
-    j.parts = pf_calloc(per * (size_t)nt, sizeof(double));
+    j.parts = pf_calloc(per * (size_t)c->x->n, sizeof(double));
     if (dx) memset(dx, 0, c->x->len * sizeof *dx);
     j.coff = channel_offsets(c->y);
     pf_nn_parallel(nt, backward_part, &j);
     free(j.coff);
-    for (size_t i = 0; i < per; i++) { /* thread order: the same sums for the same thread count */
+    for (size_t i = 0; i < per; i++) { /* example order: the same sums on any thread count */
         double s = 0;
-        for (int t = 0; t < nt; t++)
-            s += j.parts[(size_t)t * per + i];
+        for (int64_t n = 0; n < c->x->n; n++)
+            s += j.parts[(size_t)n * per + i];
         if (i < (size_t)(c->out * kk))
             dw[i] = (float)s;
         else

@@ -122,7 +122,8 @@ int pf_nn_op_forward(pf_nn_op *op, const pf_nn_act *src, const float *w, const f
 /**
  * Backward of the last forward (made with the same @p src and @p w): from @p ddst (layout of
  * dst) write dsrc (when @p want_dsrc) and the parameter gradients @p dw, @p db (PyTorch layout,
- * overwritten; NULL for parameter-free ops).
+ * overwritten; NULL for parameter-free ops). Conv: the bits do not depend on the thread count
+ * (one example per worker on one-thread primitives, weight gradients added in example order).
  */
 int pf_nn_op_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *ddst, const float *w,
                       float *dw, float *db, int want_dsrc, pf_error *err);
@@ -173,7 +174,8 @@ typedef struct pf_nn_convpool {
 void pf_nn_convpool_forward(const pf_nn_convpool *c, const float *x, const float *wt,
                             const float *b, float *y, uint8_t *arg);
 /** Backward: dw [out][k][k], db [out] (overwritten) and, when @p dx is not NULL, dx (layout of
- *  x, padding zeroed) from dy (layout of y). */
+ *  x, padding zeroed) from dy (layout of y). One partial sum per example, added in example
+ *  order: the bits do not depend on the thread count. */
 void pf_nn_convpool_backward(const pf_nn_convpool *c, const float *x, const float *wt,
                              const float *y, const float *dy, const uint8_t *arg, float *dw,
                              float *db, float *dx);

@@ -7,7 +7,8 @@
  *   /layers/NN_kind    attrs as /spec; datasets weight, bias (PyTorch layout) when it has any
  *   /meta              attrs target, input, bins_lo_midi, bins_step, n_bins, sample_rate,
  *                      segment_len, stft_length, stft_overlap, stft_nfft, spectrogram_mode,
- *                      spectrogram_scaling (the training spectrograms);
+ *                      spectrogram_scaling (the training spectrograms), train_threads
+ *                      (the trainer's thread count; absent when unknown);
  *                      datasets norm_mean, norm_std [in_h] f32, config [1] string
  *
  * Ensemble files (schema pitchforge-ensemble/1):
@@ -185,7 +186,9 @@ static int write_meta(pf_h5id f, const pf_model_meta *meta, pf_error *err)
              pf_h5_attr_i64(g, "stft_overlap", meta->stft_overlap, err) ||
              pf_h5_attr_i64(g, "stft_nfft", meta->stft_nfft, err) ||
              pf_h5_attr_str(g, "spectrogram_mode", meta->spec_mode, err) ||
-             pf_h5_attr_str(g, "spectrogram_scaling", meta->spec_scaling, err);
+             pf_h5_attr_str(g, "spectrogram_scaling", meta->spec_scaling, err) ||
+             (meta->train_threads > 0 &&
+              pf_h5_attr_i64(g, "train_threads", meta->train_threads, err));
     int64_t n = (int64_t)meta->norm_len;
     if (!rc && meta->norm_len)
         rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, 0, err) ||
@@ -424,6 +427,7 @@ static int read_meta(pf_h5id f, const pf_model_spec *spec, pf_model_meta *meta, 
              pf_h5_attr_read_str(g, "spectrogram_mode", NULL));
     copy_str(meta->spec_scaling, sizeof meta->spec_scaling,
              pf_h5_attr_read_str(g, "spectrogram_scaling", NULL));
+    pf_h5_attr_read_num(g, "train_threads", PF_H5_I32, &meta->train_threads, NULL);
     if (pf_h5_exists(g, "norm_mean")) {
         int64_t n = spec->in_h;
         meta->norm_len = (size_t)n;

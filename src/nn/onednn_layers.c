@@ -13,9 +13,13 @@
 #include "core/mem.h"
 #include "pitchforge/error.h"
 
+/* Workers of the conv backward (pf_nn_parallel's most threads). */
+#define SLOTS_MAX 16
+
 struct pf_nn_ctx {
     dnnl_engine_t eng;
     dnnl_stream_t stream;
+    dnnl_stream_t wstream[SLOTS_MAX]; /* one per worker of the conv backward */
     int threads;
 };
 
@@ -56,7 +60,19 @@ struct pf_nn_op {
     int w_shared; /* conv: backward data reads the forward's weight layout */
     dnnl_alg_kind_t alg; /* conv: direct or Winograd */
     dnnl_memory_t b, db;
+    /* conv backward: one-thread primitives run on single examples by the workers (slots);
+     * example e > 0's weight gradients go to the parts, then are added in example order */
+    struct slot *slots;
+    int n_slots;
+    float *dw_part, *db_part; /* [batch - 1][dw_len], [batch - 1][out] */
+    size_t dw_len;
 };
+
+/* One worker's views of one example (handles set per example) and its scratchpad. */
+typedef struct slot {
+    dnnl_memory_t src, ddst, dsrc, wei, dw, db, pad;
+    void *pad_data;
+} slot;
 
 /* ---- errors, threads ---- */
 
@@ -93,6 +109,8 @@ pf_nn_ctx *pf_nn_ctx_new(int threads, pf_error *err)
     c->threads = threads;
     dnnl_status_t st = dnnl_engine_create(&c->eng, dnnl_cpu, 0);
     if (st == dnnl_success) st = dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags);
+    for (int t = 0; t < SLOTS_MAX && t < threads && st == dnnl_success; t++)
+        st = dnnl_stream_create(&c->wstream[t], c->eng, dnnl_stream_default_flags);
     if (st != dnnl_success) {
         dn_fail(err, st, "CPU engine");
         pf_nn_ctx_free(c);
@@ -105,6 +123,8 @@ void pf_nn_ctx_free(pf_nn_ctx *c)
 {
     if (!c) return;
     if (c->stream) dnnl_stream_destroy(c->stream);
+    for (int t = 0; t < SLOTS_MAX; t++)
+        if (c->wstream[t]) dnnl_stream_destroy(c->wstream[t]);
     if (c->eng) dnnl_engine_destroy(c->eng);
     free(c);
 }
@@ -452,6 +472,16 @@ void pf_nn_op_free(pf_nn_op *op)
     if (!op->fused) pf_nn_act_free(op->dst);
     pf_nn_act_free(op->dsrc);
     free(op->ws_data);
+    for (int t = 0; t < op->n_slots; t++) {
+        slot *sl = &op->slots[t];
+        dnnl_memory_t sm[] = {sl->src, sl->ddst, sl->dsrc, sl->wei, sl->dw, sl->db, sl->pad};
+        for (size_t i = 0; i < sizeof sm / sizeof *sm; i++)
+            if (sm[i]) dnnl_memory_destroy(sm[i]);
+        free(sl->pad_data);
+    }
+    free(op->slots);
+    free(op->dw_part);
+    free(op->db_part);
     free(op);
 }
 
@@ -526,32 +556,111 @@ static int conv_fwd_new(pf_nn_op *op, const dnnl_memory_desc_t *src, int out, in
     return rc;
 }
 
+/*
+ * The conv backward runs on single examples, each on one thread: oneDNN splits a batch's (and
+ * even one example's) weight-gradient sum by the thread count, and Winograd's data gradient
+ * differs in the last bits too, so these primitives are made for one thread (their work is
+ * then one fixed sequence) and pitchforge's workers share out the examples; the weight
+ * gradients of the examples are added in example order. The results do not depend on the
+ * thread count.
+ */
+
+/* @p md with a batch of one (the same layout: one example's slice of the batch). */
+static dnnl_memory_desc_t md_one(const dnnl_memory_desc_t *md)
+{
+    dnnl_memory_desc_t one = *md;
+    one.dims[0] = one.padded_dims[0] = 1;
+    return one;
+}
+
+/* Scratchpad bytes of @p pd (user-managed: one scratchpad per worker). */
+static size_t pad_size(const_dnnl_primitive_desc_t pd)
+{
+    return dnnl_memory_desc_get_size(pd_md(pd, dnnl_query_scratchpad_md));
+}
+
+/* One example's backward data and weights primitives with algorithm @p alg, for one thread
+ * (the caller set it); their weight layouts in *@p wd, *@p wg, the larger scratchpad in *@p pad. */
+static int conv_bwd_prims(pf_nn_op *op, dnnl_alg_kind_t alg, const dnnl_memory_desc_t *s,
+                          const dnnl_memory_desc_t *y, const dnnl_memory_desc_t *wany,
+                          const dnnl_memory_desc_t *b, dnnl_memory_desc_t *wd,
+                          dnnl_memory_desc_t *wg, size_t *pad, pf_error *err)
+{
+    dnnl_dims_t one = {1, 1}, pd_ = {wany->dims[2] / 2, wany->dims[3] / 2};
+    dnnl_convolution_desc_t fd, bd, gd;
+    dnnl_primitive_desc_t hint = NULL, pbd = NULL, pgd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    DN(dnnl_primitive_attr_create(&attr), "attributes");
+    int rc = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) ||
+             dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, alg, s, wany, b, y,
+                                                one, pd_, pd_) ||
+             dnnl_convolution_backward_data_desc_init(&bd, alg, s, wany, y, one, pd_, pd_) ||
+             dnnl_convolution_backward_weights_desc_init(&gd, alg, s, wany, b, y, one, pd_, pd_)
+                 ? PF_FAIL(err, PF_ELIB, "oneDNN: convolution backward (one example)")
+                 : 0;
+    if (!rc)
+        rc = prim_new(&fd, NULL, op->ctx, NULL, &hint, NULL, err) ||
+                     prim_new(&bd, attr, op->ctx, hint, &pbd, &op->bwd_data, err) ||
+                     prim_new(&gd, attr, op->ctx, hint, &pgd, &op->bwd_w, err)
+                 ? -1
+                 : 0;
+    if (!rc) {
+        *wd = *pd_md(pbd, dnnl_query_weights_md);
+        *wg = *pd_md(pgd, dnnl_query_diff_weights_md);
+        *pad = pad_size(pbd) > pad_size(pgd) ? pad_size(pbd) : pad_size(pgd);
+    }
+    dnnl_primitive_desc_t pds[] = {hint, pbd, pgd};
+    for (size_t i = 0; i < 3; i++)
+        if (pds[i]) dnnl_primitive_desc_destroy(pds[i]);
+    dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+/* The workers' views (mds of one example) and scratchpads. */
+static int slots_new(pf_nn_op *op, const dnnl_memory_desc_t *mds[6], size_t pad, pf_error *err)
+{
+    op->n_slots = op->ctx->threads < SLOTS_MAX ? op->ctx->threads : SLOTS_MAX;
+    op->slots = pf_calloc((size_t)op->n_slots, sizeof *op->slots);
+    dnnl_memory_desc_t pmd = md_tag(1, (int64_t[]){(int64_t)(pad ? pad : 1)}, dnnl_a);
+    pmd.data_type = dnnl_u8;
+    for (int t = 0; t < op->n_slots; t++) {
+        slot *sl = &op->slots[t];
+        dnnl_memory_t *m[] = {&sl->src, &sl->ddst, &sl->dsrc, &sl->wei, &sl->dw, &sl->db};
+        for (int i = 0; i < 6; i++)
+            DN(dnnl_memory_create(m[i], mds[i], op->ctx->eng, NULL), "example memory");
+        sl->pad_data = zalloc(pad);
+        DN(dnnl_memory_create(&sl->pad, &pmd, op->ctx->eng, sl->pad_data), "scratchpad");
+    }
+    return 0;
+}
+
 static int conv_bwd_new(pf_nn_op *op, int out, int k, pf_error *err)
 {
-    const dnnl_memory_desc_t *s = pd_md(op->fwd_pd, dnnl_query_src_md);
-    const dnnl_memory_desc_t *y = pd_md(op->fwd_pd, dnnl_query_dst_md);
-    const dnnl_dims_t *d = &s->dims;
-    int kh = conv_kh(s, k);
-    dnnl_memory_desc_t wany = md4(out, (*d)[1], kh, k, dnnl_format_tag_any);
-    dnnl_memory_desc_t wplain = md4(out, (*d)[1], kh, k, dnnl_oihw);
-    dnnl_memory_desc_t b = md_tag(1, (int64_t[]){out}, dnnl_a), wmd;
-    dnnl_dims_t one = {1, 1}, pad = {kh / 2, k / 2};
-    dnnl_convolution_desc_t bd, wd;
-    DN(dnnl_convolution_backward_data_desc_init(&bd, op->alg, s, &wany, y, one,
-                                                pad, pad),
-       "convolution backward data");
-    if (query_md(&bd, op->ctx, op->fwd_pd, dnnl_query_weights_md, &wmd, err)) return -1;
-    if (prim_new(&bd, NULL, op->ctx, op->fwd_pd, NULL, &op->bwd_data, err)) return -1;
-    op->w_shared = dnnl_memory_desc_equal(&wmd, pd_md(op->fwd_pd, dnnl_query_weights_md));
-    if (wbuf_init(op->ctx, &op->w_bwd, &wplain, &wmd, 1, err)) return -1;
-    DN(dnnl_convolution_backward_weights_desc_init(&wd, op->alg, s, &wany, &b, y,
-                                                   one, pad, pad),
-       "convolution backward weights");
-    if (query_md(&wd, op->ctx, op->fwd_pd, dnnl_query_diff_weights_md, &wmd, err)) return -1;
-    if (prim_new(&wd, NULL, op->ctx, op->fwd_pd, NULL, &op->bwd_w, err)) return -1;
-    if (wbuf_init(op->ctx, &op->dw, &wplain, &wmd, 0, err)) return -1;
-    DN(dnnl_memory_create(&op->db, &b, op->ctx->eng, NULL), "bias memory");
-    return 0;
+    const dnnl_memory_desc_t *sf = pd_md(op->fwd_pd, dnnl_query_src_md);
+    dnnl_memory_desc_t s = md_one(sf), y = md_one(pd_md(op->fwd_pd, dnnl_query_dst_md));
+    int kh = conv_kh(sf, k);
+    dnnl_memory_desc_t wany = md4(out, sf->dims[1], kh, k, dnnl_format_tag_any);
+    dnnl_memory_desc_t wplain = md4(out, sf->dims[1], kh, k, dnnl_oihw);
+    dnnl_memory_desc_t b = md_tag(1, (int64_t[]){out}, dnnl_a), wd, wg;
+    size_t pad = 0;
+    set_omp_threads(1);
+    int rc = conv_bwd_prims(op, op->alg, &s, &y, &wany, &b, &wd, &wg, &pad, err);
+    if (rc && op->alg != dnnl_convolution_direct) { /* no one-example Winograd for this shape */
+        pf_error_clear(err);
+        rc = conv_bwd_prims(op, dnnl_convolution_direct, &s, &y, &wany, &b, &wd, &wg, &pad, err);
+    }
+    pf_nn_ctx_enter(op->ctx);
+    if (rc) return -1;
+    op->w_shared = dnnl_memory_desc_equal(&wd, pd_md(op->fwd_pd, dnnl_query_weights_md));
+    if (wbuf_init(op->ctx, &op->w_bwd, &wplain, &wd, 1, err) ||
+        wbuf_init(op->ctx, &op->dw, &wplain, &wg, 0, err))
+        return -1;
+    op->dw_len = dnnl_memory_desc_get_size(&wg) / sizeof(float);
+    size_t n = (size_t)sf->dims[0] - 1;
+    op->dw_part = zalloc(n * op->dw_len * sizeof(float));
+    op->db_part = zalloc(n * (size_t)out * sizeof(float));
+    const dnnl_memory_desc_t *mds[6] = {&s, &y, &s, &wd, &wg, &b};
+    return slots_new(op, mds, pad, err);
 }
 
 static int conv_build(pf_nn_op *op, const pf_nn_act *src, int out, int k, int relu, pf_error *err)
@@ -594,30 +703,99 @@ static int conv_forward(pf_nn_op *op, const pf_nn_act *src, const float *w, cons
     return exec(op->ctx, op->fwd, 4, a, err);
 }
 
+typedef struct conv_job {
+    pf_nn_op *op;
+    const pf_nn_act *src, *ddst, *dsrc; /* dsrc NULL: no data gradient */
+    void *wei;                          /* the weights in the data primitive's layout */
+    float *dw, *db;                     /* example 0's gradients (then the sums) */
+    int rc[SLOTS_MAX];
+    pf_error err[SLOTS_MAX];
+} conv_job;
+
+static int set_views(const conv_job *j, const slot *sl, int64_t e, pf_error *err)
+{
+    const pf_nn_op *op = j->op;
+    int64_t out = op->dst->lay.c;
+    float *dw = e ? op->dw_part + (size_t)(e - 1) * op->dw_len : j->dw;
+    float *db = e ? op->db_part + (size_t)((e - 1) * out) : j->db;
+    if (handle(sl->src, j->src->data + e * j->src->lay.sn, err) ||
+        handle(sl->ddst, j->ddst->data + e * j->ddst->lay.sn, err) || handle(sl->dw, dw, err) ||
+        handle(sl->db, db, err) || handle(sl->wei, j->wei, err))
+        return -1;
+    return j->dsrc ? handle(sl->dsrc, j->dsrc->data + e * j->dsrc->lay.sn, err) : 0;
+}
+
+/* Example @p e's data gradient (when asked) and weight gradients on worker @p t. */
+static int conv_example(const conv_job *j, int t, int64_t e, pf_error *err)
+{
+    const slot *sl = &j->op->slots[t];
+    dnnl_stream_t st = j->op->ctx->wstream[t];
+    if (set_views(j, sl, e, err)) return -1;
+    dnnl_exec_arg_t d[] = {{DNNL_ARG_DIFF_DST, sl->ddst},
+                           {DNNL_ARG_WEIGHTS, sl->wei},
+                           {DNNL_ARG_DIFF_SRC, sl->dsrc},
+                           {DNNL_ARG_SCRATCHPAD, sl->pad}};
+    if (j->dsrc) DN(dnnl_primitive_execute(j->op->bwd_data, st, 4, d), "backward data");
+    dnnl_exec_arg_t g[] = {{DNNL_ARG_SRC, sl->src},
+                           {DNNL_ARG_DIFF_DST, sl->ddst},
+                           {DNNL_ARG_DIFF_WEIGHTS, sl->dw},
+                           {DNNL_ARG_DIFF_BIAS, sl->db},
+                           {DNNL_ARG_SCRATCHPAD, sl->pad}};
+    DN(dnnl_primitive_execute(j->op->bwd_w, st, 5, g), "backward weights");
+    return 0;
+}
+
+/* Worker t: examples t, t + nt, ... (any split gives the same bits: each example is alone). */
+static void conv_examples(void *arg, int t, int nt)
+{
+    conv_job *j = arg;
+    set_omp_threads(1);
+    for (int64_t e = t; e < j->src->lay.n && !j->rc[t]; e += nt)
+        j->rc[t] = conv_example(j, t, e, &j->err[t]);
+}
+
+/* Add the examples' weight gradients (in the part buffers) to example 0's, in example order. */
+static void conv_sum(const pf_nn_op *op, int64_t n, float *dw, float *db)
+{
+    int64_t out = op->dst->lay.c;
+    for (int64_t e = 1; e < n; e++) {
+        const float *pw = op->dw_part + (size_t)(e - 1) * op->dw_len;
+        const float *pb = op->db_part + (size_t)((e - 1) * out);
+        for (size_t i = 0; i < op->dw_len; i++)
+            dw[i] += pw[i];
+        for (int64_t i = 0; i < out; i++)
+            db[i] += pb[i];
+    }
+}
+
 static int conv_backward(pf_nn_op *op, const pf_nn_act *src, const pf_nn_act *ddst,
                          const float *w, float *dw, float *db, int want_dsrc, pf_error *err)
 {
-    dnnl_memory_t s = op->src_r ? op->src_r->mem : src->mem, wm = NULL, dwm = NULL;
+    dnnl_memory_t wm = NULL, dwm = NULL;
+    void *wei = NULL, *acc = NULL;
     if (want_dsrc) {
-        pf_nn_act *ds = op->dsrc_r ? op->dsrc_r : op->dsrc;
         if (op->w_shared && op->w_fwd.prim)
             wm = op->w_fwd.prim; /* reordered by the forward */
         else if (wbuf_in(op->ctx, &op->w_bwd, w, &wm, err))
             return -1;
-        dnnl_exec_arg_t a[] = {{DNNL_ARG_DIFF_DST, ddst->mem},
-                               {DNNL_ARG_WEIGHTS, wm},
-                               {DNNL_ARG_DIFF_SRC, ds->mem}};
-        if (exec(op->ctx, op->bwd_data, 3, a, err)) return -1;
-        if (op->dsrc_r &&
-            run_reorder(op->ctx, op->dsrc_reorder, op->dsrc_r->mem, op->dsrc->mem, err))
-            return -1;
+        DN(dnnl_memory_get_data_handle(wm, &wei), "weights handle");
     }
-    if (wbuf_out(&op->dw, dw, &dwm, err) || handle(op->db, db, err)) return -1;
-    dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC, s},
-                           {DNNL_ARG_DIFF_DST, ddst->mem},
-                           {DNNL_ARG_DIFF_WEIGHTS, dwm},
-                           {DNNL_ARG_DIFF_BIAS, op->db}};
-    if (exec(op->ctx, op->bwd_w, 4, a, err)) return -1;
+    if (wbuf_out(&op->dw, dw, &dwm, err)) return -1;
+    DN(dnnl_memory_get_data_handle(dwm, &acc), "gradient handle");
+    conv_job j = {.op = op, .src = op->src_r ? op->src_r : src, .ddst = ddst, .wei = wei,
+                  .dw = acc, .db = db};
+    j.dsrc = want_dsrc ? (op->dsrc_r ? op->dsrc_r : op->dsrc) : NULL;
+    pf_nn_parallel(op->n_slots, conv_examples, &j);
+    pf_nn_ctx_enter(op->ctx);
+    for (int t = 0; t < op->n_slots; t++)
+        if (j.rc[t]) {
+            *err = j.err[t];
+            return -1;
+        }
+    conv_sum(op, src->lay.n, acc, db);
+    if (want_dsrc && op->dsrc_r &&
+        run_reorder(op->ctx, op->dsrc_reorder, op->dsrc_r->mem, op->dsrc->mem, err))
+        return -1;
     return wbuf_out_done(op->ctx, &op->dw, err);
 }
 

@@ -38,7 +38,8 @@ static int write_attrs(pf_h5id f, const pf_checkpoint *ck, pf_error *err)
                    pf_h5_attr_u64(f, "rng_stream_step", PF_STREAM_TRAIN_STEP, err) ||
                    pf_h5_attr_u64(f, "n_params", ck->n_params, err) ||
                    pf_h5_attr_str(f, "config", ck->config_text ? ck->config_text : "", err) ||
-                   (ck->init_sha256 && pf_h5_attr_str(f, "init_sha256", ck->init_sha256, err))
+                   (ck->init_sha256 && pf_h5_attr_str(f, "init_sha256", ck->init_sha256, err)) ||
+                   (ck->threads > 0 && pf_h5_attr_i64(f, "train_threads", ck->threads, err))
                ? -1
                : 0;
 }
@@ -111,6 +112,9 @@ static int load_unlocked(pf_h5id f, const char *path, pf_checkpoint *ck, pf_erro
         !(ck->config_text = pf_h5_attr_read_str(f, "config", err)) ||
         (pf_h5_attr_exists(f, "init_sha256") &&
          !(ck->init_sha256 = pf_h5_attr_read_str(f, "init_sha256", err))))
+        return -1;
+    if (pf_h5_attr_exists(f, "train_threads") &&
+        pf_h5_attr_read_num(f, "train_threads", PF_H5_I32, &ck->threads, err))
         return -1;
     ck->epoch = (int)epoch;
     ck->n_params = (size_t)n;

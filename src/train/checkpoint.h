@@ -22,6 +22,7 @@ typedef struct pf_checkpoint {
     char *config_text; /**< the training config, verbatim */
     char *init_sha256; /**< sha256 (hex) of the init network's file; NULL: no init, or a
                             checkpoint written before it was stored */
+    int threads;       /**< the trainer's thread count (0: unknown, from an older file) */
 } pf_checkpoint;
 
 /** Write @p ck to @p path through a temp name and a rename (whole or absent). */

@@ -135,7 +135,8 @@ static int make_model(run *r, pf_error *err)
 {
     const pf_train_config *c = r->c;
     int threads = c->threads > 0 ? c->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    r->model = pf_model_new(&r->spec, c->batch, threads > 0 ? threads : 1, err);
+    r->meta.train_threads = threads > 0 ? threads : 1;
+    r->model = pf_model_new(&r->spec, c->batch, r->meta.train_threads, err);
     if (!r->model)
         return pf_error_prefix(err, "%s: model", c->file);
     r->n_out = pf_model_out_size(r->model);
@@ -319,7 +320,8 @@ static int save_checkpoint(run *r, int epoch, pf_error *err)
                         .m = r->opt.m,
                         .v = r->opt.v,
                         .config_text = r->c->text,
-                        .init_sha256 = r->c->init_model ? r->init_sha256 : NULL};
+                        .init_sha256 = r->c->init_model ? r->init_sha256 : NULL,
+                        .threads = r->meta.train_threads};
     return pf_checkpoint_save(r->ck_path, &ck, err);
 }
 
