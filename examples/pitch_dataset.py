@@ -17,6 +17,12 @@ Options:
 - pitch_check keeps only the examples whose label audit verdict is one of the names given,
   e.g. ("ok",); None (the default) keeps every example. len() and indices count the kept ones.
 
+- A dataset made with `store.spectrogram: float16` is read as float16 and widened to float32; one
+  made with `store.spectrogram: none` has no /spectrogram: each item's spectrogram is computed
+  from /audio with scipy.signal.spectrogram and the file's STFT attributes (in float64, then
+  float32; within 1e-5 of the example's peak of what pitchforge computes, as tests/ref/
+  check_example.py checks), so that case needs scipy.
+
 Works as a torch.utils.data.Dataset (it has __len__ and __getitem__) and with any
 loader that calls those. The HDF5 file is opened lazily, once per process: an HDF5 handle
 must not cross a fork, so each DataLoader worker opens its own on first use.
@@ -46,6 +52,29 @@ def _check_schema(path, f):
                          f"the dataset with the current pitchforge, or use {by}")
 
 
+def _stft_params(f):
+    """scipy.signal.spectrogram's arguments from a pitchforge file's root attributes, and the
+    mode as pitchforge names it."""
+    a = f.attrs
+    return dict(fs=float(a["sample_rate"]), window=_text(a["stft_window"]),
+                nperseg=int(a["stft_length"]), noverlap=int(a["stft_overlap"]),
+                nfft=int(a["stft_nfft"]), detrend="constant",
+                scaling=_text(a["spectrogram_scaling"])), _text(a["spectrogram_mode"])
+
+
+def spectrogram_from_audio(x, params, mode):
+    """The spectrogram pitchforge stores, of float signal x (/audio / audio_scale): [bins,
+    frames] float32, or [2, bins, frames] for complex (real, imaginary)."""
+    from scipy import signal  # only needed for datasets stored without spectrograms
+    scipy_mode = "magnitude" if mode == "log-magnitude" else mode
+    _, _, s = signal.spectrogram(np.asarray(x, np.float64), mode=scipy_mode, **params)
+    if mode == "complex":
+        s = np.stack([s.real, s.imag])
+    elif mode == "log-magnitude":
+        s = np.log(s + float(LOG_EPS))
+    return s.astype(np.float32)
+
+
 def _check_shards(path, f, split):
     """Raise FileNotFoundError when a shard of the split is not where HDF5 will look."""
     folder = os.environ.get("HDF5_VDS_PREFIX") or os.path.dirname(os.path.abspath(path))
@@ -72,7 +101,11 @@ class PitchDataset:
             if split not in f:
                 raise KeyError(f"{path} has no {split!r} split")
             _check_shards(path, f, split)
-            n = f[f"{split}/spectrogram"].shape[0]
+            n = f[f"{split}/labels/example_id"].shape[0]
+            self.computed = f"{split}/spectrogram" not in f  # store.spectrogram: none
+            if self.computed:
+                self.stft, self.mode = _stft_params(f)
+                self.audio_scale = float(f.attrs["audio_scale"])
             self.indices = np.arange(n)
             if pitch_check is not None:
                 self.indices = self._select(f, pitch_check)
@@ -104,7 +137,11 @@ class PitchDataset:
 
     def __getitem__(self, i):
         f, row = self._open(), int(self.indices[i])
-        spec = f[f"{self.split}/spectrogram"][row].astype(np.float32)
+        if self.computed:
+            x = f[f"{self.split}/audio"][row] / self.audio_scale
+            spec = spectrogram_from_audio(x, self.stft, self.mode)
+        else:
+            spec = f[f"{self.split}/spectrogram"][row].astype(np.float32)
         if self.log:
             spec = np.log(np.abs(spec) + LOG_EPS)
         if self.normalize:

@@ -48,7 +48,18 @@ PYEOF
 
 # the interop example a PyTorch / TensorFlow user copies
 "$PY" examples/pitch_dataset.py "$T/a/dataset.h5"
-"$PY" tests/ref/check_example.py "$T/a"
+# the same manifest stored as float16 and without spectrograms (store.spectrogram): the Python
+# reader widens float16 and computes the rest from /audio; verify and inspect say which
+for k in none float16; do
+  sed "s/^store: {audio: int16, compression: none}$/store: {audio: int16, compression: none, spectrogram: $k}/" \
+    manifests/tiny.yaml > "$T/tiny-$k.yaml"
+  grep -q "spectrogram: $k}" "$T/tiny-$k.yaml" || fail "tiny.yaml's store line moved"
+  "$PF" generate "$T/tiny-$k.yaml" -o "$T/$k" -q
+  "$PF" verify "$T/$k" 2> "$T/verify-$k.txt" || fail "verify $k: $(cat "$T/verify-$k.txt")"
+  "$PF" inspect "$T/$k/dataset.h5" > "$T/inspect-$k.txt"
+  grep -q "spectrograms stored as $k" "$T/inspect-$k.txt" || fail "inspect $k"
+done
+"$PY" tests/ref/check_example.py "$T/a" "$T/none" "$T/float16"
 
 # bad manifests: exit 1, FILE:LINE:COL, nothing written
 bad() {  # name, expected message part, manifest text

@@ -35,6 +35,28 @@ static void expect_error(const char *text, const char *where, const char *what)
     assert_int_equal(err.code, PF_ECONFIG);
 }
 
+/* store.spectrogram: the three kinds read; none without audio refused at the key's position. */
+static void store_spectrogram(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"float32", "float16", "none"};
+    char text[512];
+    for (int k = 0; k < 3; k++) {
+        pf_manifest m;
+        pf_error err = {0};
+        snprintf(text, sizeof text, HEAD "store: {spectrogram: %s}\n", kinds[k]);
+        assert_int_equal(parse(text, &m, &err), 0);
+        assert_int_equal(m.store.spectrogram, k);
+        assert_int_equal(m.store.audio, PF_AUDIO_INT16);
+        pf_manifest_release(&m);
+    }
+    expect_error(HEAD "store: {audio: none, spectrogram: none}\n", "m.yaml:5:35:",
+                 "store.spectrogram: none needs the audio");
+    expect_error(HEAD "store:\n  spectrogram: none\n  audio: none\n", "m.yaml:6:16:",
+                 "store.audio is none too (use int16 or float32)");
+    expect_error(HEAD "store: {spectrogram: half}\n", "m.yaml:5:22:", "half");
+}
+
 static void defaults_are_the_seed_pipeline(void **state)
 {
     (void)state;
@@ -52,6 +74,7 @@ static void defaults_are_the_seed_pipeline(void **state)
     assert_int_equal(pf_manifest_segment_len(&m), 5280);
     assert_int_equal(m.segments.n_kinds, 3);
     assert_int_equal(m.store.audio, PF_AUDIO_INT16);
+    assert_int_equal(m.store.spectrogram, PF_SPEC_STORE_FLOAT32);
     assert_int_equal(m.split.by, PF_SPLIT_INSTRUMENT);
     assert_string_equal(m.output, "out/pitch-default");
     assert_string_equal(m.soundfonts[0].path, SF);
@@ -211,6 +234,6 @@ int main(void)
         cmocka_unit_test(unknown_keys), cmocka_unit_test(wrong_types),
         cmocka_unit_test(out_of_range), cmocka_unit_test(bad_instruments_and_soundfonts),
         cmocka_unit_test(yaml_syntax), cmocka_unit_test(note_names),
-        cmocka_unit_test(readme_key_table_is_the_schema)};
+        cmocka_unit_test(readme_key_table_is_the_schema), cmocka_unit_test(store_spectrogram)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

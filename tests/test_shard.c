@@ -19,7 +19,11 @@
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
 #include "pitchforge/inspect.h"
+#include "pitchforge/verify.h"
 #include "pitchforge/shard.h"
+#include "pitchforge/dataset.h"
+#include "pitchforge/spectrogram.h"
+#include "core/half.h"
 
 /** pf_shard_read_f0_frames on @p shard (@p n rows of @p frames, ids from @p first) gives what
  *  was written, whole and from a row on; past the end is refused. */
@@ -541,10 +545,131 @@ static void test_bench_append(void **state)
     free(dir);
 }
 
+/* ---- store.spectrogram: float32, float16, none ---- */
+
+enum { SS_N = 6, SS_AUDIO = 1280 }; /* 17 frames of 256 / hop 64 */
+
+/** int16 audio of example @p i (a decaying chirp plus a little noise, some samples tiny) and its
+ *  float form q / 32768 as generate computes the spectrogram from. */
+static void ss_audio(size_t i, int16_t *q, float *x)
+{
+    uint32_t r = 99 + (uint32_t)i;
+    for (size_t k = 0; k < SS_AUDIO; k++) {
+        r = r * 1664525u + 1013904223u;
+        double t = (double)k / 16000, a = exp(-8 * t * (double)(i + 1));
+        double v = 0.7 * a * sin(2 * M_PI * (150 + 90 * (double)i) * t * (1 + t)) +
+                   1e-4 * ((double)(r >> 8) / 16777216.0 - 0.5);
+        q[k] = (int16_t)lrint(v * 32768);
+        x[k] = (float)q[k] / 32768.0f;
+    }
+}
+
+/** Write dir/train-00000-of-00001.h5 with @p store and index it; the spectrograms written (the
+ *  STFT of the quantized audio) go to @p spec [SS_N][len]. */
+static void ss_write(const char *dir, pf_store_spec store, pf_shard_meta *m, float *spec)
+{
+    pf_error err = {0};
+    pf_spec_config cfg = {.length = 256, .overlap = 192, .nfft = 1024, .rate_hz = 16000};
+    pf_spectrogram *st = pf_spectrogram_new(&cfg, SS_AUDIO, &err);
+    assert_non_null(st);
+    size_t len = pf_spectrogram_size(st);
+    m->bins = pf_spectrogram_bins(st), m->frames = pf_spectrogram_frames(st);
+    m->audio_len = SS_AUDIO, m->store_spec = store;
+    pf_shard_writer *w = pf_shard_create(fx_path(dir, "train-00000-of-00001.h5"), m, &err);
+    assert_non_null(w);
+    int16_t q[SS_AUDIO];
+    float x[SS_AUDIO];
+    for (size_t i = 0; i < SS_N; i++) {
+        ss_audio(i, q, x);
+        assert_int_equal(pf_spectrogram_compute(st, x, SS_AUDIO, spec + i * len, &err), 0);
+        pf_label l = fx_label(i);
+        assert_int_equal(pf_shard_append(w, &l, spec + i * len, q, &err), 0);
+    }
+    assert_int_equal(pf_shard_commit(w, NULL, &err), 0);
+    pf_spectrogram_free(st);
+    pf_index_report rep;
+    if (pf_index_build(dir, &rep, &err)) fail_msg("index: %s", err.msg);
+}
+
+/** The C readers give @p want (float32 values, [SS_N][len]) bit for bit from shard and index. */
+static void ss_check(const char *dir, pf_store_spec store, const float *want, size_t len)
+{
+    pf_error err = {0};
+    pf_shard_info info;
+    float *got = calloc(SS_N * len, sizeof *got);
+    const char *shard = fx_path(dir, "train-00000-of-00001.h5");
+    assert_int_equal(pf_shard_info_read(shard, &info, &err), 0);
+    assert_int_equal(info.store_spec, store);
+    assert_int_equal(info.n, SS_N);
+    assert_int_equal(info.bins * info.frames * info.planes, len);
+    for (size_t i = 0; i < SS_N; i++)
+        assert_int_equal(pf_shard_read_spectrogram(shard, i, got + i * len, len, &err), 0);
+    assert_memory_equal(got, want, SS_N * len * sizeof *got);
+    memset(got, 0, SS_N * len * sizeof *got);
+    const char *index = fx_path(dir, "dataset.h5");
+    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N - 1, got, &err), 0);
+    assert_memory_equal(got, want + len, (SS_N - 1) * len * sizeof *got);
+    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N, got, &err), -1);
+    assert_int_equal(pf_dataset_split_info_read(index, "train", &info, &err), 0);
+    assert_int_equal(info.store_spec, store);
+    if (pf_shard_check(shard, NULL, &err)) fail_msg("check: %s", err.msg); /* /stats/sum too */
+    free(got);
+}
+
+/* float16 reads back as numpy's float16 of the values, widened; none gives the STFT of the
+ * stored audio bit for bit (shard and dataset.h5 readers), and h5py sees both as documented. */
+static void test_spectrogram_store(void **state)
+{
+    (void)state;
+    char *root = fx_tmpdir("specstore"), sub[3][256];
+    static const char *const names[] = {"float32", "float16", "none"};
+    pf_shard_meta m = fx_meta(1, 1, 1, PF_AUDIO_INT16, 0, "train", 0, 1);
+    float *spec[3];
+    size_t len = 513 * 17;
+    for (int k = 0; k < 3; k++) {
+        snprintf(sub[k], sizeof sub[k], "%s/%s", root, names[k]);
+        assert_int_equal(mkdir(sub[k], 0755), 0);
+        spec[k] = calloc(SS_N * len, sizeof(float));
+        ss_write(sub[k], (pf_store_spec)k, &m, spec[k]);
+    }
+    assert_memory_equal(spec[0], spec[2], SS_N * len * sizeof(float)); /* the same input */
+    for (size_t i = 0; i < SS_N * len; i++)                             /* what float16 keeps */
+        spec[1][i] = pf_half_to_float(pf_half_from_float(spec[1][i]));
+    for (int k = 0; k < 3; k++)
+        ss_check(sub[k], (pf_store_spec)k, spec[k], len);
+    char args[700];
+    snprintf(args, sizeof args, "'%s'", root);
+    assert_int_equal(fx_python("check_spec_store.py", args), 0);
+    for (int k = 0; k < 3; k++)
+        free(spec[k]);
+    free(root);
+}
+
+/* A shard that stores neither spectrogram nor audio is refused; so is an unknown store. */
+static void test_spectrogram_store_refused(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    char *dir = fx_tmpdir("specnone");
+    pf_shard_meta m = fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 1);
+    m.store_spec = PF_SPEC_STORE_NONE;
+    assert_null(pf_shard_create(fx_path(dir, "train-00000-of-00001.h5"), &m, &err));
+    assert_int_equal(err.code, PF_EINVAL);
+    assert_non_null(strstr(err.msg, "needs its audio"));
+    m.store_spec = (pf_store_spec)7;
+    m.store_audio = PF_AUDIO_INT16;
+    assert_null(pf_shard_create(fx_path(dir, "train-00000-of-00001.h5"), &m, &err));
+    assert_int_equal(err.code, PF_EINVAL);
+    assert_false(fx_exists(fx_path(dir, "train-00000-of-00001.h5.tmp")));
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_int16),
+        cmocka_unit_test(test_spectrogram_store),
+        cmocka_unit_test(test_spectrogram_store_refused),
         cmocka_unit_test(test_small_complex_gzip),
         cmocka_unit_test(test_real_size_float_audio),
         cmocka_unit_test(test_byte_identical),

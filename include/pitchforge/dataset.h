@@ -35,7 +35,8 @@ int pf_dataset_read_f0_frames(const char *path, const char *split, size_t first,
 int pf_dataset_read_audio(const char *path, const char *split, size_t first, size_t count,
                           float *out, pf_error *err);
 /** Read @p count spectrograms from @p first of split @p split in dataset.h5 into @p out
- *  (count * planes * bins * frames floats). */
+ *  (count * planes * bins * frames floats), as pf_shard_read_spectrogram gives them (float16
+ *  widened; computed from /audio when the shards store no spectrogram). */
 int pf_dataset_read_spectrograms(const char *path, const char *split, size_t first, size_t count,
                                  float *out, pf_error *err);
 

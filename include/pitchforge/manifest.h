@@ -70,7 +70,7 @@ typedef struct pf_manifest {
     } negatives;
     struct { double rate_hz; pf_resampler_kind resampler; pf_normalize normalize; } audio;
     pf_spec_config spectrogram;
-    struct { pf_store_audio audio; int gzip; /**< 0 off, else the gzip level */
+    struct { pf_store_audio audio; pf_store_spec spectrogram; int gzip; /**< 0 off, else the gzip level */
              int compression, gzip_level; /**< as written: gzip is level when compression is 1 */
     } store;
     struct { pf_split_by by; double val, test; } split;

@@ -23,6 +23,17 @@
 /** How /audio is stored. */
 typedef enum pf_store_audio { PF_AUDIO_NONE = 0, PF_AUDIO_INT16, PF_AUDIO_FLOAT32 } pf_store_audio;
 
+/** How /spectrogram is stored (manifest `store.spectrogram`). Readers give float32 for all three:
+ *  float16 widened exactly, `none` computed from /audio with the shard's STFT attributes (the
+ *  same bits generate computed). The kind is seen in the file, not written as an attribute:
+ *  /spectrogram of 4-byte floats, of 2-byte floats, or absent. */
+typedef enum pf_store_spec {
+    PF_SPEC_STORE_FLOAT32 = 0, /**< IEEE single, as every shard before */
+    PF_SPEC_STORE_FLOAT16,     /**< IEEE half, little-endian (numpy float16), rounded to nearest even */
+    PF_SPEC_STORE_NONE         /**< no /spectrogram: /audio is required */
+} pf_store_spec;
+extern const char *const pf_store_spec_names[]; /* "float32", "float16", "none", NULL */
+
 /** Reasons a segment is dropped; counted per shard (attributes `rejected_<name>`). */
 typedef enum pf_reject {
     PF_REJECT_SILENT = 0, PF_REJECT_CLIPPED, PF_REJECT_NONFINITE, PF_REJECT_PITCH, PF_REJECT_COUNT
@@ -49,6 +60,7 @@ typedef struct pf_shard_meta {
     size_t planes;                  /**< 1, or 2 for complex ([N, 2, bins, frames]) */
     size_t audio_len;               /**< 5280 */
     pf_store_audio store_audio;
+    pf_store_spec store_spec;       /**< float32 (0, the default), float16 or none (needs audio) */
     int gzip;                       /**< 0 = none, 1..9 = shuffle+gzip level on /spectrogram and /audio */
     const char *split;              /**< "train" | "val" | "test" */
     int shard_index, shard_count;   /**< within the split */
@@ -69,7 +81,10 @@ pf_shard_writer *pf_shard_create(const char *path, const pf_shard_meta *meta, pf
  * Append one example. @p label->f0_frames (frames floats, Hz, 0 = unvoiced; copied) becomes row
  * n of /labels/f0_frames; NULL means "f0_hz at every column" (a steady note). Every value must
  * be finite and >= 0 (PF_EINVAL otherwise; with NULL, f0_hz is checked).
- * @param spec   planes*bins*frames floats, [planes][bins][frames]
+ * @param spec   planes*bins*frames floats, [planes][bins][frames]: the STFT of exactly @p audio
+ *               as the reader will see it (int16 / 32768) when store_spec is none, since readers
+ *               compute it again from /audio; /stats sums what readers get (for float16 the
+ *               rounded values)
  * @param audio  audio_len samples of the store type (int16_t or float), NULL when PF_AUDIO_NONE
  * @return 0, or -1 with @p err filled (e.g. disk full)
  */
@@ -96,6 +111,7 @@ typedef struct pf_shard_info {
     size_t n;                    /**< examples */
     size_t planes, bins, frames; /**< spectrogram shape per example */
     size_t audio_len;            /**< 0 when no /audio */
+    pf_store_spec store_spec;    /**< how /spectrogram is stored (readers give float32 anyway) */
     char mode[32], scaling[32];
     uint64_t rejected[PF_REJECT_COUNT];
 } pf_shard_info;
@@ -117,7 +133,8 @@ int pf_shard_read_f0_frames(const char *path, size_t first, size_t count, float 
                             pf_error *err);
 /** Free labels from pf_shard_read_labels (frees the instrument strings too). */
 void pf_labels_free(pf_label *rows, size_t n);
-/** Read example @p i's spectrogram into @p out (planes*bins*frames floats). */
+/** Read example @p i's spectrogram into @p out (planes*bins*frames floats): float32 as stored,
+ *  float16 widened, or (store none) computed from /audio with the shard's STFT attributes. */
 int pf_shard_read_spectrogram(const char *path, size_t i, float *out, size_t n, pf_error *err);
 
 /** Root attribute @p name of shard or dataset.h5 @p path as text (numbers printed, arrays

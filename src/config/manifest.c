@@ -335,12 +335,17 @@ static int check_stft(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, cons
     return 0;
 }
 
-static int set_gzip(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
-                    void *base)
+/* store: the gzip level in effect; a shard without a spectrogram needs its audio. */
+static int check_store(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map,
+                       void *base)
 {
     pf_manifest *m = base;
-    (void)x, (void)k, (void)n, (void)map;
+    (void)k, (void)n;
     m->store.gzip = m->store.compression ? m->store.gzip_level : 0;
+    if (m->store.spectrogram == PF_SPEC_STORE_NONE && m->store.audio == PF_AUDIO_NONE)
+        return pf_yfail(x->err, x->d, pf_ymap_get(map, "spectrogram"),
+                        "store.spectrogram: none needs the audio to compute it from, but "
+                        "store.audio is none too (use int16 or float32)");
     return 0;
 }
 
@@ -724,7 +729,14 @@ static const pf_key store_rows[] = {
              "~25x the write cost"},
     {.key = "gzip_level", .kind = PF_KEY_INT, .min = 1, .max = 9, .off = MF(store.gzip_level),
      .help = "gzip level"},
-    {.kind = PF_KEY_CHECK, .fn = set_gzip},
+    {.key = "spectrogram", .kind = PF_KEY_ENUM, .names = pf_store_spec_names,
+     .off = MF(store.spectrogram),
+     .help = "`/spectrogram` as `float32` (185 KB an example), `float16` (IEEE half, numpy's "
+             "float16: half the bytes, relative error at most 2^-11, values below 6.1e-5 "
+             "subnormal and below 3e-8 zero; docs/performance.md) or `none` (only `/audio`; "
+             "readers compute the same float32 spectrogram from it, bit for bit; needs "
+             "`store.audio`)"},
+    {.kind = PF_KEY_CHECK, .fn = check_store},
 };
 static const pf_key split_rows[] = {
     {.key = "by", .kind = PF_KEY_ENUM, .names = pf_split_by_names, .off = MF(split.by),

@@ -101,5 +101,8 @@ size_t pf_example_bytes(const pf_manifest *m)
     size_t audio = m->store.audio == PF_AUDIO_INT16     ? 2
                    : m->store.audio == PF_AUDIO_FLOAT32 ? 4
                                                         : 0;
-    return planes * bins * frames * 4 + audio * seg + 96;
+    size_t value = m->store.spectrogram == PF_SPEC_STORE_FLOAT32   ? 4
+                   : m->store.spectrogram == PF_SPEC_STORE_FLOAT16 ? 2
+                                                                   : 0;
+    return planes * bins * frames * value + audio * seg + 96;
 }

@@ -63,6 +63,7 @@ void pf_run_meta_init(run *r)
                           .planes = m->spectrogram.mode == PF_SPEC_COMPLEX ? 2 : 1,
                           .audio_len = seg,
                           .store_audio = m->store.audio,
+                          .store_spec = m->store.spectrogram,
                           .gzip = m->store.gzip};
     r->excluded_keys = excluded_keys_text(r->rep);
     mt->audit_keys_off = r->excluded_keys;

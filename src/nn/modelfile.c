@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/half.h"
 #include "core/mem.h"
 #include "io/h5.h"
 #include "pitchforge/nn.h"
@@ -59,47 +60,6 @@ static pf_h5id spec_type(void)
 
 /* ---- save ---- */
 
-/* IEEE half bits of @p f, rounded to nearest even (overflow to infinity, NaN kept a NaN). */
-static uint16_t half_bits(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint32_t sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
-    if (a >= 0x7f800000u) /* inf or NaN */
-        return (uint16_t)(sign | 0x7c00u | (a > 0x7f800000u ? 0x200u : 0));
-    if (a >= 0x477ff000u) /* rounds to >= 65520: infinity */
-        return (uint16_t)(sign | 0x7c00u);
-    if (a < 0x38800000u) { /* below 2^-14: a subnormal half (or zero) */
-        float mag;
-        memcpy(&mag, &a, sizeof mag);
-        /* mag / 2^-24 rounded to nearest even by the FPU's default rounding */
-        return (uint16_t)(sign | (uint32_t)lrintf(mag * 16777216.0f));
-    }
-    uint32_t mant = a & 0x7fffffu, exp = (a >> 23) - 112u; /* rebias 127 -> 15 */
-    uint32_t h = (exp << 10) | (mant >> 13), rest = mant & 0x1fffu;
-    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
-        h++; /* a carry into the exponent is the right result too */
-    return (uint16_t)(sign | h);
-}
-
-/* The float value of IEEE half bits @p h (exact: every half is a float). */
-static float half_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
-    if (e == 0x1f) /* inf or NaN */
-        x = sign | 0x7f800000u | (m << 13);
-    else if (e) /* normal: rebias 15 -> 127 */
-        x = sign | ((e + 112u) << 23) | (m << 13);
-    else { /* zero or subnormal: m x 2^-24 */
-        float v = (float)m * 0x1p-24f;
-        memcpy(&x, &v, sizeof x);
-        x |= sign;
-    }
-    float f;
-    memcpy(&f, &x, sizeof f);
-    return f;
-}
-
 static int write_floats(pf_h5id loc, const char *name, int rank, const int64_t *shape,
                         const float *v, int half, pf_error *err)
 {
@@ -112,7 +72,7 @@ static int write_floats(pf_h5id loc, const char *name, int rank, const int64_t *
     pf_h5id d = pf_h5_dset_create(loc, name, t, rank, dims, &lay, err);
     uint16_t *h = half ? pf_calloc(n, sizeof *h) : NULL;
     for (uint64_t i = 0; h && i < n; i++)
-        h[i] = half_bits(v[i]);
+        h[i] = pf_half_from_float(v[i]);
     int rc = d < 0 ? -1 : pf_h5_dset_write(d, t, half ? (const void *)h : v, err);
     free(h);
     pf_h5_close(d);
@@ -368,7 +328,7 @@ static int read_floats(pf_h5id loc, const char *name, int rank, const int64_t *s
         rc = pf_h5_dset_read(d, t, h, err);
         pf_h5_close(t);
         for (uint64_t i = 0; !rc && i < n; i++)
-            out[i] = half_float(h[i]);
+            out[i] = pf_half_to_float(h[i]);
         free(h);
     } else if (!rc) {
         pf_h5id t = pf_h5_type(PF_H5_F32);

@@ -125,10 +125,17 @@ static int check_complete(const index_build *b, int s, pf_error *err)
     return 0;
 }
 
-/** Check @p r has the first shard's example shape (virtual datasets need one shape). */
+/** Check @p r has the first shard's example shape and spectrogram store (virtual datasets need
+ *  one shape and one type). */
 static int check_shape(const char *dir, const shard_ref *first, const shard_ref *r, pf_error *err)
 {
     const pf_shard_info *a = &first->info, *b = &r->info;
+    if (a->store_spec != b->store_spec)
+        return PF_FAIL(err, PF_ESCHEMA,
+                       "%s: %s stores its spectrograms as %s but %s as %s (store.spectrogram): one "
+                       "dataset needs one kind",
+                       dir, r->name, pf_store_spec_names[b->store_spec], first->name,
+                       pf_store_spec_names[a->store_spec]);
     if (a->planes != b->planes || a->bins != b->bins || a->frames != b->frames ||
         a->audio_len != b->audio_len)
         return PF_FAIL(err, PF_ESCHEMA,
@@ -334,7 +341,9 @@ static int write_split(pf_h5id f, const index_build *b, int s, pf_error *err)
     pf_h5id src = pf_h5_open(path, 0, err), g = PF_H5_NONE, lg = PF_H5_NONE;
     size_t n = 0;
     int rc = src < 0 || (g = pf_h5_group_create(f, split_names[s], err)) < 0 ||
-             split_attrs(g, set, s, err) || vds_one(g, src, set, "spectrogram", err) ||
+             split_attrs(g, set, s, err) ||
+             (b->first->info.store_spec != PF_SPEC_STORE_NONE &&
+              vds_one(g, src, set, "spectrogram", err)) ||
              (b->first->info.audio_len && vds_one(g, src, set, "audio", err)) ||
              (lg = pf_h5_group_create(g, "labels", err)) < 0 ||
              pf_h5_list(src, "labels", &names, &n, err);

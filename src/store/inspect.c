@@ -169,7 +169,9 @@ static void shape_print(FILE *out, pf_h5id g, const char *name)
         return;
     }
     fprintf(out, "  %-12s %s [", name,
-            pf_h5_dset_kind(ds, &kind) ? pf_h5_dset_class(ds) : kind_names[kind]);
+            pf_h5_dset_is_half(ds)           ? "float16"
+            : pf_h5_dset_kind(ds, &kind) ? pf_h5_dset_class(ds)
+                                         : kind_names[kind]);
     for (int i = 0; i < rank; i++)
         fprintf(out, "%s%" PRIu64, i ? ", " : "", d[i]);
     fprintf(out, "]\n");
@@ -215,6 +217,14 @@ static void attrs_print(FILE *out, pf_h5id loc)
     free(names);
 }
 
+/** How @p info's spectrograms are stored, in words (store.spectrogram). */
+static const char *spec_store_text(const pf_shard_info *info)
+{
+    static const char *const text[] = {"float32", "float16 (readers widen it to float32)",
+                                       "none (readers compute it from /audio)"};
+    return text[info->store_spec];
+}
+
 /** Print a shard: header, shapes, labels, attributes. */
 static int inspect_shard(const char *path, pf_h5id f, FILE *out, pf_error *err)
 {
@@ -225,7 +235,8 @@ static int inspect_shard(const char *path, pf_h5id f, FILE *out, pf_error *err)
         return -1;
     fprintf(out, "shard %s\n  schema       %s\n  split        %s\n  examples     %zu\n", path,
             info.schema, info.split, info.n);
-    fprintf(out, "  spectrogram  %s, %s\n", info.mode, info.scaling);
+    fprintf(out, "  spectrogram  %s, %s, stored as %s\n", info.mode, info.scaling,
+            spec_store_text(&info));
     shape_print(out, f, "spectrogram");
     shape_print(out, f, "audio");
     rejected_print(out, &info);
@@ -245,7 +256,8 @@ static int inspect_split(const char *path, pf_h5id f, const char *split, FILE *o
     if (pf_dataset_split_info_read(path, split, &info, err) ||
         pf_dataset_read_labels(path, split, &rows, &n, err))
         return -1;
-    fprintf(out, "split %s: %zu examples\n", split, info.n);
+    fprintf(out, "split %s: %zu examples, spectrograms stored as %s\n", split, info.n,
+            spec_store_text(&info));
     pf_h5id g = pf_h5_group_open(f, split, err);
     shape_print(out, g, "spectrogram");
     shape_print(out, g, "audio");

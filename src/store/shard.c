@@ -8,17 +8,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/half.h"
 #include "core/mem.h"
 #include "core/fs.h"
 #include "core/util.h"
 #include "io/h5.h"
 #include "store/rowsum.h"
 #include "store/schema.h"
+#include "store/specsrc.h"
 #include "pitchforge/checksum.h"
 #include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
 #include "pitchforge/spectrogram.h"
+
+const char *const pf_store_spec_names[] = {"float32", "float16", "none", NULL};
 
 /* ---- the label columns ---- */
 
@@ -90,6 +94,9 @@ struct pf_shard_writer {
     pf_h5id file, spec, audio;
     size_t spec_len, planes_bins, frames, audio_len;
     pf_store_audio store_audio;
+    pf_store_spec store_spec;
+    uint16_t *half;   /**< [spec_len] the example as stored (float16) */
+    float *rounded;   /**< [spec_len] the same widened back: what readers get, summed in /stats */
     int gzip;         /**< filters on: append through HDF5's pipeline, else raw chunks */
     size_t extent;    /**< rows allocated in the raw-chunk datasets (>= n; trimmed at commit) */
     pf_label *labels; /**< [n] buffered, instrument strings owned, f0_frames NULL */
@@ -114,6 +121,11 @@ static int meta_check(const pf_shard_meta *m, pf_error *err)
     if (m->store_audio > PF_AUDIO_FLOAT32 || (m->store_audio && !m->audio_len))
         return PF_FAIL(err, PF_EINVAL, "shard: store_audio %d with audio_len %zu",
                        (int)m->store_audio, m->audio_len);
+    if (m->store_spec > PF_SPEC_STORE_NONE || (m->store_spec == PF_SPEC_STORE_NONE && !m->store_audio))
+        return PF_FAIL(err, PF_EINVAL,
+                       "shard: store_spec %d with store_audio %d (a shard without a spectrogram "
+                       "needs its audio)",
+                       (int)m->store_spec, (int)m->store_audio);
     if (m->gzip < 0 || m->gzip > 9)
         return PF_FAIL(err, PF_EINVAL, "shard: gzip level %d is not 0..9", m->gzip);
     if (!m->split ||
@@ -178,21 +190,35 @@ static int meta_write(pf_h5id f, const pf_shard_meta *m, pf_error *err)
     return 0;
 }
 
-/** Create the extendible /spectrogram and (when stored) /audio datasets. */
-static int data_create(pf_shard_writer *w, const pf_shard_meta *m, pf_error *err)
+/** The element type of /spectrogram for @p store (float32 or IEEE half); pf_h5_close it. */
+static pf_h5id spec_type(pf_store_spec store)
+{
+    return store == PF_SPEC_STORE_FLOAT16 ? pf_h5_type_half() : pf_h5_type(PF_H5_F32);
+}
+
+/** Create the extendible /spectrogram (unless store_spec is none). */
+static int spec_create(pf_shard_writer *w, const pf_shard_meta *m, pf_error *err)
 {
     uint64_t dims[4] = {0, m->planes, m->bins, m->frames},
              chunk[4] = {1, m->planes, m->bins, m->frames};
     int rank = m->planes == 2 ? 4 : 3;
     if (rank == 3) dims[1] = chunk[1] = m->bins, dims[2] = chunk[2] = m->frames;
+    if (m->store_spec == PF_SPEC_STORE_NONE) return 0;
     pf_h5_layout lay = {chunk, 1, m->gzip};
-    pf_h5id t = pf_h5_type(PF_H5_F32);
+    pf_h5id t = spec_type(m->store_spec);
     w->spec = pf_h5_dset_create(w->file, "spectrogram", t, rank, dims, &lay, err);
     pf_h5_close(t);
-    if (w->spec < 0 || !m->store_audio) return w->spec < 0 ? -1 : 0;
+    return w->spec < 0 ? -1 : 0;
+}
+
+/** Create the extendible /spectrogram and (when stored) /audio datasets. */
+static int data_create(pf_shard_writer *w, const pf_shard_meta *m, pf_error *err)
+{
+    if (spec_create(w, m, err)) return -1;
+    if (!m->store_audio) return 0;
     uint64_t adims[2] = {0, m->audio_len}, achunk[2] = {1, m->audio_len};
     pf_h5_layout alay = {achunk, 1, m->gzip};
-    t = pf_h5_type(m->store_audio == PF_AUDIO_INT16 ? PF_H5_I16 : PF_H5_F32);
+    pf_h5id t = pf_h5_type(m->store_audio == PF_AUDIO_INT16 ? PF_H5_I16 : PF_H5_F32);
     w->audio = pf_h5_dset_create(w->file, "audio", t, 2, adims, &alay, err);
     pf_h5_close(t);
     if (w->audio < 0) return -1;
@@ -214,6 +240,11 @@ static pf_shard_writer *writer_new(const char *path, const pf_shard_meta *m)
     w->spec_len = pb * m->frames;
     w->audio_len = m->audio_len;
     w->store_audio = m->store_audio;
+    w->store_spec = m->store_spec;
+    if (w->store_spec == PF_SPEC_STORE_FLOAT16) {
+        w->half = pf_calloc(w->spec_len, sizeof *w->half);
+        w->rounded = pf_calloc(w->spec_len, sizeof *w->rounded);
+    }
     w->gzip = m->gzip;
     w->sum = pf_calloc(pb, sizeof(double));
     w->sumsq = pf_calloc(pb, sizeof(double));
@@ -229,6 +260,8 @@ static void writer_free(pf_shard_writer *w)
         free((char *)w->labels[i].instrument);
     free(w->labels);
     free(w->f0_frames);
+    free(w->half);
+    free(w->rounded);
     free(w->sum);
     free(w->sumsq);
     free(w->log_sum);
@@ -305,12 +338,13 @@ static int label_check(const pf_label *l, size_t frames, pf_error *err)
     return f0_frames_check(l, frames, err);
 }
 
-/** Append through HDF5's type conversion and filter pipeline (compressed shards). */
-static int append_converted(pf_shard_writer *w, const float *spec, const void *audio, pf_error *err)
+/** Append through HDF5's type conversion and filter pipeline (compressed shards); @p spec is
+ *  the example as stored (floats, or half bits), NULL for none. */
+static int append_converted(pf_shard_writer *w, const void *spec, const void *audio, pf_error *err)
 {
-    pf_h5id ft = pf_h5_type(PF_H5_F32);
+    pf_h5id ft = spec_type(w->store_spec);
     pf_h5id at = pf_h5_type(w->store_audio == PF_AUDIO_INT16 ? PF_H5_I16 : PF_H5_F32);
-    int rc = pf_h5_dset_append(w->spec, ft, spec, 1, err);
+    int rc = spec ? pf_h5_dset_append(w->spec, ft, spec, 1, err) : 0;
     if (!rc && w->store_audio) rc = pf_h5_dset_append(w->audio, at, audio, 1, err);
     pf_h5_close(ft);
     pf_h5_close(at);
@@ -320,17 +354,18 @@ static int append_converted(pf_shard_writer *w, const float *spec, const void *a
 /** Set the row count of /spectrogram and /audio. */
 static int resize_data(pf_shard_writer *w, size_t rows, pf_error *err)
 {
-    if (pf_h5_dset_resize(w->spec, rows, err)) return -1;
+    if (w->spec >= 0 && pf_h5_dset_resize(w->spec, rows, err)) return -1;
     return w->store_audio ? pf_h5_dset_resize(w->audio, rows, err) : 0;
 }
 
 /** Append as raw one-example chunks (uncompressed shards: the file types are the native ones);
  *  the extent grows 256 rows at a time and is trimmed to the count at commit. */
-static int append_raw(pf_shard_writer *w, const float *spec, const void *audio, pf_error *err)
+static int append_raw(pf_shard_writer *w, const void *spec, const void *audio, pf_error *err)
 {
     size_t sample = w->store_audio == PF_AUDIO_INT16 ? sizeof(int16_t) : sizeof(float);
+    size_t value = w->store_spec == PF_SPEC_STORE_FLOAT16 ? sizeof(uint16_t) : sizeof(float);
     if (w->n == w->extent && resize_data(w, w->extent += 256, err)) return -1;
-    if (pf_h5_dset_write_chunk(w->spec, w->n, spec, w->spec_len * sizeof(float), err)) return -1;
+    if (spec && pf_h5_dset_write_chunk(w->spec, w->n, spec, w->spec_len * value, err)) return -1;
     return w->store_audio ? pf_h5_dset_write_chunk(w->audio, w->n, audio, w->audio_len * sample, err)
                           : 0;
 }
@@ -357,8 +392,14 @@ int pf_shard_append(pf_shard_writer *w, const pf_label *label, const float *spec
     if (!w || !label || !spec || (w->store_audio && !audio))
         return PF_FAIL(err, PF_EINVAL, "pf_shard_append: NULL argument");
     if (label_check(label, w->frames, err)) return -1;
+    const void *stored = w->store_spec == PF_SPEC_STORE_NONE ? NULL : spec;
+    if (w->store_spec == PF_SPEC_STORE_FLOAT16) { /* round, and sum what readers will get */
+        pf_halfs_from_floats(spec, w->spec_len, w->half);
+        pf_floats_from_halfs(w->half, w->spec_len, w->rounded);
+        stored = w->half, spec = w->rounded;
+    }
     pf_h5_lock();
-    int rc = w->gzip ? append_converted(w, spec, audio, err) : append_raw(w, spec, audio, err);
+    int rc = w->gzip ? append_converted(w, stored, audio, err) : append_raw(w, stored, audio, err);
     pf_h5_unlock();
     if (rc) return pf_error_prefix(err, "example %zu", w->n);
     stats_add(w, spec);
@@ -497,29 +538,6 @@ static pf_h5id open_checked(const char *path, const char *schema, pf_error *err)
     return f;
 }
 
-/** Fill @p info's shapes from the datasets under group @p g. */
-static int info_shapes(pf_h5id g, pf_shard_info *info, pf_error *err)
-{
-    int rank;
-    uint64_t d[PF_H5_MAX_RANK];
-    pf_h5id ds = pf_h5_dset_open(g, "spectrogram", err);
-    int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
-    pf_h5_close(ds);
-    if (rc || rank < 3 || rank > 4)
-        return rc ? -1 : PF_FAIL(err, PF_ESCHEMA, "/spectrogram has rank %d, not 3 or 4", rank);
-    info->n = d[0];
-    info->planes = rank == 4 ? d[1] : 1;
-    info->bins = d[rank - 2];
-    info->frames = d[rank - 1];
-    info->audio_len = 0;
-    if (!pf_h5_exists(g, "audio")) return 0;
-    ds = pf_h5_dset_open(g, "audio", err);
-    rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
-    pf_h5_close(ds);
-    info->audio_len = rc ? 0 : d[1];
-    return rc;
-}
-
 /** Copy string attribute @p name of @p loc into @p out (empty when absent). */
 static void attr_copy_str(pf_h5id loc, const char *name, char *out, size_t cap)
 {
@@ -542,7 +560,7 @@ static int info_fill(pf_h5id root, pf_h5id g, pf_shard_info *info, pf_error *err
         if (pf_h5_attr_exists(g, name))
             pf_h5_attr_read_num(g, name, PF_H5_U64, &info->rejected[r], NULL);
     }
-    return info_shapes(g, info, err);
+    return pf_spec_source_shape(root, g, info, err);
 }
 
 /** pf_shard_info_read without the HDF5 lock. */
@@ -665,12 +683,13 @@ static int dataset_read_labels_unlocked(const char *path, const char *split, pf_
 
 /** Read rows [@p first, +@p count) of labels/f0_frames under group @p g (a shard root or a
  *  dataset split), checked to be [N, frames of the spectrogram]. */
-static int f0_frames_read(pf_h5id g, size_t first, size_t count, float *out, pf_error *err)
+static int f0_frames_read(pf_h5id root, pf_h5id g, size_t first, size_t count, float *out,
+                          pf_error *err)
 {
     pf_shard_info info;
     int rank;
     uint64_t d[PF_H5_MAX_RANK];
-    if (info_shapes(g, &info, err)) return -1;
+    if (pf_spec_source_shape(root, g, &info, err)) return -1;
     if (!pf_h5_exists(g, "labels/f0_frames"))
         return PF_FAIL(err, PF_ESCHEMA, "no labels/f0_frames");
     pf_h5id ds = pf_h5_dset_open(g, "labels/f0_frames", err), t = pf_h5_type(PF_H5_F32);
@@ -691,7 +710,7 @@ static int shard_read_f0_frames_unlocked(const char *path, size_t first, size_t 
         return PF_FAIL(err, PF_EINVAL, "pf_shard_read_f0_frames: NULL argument");
     pf_h5id f = open_checked(path, PF_SHARD_SCHEMA, err);
     if (f < 0) return -1;
-    int rc = f0_frames_read(f, first, count, out, err);
+    int rc = f0_frames_read(f, f, first, count, out, err);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s", path) : 0;
 }
@@ -704,7 +723,7 @@ static int dataset_read_f0_frames_unlocked(const char *path, const char *split, 
         return PF_FAIL(err, PF_EINVAL, "pf_dataset_read_f0_frames: NULL argument");
     pf_h5id f, g = split_open(path, split, &f, err);
     if (g < 0) return -1;
-    int rc = f0_frames_read(g, first, count, out, err);
+    int rc = f0_frames_read(f, g, first, count, out, err);
     pf_h5_close(g);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s split %s", path, split) : 0;
@@ -749,10 +768,9 @@ static int shard_read_spectrogram_unlocked(const char *path, size_t i, float *ou
                        "%zu)",
                        path, i, info.n, n, info.planes * info.bins * info.frames);
     pf_h5id f = pf_h5_open(path, 0, err);
-    pf_h5id ds = f < 0 ? PF_H5_NONE : pf_h5_dset_open(f, "spectrogram", err);
-    pf_h5id t = pf_h5_type(PF_H5_F32);
-    int rc = ds < 0 ? -1 : pf_h5_dset_read_rows(ds, t, i, 1, out, err);
-    pf_h5_close(t);
+    pf_spec_source *src = f < 0 ? NULL : pf_spec_source_open(f, f, err);
+    int rc = src ? pf_spec_source_read(src, i, 1, out, err) : -1;
+    pf_spec_source_free(src);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s", path) : 0;
 }
@@ -866,14 +884,12 @@ static int dataset_read_spectrograms_unlocked(const char *path, const char *spli
     pf_h5id f, g = split_open(path, split, &f, err);
     if (g < 0)
         return -1;
-    pf_h5id ds = pf_h5_dset_open(g, "spectrogram", err);
-    pf_h5id t = pf_h5_type(PF_H5_F32);
-    int rc = ds < 0 || pf_h5_dset_read_rows(ds, t, first, count, out, err) ? -1 : 0;
-    pf_h5_close(t);
-    pf_h5_close(ds);
+    pf_spec_source *src = pf_spec_source_open(f, g, err);
+    int rc = src ? pf_spec_source_read(src, first, count, out, err) : -1;
+    pf_spec_source_free(src);
     pf_h5_close(g);
     pf_h5_close(f);
-    return rc;
+    return rc ? pf_error_prefix(err, "%s split %s", path, split) : 0;
 }
 
 int pf_dataset_read_spectrograms(const char *path, const char *split, size_t first, size_t count,

@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "io/h5.h"
 #include "store/rowsum.h"
+#include "store/specsrc.h"
 #include "store/schema.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/checksum.h"
@@ -96,8 +97,8 @@ static void sum_add(shard_scan *s, const float *spec, uint64_t rows)
         }
 }
 
-/** Read every row of dataset @p name once, in blocks; the spectrogram also feeds s->sum. */
-static int read_all(shard_scan *s, const char *name, int is_spec, pf_error *err)
+/** Read every row of dataset @p name once, in blocks (a truncated file or bad chunk fails). */
+static int read_all(shard_scan *s, const char *name, pf_error *err)
 {
     int rank;
     uint64_t dims[PF_H5_MAX_RANK];
@@ -109,20 +110,19 @@ static int read_all(shard_scan *s, const char *name, int is_spec, pf_error *err)
     int overflow = 0;
     for (int i = 1; i < rank; i++)
         overflow |= pf_mul_size(row, (size_t)dims[i], &row);
-    if (!esize || (is_spec && (esize != 4 || strcmp(cls, "float"))) || overflow ||
+    if (!esize || overflow ||
         pf_mul_size(row, esize, &block)) {
         pf_h5_close(ds);
         return PF_FAIL(err, PF_ESCHEMA, "/%s: unexpected %s elements or row size", name, cls);
     }
     uint64_t per = block >= BLOCK_BYTES ? 1 : BLOCK_BYTES / block;
     void *buf = pf_malloc((size_t)(per < s->n ? per : s->n ? s->n : 1) * block);
-    pf_h5id t = is_str ? pf_h5_type_str(0) : is_spec ? pf_h5_type(PF_H5_F32) : pf_h5_dset_type(ds);
+    pf_h5id t = is_str ? pf_h5_type_str(0) : pf_h5_dset_type(ds);
     int rc = 0;
     for (uint64_t at = 0; at < s->n && !rc; at += per) {
         uint64_t k = s->n - at < per ? s->n - at : per;
         rc = pf_h5_dset_read_rows(ds, t, at, k, buf, err);
         if (!rc && is_str) pf_h5_strs_free(buf, (size_t)k * row);
-        if (!rc && is_spec) sum_add(s, buf, k);
     }
     pf_h5_close(t);
     pf_h5_close(ds);
@@ -130,20 +130,33 @@ static int read_all(shard_scan *s, const char *name, int is_spec, pf_error *err)
     return rc;
 }
 
-/** Read /spectrogram (shape [n, (planes,) bins, frames]) and sum it per bin. */
+/** Read every spectrogram as readers get it (float32, float16 widened, or computed from /audio
+ *  when the shard stores none) and sum it per bin. */
 static int read_spectrogram(shard_scan *s, pf_error *err)
 {
-    int rank;
-    uint64_t d[PF_H5_MAX_RANK];
-    pf_h5id ds = open_rows(s, "spectrogram", &rank, d, err);
-    pf_h5_close(ds);
-    if (ds < 0) return -1;
-    if (rank < 3 || rank > 4)
-        return PF_FAIL(err, PF_ESCHEMA, "/spectrogram has rank %d, not 3 or 4", rank);
-    s->frames = (size_t)d[rank - 1];
-    s->pb = (size_t)d[rank - 2] * (rank == 4 ? (size_t)d[1] : 1);
+    pf_shard_info info;
+    if (pf_spec_source_shape(s->f, s->f, &info, err)) return -1;
+    if (info.n != s->n)
+        return PF_FAIL(err, PF_ESCHEMA, "/%s has %zu rows but n_examples is %" PRIu64,
+                       info.store_spec == PF_SPEC_STORE_NONE ? "audio" : "spectrogram", info.n,
+                       s->n);
+    s->frames = info.frames;
+    s->pb = info.planes * info.bins;
     s->sum = pf_calloc(s->pb ? s->pb : 1, sizeof *s->sum);
-    return read_all(s, "spectrogram", 1, err);
+    pf_spec_source *src = pf_spec_source_open(s->f, s->f, err);
+    if (!src) return -1;
+    size_t row = pf_spec_source_size(src) * sizeof(float);
+    uint64_t per = row >= BLOCK_BYTES ? 1 : BLOCK_BYTES / row;
+    float *buf = pf_malloc((size_t)(per < s->n ? per : s->n ? s->n : 1) * row);
+    int rc = 0;
+    for (uint64_t at = 0; at < s->n && !rc; at += per) {
+        uint64_t k = s->n - at < per ? s->n - at : per;
+        rc = pf_spec_source_read(src, (size_t)at, (size_t)k, buf, err);
+        if (!rc) sum_add(s, buf, k);
+    }
+    free(buf);
+    pf_spec_source_free(src);
+    return rc;
 }
 
 /** The first value of @p v[0..n) that is not finite or is negative, or -1 when none is. */
@@ -198,7 +211,7 @@ static int read_labels(shard_scan *s, pf_error *err)
     for (size_t i = 0; i < n; i++) {
         snprintf(path, sizeof path, "labels/%s", names[i]);
         rc = rc ||
-             (strcmp(names[i], "f0_frames") ? read_all(s, path, 0, err) : check_f0_frames(s, err));
+             (strcmp(names[i], "f0_frames") ? read_all(s, path, err) : check_f0_frames(s, err));
         free(names[i]);
     }
     free(names);
@@ -222,7 +235,7 @@ static int check_sums(const shard_scan *s, pf_error *err)
         b++;
     if (!rc && b < s->pb)
         rc = PF_FAIL(err, PF_ESCHEMA,
-                     "/spectrogram does not match /stats/sum (bin %zu: stored %.17g, data "
+                     "/spectrogram (or /audio) does not match /stats/sum (bin %zu: stored %.17g, data "
                      "gives %.17g): the data changed after it was written",
                      b, stored[b], s->sum[b]);
     free(stored);
@@ -240,7 +253,7 @@ static int shard_check_unlocked(const char *path, const char *manifest_sha256, u
     if (s.f < 0) return -1;
     int rc = pf_schema_check(s.f, NULL, PF_SHARD_SCHEMA, err) ||
              check_attrs(&s, manifest_sha256, err) || read_spectrogram(&s, err) ||
-             (pf_h5_exists(s.f, "audio") && read_all(&s, "audio", 0, err)) ||
+             (pf_h5_exists(s.f, "audio") && read_all(&s, "audio", err)) ||
              read_labels(&s, err) || check_sums(&s, err);
     pf_h5_close(s.f);
     free(s.sum);
@@ -385,6 +398,8 @@ static void read_split_counts(verify_run *r, pf_h5id f, int s)
     if (pf_h5_attr_exists(f, name))
         pf_h5_attr_read_num(f, name, PF_H5_U64, &r->index_shards[s], NULL);
     snprintf(name, sizeof name, "%s/spectrogram", split_names[s]);
+    if (!pf_h5_exists(f, name)) /* store.spectrogram none: the audio gives the rows */
+        snprintf(name, sizeof name, "%s/audio", split_names[s]);
     r->has_split[s] = pf_h5_exists(f, name);
     pf_h5id ds = r->has_split[s] ? pf_h5_dset_open(f, name, NULL) : PF_H5_NONE;
     if (ds >= 0 && !pf_h5_dset_shape(ds, &rank, d, NULL)) r->index_rows[s] = d[0];

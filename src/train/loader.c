@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "io/h5.h"
 #include "store/schema.h"
+#include "store/specsrc.h"
 #include "pitchforge/rng.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/dataset.h"
@@ -20,7 +21,8 @@
 /** One shard of the split: its examples are split indices [first, first + n). */
 typedef struct shard {
     char *path;
-    pf_h5id file, dset;
+    pf_h5id file;
+    pf_spec_source *src; /**< its spectrograms (stored, widened from float16, or from /audio) */
     size_t first, n;
 } shard;
 
@@ -139,9 +141,9 @@ static int shard_open(pf_loader *l, shard *sh, pf_error *err)
     sh->n = info.n;
     pf_h5_lock();
     sh->file = pf_h5_open(sh->path, 0, err);
-    sh->dset = sh->file < 0 ? PF_H5_NONE : pf_h5_dset_open(sh->file, "spectrogram", err);
+    sh->src = sh->file < 0 ? NULL : pf_spec_source_open(sh->file, sh->file, err);
     pf_h5_unlock();
-    return sh->dset < 0 ? pf_error_prefix(err, "%s", sh->path) : 0;
+    return sh->src ? 0 : pf_error_prefix(err, "%s", sh->path);
 }
 
 /* Read the f0 labels of @p sh into l->f0 at its first example (those under the limit). */
@@ -175,7 +177,7 @@ static int shards_open(pf_loader *l, size_t n_shards, size_t limit, pf_error *er
     int rc = 0;
     for (size_t i = 0; i < n_shards && !rc; i++) {
         shard *sh = &l->shards[i];
-        *sh = (shard){.path = pf_malloc(len), .file = PF_H5_NONE, .dset = PF_H5_NONE, .first = total};
+        *sh = (shard){.path = pf_malloc(len), .file = PF_H5_NONE, .first = total};
         snprintf(sh->path, len, "%s/%s-%05zu-of-%05zu.h5", dir, l->split, i, n_shards);
         l->n_shards = i + 1;
         rc = shard_open(l, sh, err);
@@ -310,12 +312,7 @@ static int transform(const pf_loader *l, size_t idx, float *x)
 static int read_example(pf_loader *l, size_t i, float *x, pf_error *err)
 {
     const shard *sh = shard_of(l, i);
-    pf_h5_lock();
-    pf_h5id t = pf_h5_type(PF_H5_F32);
-    int rc = pf_h5_dset_read_rows(sh->dset, t, i - sh->first, 1, x, err);
-    pf_h5_close(t);
-    pf_h5_unlock();
-    if (rc)
+    if (pf_spec_source_read(sh->src, i - sh->first, 1, x, err))
         return pf_error_prefix(err, "%s: example %zu of /spectrogram", sh->path, i - sh->first);
     if (transform(l, i, x))
         return PF_FAIL(err, PF_ESCHEMA, "%s: example %zu of /spectrogram holds a value that is "
@@ -462,7 +459,7 @@ void pf_loader_free(pf_loader *l)
     pass_stop(l);
     pf_h5_lock();
     for (size_t i = 0; i < l->n_shards; i++) {
-        pf_h5_close(l->shards[i].dset);
+        pf_spec_source_free(l->shards[i].src);
         pf_h5_close(l->shards[i].file);
         free(l->shards[i].path);
     }

@@ -1,11 +1,14 @@
 """Check examples/pitch_dataset.py on a generated dataset against plain h5py reads.
 
-usage: check_example.py DIR
+usage: check_example.py DIR [DIR_NONE DIR_FLOAT16]
 Compares PitchDataset's items with the shards read directly (spectrogram, f0_hz, f0_frames),
 its normalization with /stats (plain, and the trainer's log input: ln(|x| + 1e-6) with
 log_mean / log_std), the pitch_check filter with the labels, and checks that a dataset.h5
 without its shards (copied alone, or with one shard gone) is refused naming the shards.
-Exits 1 with a message on failure.
+With DIR_NONE and DIR_FLOAT16 (the same manifest made with store.spectrogram none and float16)
+it also checks the reader on those: from none, every train spectrogram computed from /audio
+within 1e-5 of the example's peak of DIR's stored float32 one; from float16, numpy's float16 of
+DIR's values, widened. Exits 1 with a message on failure.
 """
 import glob
 import os
@@ -104,5 +107,26 @@ def main(d):
     print(f"ok: pitch_dataset.py on {len(spec)} train examples ({len(keep)} pitch_check ok)")
 
 
+def check_stores(d, d_none, d_half):
+    """PitchDataset on the none and float16 datasets of DIR's manifest against DIR's float32."""
+    spec = shard_rows(d, "train", "spectrogram")
+    none = PitchDataset(os.path.join(d_none, "dataset.h5"), "train", normalize=False)
+    half = PitchDataset(os.path.join(d_half, "dataset.h5"), "train", normalize=False)
+    check(len(none) == len(spec) == len(half), "the three datasets differ in length")
+    worst = 0.0
+    for i in range(len(spec)):
+        x, _ = none[i]
+        check(x.dtype == np.float32 and x.shape == spec[i].shape, f"none item {i}: {x.shape}")
+        worst = max(worst, float(np.abs(x - spec[i]).max() / max(np.abs(spec[i]).max(), 1e-30)))
+        h, _ = half[i]
+        check(h.dtype == np.float32 and np.array_equal(h, spec[i].astype(np.float16).astype(np.float32)),
+              f"float16 item {i}")
+    check(worst <= 1e-5, f"none: computed from /audio, {worst:.2e} of the peak off the stored float32")
+    print(f"ok: pitch_dataset.py from /audio (store none) within {worst:.1e} of the peak over "
+          f"{len(spec)} examples; float16 widened exactly")
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
+    if len(sys.argv) > 3:
+        check_stores(*sys.argv[1:4])
