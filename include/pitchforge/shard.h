@@ -64,6 +64,8 @@ typedef struct pf_shard_meta {
     int gzip;                       /**< 0 = none, 1..9 = shuffle+gzip level on /spectrogram and /audio */
     const char *split;              /**< "train" | "val" | "test" */
     int shard_index, shard_count;   /**< within the split */
+    int steady_pitch;               /**< 1: presets' own pitch modulation was off for the render
+                                         (root attribute `steady_pitch`) */
     const char *audit_keys_off;     /**< keys the key audit left out, a line each:
                                          "instrument\tkey\tvelocity\tcents" (cents "nan": no
                                          clear peak); NULL or "": the attribute is not written */

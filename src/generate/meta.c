@@ -67,6 +67,7 @@ void pf_run_meta_init(run *r)
                           .gzip = m->store.gzip};
     r->excluded_keys = excluded_keys_text(r->rep);
     mt->audit_keys_off = r->excluded_keys;
+    mt->steady_pitch = m->render.steady_pitch;
 }
 
 int pf_run_hash_soundfonts(run *r, pf_error *err)

@@ -210,6 +210,28 @@ static void write_excluded_keys(FILE *f, const char *first)
     free(text);
 }
 
+/* What the labels say of pitch that moves: the presets' own modulation, on or off. */
+static void write_pitch_note(FILE *f, const char *first)
+{
+    char *text = NULL;
+    pf_error err = {0};
+    int steady = !pf_shard_attr_text(first, "steady_pitch", &text, &err) && text && atoi(text);
+    free(text);
+    fprintf(f, "\n## Pitch labels\n\n`f0_frames` holds the pitch the synth played at each "
+               "spectrogram column (0: unvoiced, by the clean render's level; "
+               "docs/shard-format.md, \"Voicing\"). ");
+    if (steady)
+        fprintf(f, "Each preset's own pitch modulation (vibrato LFO, modulation LFO and "
+                   "modulation envelope to pitch) was switched off for the render "
+                   "(`render.steady_pitch`), the envelope's sustained offset kept, so every pitch "
+                   "change in the audio is one the labels hold (docs/synth-pitch.md).\n");
+    else
+        fprintf(f, "The presets played as the soundfont says (`render.steady_pitch: false`): "
+                   "presets with a vibrato LFO or a pitch envelope (tools/sf2_pitchmod.py lists "
+                   "them: FluidR3 22 of 158 melodic presets, TimGM6mb 35 of 128, MuseScore_General "
+                   "52 of 273) wobble around the written pitch the labels hold.\n");
+}
+
 static int write_file(const char *dir, card *c, const char *first, const char *command,
                       double seconds, pf_error *err)
 {
@@ -219,6 +241,7 @@ static int write_file(const char *dir, card *c, const char *first, const char *c
     if (pf_out_open(&o, path, err)) return -1;
     write_header(o.f, c, first, command, seconds);
     write_counts(o.f, c);
+    write_pitch_note(o.f, first);
     write_instruments(o.f, c);
     write_excluded_keys(o.f, first);
     return pf_out_commit(&o, 1, err);

@@ -183,6 +183,7 @@ static int meta_write(pf_h5id f, const pf_shard_meta *m, pf_error *err)
         pf_h5_attr_i64(f, "stft_nfft", m->stft_nfft, err) ||
         pf_h5_attr_i64(f, "shard_index", m->shard_index, err) ||
         pf_h5_attr_i64(f, "shard_count", m->shard_count, err) ||
+        pf_h5_attr_i64(f, "steady_pitch", m->steady_pitch, err) ||
         (m->store_audio && pf_h5_attr_f64(f, "audio_scale", audio_scale(m->store_audio), err)))
         return -1;
     if (m->audit_keys_off && *m->audit_keys_off)
