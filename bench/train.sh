@@ -7,10 +7,10 @@
 # PyTorch tuned = jemalloc + OpenBLAS, seed also channels-last: the fastest found,
 # docs/fast-model.md) take turns, in an order that rotates from round to round. Prints each
 # side's median examples/s with the range over the rounds, and pitchforge examples/s / PyTorch
-# examples/s (the ratio of the medians, and the range of the rounds' own ratios).
+# examples/s (the median and range of the rounds' own ratios, and the ratio of the medians).
 #
-#   make bench-train                      8 rounds (seed 1 step a turn, fast 5; ~6 minutes)
-#   PF_BENCH_QUICK=1 make bench-train     3 rounds (~3 minutes)
+#   make bench-train                      12 rounds (seed 1 step a turn, fast 3; ~6 minutes)
+#   PF_BENCH_QUICK=1 make bench-train     3 rounds (~2 minutes)
 #   PF_BENCH_ROUNDS=N                     N rounds
 #
 # Needs Debian's python3-torch (installed here if missing), jemalloc and OpenBLAS for the tuned
@@ -50,7 +50,7 @@ lib=/usr/lib/x86_64-linux-gnu
 export PF_JEMALLOC PF_OPENBLAS_DIR
 
 if [ -n "${PF_BENCH_QUICK:-}" ]; then rounds=${PF_BENCH_ROUNDS:-3}
-else rounds=${PF_BENCH_ROUNDS:-8}; fi
+else rounds=${PF_BENCH_ROUNDS:-12}; fi
 echo "bench-train: $rounds rounds, batch $BATCH, $THREADS threads (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 exec "$PY" bench/train/compare.py --rounds "$rounds" --threads $THREADS --batch $BATCH \
   ${PF_BENCH_JSONL:+--jsonl "$PF_BENCH_JSONL"}

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """pitchforge's training step beside PyTorch's, interleaved turn by turn (make bench-train).
 
-    /usr/bin/python3 bench/train/compare.py [--rounds 5] [--seed-steps 1] [--fast-steps 5]
+    /usr/bin/python3 bench/train/compare.py [--rounds 12] [--seed-steps 1] [--fast-steps 3]
 
 Per network (seed, then fast) it starts three measuring processes, one after another, each
 waiting (model made, one warm-up step) until told to go: pitchforge (build/bench/bench_nn
@@ -9,8 +9,9 @@ waiting (model made, one warm-up step) until told to go: pitchforge (build/bench
 round every side in turn runs its steps while the others wait, in an order that rotates from
 round to round, so the machine's drifting speed (2 cores shared with other work) falls on all
 three alike. A side's figure in a round is batch / its median step time there; printed are the
-median over rounds with the range, and pitchforge examples/s / PyTorch examples/s as the ratio
-of the medians with the range of the rounds' own ratios. A side that cannot start or fails
+median over rounds with the range, and pitchforge examples/s / PyTorch examples/s as the median
+of the rounds' own ratios (each from turns minutes apart at most; the machine's speed moves
+between rounds) with their range, and the ratio of the medians. A side that cannot start or fails
 stops the comparison with exit status 1: no figure stands in for a missing one.
 """
 import argparse
@@ -100,8 +101,15 @@ def summary(rows, a):
             ours, theirs = per["pitchforge"], per[s]
             ratios = [ours[k] / theirs[k] for k in ours]
             med = statistics.median(ours.values()) / statistics.median(theirs.values())
-            print(f"  {net:5s} pitchforge examples/s / PyTorch {s} examples/s = {med:.2f}x "
-                  f"(rounds {min(ratios):.2f}-{max(ratios):.2f})")
+            print(f"  {net:5s} pitchforge examples/s / PyTorch {s} examples/s = "
+                  f"{statistics.median(ratios):.2f}x, median of the rounds' ratios "
+                  f"({min(ratios):.2f}-{max(ratios):.2f}; ratio of the medians {med:.2f}x)")
+        best = {s: min(r["min_step_s"] for r in rows if r["net"] == net and r["side"] == s)
+                for s in SIDES}
+        print(f"  {net:5s} fastest single step (the machine's quietest moments): pitchforge "
+              f"{best['pitchforge']:.3f} s, PyTorch plain {best['plain']:.3f} s "
+              f"({best['plain'] / best['pitchforge']:.2f}x), tuned {best['tuned']:.3f} s "
+              f"({best['tuned'] / best['pitchforge']:.2f}x)")
         opt = [r for r in rows if r["net"] == net and r["side"] == "pitchforge"]
         one = [r["optim_ms_1_thread"] for r in opt]
         many = [r["optim_ms_threads"] for r in opt]
@@ -116,9 +124,9 @@ def summary(rows, a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--seed-steps", type=int, default=1, help="steps per turn, seed")
-    ap.add_argument("--fast-steps", type=int, default=5, help="steps per turn, fast")
+    ap.add_argument("--fast-steps", type=int, default=3, help="steps per turn, fast")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--nets", default="seed,fast")
