@@ -1,9 +1,12 @@
 /* Tests for src/train/optim.c: Adam and SGD steps against hand-computed values and against
- * torch.optim (values computed once with PyTorch 1.13, script in the comment below). */
+ * torch.optim (values computed once with PyTorch 1.13, script in the comment below), and the
+ * threaded step against the one-thread step, bit for bit. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -129,12 +132,52 @@ static void converges_deterministically(void **state)
     pf_optimizer_release(NULL);
 }
 
+/* Steps of @p kind on @p n parameters with @p threads threads: params, m and v after 3 steps
+ * of gradients that vary per element (caller frees the [3][n] result). */
+static float *run_threads(pf_optim kind, size_t n, int threads)
+{
+    pf_train_config c = config(kind, 0.01, 0.9, 0.01);
+    pf_optimizer o;
+    float *out = malloc(3 * n * sizeof *out), *g = malloc(n * sizeof *g);
+    pf_optimizer_init(&o, &c, n);
+    o.threads = threads;
+    for (size_t i = 0; i < n; i++)
+        out[i] = sinf((float)i * 0.37f);
+    for (int s = 0; s < 3; s++) {
+        for (size_t i = 0; i < n; i++)
+            g[i] = cosf((float)(i * (size_t)(s + 1)) * 0.11f) * (float)(1 + i % 7);
+        pf_optimizer_step(&o, out, g);
+    }
+    memcpy(out + n, o.m, n * sizeof *out);
+    memcpy(out + 2 * n, o.v, n * sizeof *out);
+    pf_optimizer_release(&o);
+    free(g);
+    return out;
+}
+
+/* Threads split the parameters into chunks (at least 2^16 each): 2, 3 and 4 threads on 4.4
+ * chunks' worth (the last one ragged) give the bits of one thread, for Adam and SGD. */
+static void threads_same_bits(void **state)
+{
+    (void)state;
+    size_t n = 4 * ((size_t)1 << 16) + 12345;
+    for (int kind = 0; kind < 2; kind++) {
+        float *one = run_threads((pf_optim)kind, n, 1);
+        for (int nt = 2; nt <= 4; nt++) {
+            float *many = run_threads((pf_optim)kind, n, nt);
+            assert_memory_equal(one, many, 3 * n * sizeof *one);
+            free(many);
+        }
+        free(one);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(adam_by_hand), cmocka_unit_test(sgd_by_hand),
         cmocka_unit_test(adam_torch),   cmocka_unit_test(sgd_torch),
-        cmocka_unit_test(converges_deterministically),
+        cmocka_unit_test(converges_deterministically), cmocka_unit_test(threads_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

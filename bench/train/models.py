@@ -99,6 +99,16 @@ def fast_layers(k=8, hidden=(512, 256), p=0.1, n_out=366):
 # The recommended `fast` preset (docs/fast-model.md); set from bench/train/fast_search.py.
 FAST = fast_layers(k=45, hidden=(512, 256), p=0.1, n_out=366)
 
+# The trainer's default target (src/train/config.c): 370 bins of 20 cents, bin i centred on
+# MIDI 35 + 0.2 i, Gaussian blur of 25 cents; BCE on logits.
+BINS_LO_MIDI, BINS_STEP, N_BINS, BLUR_CENTS = 35.0, 0.2, 370, 25.0
+
+# The C presets (src/train/presets.c) with the default target's outputs, layer for layer.
+PRESETS = {
+    "seed": seed_layers(n_out=N_BINS, p_in=0.25),
+    "fast": fast_layers(k=45, hidden=(512, 256), p=0.1, n_out=N_BINS),
+}
+
 
 def layers_str(layers):
     out = []

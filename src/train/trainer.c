@@ -21,6 +21,7 @@
 #include "train/checkpoint.h"
 #include "train/loader.h"
 #include "train/optim.h"
+#include "train/trainer.h"
 #include "train/tuning.h"
 #include "pitchforge/checksum.h"
 #include "pitchforge/dataset.h"
@@ -146,6 +147,7 @@ static int make_model(run *r, pf_error *err)
                        pf_target_n_out(c));
     pf_model_init_params(r->model, c->seed);
     pf_optimizer_init(&r->opt, c, pf_model_n_params(r->model));
+    r->opt.threads = threads > 0 ? threads : 1;
     r->batch = (size_t)c->batch;
     r->y = pf_calloc(r->batch * r->n_out, sizeof *r->y);
     r->t = pf_calloc(r->batch * r->n_out, sizeof *r->t);
@@ -343,20 +345,21 @@ static void progress(const run *r, int epoch, size_t b, double loss, size_t seen
             r->c->epochs, b, pf_loader_batches(r->train), loss, el > 0 ? (double)seen / el : 0);
 }
 
-/* One optimizer step on a batch; the loss in *@p loss. */
-static int train_step(run *r, const float *x, size_t rows, double *loss, pf_error *err)
+int pf_train_step(pf_model *m, pf_optimizer *o, const pf_train_config *c, const float *x,
+                  size_t rows, const float *t, float *y, float *dy, double *loss, pf_error *err)
 {
     pf_rng g;
-    pf_rng_init(&g, r->c->seed, PF_STREAM_TRAIN_STEP, r->opt.step);
-    if (pf_model_forward(r->model, x, r->y, 1, pf_rng_u64(&g), err))
+    size_t n_out = pf_model_out_size(m);
+    pf_rng_init(&g, c->seed, PF_STREAM_TRAIN_STEP, o->step);
+    if (pf_model_forward(m, x, y, 1, pf_rng_u64(&g), err))
         return -1;
-    memset(r->dy, 0, r->batch * r->n_out * sizeof *r->dy);
-    *loss = pf_loss_eval(r->c->loss, r->y, r->t, rows, r->n_out, r->dy);
+    memset(dy, 0, (size_t)pf_model_batch(m) * n_out * sizeof *dy);
+    *loss = pf_loss_eval(c->loss, y, t, rows, n_out, dy);
     if (!isfinite(*loss))
         return 0;
-    if (pf_model_backward(r->model, r->dy, err))
+    if (pf_model_backward(m, dy, err))
         return -1;
-    pf_optimizer_step(&r->opt, pf_model_params(r->model), pf_model_grads(r->model));
+    pf_optimizer_step(o, pf_model_params(m), pf_model_grads(m));
     return 0;
 }
 
@@ -383,7 +386,7 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
     pf_loader_start(r->train, r->c->seed, (uint64_t)epoch, 1);
     while ((got = pf_loader_next(r->train, &x, &idx, &rows, err)) == 1) {
         encode_batch(r, r->train, idx, rows);
-        if (train_step(r, x, rows, &loss, err))
+        if (pf_train_step(r->model, &r->opt, r->c, x, rows, r->t, r->y, r->dy, &loss, err))
             return -1;
         if (!isfinite(loss))
             return nan_stop(r, epoch, "training loss", err);
