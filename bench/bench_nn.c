@@ -27,9 +27,8 @@
 #include "core/util.h"
 #include "pitchforge/nn.h"
 #include "pitchforge/rng.h"
-#include "pitchforge/train.h"
 #include "pitchforge/error.h"
-#include <string.h>
+#include "pitchforge/train.h"
 #include "train/optim.h"
 #include "train/trainer.h"
 
