@@ -103,14 +103,20 @@ static int read_sf_path(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, co
     return 0;
 }
 
+/* A key that must be there and be a non-empty list; -1 with the error filled when not. */
+static int required_list(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *map)
+{
+    if (!n) return pf_yfail(x->err, x->d, map, "missing key '%s'", k->key);
+    if (n->type != PF_Y_SEQ || n->n == 0)
+        return pf_yfail(x->err, x->d, n, "'%s' must be a non-empty list", k->key);
+    return 0;
+}
+
 static int read_soundfonts(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n,
                            const pf_ynode *map, void *base)
 {
     pf_manifest *m = base;
-    if (!n)
-        return pf_yfail(x->err, x->d, map, "missing key '%s'", k->key);
-    if (n->type != PF_Y_SEQ || n->n == 0)
-        return pf_yfail(x->err, x->d, n, "'%s' must be a non-empty list", k->key);
+    if (required_list(x, k, n, map)) return -1;
     if (n->n > 255)
         return pf_yfail(x->err, x->d, n, "at most 255 soundfonts");
     m->soundfonts = pf_calloc(n->n, sizeof *m->soundfonts);
@@ -197,10 +203,7 @@ static int read_instruments(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n
                             const pf_ynode *map, void *base)
 {
     pf_manifest *m = base;
-    if (!n)
-        return pf_yfail(x->err, x->d, map, "missing key '%s'", k->key);
-    if (n->type != PF_Y_SEQ || n->n == 0)
-        return pf_yfail(x->err, x->d, n, "'%s' must be a non-empty list", k->key);
+    if (required_list(x, k, n, map)) return -1;
     m->instruments = pf_calloc(n->n, sizeof *m->instruments);
     m->n_instruments = n->n;
     for (size_t i = 0; i < n->n; i++) {

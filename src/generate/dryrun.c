@@ -42,12 +42,14 @@ static void print_instruments(const pf_plan *p, int kinds, FILE *out)
     size_t *count = pf_calloc(p->n_instruments, sizeof *count);
     int *split = pf_calloc(p->n_instruments, sizeof *split);
     for (size_t i = 0; i < p->n_notes; i++) {
+        if (p->notes[i].source != PF_SOURCE_NOTE) continue; /* print_negatives */
         count[p->notes[i].instrument]++;
         split[p->notes[i].instrument] = p->notes[i].split;
     }
     fprintf(out, "\n%-44s %-6s %9s\n", "instrument", "split", "examples");
     for (size_t i = 0; i < p->n_instruments; i++)
-        fprintf(out, "%-44s %-6s %9zu\n", p->instruments[i].label,
+        if (count[i])
+            fprintf(out, "%-44s %-6s %9zu\n", p->instruments[i].label,
                 p->instruments[i].split >= 0 ? pf_split_names[p->instruments[i].split]
                                              : pf_split_names[split[i]],
                 count[i] * (size_t)kinds);
@@ -55,11 +57,23 @@ static void print_instruments(const pf_plan *p, int kinds, FILE *out)
     free(split);
 }
 
+/* Negatives by kind (all splits). */
+static void print_negatives(const pf_plan *p, int kinds, FILE *out)
+{
+    size_t count[PF_SOURCE_COUNT] = {0}, total = 0;
+    for (size_t i = 0; i < p->n_notes; i++)
+        count[p->notes[i].source]++, total += p->notes[i].source != PF_SOURCE_NOTE;
+    if (!total) return;
+    fprintf(out, "\n%-14s %9s\n", "negatives", "examples");
+    for (int k = 1; k < PF_SOURCE_COUNT; k++)
+        if (count[k]) fprintf(out, "%-14s %9zu\n", pf_source_names[k], count[k] * (size_t)kinds);
+}
+
 static void print_octaves(const pf_plan *p, int kinds, FILE *out)
 {
     size_t count[11] = {0};
     for (size_t i = 0; i < p->n_notes; i++)
-        count[p->notes[i].midi / 12]++;
+        if (p->notes[i].source == PF_SOURCE_NOTE) count[p->notes[i].midi / 12]++;
     fprintf(out, "\n%-8s %9s\n", "octave", "examples");
     for (int o = 0; o < 11; o++)
         if (count[o]) fprintf(out, "%-8d %9zu\n", o - 1, count[o] * (size_t)kinds);
@@ -85,6 +99,7 @@ int pf_generate_dry_run(const pf_manifest *m, FILE *out, pf_error *err)
                 : "");
     print_splits(&p, kinds, pf_example_bytes(m), out);
     print_instruments(&p, kinds, out);
+    print_negatives(&p, kinds, out);
     print_octaves(&p, kinds, out);
     fprintf(out, "\n%-8s %9s\n", "segment", "examples");
     for (int k = 0; k < kinds; k++)

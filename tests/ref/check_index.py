@@ -14,17 +14,10 @@ import sys
 import h5py
 import numpy as np
 
+from refcheck import check, fail
+
 SPLITS = ("train", "val", "test")
 
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 def shards_of(d, split):

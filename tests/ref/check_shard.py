@@ -11,6 +11,8 @@ import sys
 import h5py
 import numpy as np
 
+from refcheck import check, fail
+
 LABEL_DTYPES = {
     "f0_hz": "float64", "midi": "int16", "cents": "float32", "octave": "int8",
     "pitch_class": "int8", "velocity": "uint8", "program": "uint8", "bank": "uint16",
@@ -26,15 +28,6 @@ ENUMS = {
                "percussion": 6},
 }
 
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
 
 
 def check_labels(f, exp):
