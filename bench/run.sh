@@ -32,11 +32,20 @@ jobs=$(nproc)
 sed -e '$a quality: {pitch_check: off}' \
     -e '$a augment: {volume: [1.0, 1.0], strip_fundamental: 0, noise: none}' \
     -e '$a store: {audio: none}' manifests/bench.yaml > "$out/lean.yaml"
-# both at all cores, interleaved, PF_BENCH_RUNS times (default 3): a shared VM's speed drifts by
+# the same notes with expression (vibrato, scoops, falls, legato glides, as the expressive
+# manifests have them): what moving pitch and its per-column labels cost
+cat manifests/bench.yaml - > "$out/expr.yaml" <<'YAML'
+expression:
+  vibrato: {p: 0.4, rate_hz: [3.5, 7.5], depth_cents: [5, 80], delay_s: [0, 0.4]}
+  scoop: {p: 0.2, cents: [-200, 200], s: [0.03, 0.15]}
+  fall: {p: 0.2, cents: [-300, 300], s: [0.05, 0.25]}
+  legato: {p: 0.25, semitones: [-12, 12], glide_s: [0, 0.15], at_s: [0.35, 0.6]}
+YAML
+# all three at all cores, interleaved, PF_BENCH_RUNS times (default 3): a shared VM's speed drifts by
 # a third from run to run, so one run says little; each one's median run is kept as NAME.json
 runs=${PF_BENCH_RUNS:-3}
 for i in $(seq "$runs"); do
-  for cfg in jn:manifests/bench.yaml lean:"$out/lean.yaml"; do
+  for cfg in jn:manifests/bench.yaml expr:"$out/expr.yaml" lean:"$out/lean.yaml"; do
     rm -rf "$out/run"
     ./pitchforge generate "${cfg#*:}" -o "$out/run" -j "$jobs" -q --json > "$out/${cfg%%:*}-$i.json"
   done
@@ -53,6 +62,12 @@ PYEOF
 }
 median jn "bench.yaml"
 summary "generate -j $jobs, the median run" "$out/jn.json"
+median expr "bench.yaml with expression"
+"$PY" - "$out/jn.json" "$out/expr.json" <<'PYEOF'
+import json, sys
+a, b = (json.load(open(p))["examples_per_s"] for p in sys.argv[1:3])
+print(f"expression costs {100 * (1 - b / a):.1f}% of the throughput (median runs: {a:.0f} -> {b:.0f} examples/s)")
+PYEOF
 median lean "without pitch check, augmentation and stored audio (shards still hashed, fsynced)"
 # the blog's pipeline, one process per step, on the same machine (bench/baseline/run.sh)
 notes=${PF_BASELINE_NOTES:-200}

@@ -136,9 +136,9 @@ int pf_worker_note(worker *w, const pf_note_job *nj, pf_shard_writer *sw);
 #define PF_GAP_FADE_S 0.02
 
 /** The column audit's window: YIN on this many seconds around a column of a moving note. */
-#define PF_COLUMN_AUDIT_S 0.1
+#define PF_COLUMN_AUDIT_S 0.085
 /** The column audit checks every this many columns. */
-#define PF_COLUMN_AUDIT_EVERY 6
+#define PF_COLUMN_AUDIT_EVERY 10
 
 /** A column is voiced when the clean render's RMS over its window is within this many dB of the
  *  note's loudest window (docs/shard-format.md, "Voicing"). */

@@ -422,6 +422,8 @@ static int pf_synth_write_moving(pf_synth *s, const pf_note *note, float *out, s
     for (size_t end = from + n; from < end;) {
         size_t b = from / PF_FLUID_BLOCK, stop = (b + 1) * PF_FLUID_BLOCK;
         float c = pf_note_block_cents(note, b);
+        while (stop < end && pf_note_block_cents(note, stop / PF_FLUID_BLOCK) == c)
+            stop += PF_FLUID_BLOCK; /* one call for a run of blocks at one pitch */
         if (from % PF_FLUID_BLOCK == 0 && c != *now) {
             if (fluid_synth_set_gen(s->synth, PF_CHANNEL, GEN_FINETUNE, c) != FLUID_OK)
                 return PF_FAIL(err, PF_ELIB, "pitch %g cents: %s", (double)c, pf_fluid_why());
