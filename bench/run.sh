@@ -79,6 +79,10 @@ print(f"blog-style baseline -j {sys.argv[3]}: {b['examples']} examples in {b['se
       f"{b['examples_per_s']:.1f} examples/s")
 print(f"ratio pitchforge / baseline on {sys.argv[3]} cores: {o['examples_per_s'] / b['examples_per_s']:.0f}x")
 PYEOF
+# the trainer's loader on the last interleaved run's dataset (float32 spectrograms stored)
+echo "--- bench_loader"
+build/bench/bench_loader "$out/run/dataset.h5" train 3
 for b in build/bench/*; do
+  case "$(basename "$b")" in bench_loader | *.d) continue ;; esac
   [ -x "$b" ] && { echo "--- $(basename "$b")"; "$b"; }
 done
