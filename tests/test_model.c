@@ -197,11 +197,10 @@ static double model_loss(pf_model *m, const float *x, float *y, const float *r, 
     return s;
 }
 
-static void model_gradcheck(void **state)
+/* dx of the whole model @p L on [1][h][w] against central differences: the worst relative error */
+static double gradcheck(pf_layer_spec *L, size_t n_layers, int h, int w)
 {
-    (void)state;
-    pf_layer_spec L[] = {CONV(4, 3), RELU, DROP(0.5f), POOL(2), CONV(16, 3), RELU, DENSE(3)};
-    pf_model_spec spec = {1, 8, 6, L, 7};
+    pf_model_spec spec = {1, h, w, L, n_layers};
     pf_error err;
     pf_model *m = pf_model_new(&spec, 2, 1, &err);
     assert_non_null(m);
@@ -225,10 +224,23 @@ static void model_gradcheck(void **state)
         double num = (lp - lm) / (2 * eps);
         worst = fmax(worst, fabs(num - dx[i]) / fmax(fmax(fabs(num), fabs(dx[i])), 0.1 * scale));
     }
-    printf("model gradcheck (conv+relu fused, dropout, pool, conv, dense): dx worst %.2e\n", worst);
-    assert_true(worst < 1e-2);
     free(x), free(y), free(r), free(dx);
     pf_model_free(m);
+    return worst;
+}
+
+static void model_gradcheck(void **state)
+{
+    (void)state;
+    pf_layer_spec L[] = {CONV(4, 3), RELU, DROP(0.5f), POOL(2), CONV(16, 3), RELU, DENSE(3)};
+    double worst = gradcheck(L, 7, 8, 6);
+    printf("model gradcheck (conv+relu fused, dropout, pool, conv, dense): dx worst %.2e\n", worst);
+    assert_true(worst < 1e-2);
+    /* harmonics keeping the time axis: [c][freq][time] -> [c k][bins][time] */
+    pf_layer_spec H[] = {CONV(3, 3), RELU, HARM(3, 10, 45, 300, 50), CONV(2, 3), DENSE(3)};
+    worst = gradcheck(H, 5, 24, 6);
+    printf("model gradcheck (conv, harmonics over time, conv, dense): dx worst %.2e\n", worst);
+    assert_true(worst < 1e-2);
 }
 
 /* ---- numpy forward over a saved model ---- */
@@ -290,6 +302,8 @@ static void numpy_forward(void **state)
     pf_layer_spec D[] = {TSMAP(3),   CONV(5, 3), RELU,    HARM(6, 12, 40.5f, 170, 62.5f),
                          CONV(4, 5), RELU,       DENSE(3)};
     numpy_case(D, 7, 1, 32, 16, "harmonics"); /* lo, step, hz through the file */
+    pf_layer_spec E[] = {CONV(3, 3), RELU, HARM(4, 10, 45, 300, 50), CONV(2, 3), RELU, DENSE(3)};
+    numpy_case(E, 6, 1, 24, 6, "harmonics_time"); /* frequency along H, time kept along W */
 }
 
 /* ---- model files ---- */
@@ -376,8 +390,6 @@ static void bad_specs(void **state)
     expect_bad(ts, 2, 1, 8, 8, "timestats on 2 channels");
     pf_layer_spec tsk[] = {TSTATS(5)};
     expect_bad(tsk, 1, 1, 8, 8, "timestats k > frames / 2");
-    pf_layer_spec h2[] = {HARM(3, 8, 40, 100, 50)};
-    expect_bad(h2, 1, 1, 8, 8, "harmonics on a 2-D map");
     pf_layer_spec h0[] = {TSMAP(2), HARM(3, 8, 40, 0, 50)};
     expect_bad(h0, 2, 1, 8, 8, "harmonics with step 0");
     pf_layer_spec h1[] = {TSMAP(2), HARM(1, 8, 40, 100, 50)};

@@ -108,13 +108,15 @@ static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_
         *h = 1;
         return 0;
     case PF_LAYER_HARMONICS:
-        if (*h != 1) return bad(err, i, s, "needs a height-1 input (a map along frequency)");
         if (s->out < 1 || s->k < 2 || s->k > 64)
             return bad(err, i, s, "needs out >= 1 bins and k in 2 .. 64 channel groups");
         if (!(s->lo >= 0 && s->lo <= 127 && s->step > 0 && s->step <= 1200 && s->hz > 0))
             return bad(err, i, s, "needs lo in 0 .. 127 (MIDI), step in (0, 1200] cents, hz > 0");
         *c *= s->k;
-        *w = s->out;
+        if (*h == 1) /* a map along frequency: [c][1][freq] -> [c k][1][out] */
+            *w = s->out;
+        else /* frequency along H, time along W: [c][freq][time] -> [c k][out][time] */
+            *h = s->out;
         return 0;
     case PF_LAYER_COUNT: break;
     }
@@ -336,18 +338,30 @@ static int tsmap_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_n
     return 0;
 }
 
+/* harmonics' input: frequency bins (W of a height-1 map, else H) and time steps (1, else W). */
+static int harm_freq(const pf_nn_layout *s)
+{
+    return s->h == 1 ? (int)s->w : (int)s->h;
+}
+
+static int harm_time(const pf_nn_layout *s)
+{
+    return s->h == 1 ? 1 : (int)s->w;
+}
+
 /* harmonics: plain output; the input (and its gradient) goes through plain l->flat when the
  * layer before left it blocked. */
 static int harm_build(pf_model *m, layer *l, pf_nn_act *src, pf_error *err)
 {
     const pf_nn_layout *s = pf_nn_act_layout(src);
-    l->dst = pf_nn_act_new(m->ctx, m->batch, l->c, 1, l->w, err);
+    l->dst = pf_nn_act_new(m->ctx, m->batch, l->c, l->h, l->w, err);
     l->dsrc = l->dst ? pf_nn_act_new_like(src, err) : NULL;
     if (!l->dsrc) return -1;
-    l->flat = pf_calloc((size_t)m->batch * (size_t)l->in_c * (size_t)s->w, sizeof(float));
+    l->flat = pf_calloc((size_t)m->batch * (size_t)l->in_c * (size_t)s->h * (size_t)s->w,
+                        sizeof(float));
     l->hidx = pf_calloc((size_t)l->s.k * (size_t)l->s.out, sizeof *l->hidx);
     l->hfrac = pf_calloc((size_t)l->s.k * (size_t)l->s.out, sizeof *l->hfrac);
-    pf_nn_harmonics_table(&l->s, (int)s->w, l->hidx, l->hfrac);
+    pf_nn_harmonics_table(&l->s, harm_freq(s), l->hidx, l->hfrac);
     return 0;
 }
 
@@ -359,7 +373,8 @@ static int harm_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf
         pf_nn_act_export(l->in, l->flat);
         x = l->flat;
     }
-    pf_nn_harmonics_forward(&l->s, m->batch, l->in_c, (int)pf_nn_act_layout(l->in)->w, l->hidx,
+    const pf_nn_layout *s = pf_nn_act_layout(l->in);
+    pf_nn_harmonics_forward(&l->s, m->batch, l->in_c, harm_freq(s), harm_time(s), l->hidx,
                             l->hfrac, x, pf_nn_act_data(l->dst));
     *out = l->dst;
     return 0;
@@ -377,7 +392,8 @@ static int harm_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn
         dy = pf_nn_act_data(l->dst);
     }
     int plain = pf_nn_act_is_plain(l->dsrc);
-    pf_nn_harmonics_backward(&l->s, m->batch, l->in_c, (int)pf_nn_act_layout(l->in)->w, l->hidx,
+    const pf_nn_layout *s = pf_nn_act_layout(l->in);
+    pf_nn_harmonics_backward(&l->s, m->batch, l->in_c, harm_freq(s), harm_time(s), l->hidx,
                              l->hfrac, dy, plain ? pf_nn_act_data(l->dsrc) : l->flat);
     if (!plain) pf_nn_act_import(l->dsrc, l->flat);
     return 0;

@@ -240,38 +240,49 @@ void pf_nn_harmonics_table(const pf_layer_spec *s, int in_w, int32_t *idx, float
         }
 }
 
-void pf_nn_harmonics_forward(const pf_layer_spec *s, int n, int c, int in_w, const int32_t *idx,
-                             const float *frac, const float *x, float *y)
+void pf_nn_harmonics_forward(const pf_layer_spec *s, int n, int c, int in_w, int t,
+                             const int32_t *idx, const float *frac, const float *x, float *y)
 {
-    size_t out = (size_t)s->out;
+    size_t out = (size_t)s->out, nt = (size_t)t;
     for (int e = 0; e < n; e++)
         for (int g = 0; g < s->k; g++)
             for (int ch = 0; ch < c; ch++) {
-                const float *xr = x + ((size_t)e * c + ch) * in_w;
-                float *yr = y + (((size_t)e * s->k + g) * c + ch) * out;
+                const float *xr = x + ((size_t)e * c + ch) * in_w * nt;
+                float *yr = y + (((size_t)e * s->k + g) * c + ch) * out * nt;
                 const int32_t *ix = idx + g * out;
                 const float *fr = frac + g * out;
-                for (size_t i = 0; i < out; i++)
-                    yr[i] = ix[i] < 0 ? 0 : xr[ix[i]] + fr[i] * (xr[ix[i] + 1] - xr[ix[i]]);
+                for (size_t i = 0; i < out; i++) {
+                    float *yo = yr + i * nt;
+                    if (ix[i] < 0) {
+                        memset(yo, 0, nt * sizeof *yo);
+                        continue;
+                    }
+                    const float *a = xr + (size_t)ix[i] * nt;
+                    for (size_t j = 0; j < nt; j++)
+                        yo[j] = a[j] + fr[i] * (a[nt + j] - a[j]);
+                }
             }
 }
 
-void pf_nn_harmonics_backward(const pf_layer_spec *s, int n, int c, int in_w, const int32_t *idx,
-                              const float *frac, const float *dy, float *dx)
+void pf_nn_harmonics_backward(const pf_layer_spec *s, int n, int c, int in_w, int t,
+                              const int32_t *idx, const float *frac, const float *dy, float *dx)
 {
-    size_t out = (size_t)s->out;
-    memset(dx, 0, (size_t)n * c * in_w * sizeof *dx);
+    size_t out = (size_t)s->out, nt = (size_t)t;
+    memset(dx, 0, (size_t)n * c * in_w * nt * sizeof *dx);
     for (int e = 0; e < n; e++)
         for (int g = 0; g < s->k; g++)
             for (int ch = 0; ch < c; ch++) {
-                float *dxr = dx + ((size_t)e * c + ch) * in_w;
-                const float *dyr = dy + (((size_t)e * s->k + g) * c + ch) * out;
+                float *dxr = dx + ((size_t)e * c + ch) * in_w * nt;
+                const float *dyr = dy + (((size_t)e * s->k + g) * c + ch) * out * nt;
                 const int32_t *ix = idx + g * out;
                 const float *fr = frac + g * out;
-                for (size_t i = 0; i < out; i++)
-                    if (ix[i] >= 0) {
-                        dxr[ix[i]] += (1 - fr[i]) * dyr[i];
-                        dxr[ix[i] + 1] += fr[i] * dyr[i];
+                for (size_t i = 0; i < out; i++) {
+                    if (ix[i] < 0) continue;
+                    float *a = dxr + (size_t)ix[i] * nt;
+                    for (size_t j = 0; j < nt; j++) {
+                        a[j] += (1 - fr[i]) * dyr[i * nt + j];
+                        a[nt + j] += fr[i] * dyr[i * nt + j];
                     }
+                }
             }
 }

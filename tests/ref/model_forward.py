@@ -47,7 +47,12 @@ def timestats(x, k):
 def harmonics(x, k, out, lo, step, hz):
     """[N][C][1][W] along linear frequency (bins hz apart) -> [N][C*k][1][out] along log
     frequency: group g samples every channel at m_g times bin i's frequency (MIDI lo + i*step/100),
-    m_0 = 1/2, m_g = g, by linear interpolation; 0 past the last input bin."""
+    m_0 = 1/2, m_g = g, by linear interpolation; 0 past the last input bin. On [N][C][F][T]
+    (height above 1) frequency is F and every time step is sampled alike: [N][C*k][out][T]."""
+    if x.shape[2] > 1:
+        n, c, f, t = x.shape
+        y = harmonics(x.transpose(0, 3, 1, 2).reshape(n * t, c, 1, f), k, out, lo, step, hz)
+        return y.reshape(n, t, k * c, out).transpose(0, 2, 3, 1)
     n, c, _, w = x.shape
     midi = lo + np.arange(out) * step / 100.0
     y = np.zeros((n, k, c, out))
