@@ -8,7 +8,9 @@
 #include "pitchforge/error.h"
 #include "pitchforge/nn.h"
 
-typedef enum pf_target { PF_TARGET_HZ = 0, PF_TARGET_MIDI, PF_TARGET_BINS } pf_target;
+/** What a model predicts: one f0 per example (hz, midi, bins) or one per spectrogram column
+ *  (frames: the bins at every column, [n_bins][frames] logits, all 0 where unvoiced). */
+typedef enum pf_target { PF_TARGET_HZ = 0, PF_TARGET_MIDI, PF_TARGET_BINS, PF_TARGET_FRAMES } pf_target;
 typedef enum pf_optim { PF_OPTIM_ADAM = 0, PF_OPTIM_SGD } pf_optim;
 /** Losses: mean squared error (hz, midi) or binary cross-entropy on sigmoid outputs (bins). */
 typedef enum pf_loss { PF_LOSS_MSE = 0, PF_LOSS_BCE } pf_loss;
@@ -71,10 +73,19 @@ typedef struct pf_train_opts {
 } pf_train_opts;
 
 /** One epoch's numbers (also one line of metrics.jsonl). */
+/** Frame metrics on one grid (mir_eval's melody definitions; target frames). */
+typedef struct pf_frame_scores {
+    double vr, vfa;           /**< voicing recall, voicing false alarm */
+    double rpa50, rpa10, rca50; /**< raw pitch (chroma) accuracy over the voiced reference */
+    double oa;                /**< overall accuracy at 50 cents */
+    size_t frames, voiced;    /**< frames scored, of them voiced in the reference */
+} pf_frame_scores;
+
 typedef struct pf_epoch_metrics {
     int epoch;
     double train_loss, val_loss;
     double val_mae_hz, val_median_cents, val_rpa50, val_rca50;
+    pf_frame_scores val_frames; /**< target frames: every column of val (else zeros) */
     double examples_per_s, seconds;
 } pf_epoch_metrics;
 
@@ -94,6 +105,28 @@ void pf_target_encode(const pf_train_config *c, double f0_hz, float *out);
  *  through the log sigmoids of it and its two neighbours). @p out is the raw output of the last
  *  layer (for bins, logits: the sigmoid is applied here). */
 double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n);
+/** frames: a column is voiced when its largest bin's sigmoid reaches this (CREPE's reading of
+ *  its activation as a confidence). */
+#define PF_FRAMES_VOICED 0.5
+/** The name of @p t in configs and model files ("hz", "midi", "bins", "frames"). */
+const char *pf_target_name(pf_target t);
+/** 1 when the target is bins over 20-cent steps (bins or frames: BCE on blurred targets). */
+int pf_target_is_bins(const pf_train_config *c);
+/**
+ * frames: the targets of one example from its per-column labels @p f0_frames [frames] (Hz, 0:
+ * unvoiced): @p out [n_bins][frames], column k the blurred bins around f0_frames[k], all 0 where
+ * it is unvoiced or outside the bins.
+ * @return the voiced columns left out for being outside the bins
+ */
+size_t pf_target_encode_frames(const pf_train_config *c, const float *f0_frames, int frames,
+                               float *out);
+/**
+ * frames: decode every column of one example's outputs @p out [n_bins][frames] (logits) as the
+ * bins target decodes one example: @p f0 [frames] the pitch and @p conf [frames] the largest
+ * bin's sigmoid (the voicing decision's input).
+ */
+void pf_target_decode_frames(const pf_model_meta *meta, const float *out, int frames, double *f0,
+                             double *conf);
 
 /**
  * Loss of a batch and its gradient: mean over the first @p rows rows and all @p n_out outputs
@@ -108,6 +141,16 @@ double pf_loss_eval(pf_loss loss, const float *y, const float *t, size_t rows, s
                     float *dy);
 
 /* ---- metrics (CREPE's definitions), shared with eval ---- */
+
+/**
+ * Frame metrics of @p n frames on one time grid, as mir_eval.melody defines them: a frame is
+ * voiced in the reference when @p ref_hz > 0 and in the estimate when @p conf >= @p threshold;
+ * raw pitch and chroma accuracy use the estimate's pitch @p est_hz whatever its voicing, over
+ * the reference's voiced frames; overall accuracy counts the voiced reference frames that are
+ * voiced and within 50 cents, and the unvoiced ones estimated unvoiced, over all frames.
+ */
+void pf_frame_score(const double *est_hz, const double *conf, const double *ref_hz, size_t n,
+                    double threshold, pf_frame_scores *out);
 
 /** Error in cents of @p est against @p ref (both Hz); NAN if either is not positive. */
 double pf_cents_error(double est_hz, double ref_hz);

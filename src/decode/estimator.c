@@ -63,6 +63,13 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
             return NULL;
         }
     }
+    if (!strcmp(e->meta[0].target, "frames")) {
+        PF_FAIL(err, PF_EINVAL, "%s: a frame-level model (target frames) answers per spectrogram "
+                "column; predict and eval read note-level models (hz, midi, bins) only, so far",
+                path);
+        pf_estimator_free(e);
+        return NULL;
+    }
     e->in_size = pf_model_in_size(e->model[0]);
     e->out_size = pf_model_out_size(e->model[0]);
     e->bins = !strcmp(e->meta[0].target, "bins");

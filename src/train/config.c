@@ -16,12 +16,12 @@
 #include "pitchforge/nn.h"
 #include "pitchforge/pitch.h"
 
-static const char *const target_names[] = {"hz", "midi", "bins", NULL};
+static const char *const target_names[] = {"hz", "midi", "bins", "frames", NULL};
 static const char *const optim_names[] = {"adam", "sgd", NULL};
 static const char *const loss_names[] = {"mse", "bce", NULL};
 static const char *const input_names[] = {"log", "linear", NULL};
 static const char *const weights_names[] = {"float32", "float16", NULL};
-static const char *const preset_names[] = {"seed", "fast", NULL};
+static const char *const preset_names[] = {"seed", "fast", "track", NULL};
 static const char *const tuning_names[] = {"written", "measured", NULL};
 /* Layer kinds as written in configs (the order of pf_layer_kind). */
 static const char *const kind_names[] = {
@@ -127,13 +127,13 @@ static int read_loss(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const
                      void *base)
 {
     pf_train_config *c = base;
-    int loss = c->target == PF_TARGET_BINS ? PF_LOSS_BCE : PF_LOSS_MSE;
+    int loss = pf_target_is_bins(c) ? PF_LOSS_BCE : PF_LOSS_MSE;
     (void)map;
     if (n && pf_yget_enum(x->d, n, k->names, &loss, x->err))
         return -1;
-    if (n && (loss == PF_LOSS_BCE) != (c->target == PF_TARGET_BINS))
-        return pf_yfail(x->err, x->d, n, "loss %s does not fit target %s (bins take bce, hz and "
-                        "midi take mse)", k->names[loss], target_names[c->target]);
+    if (n && (loss == PF_LOSS_BCE) != pf_target_is_bins(c))
+        return pf_yfail(x->err, x->d, n, "loss %s does not fit target %s (bins and frames take "
+                        "bce, hz and midi take mse)", k->names[loss], target_names[c->target]);
     c->loss = (pf_loss)loss;
     return 0;
 }
@@ -230,7 +230,28 @@ static int parse_layer(pf_schema_ctx *x, const pf_ynode *n, pf_layer_spec *out)
     return 0;
 }
 
-/* layers: the hidden layers; the output layer (dense to n_out) is appended. */
+/* The output layer appended to the hidden ones: dense to n_out, or for frames a 3 x 3
+ * convolution to one channel, so the bins and the time axis the layers kept are the output. */
+static pf_layer_spec output_layer(const pf_train_config *c, int n_out)
+{
+    if (c->target == PF_TARGET_FRAMES)
+        return (pf_layer_spec){.kind = PF_LAYER_CONV, .out = 1, .kernel = 3};
+    return (pf_layer_spec){.kind = PF_LAYER_DENSE, .out = n_out};
+}
+
+/* A preset's harmonics layer takes the target's bins (out 0: not given): n_bins from bins_lo
+ * in bins_step, over the default spectrogram's 15.625 Hz bins (16 kHz, 1024-point FFT). */
+static void fill_harmonics(pf_train_config *c)
+{
+    for (size_t i = 0; i < c->model.n_layers; i++) {
+        pf_layer_spec *s = &c->model.layers[i];
+        if (s->kind != PF_LAYER_HARMONICS || s->out) continue;
+        s->out = c->n_bins, s->lo = (float)c->bins_lo_midi;
+        s->step = (float)(100.0 * c->bins_step), s->hz = 15.625f;
+    }
+}
+
+/* layers: the hidden layers; the output layer (output_layer) is appended. */
 static int parse_layers(pf_schema_ctx *x, pf_train_config *c, const pf_ynode *n, int n_out)
 {
     if (n->type != PF_Y_SEQ || n->n == 0 || n->n > 256)
@@ -242,7 +263,7 @@ static int parse_layers(pf_schema_ctx *x, pf_train_config *c, const pf_ynode *n,
             return -1;
         s->n_layers = i + 1;
     }
-    s->layers[n->n] = (pf_layer_spec){.kind = PF_LAYER_DENSE, .out = n_out};
+    s->layers[n->n] = output_layer(c, n_out);
     s->n_layers = n->n + 1;
     return 0;
 }
@@ -267,6 +288,8 @@ static int read_model(pf_schema_ctx *x, const pf_key *k, const pf_ynode *s, cons
     int in_c = c->model.in_c, in_h = c->model.in_h, in_w = c->model.in_w;
     if (pf_model_preset(c->preset, n_out, &c->model, x->err))
         return -1;
+    c->model.layers[c->model.n_layers - 1] = output_layer(c, n_out);
+    fill_harmonics(c);
     c->model.in_c = in_c, c->model.in_h = in_h, c->model.in_w = in_w;
     return 0;
 }

@@ -46,6 +46,7 @@ struct pf_loader {
     uint64_t seed, epoch;    /**< of the current pass (the EQ curves' key) */
     float *eq;               /**< [bins] the prefetch thread's curve buffer */
     double *f0;              /**< [n] */
+    float *f0_frames;        /**< [n][frames] after pf_loader_read_frames, else NULL */
     float *mean, *std;       /**< [planes * bins] */
     size_t *order;           /**< [n] this pass */
     size_t n_batches, taken; /**< batches per pass, batches handed out */
@@ -430,6 +431,21 @@ int pf_loader_next(pf_loader *l, const float **x, const size_t **idx, size_t *ro
 size_t pf_loader_size(const pf_loader *l) { return l->n; }
 size_t pf_loader_batches(const pf_loader *l) { return l->n_batches; }
 const double *pf_loader_f0(const pf_loader *l) { return l->f0; }
+const float *pf_loader_f0_frames(const pf_loader *l) { return l->f0_frames; }
+
+int pf_loader_read_frames(pf_loader *l, pf_error *err)
+{
+    size_t fr = (size_t)l->frames;
+    free(l->f0_frames);
+    l->f0_frames = pf_calloc(l->n * fr + 1, sizeof *l->f0_frames);
+    for (size_t i = 0; i < l->n_shards && l->shards[i].first < l->n; i++) {
+        const shard *sh = &l->shards[i];
+        size_t count = sh->n < l->n - sh->first ? sh->n : l->n - sh->first;
+        if (pf_shard_read_f0_frames(sh->path, 0, count, l->f0_frames + sh->first * fr, err))
+            return -1;
+    }
+    return 0;
+}
 double *pf_loader_f0_mut(pf_loader *l) { return l->f0; }
 const float *pf_loader_norm_mean(const pf_loader *l) { return l->mean; }
 const float *pf_loader_norm_std(const pf_loader *l) { return l->std; }
@@ -464,6 +480,7 @@ void pf_loader_free(pf_loader *l)
         free(l->shards[i].path);
     }
     pf_h5_unlock();
+    free(l->f0_frames);
     for (int k = 0; k < 2; k++)
         free(l->slots[k].x), free(l->slots[k].idx);
     pthread_mutex_destroy(&l->mu);

@@ -45,6 +45,14 @@ size_t pf_loader_batches(const pf_loader *l);
 void pf_loader_shape(const pf_loader *l, int *c, int *h, int *w);
 /** f0 in Hz of every example, in split order [size]. */
 const double *pf_loader_f0(const pf_loader *l);
+/**
+ * Read every example's per-column labels (/labels/f0_frames), for pf_loader_f0_frames.
+ * @return 0, or -1 with @p err filled (a shard without them, or unreadable)
+ */
+int pf_loader_read_frames(pf_loader *l, pf_error *err);
+/** Per-column f0 in Hz (0: unvoiced) of every example [size][frames] after
+ *  pf_loader_read_frames, else NULL. */
+const float *pf_loader_f0_frames(const pf_loader *l);
 /** The same labels, writable (the trainer's measured tuning moves them before training). */
 double *pf_loader_f0_mut(pf_loader *l);
 /** Normalization per plane and bin [planes * bins]: mean and std (std of 0 stored as 1). */

@@ -16,10 +16,21 @@
 #include "pitchforge/train.h"
 #include "pitchforge/nn.h"
 
-static const char *const target_names[] = {"hz", "midi", "bins"};
+static const char *const target_names[] = {"hz", "midi", "bins", "frames"};
+
+const char *pf_target_name(pf_target t)
+{
+    return (unsigned)t <= PF_TARGET_FRAMES ? target_names[t] : "?";
+}
+
+int pf_target_is_bins(const pf_train_config *c)
+{
+    return c->target == PF_TARGET_BINS || c->target == PF_TARGET_FRAMES;
+}
 
 int pf_target_n_out(const pf_train_config *c)
 {
+    if (c->target == PF_TARGET_FRAMES) return c->n_bins * c->model.in_w;
     return c->target == PF_TARGET_BINS ? c->n_bins : 1;
 }
 
@@ -28,8 +39,18 @@ void pf_target_meta(const pf_train_config *c, pf_model_meta *meta)
     snprintf(meta->target, sizeof meta->target, "%s", target_names[c->target]);
     meta->bins_lo_midi = c->bins_lo_midi;
     meta->bins_step = c->bins_step;
-    meta->n_bins = c->target == PF_TARGET_BINS ? c->n_bins : 0;
+    meta->n_bins = pf_target_is_bins(c) ? c->n_bins : 0;
     snprintf(meta->input, sizeof meta->input, "%s", c->input);
+}
+
+/* out[i * stride] = the Gaussian of std blur_cents around @p midi at bin i's centre. */
+static void blur(const pf_train_config *c, double midi, float *out, size_t stride)
+{
+    double sd = c->blur_cents > 0 ? c->blur_cents : 1e-9;
+    for (int i = 0; i < c->n_bins; i++) {
+        double d = 100.0 * (c->bins_lo_midi + i * c->bins_step - midi) / sd;
+        out[(size_t)i * stride] = (float)exp(-0.5 * d * d);
+    }
 }
 
 void pf_target_encode(const pf_train_config *c, double f0_hz, float *out)
@@ -43,11 +64,20 @@ void pf_target_encode(const pf_train_config *c, double f0_hz, float *out)
         out[0] = (float)((midi - PF_TARGET_MIDI_REF) / 12.0);
         return;
     }
-    double sd = c->blur_cents > 0 ? c->blur_cents : 1e-9;
-    for (int i = 0; i < c->n_bins; i++) {
-        double d = 100.0 * (c->bins_lo_midi + i * c->bins_step - midi) / sd;
-        out[i] = (float)exp(-0.5 * d * d);
+    blur(c, f0_hz > 0 ? midi : -1e9, out, 1); /* no pitch (a negative): no bin lit */
+}
+
+size_t pf_target_encode_frames(const pf_train_config *c, const float *f0_frames, int frames,
+                               float *out)
+{
+    double lo = c->bins_lo_midi, hi = lo + (c->n_bins - 1) * c->bins_step;
+    size_t outside = 0;
+    for (int k = 0; k < frames; k++) {
+        double midi = f0_frames[k] > 0 ? pf_hz_to_midi(f0_frames[k]) : -1e9;
+        if (f0_frames[k] > 0 && !(midi >= lo && midi <= hi)) outside++, midi = -1e9;
+        blur(c, midi, out + k, (size_t)frames);
     }
+    return outside;
 }
 
 static double sigmoid(double x)
@@ -89,6 +119,20 @@ double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n)
     if (!strcmp(meta->target, "midi"))
         return pf_midi_to_hz_exp2(PF_TARGET_MIDI_REF + 12.0 * out[0]);
     return n ? decode_bins(meta, out, n) : NAN;
+}
+
+void pf_target_decode_frames(const pf_model_meta *meta, const float *out, int frames, double *f0,
+                             double *conf)
+{
+    size_t nb = (size_t)meta->n_bins;
+    float col[4096];
+    for (int k = 0; k < frames; k++) {
+        float top = -INFINITY;
+        for (size_t i = 0; i < nb && i < 4096; i++)
+            col[i] = out[i * (size_t)frames + (size_t)k], top = col[i] > top ? col[i] : top;
+        f0[k] = decode_bins(meta, col, nb < 4096 ? nb : 4096);
+        conf[k] = sigmoid(top);
+    }
 }
 
 /* Mean squared error; dy = 2 (y - t) / (rows * n_out). */

@@ -38,7 +38,9 @@ typedef struct run {
     pf_optimizer opt;
     size_t n_out, batch;
     float *y, *t, *dy;       /**< [batch][n_out] outputs, targets, dLoss/dy */
-    double *est, *ref;       /**< [val size] decoded and true f0 */
+    double *est, *ref;       /**< [val size] decoded and true f0 ([val size][frames] for frames) */
+    double *conf;            /**< frames: [val size][frames] the largest bin's sigmoid */
+    int frames;              /**< spectrogram columns an example (the input's width) */
     pf_model_meta meta;
     char *ck_path, *metrics_path, *model_path;
     int epoch0;              /**< epochs done before this run (resume) */
@@ -75,15 +77,39 @@ static int spectrogram_settings(const char *dataset, pf_model_meta *meta, pf_err
     return rc;
 }
 
-/* bins: every train label must fall inside the bins, else the target is cut off. */
+/* frames: every voiced column of the train labels must fall inside the bins. */
+static int check_frame_bins(const run *r, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    double lo = c->bins_lo_midi, hi = lo + (c->n_bins - 1) * c->bins_step;
+    const float *f = pf_loader_f0_frames(r->train);
+    for (size_t i = 0; i < pf_loader_size(r->train) * (size_t)r->frames; i++) {
+        double m = f[i] > 0 ? pf_hz_to_midi(f[i]) : lo;
+        if (!(m >= lo && m <= hi))
+            return PF_FAIL(err, PF_EINVAL, "%s: train example %zu has a column at %.2f Hz (MIDI "
+                           "%.2f), outside the bins (MIDI %.1f to %.1f): lower target.bins_lo or "
+                           "raise target.n_bins", c->file, i / (size_t)r->frames, f[i], m, lo, hi);
+    }
+    return 0;
+}
+
+/* bins: every train label must fall inside the bins, else the target is cut off; a negative
+ * (f0 0: no pitch) is trained as no bin lit, which hz and midi cannot say. */
 static int check_bins(const run *r, pf_error *err)
 {
     const pf_train_config *c = r->c;
+    const double *f0 = pf_loader_f0(r->train);
+    if (c->target == PF_TARGET_FRAMES) return check_frame_bins(r, err);
+    for (size_t i = 0; c->target != PF_TARGET_BINS && i < pf_loader_size(r->train); i++)
+        if (!(f0[i] > 0))
+            return PF_FAIL(err, PF_EINVAL, "%s: train example %zu has no pitch (a negative): "
+                           "target %s cannot say so; use target bins or frames", c->file, i,
+                           c->target == PF_TARGET_HZ ? "hz" : "midi");
     if (c->target != PF_TARGET_BINS)
         return 0;
     double lo = c->bins_lo_midi, hi = lo + (c->n_bins - 1) * c->bins_step;
-    const double *f0 = pf_loader_f0(r->train);
     for (size_t i = 0; i < pf_loader_size(r->train); i++) {
+        if (!(f0[i] > 0)) continue;
         double m = pf_hz_to_midi(f0[i]);
         if (!(m >= lo && m <= hi))
             return PF_FAIL(err, PF_EINVAL, "%s: train example %zu has f0 %.2f Hz (MIDI %.2f), "
@@ -129,6 +155,10 @@ static int open_data(run *r, pf_error *err)
     r->spec.layers = pf_calloc(c->model.n_layers, sizeof *r->spec.layers);
     memcpy(r->spec.layers, c->model.layers, c->model.n_layers * sizeof *c->model.layers);
     pf_loader_shape(r->train, &r->spec.in_c, &r->spec.in_h, &r->spec.in_w);
+    r->frames = r->spec.in_w;
+    if (c->target == PF_TARGET_FRAMES &&
+        (pf_loader_read_frames(r->train, err) || pf_loader_read_frames(r->val, err)))
+        return pf_error_prefix(err, "%s: target frames", c->file);
     return check_bins(r, err);
 }
 
@@ -141,10 +171,13 @@ static int make_model(run *r, pf_error *err)
     if (!r->model)
         return pf_error_prefix(err, "%s: model", c->file);
     r->n_out = pf_model_out_size(r->model);
-    if (r->n_out != (size_t)pf_target_n_out(c))
-        return PF_FAIL(err, PF_EINVAL, "%s: the model has %zu outputs, target %s needs %d",
-                       c->file, r->n_out, c->target == PF_TARGET_BINS ? "bins" : "hz/midi",
-                       pf_target_n_out(c));
+    size_t want = c->target == PF_TARGET_FRAMES ? (size_t)c->n_bins * (size_t)r->frames
+                                                : (size_t)pf_target_n_out(c);
+    if (r->n_out != want)
+        return PF_FAIL(err, PF_EINVAL, "%s: the model has %zu outputs, target %s needs %zu%s",
+                       c->file, r->n_out, pf_target_name(c->target), want,
+                       c->target == PF_TARGET_FRAMES ? " (bins x frames: layers that keep the "
+                                                       "time axis and the bins)" : "");
     pf_model_init_params(r->model, c->seed);
     pf_optimizer_init(&r->opt, c, pf_model_n_params(r->model));
     r->opt.threads = threads > 0 ? threads : 1;
@@ -152,8 +185,10 @@ static int make_model(run *r, pf_error *err)
     r->y = pf_calloc(r->batch * r->n_out, sizeof *r->y);
     r->t = pf_calloc(r->batch * r->n_out, sizeof *r->t);
     r->dy = pf_calloc(r->batch * r->n_out, sizeof *r->dy);
-    r->est = pf_calloc(pf_loader_size(r->val), sizeof *r->est);
-    r->ref = pf_calloc(pf_loader_size(r->val), sizeof *r->ref);
+    size_t per = c->target == PF_TARGET_FRAMES ? (size_t)r->frames : 1;
+    r->est = pf_calloc(pf_loader_size(r->val) * per, sizeof *r->est);
+    r->ref = pf_calloc(pf_loader_size(r->val) * per, sizeof *r->ref);
+    r->conf = pf_calloc(pf_loader_size(r->val) * per, sizeof *r->conf);
     pf_target_meta(c, &r->meta);
     r->meta.norm_mean = (float *)pf_loader_norm_mean(r->train);
     r->meta.norm_std = (float *)pf_loader_norm_std(r->train);
@@ -332,8 +367,28 @@ static int save_checkpoint(run *r, int epoch, pf_error *err)
 static void encode_batch(run *r, const pf_loader *l, const size_t *idx, size_t rows)
 {
     const double *f0 = pf_loader_f0(l);
+    const float *fr = pf_loader_f0_frames(l);
+    size_t w = (size_t)r->frames;
     for (size_t i = 0; i < rows; i++)
-        pf_target_encode(r->c, f0[idx[i]], r->t + i * r->n_out);
+        if (r->c->target == PF_TARGET_FRAMES)
+            pf_target_encode_frames(r->c, fr + idx[i] * w, r->frames, r->t + i * r->n_out);
+        else
+            pf_target_encode(r->c, f0[idx[i]], r->t + i * r->n_out);
+}
+
+/* frames: decode the @p rows outputs in r->y into r->est and r->conf from frame @p at on, and
+ * their labels into r->ref; returns the frames filled. */
+static size_t decode_frames(run *r, const size_t *idx, size_t rows, size_t at)
+{
+    const float *fr = pf_loader_f0_frames(r->val);
+    size_t w = (size_t)r->frames;
+    for (size_t i = 0; i < rows; i++, at += w) {
+        pf_target_decode_frames(&r->meta, r->y + i * r->n_out, r->frames, r->est + at,
+                                r->conf + at);
+        for (size_t k = 0; k < w; k++)
+            r->ref[at + k] = fr[idx[i] * w + k];
+    }
+    return rows * w;
 }
 
 static void progress(const run *r, int epoch, size_t b, double loss, size_t seen, double t0)
@@ -414,6 +469,10 @@ static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
             return -1;
         encode_batch(r, r->val, idx, rows);
         sum += pf_loss_eval(r->c->loss, r->y, r->t, rows, r->n_out, NULL) * (double)rows;
+        if (r->c->target == PF_TARGET_FRAMES) {
+            n += decode_frames(r, idx, rows, n);
+            continue;
+        }
         for (size_t i = 0; i < rows; i++, n++) {
             r->est[n] = pf_target_decode(&r->meta, r->y + i * r->n_out, r->n_out);
             r->ref[n] = f0[idx[i]];
@@ -421,6 +480,13 @@ static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
     }
     if (got)
         return -1;
+    if (r->c->target == PF_TARGET_FRAMES) { /* n counts frames */
+        em->val_loss = n ? sum / (double)(n / (size_t)r->frames) : NAN;
+        pf_frame_score(r->est, r->conf, r->ref, n, PF_FRAMES_VOICED, &em->val_frames);
+        em->val_rpa50 = em->val_frames.rpa50, em->val_rca50 = em->val_frames.rca50;
+        em->val_mae_hz = em->val_median_cents = NAN;
+        return 0;
+    }
     em->val_loss = n ? sum / (double)n : NAN;
     em->val_mae_hz = pf_mae_hz(r->est, r->ref, n);
     em->val_median_cents = pf_median_abs_cents(r->est, r->ref, n);
@@ -451,6 +517,12 @@ static int metrics_append(const run *r, const pf_epoch_metrics *m, pf_error *err
     json_num(f, "val_median_cents", m->val_median_cents, 0);
     json_num(f, "val_rpa50", m->val_rpa50, 0);
     json_num(f, "val_rca50", m->val_rca50, 0);
+    if (r->c->target == PF_TARGET_FRAMES) {
+        json_num(f, "val_vr", m->val_frames.vr, 0);
+        json_num(f, "val_vfa", m->val_frames.vfa, 0);
+        json_num(f, "val_rpa10", m->val_frames.rpa10, 0);
+        json_num(f, "val_oa", m->val_frames.oa, 0);
+    }
     json_num(f, "examples_per_s", m->examples_per_s, 0);
     json_num(f, "seconds", m->seconds, 1);
     fputs("}\n", f);
@@ -489,7 +561,7 @@ static void run_release(run *r)
     pf_model_free(r->model);
     pf_optimizer_release(&r->opt);
     free(r->spec.layers);
-    free(r->y), free(r->t), free(r->dy), free(r->est), free(r->ref);
+    free(r->y), free(r->t), free(r->dy), free(r->est), free(r->ref), free(r->conf);
     free(r->ck_path), free(r->metrics_path), free(r->model_path);
 }
 
