@@ -29,7 +29,7 @@ static const char usage[] =
 
 typedef struct eval_args {
     const char *model, *dataset, *split, *plot, *examples;
-    int json, threads;
+    int json, threads, quiet;
 } eval_args;
 
 static int parse_args(int argc, char **argv, eval_args *a)
@@ -45,6 +45,8 @@ static int parse_args(int argc, char **argv, eval_args *a)
             a->examples = argv[++i];
         else if (!strcmp(s, "--json"))
             a->json = 1;
+        else if (!strcmp(s, "-q") || !strcmp(s, "--quiet"))
+            a->quiet = 1;
         else if (!strcmp(s, "-j") && i + 1 < argc) {
             long j = pf_cli_parse_count(argv[++i]);
             if (j < 1 || j > 1024)
@@ -72,7 +74,9 @@ static int run_eval(int argc, char **argv)
         return rc;
     pf_error err = {0};
     pf_eval_result r;
-    if (pf_eval_run(a.model, a.dataset, a.split, a.threads > 0 ? a.threads : 1, &r, &err))
+    pf_eval_opts o = {.model = a.model, .dataset = a.dataset, .split = a.split,
+                      .threads = a.threads > 0 ? a.threads : 1, .progress = !a.quiet && isatty(2)};
+    if (pf_eval_run_opts(&o, &r, &err))
         return pf_cli_fail(&err);
     if (a.json)
         pf_eval_json(&r, stdout);
