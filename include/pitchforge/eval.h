@@ -117,6 +117,33 @@ void pf_eval_frames_add(pf_eval_frames *f, const pf_label *labels, const float *
                         size_t frames);
 /** The scores of the counts added to @p f. */
 void pf_eval_frames_finish(pf_eval_frames *f);
+/* ---- a recording against a reference track ---- */
+
+/** YIN's hop on a recording (eval --audio): 10 ms, the hop of MIREX's melody evaluation. */
+#define PF_EVAL_TRACK_YIN_HOP_S 0.010
+
+/** predict's track and YIN's of one recording, scored against a reference track. */
+typedef struct pf_eval_track_result {
+    size_t ref_frames, ref_voiced; /**< the reference's frames, of which voiced */
+    double duration_s;             /**< of the recording */
+    size_t model_points, yin_points; /**< points of the two tracks */
+    double model_hop_s;            /**< predict's hop (110 ms today) */
+    pf_melody_scores model, yin;   /**< mir_eval's scores, on the reference's times */
+} pf_eval_track_result;
+
+/**
+ * Score predict's track of @p audio_path (pf_predict_file with @p model_path) and YIN's (85 ms
+ * windows every 10 ms at 16 kHz, voiced when it finds a period) against the reference track
+ * @p ref_csv (MDB-stem-synth's layout, pf_melody_read_csv), as mir_eval.melody.evaluate does.
+ * @return 0, or -1 with @p err filled
+ */
+int pf_eval_track_run(const char *model_path, const char *audio_path, const char *ref_csv,
+                      int threads, pf_eval_track_result *r, pf_error *err);
+/** The two rows as a text table. */
+void pf_eval_track_print(const pf_eval_track_result *r, FILE *out);
+/** Everything as one JSON object (one line). */
+void pf_eval_track_json(const pf_eval_track_result *r, FILE *out);
+
 /** Score @p n estimates @p est against @p ref (Hz; est 0 = unvoiced). */
 void pf_scores_compute(const double *est, const double *ref, size_t n, pf_scores *s);
 
