@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "pitchforge/melody.h"
 
@@ -125,7 +126,8 @@ static void make_cases(void)
     for (size_t i = 5; i < c->ne; i += 7)
         c->ef[i] = 0, c->ef[i - 1] = i % 2 ? 0 : c->ef[i - 1];
     for (int k = 0; k < 6; k++) { /* more random grids */
-        c = new_case("random grids", 100 + (size_t)(400 * uniform()), 20 + (size_t)(300 * uniform()));
+        c = new_case("random grids", 100 + (size_t)(400 * uniform()),
+                     20 + (size_t)(300 * uniform()));
         fill_reference(c, 0.02 * uniform(), 0.003 + 0.02 * uniform(), uniform());
         fill_estimate(c, 0.05 * uniform(), 0.003 + 0.05 * uniform());
     }
@@ -205,9 +207,8 @@ static double compare_scores(const track_case *c, const double *ref)
         if (d > TOL)
             fail_msg("%s, %g cents: VR %.12g/%.12g VFA %.12g/%.12g RPA %.12g/%.12g RCA "
                      "%.12g/%.12g OA %.12g/%.12g (ours/mir_eval)",
-                     c->name, pf_melody_tolerances[k], ours[0], ref[5 * k], ours[1],
-                     ref[5 * k + 1], ours[2], ref[5 * k + 2], ours[3], ref[5 * k + 3], ours[4],
-                     ref[5 * k + 4]);
+                     c->name, pf_melody_tolerances[k], ours[0], ref[5 * k], ours[1], ref[5 * k + 1],
+                     ours[2], ref[5 * k + 2], ours[3], ref[5 * k + 3], ours[4], ref[5 * k + 4]);
         worst = fmax(worst, d);
     }
     return worst;

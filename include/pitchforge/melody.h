@@ -33,8 +33,8 @@ typedef struct pf_melody_frames {
 
 /** Frame counts behind the scores; counts of several tracks (or examples) add up. */
 typedef struct pf_melody_counts {
-    size_t frames;      /**< reference frames */
-    size_t ref_voiced;  /**< of which voiced */
+    size_t frames;                                       /**< reference frames */
+    size_t ref_voiced;                                   /**< of which voiced */
     size_t est_voiced_on_voiced, est_voiced_on_unvoiced; /**< estimate voiced there */
     size_t pitch_ok[PF_MELODY_TOLS];   /**< reference voiced, |cents error| < tolerance */
     size_t chroma_ok[PF_MELODY_TOLS];  /**< the same with the error folded into one octave */
@@ -43,12 +43,12 @@ typedef struct pf_melody_counts {
 
 /** mir_eval's scores (and its values when there is nothing to divide by). */
 typedef struct pf_melody_scores {
-    size_t frames, voiced;       /**< reference frames, of which voiced */
-    double vr;                   /**< voicing recall (1 when no reference frame is voiced) */
-    double vfa;                  /**< voicing false alarm (0 when every reference frame is voiced) */
-    double rpa[PF_MELODY_TOLS];  /**< raw pitch accuracy at 50, 25, 10 cents (0: none voiced) */
-    double rca[PF_MELODY_TOLS];  /**< raw chroma accuracy (0: none voiced) */
-    double oa[PF_MELODY_TOLS];   /**< overall accuracy */
+    size_t frames, voiced;      /**< reference frames, of which voiced */
+    double vr;                  /**< voicing recall (1 when no reference frame is voiced) */
+    double vfa;                 /**< voicing false alarm (0 when every reference frame is voiced) */
+    double rpa[PF_MELODY_TOLS]; /**< raw pitch accuracy at 50, 25, 10 cents (0: none voiced) */
+    double rca[PF_MELODY_TOLS]; /**< raw chroma accuracy (0: none voiced) */
+    double oa[PF_MELODY_TOLS];  /**< overall accuracy */
 } pf_melody_scores;
 
 /** mir_eval's estimate f0 for a frame: @p f0_hz when @p voiced and nonzero, else -|f0_hz|. */
@@ -76,8 +76,8 @@ void pf_melody_count(const pf_melody_frames *f, pf_melody_counts *c);
  * estimate @p est_hz voiced where @p est_voiced[i] is nonzero, or, with @p est_voiced NULL,
  * where est_hz > 0 (the sign convention of pf_melody_track).
  */
-void pf_melody_count_hz(const double *ref_hz, const double *est_hz,
-                        const unsigned char *est_voiced, size_t n, pf_melody_counts *c);
+void pf_melody_count_hz(const double *ref_hz, const double *est_hz, const unsigned char *est_voiced,
+                        size_t n, pf_melody_counts *c);
 /** The scores of @p c, with mir_eval's answers for empty and all-unvoiced references. */
 void pf_melody_scores_from(const pf_melody_counts *c, pf_melody_scores *s);
 
@@ -86,8 +86,8 @@ void pf_melody_scores_from(const pf_melody_counts *c, pf_melody_scores *s);
  * 25 and 10): to_cent_voicing, then the five metrics.
  * @return 0, or -1 with @p err filled
  */
-int pf_melody_evaluate(const pf_melody_track *ref, const pf_melody_track *est,
-                       pf_melody_scores *s, pf_error *err);
+int pf_melody_evaluate(const pf_melody_track *ref, const pf_melody_track *est, pf_melody_scores *s,
+                       pf_error *err);
 
 /**
  * Read a reference track in MDB-stem-synth's annotation layout: one frame a line, `time,f0`
@@ -95,7 +95,6 @@ int pf_melody_evaluate(const pf_melody_track *ref, const pf_melody_track *est,
  * @param time_s, f0_hz  out: malloc'd arrays of *n values (the caller frees them)
  * @return 0, or -1 with @p err naming the file and line
  */
-int pf_melody_read_csv(const char *path, double **time_s, double **f0_hz, size_t *n,
-                       pf_error *err);
+int pf_melody_read_csv(const char *path, double **time_s, double **f0_hz, size_t *n, pf_error *err);
 
 #endif

@@ -59,10 +59,10 @@ typedef struct col_job {
     const col_grid *g;
     const float *audio; /* [rows][audio_len] */
     size_t rows;
-    double *est;        /* [rows][frames] out: Hz, 0 unvoiced */
-    pf_yin **yin;       /* [nt] one per thread */
-    pf_error *errs;     /* [nt] */
-    int *failed;        /* [nt] */
+    double *est;    /* [rows][frames] out: Hz, 0 unvoiced */
+    pf_yin **yin;   /* [nt] one per thread */
+    pf_error *errs; /* [nt] */
+    int *failed;    /* [nt] */
 } col_job;
 
 /* First sample of the window around column @p k: centred, shifted inside the segment. */
@@ -100,8 +100,8 @@ static int attr_number(const char *dataset, const char *name, double *out, pf_er
 }
 
 /* The column grid of @p info from the dataset's STFT attributes (docs/shard-format.md). */
-static int grid_read(const char *dataset, const pf_shard_info *info, col_grid *g,
-                     double *rate_hz, pf_error *err)
+static int grid_read(const char *dataset, const pf_shard_info *info, col_grid *g, double *rate_hz,
+                     pf_error *err)
 {
     double len, overlap;
     if (attr_number(dataset, "stft_length", &len, err) ||
@@ -111,8 +111,10 @@ static int grid_read(const char *dataset, const pf_shard_info *info, col_grid *g
     if (!(len > overlap) || !(overlap >= 0) || !(*rate_hz > 0))
         return PF_FAIL(err, PF_ESCHEMA, "%s: stft_length %g, stft_overlap %g, sample_rate %g",
                        dataset, len, overlap, *rate_hz);
-    *g = (col_grid){.audio_len = info->audio_len, .frames = info->frames,
-                    .first = (size_t)len / 2, .hop = (size_t)(len - overlap)};
+    *g = (col_grid){.audio_len = info->audio_len,
+                    .frames = info->frames,
+                    .first = (size_t)len / 2,
+                    .hop = (size_t)(len - overlap)};
     g->win = (size_t)llround(PF_EVAL_FRAME_WINDOW_S * *rate_hz);
     g->win = g->win < g->audio_len ? g->win : g->audio_len;
     return 0;

@@ -183,8 +183,8 @@ void pf_melody_count(const pf_melody_frames *f, pf_melody_counts *c)
         count_frame(f->ref_voicing[i], f->ref_cent[i], f->est_voicing[i], f->est_cent[i], c);
 }
 
-void pf_melody_count_hz(const double *ref_hz, const double *est_hz,
-                        const unsigned char *est_voiced, size_t n, pf_melody_counts *c)
+void pf_melody_count_hz(const double *ref_hz, const double *est_hz, const unsigned char *est_voiced,
+                        size_t n, pf_melody_counts *c)
 {
     for (size_t i = 0; i < n; i++) {
         double e = est_voiced ? pf_melody_signed_f0(est_hz[i], est_voiced[i]) : est_hz[i];
@@ -209,8 +209,8 @@ void pf_melody_scores_from(const pf_melody_counts *c, pf_melody_scores *s)
     }
 }
 
-int pf_melody_evaluate(const pf_melody_track *ref, const pf_melody_track *est,
-                       pf_melody_scores *s, pf_error *err)
+int pf_melody_evaluate(const pf_melody_track *ref, const pf_melody_track *est, pf_melody_scores *s,
+                       pf_error *err)
 {
     pf_melody_frames f;
     if (pf_melody_to_cent_voicing(ref, est, &f, err)) return -1;
@@ -230,16 +230,17 @@ static int parse_line(const char *s, double *t, double *f)
     errno = 0;
     *t = strtod(s, &end);
     if (end == s || errno) return -1;
-    for (s = end; *s == ' ' || *s == '\t'; s++) {}
+    for (s = end; *s == ' ' || *s == '\t'; s++) {
+    }
     if (*s++ != ',') return -1;
     *f = strtod(s, &end);
     if (end == s || errno) return -1;
-    for (s = end; *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'; s++) {}
+    for (s = end; *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'; s++) {
+    }
     return *s ? -1 : 0;
 }
 
-int pf_melody_read_csv(const char *path, double **time_s, double **f0_hz, size_t *n,
-                       pf_error *err)
+int pf_melody_read_csv(const char *path, double **time_s, double **f0_hz, size_t *n, pf_error *err)
 {
     *time_s = *f0_hz = NULL, *n = 0;
     FILE *in = fopen(path, "r");
@@ -252,8 +253,9 @@ int pf_melody_read_csv(const char *path, double **time_s, double **f0_hz, size_t
         if (strspn(line, " \t\r\n") == strlen(line)) continue;
         double t, f;
         if (parse_line(line, &t, &f) || !isfinite(t) || !isfinite(f) || f < 0) {
-            rc = PF_FAIL(err, PF_EINVAL, "%s:%zu: expected 'time,f0' (seconds, Hz >= 0), got '%.*s'",
-                         path, lineno, (int)strcspn(line, "\r\n"), line);
+            rc =
+                PF_FAIL(err, PF_EINVAL, "%s:%zu: expected 'time,f0' (seconds, Hz >= 0), got '%.*s'",
+                        path, lineno, (int)strcspn(line, "\r\n"), line);
             break;
         }
         if (*n == cap) {

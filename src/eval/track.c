@@ -124,9 +124,10 @@ static void print_track_row(FILE *out, const char *name, const pf_melody_scores 
 
 void pf_eval_track_print(const pf_eval_track_result *r, FILE *out)
 {
-    fprintf(out, "reference: %zu frames, %zu voiced; recording %.2f s; predict's track %zu points "
-                 "(hop %.0f ms), YIN's %zu (hop %.0f ms, %.0f ms windows); both resampled onto the "
-                 "reference's times as mir_eval does\n\n",
+    fprintf(out,
+            "reference: %zu frames, %zu voiced; recording %.2f s; predict's track %zu points "
+            "(hop %.0f ms), YIN's %zu (hop %.0f ms, %.0f ms windows); both resampled onto the "
+            "reference's times as mir_eval does\n\n",
             r->ref_frames, r->ref_voiced, r->duration_s, r->model_points, 1000 * r->model_hop_s,
             r->yin_points, 1000 * PF_EVAL_TRACK_YIN_HOP_S, 1000 * PF_EVAL_FRAME_WINDOW_S);
     fprintf(out, "%-28s %8s %6s %6s %6s %6s %6s %6s %6s\n", "estimator", "frames", "VR", "VFA",
@@ -137,9 +138,10 @@ void pf_eval_track_print(const pf_eval_track_result *r, FILE *out)
 
 void pf_eval_track_json(const pf_eval_track_result *r, FILE *out)
 {
-    fprintf(out, "{\"definitions\": \"mir_eval.melody 0.7\", \"ref_frames\": %zu, "
-                 "\"ref_voiced\": %zu, \"duration_s\": %.3f, \"model_points\": %zu, "
-                 "\"model_hop_s\": %.4f, \"yin_points\": %zu, \"yin_hop_s\": %.4f, \"model\": ",
+    fprintf(out,
+            "{\"definitions\": \"mir_eval.melody 0.7\", \"ref_frames\": %zu, "
+            "\"ref_voiced\": %zu, \"duration_s\": %.3f, \"model_points\": %zu, "
+            "\"model_hop_s\": %.4f, \"yin_points\": %zu, \"yin_hop_s\": %.4f, \"model\": ",
             r->ref_frames, r->ref_voiced, r->duration_s, r->model_points, r->model_hop_s,
             r->yin_points, PF_EVAL_TRACK_YIN_HOP_S);
     pf_eval_json_melody(out, &r->model);
