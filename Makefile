@@ -5,7 +5,7 @@
 DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamplerate0-dev libsoxr-dev \
             libhdf5-dev libfftw3-dev libyaml-dev libcmocka-dev libpng-dev nettle-dev \
             fluid-soundfont-gm timgm6mb-soundfont python3-scipy python3-h5py python3-numpy \
-            fluidsynth sox libdnnl-dev musescore-general-soundfont libcairo2-dev
+            fluidsynth sox libdnnl-dev musescore-general-soundfont libcairo2-dev python3-mir-eval
 PKGS     := fluidsynth samplerate soxr hdf5 fftw3f yaml-0.1 libpng nettle sndfile cairo
 
 CC       ?= cc

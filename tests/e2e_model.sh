@@ -218,3 +218,46 @@ for i in range(n):
     assert e < 1e-5, (i, e)
     print(f"ok: docs/model-format.md's numpy forward matches the reference on network {i} ({e:.1e})")
 PYEOF
+
+# frame metrics: eval's "frames" (every column of the val split against f0_frames, YIN per
+# column) add up; eval --audio --ref scores predict's track as mir_eval.melody.evaluate does
+sox -n -r 44100 -c 1 -b 16 "$T/glide.wav" synth 2 sine 220:440 gain -6 pad 0.5 0.5
+"$PY" -c "
+h = 128 / 44100  # MDB-stem-synth's grid and layout: time,f0 (0 unvoiced), no header
+with open('$T/glide.csv', 'w') as f:
+    for i in range(1, int(3.0 / h)):
+        t = i * h
+        f.write(f'{t},{220 + 110 * (t - 0.5) if 0.5 <= t <= 2.5 else 0.0}\n')"
+"$PF" eval "$T/model/model.h5" --audio "$T/glide.wav" --ref "$T/glide.csv" > "$T/track.txt"
+grep -q "^YIN (baseline)" "$T/track.txt" || fail "eval --audio: no YIN row"
+"$PF" eval "$T/model/model.h5" --audio "$T/glide.wav" --ref "$T/glide.csv" --json > "$T/track.json"
+"$PF" predict "$T/model/model.h5" "$T/glide.wav" --track --json > "$T/glide-track.json"
+if "$PF" eval "$T/model/model.h5" --audio "$T/glide.wav" 2> "$T/noref.err"; then fail "--audio alone"; fi
+grep -q "go together" "$T/noref.err" || fail "--audio without --ref: $(cat "$T/noref.err")"
+"$PY" - "$T" <<'PYEOF'
+import json, sys, warnings, h5py, numpy as np, mir_eval
+warnings.simplefilter("ignore")
+t = sys.argv[1]
+fr = json.load(open(t + "/eval.json"))["frames"]
+d = h5py.File(t + "/data/dataset.h5")
+lab = d["val/labels/f0_frames"][()]
+y = fr["yin"]
+assert y["frames"] == lab.size and y["voiced"] == int((lab > 0).sum()), (y, lab.shape)
+assert sum(g["yin"]["frames"] for g in fr["by_segment"]) == lab.size
+assert sum(g["yin"]["frames"] for g in fr["by_source"]) == lab.size
+assert y["rpa50"] >= 0.85 and y["vr"] >= 0.85, y  # YIN on clean synthetic notes
+r = json.load(open(t + "/track.json"))
+ref = np.loadtxt(t + "/glide.csv", delimiter=",")
+tr = np.array(json.load(open(t + "/glide-track.json"))["track"])
+keys = {"vr": "Voicing Recall", "vfa": "Voicing False Alarm", "rpa50": "Raw Pitch Accuracy",
+        "rca50": "Raw Chroma Accuracy", "oa": "Overall Accuracy"}
+s = mir_eval.melody.evaluate(ref[:, 0], ref[:, 1], tr[:, 0], tr[:, 1])
+for k, name in keys.items():  # predict's JSON rounds to 1 ms and 0.001 Hz: no frame flips here
+    assert abs(r["model"][k] - s[name]) < 1e-6, (k, r["model"][k], s[name])
+s25 = mir_eval.melody.evaluate(ref[:, 0], ref[:, 1], tr[:, 0], tr[:, 1], cent_tolerance=25)
+assert abs(r["model"]["rpa25"] - s25["Raw Pitch Accuracy"]) < 1e-6
+assert r["yin"]["rpa50"] >= 0.95 and r["yin"]["vfa"] <= 0.1, r["yin"]  # a clean sine glide
+print(f"ok: frame metrics: YIN RPA50 {y['rpa50']:.3f} on {y['frames']} columns; eval --audio "
+      f"equals mir_eval on predict's track (RPA50 {s['Raw Pitch Accuracy']:.3f}), YIN "
+      f"{r['yin']['rpa50']:.3f}")
+PYEOF

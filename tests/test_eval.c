@@ -48,8 +48,36 @@ static void empty_set(void **state)
     assert_true(s.rpa[0] == 0);
 }
 
+/* Frame metrics by group: a note (attack) and a negative (gap), 4 columns each; the counts of
+ * the groups add up to the whole, and each group's scores are its own frames'. */
+static void frames_by_group(void **state)
+{
+    (void)state;
+    pf_label lab[2] = {{.segment = PF_SEG_ATTACK, .source = PF_SOURCE_NOTE},
+                       {.segment = PF_SEG_GAP, .source = PF_SOURCE_PINK}};
+    const float ref[8] = {220, 220, 0, 440, 0, 0, 0, 0};
+    /* note: right, octave off, false alarm, unvoiced with the right guess; negative: one alarm */
+    const double est[8] = {221, 440, 300, 440, 0, 0, 100, 0};
+    const unsigned char voiced[8] = {1, 1, 1, 0, 0, 0, 1, 0};
+    pf_eval_frames f = {0};
+    pf_eval_frames_add(&f, lab, ref, est, voiced, 2, 4);
+    pf_eval_frames_finish(&f);
+    assert_int_equal(f.all.frames, 8);
+    assert_int_equal(f.all.voiced, 3);
+    assert_true(fabs(f.source[0].vr - 2 / 3.0) < 1e-12);   /* 2 of 3 voiced frames voiced */
+    assert_true(fabs(f.source[0].rpa[0] - 2 / 3.0) < 1e-12); /* 221 and the unvoiced guess */
+    assert_true(fabs(f.source[0].rca[0] - 1.0) < 1e-12);     /* the octave folds */
+    assert_true(fabs(f.source[0].oa[0] - 1 / 4.0) < 1e-12);  /* only 221 counts */
+    assert_true(f.source[1].vr == 1 && fabs(f.source[1].vfa - 1 / 4.0) < 1e-12);
+    assert_true(fabs(f.all.vfa - 2 / 5.0) < 1e-12);
+    assert_memory_equal(&f.segment[PF_SEG_ATTACK], &f.source[0], sizeof f.all);
+    assert_memory_equal(&f.segment[PF_SEG_GAP], &f.source[1], sizeof f.all);
+    assert_int_equal(f.segment[PF_SEG_SUSTAIN].frames, 0);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(scores_by_hand), cmocka_unit_test(empty_set)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(scores_by_hand), cmocka_unit_test(empty_set),
+                                       cmocka_unit_test(frames_by_group)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #include "core/fs.h"
 #include "core/util.h"
 #include "pitchforge/eval.h"
+#include "eval/eval_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -90,7 +91,34 @@ typedef struct eval_run {
     double *ref, *est, *yin;
     double *conf; /* the model's confidence per example */
     int has_yin; /* the split stores audio: YIN ran */
+    pf_eval_progress_fn progress;
+    void *progress_ctx;
 } eval_run;
+
+/* ---- the progress line ---- */
+
+typedef struct progress_line {
+    int on, shown;
+    const char *stage;
+    double t0; /* the stage's start */
+} progress_line;
+
+/* Redraw "eval: STAGE done/total examples (%) ETA" on stderr. */
+static void progress_draw(void *ctx, const char *stage, size_t done, size_t total)
+{
+    progress_line *p = ctx;
+    if (!p->on) return;
+    if (p->stage != stage) p->stage = stage, p->t0 = pf_now_s();
+    double el = pf_now_s() - p->t0, eta = done ? el * (double)(total - done) / (double)done : 0;
+    fprintf(stderr, "\reval: %-24s %zu/%zu examples (%3.0f%%)  ETA %.0fs      ", stage, done, total,
+            total ? 100.0 * (double)done / (double)total : 100.0, eta);
+    p->shown = 1;
+}
+
+static void progress(const eval_run *e, const char *stage, size_t done)
+{
+    if (e->progress) e->progress(e->progress_ctx, stage, done, e->n);
+}
 
 /* The model's estimate of every example, batch by batch through dataset.h5. */
 static int model_estimates(eval_run *e, const char *dataset, const char *split, pf_error *err)
@@ -102,6 +130,7 @@ static int model_estimates(eval_run *e, const char *dataset, const char *split, 
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
         rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, err) ||
              pf_estimator_run(e->estimator, x, rows, e->est + first, e->conf + first, err);
+        progress(e, "model", first + rows);
     }
     free(x);
     return rc;
@@ -124,6 +153,7 @@ static int audio_estimates(eval_run *e, const char *dataset, const char *split, 
         rc = pf_dataset_read_audio(dataset, split, first, rows, a, err) ||
              pf_estimator_refine_audio(e->estimator, a, info.audio_len, rows, e->est + first,
                                        e->yin + first, err);
+        progress(e, "audio (YIN per example)", first + rows);
     }
     free(a);
     return rc;
@@ -218,13 +248,35 @@ static void eval_free(eval_run *e, pf_eval_result *r)
     free(e->conf);
 }
 
+/* The frame metrics, when the split stores audio for YIN to read. */
+static int frame_metrics(eval_run *e, const char *dataset, const char *split, int threads,
+                         pf_eval_result *r, pf_error *err)
+{
+    pf_shard_info info;
+    if (!e->has_yin) return 0;
+    if (pf_dataset_split_info_read(dataset, split, &info, err)) return -1;
+    r->frames = info.frames;
+    r->has_frames = 1;
+    return pf_eval_frames_yin(dataset, split, e->labels, e->n, threads, e->progress,
+                              e->progress_ctx, &r->frames_yin, err);
+}
+
 int pf_eval_run(const char *model_path, const char *dataset, const char *split, int threads,
                 pf_eval_result *r, pf_error *err)
 {
+    pf_eval_opts o = {.model = model_path, .dataset = dataset, .split = split, .threads = threads};
+    return pf_eval_run_opts(&o, r, err);
+}
+
+int pf_eval_run_opts(const pf_eval_opts *o, pf_eval_result *r, pf_error *err)
+{
+    const char *model_path = o->model, *dataset = o->dataset, *split = o->split;
+    int threads = o->threads;
     memset(r, 0, sizeof *r);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    eval_run e = {0};
+    progress_line line = {.on = o->progress};
+    eval_run e = {.progress = progress_draw, .progress_ctx = &line};
     snprintf(r->split, sizeof r->split, "%s", split);
     e.estimator = pf_estimator_new(model_path, EVAL_BATCH, threads, err);
     r->networks = e.estimator ? pf_estimator_members(e.estimator) : 0;
@@ -238,8 +290,11 @@ int pf_eval_run(const char *model_path, const char *dataset, const char *split, 
         e.conf = pf_calloc(e.n, sizeof *e.conf);
         for (size_t i = 0; i < e.n; i++)
             e.ref[i] = e.labels[i].f0_hz;
-        rc = model_estimates(&e, dataset, split, err) || audio_estimates(&e, dataset, split, err);
+        rc = model_estimates(&e, dataset, split, err) ||
+             audio_estimates(&e, dataset, split, err) ||
+             frame_metrics(&e, dataset, split, threads, r, err);
     }
+    if (line.shown) fputc('\n', stderr);
     if (!rc) {
         static const char *const by[PF_EVAL_TABLES] = {"octave", "instrument", "segment",
                                                        "velocity"};
@@ -290,6 +345,87 @@ static void print_header(FILE *out, const char *first)
             "RPA25", "RPA10", "RCA50", "RCA25", "RCA10", "med c", "p90 c", "MAE Hz", "oct");
 }
 
+/* ---- frame metrics as text and JSON ---- */
+
+static void print_frame_header(FILE *out, const char *first)
+{
+    fprintf(out, "%-44s %8s %8s %6s %6s %6s %6s %6s %6s %6s\n", first, "frames", "voiced", "VR",
+            "VFA", "RPA50", "RPA25", "RPA10", "RCA50", "OA");
+}
+
+static void print_frame_row(FILE *out, const char *name, const pf_melody_scores *s)
+{
+    fprintf(out, "%-44s %8zu %8zu %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f\n", name, s->frames,
+            s->voiced, s->vr, s->vfa, s->rpa[0], s->rpa[1], s->rpa[2], s->rca[0], s->oa[0]);
+}
+
+static const char *const source_groups[2] = {"notes", "negatives"};
+
+/* The frame tables: YIN overall, per segment kind, per source. */
+static void print_frames(const pf_eval_result *r, FILE *out)
+{
+    const pf_eval_frames *f = &r->frames_yin;
+    fprintf(out, "\nframe metrics (mir_eval's: every column a frame, %zu per example, its f0_frames "
+                 "label the reference; YIN on %.0f ms around each column, voiced when it finds a "
+                 "period; the model's come with a frame-level model)\n",
+            r->frames, 1000 * f->window_s);
+    print_frame_header(out, "estimator");
+    print_frame_row(out, "YIN (baseline)", &f->all);
+    fprintf(out, "\nframes by segment (YIN)\n");
+    print_frame_header(out, "segment");
+    for (int k = 0; k < PF_SEG_COUNT; k++)
+        if (f->segment[k].frames) print_frame_row(out, pf_segment_names[k], &f->segment[k]);
+    fprintf(out, "\nframes by source (YIN)\n");
+    print_frame_header(out, "source");
+    for (int k = 0; k < 2; k++)
+        if (f->source[k].frames) print_frame_row(out, source_groups[k], &f->source[k]);
+}
+
+void pf_eval_json_melody(FILE *out, const pf_melody_scores *s)
+{
+    fprintf(out, "{\"frames\": %zu, \"voiced\": %zu, \"vr\": %.6f, \"vfa\": %.6f, \"rpa50\": %.6f, "
+                 "\"rpa25\": %.6f, \"rpa10\": %.6f, \"rca50\": %.6f, \"rca25\": %.6f, "
+                 "\"rca10\": %.6f, \"oa\": %.6f}",
+            s->frames, s->voiced, s->vr, s->vfa, s->rpa[0], s->rpa[1], s->rpa[2], s->rca[0],
+            s->rca[1], s->rca[2], s->oa[0]);
+}
+
+/* A named group's scores in a JSON array, present groups only. */
+static void json_frame_groups(FILE *out, const char *const *names, const pf_melody_scores *s,
+                              int n)
+{
+    int first = 1;
+    fputc('[', out);
+    for (int k = 0; k < n; k++) {
+        if (!s[k].frames) continue;
+        fprintf(out, "%s{\"name\": \"%s\", \"yin\": ", first ? "" : ", ", names[k]);
+        pf_eval_json_melody(out, &s[k]);
+        fputc('}', out);
+        first = 0;
+    }
+    fputc(']', out);
+}
+
+/* ", \"frames\": {...}" or null when the frame metrics did not run. */
+static void json_frames(FILE *out, const pf_eval_result *r)
+{
+    fprintf(out, ", \"frames\": ");
+    if (!r->has_frames) {
+        fprintf(out, "null");
+        return;
+    }
+    const pf_eval_frames *f = &r->frames_yin;
+    fprintf(out, "{\"definitions\": \"mir_eval.melody 0.7\", \"columns_per_example\": %zu, "
+                 "\"yin_window_s\": %.4f, \"model\": null, \"yin\": ",
+            r->frames, f->window_s);
+    pf_eval_json_melody(out, &f->all);
+    fprintf(out, ", \"by_segment\": ");
+    json_frame_groups(out, pf_segment_names, f->segment, PF_SEG_COUNT);
+    fprintf(out, ", \"by_source\": ");
+    json_frame_groups(out, source_groups, f->source, 2);
+    fputc('}', out);
+}
+
 void pf_eval_print(const pf_eval_result *r, FILE *out)
 {
     fprintf(out, "split %s: %zu examples (%.1f s); cents errors are |error|, unvoiced counts as "
@@ -314,6 +450,7 @@ void pf_eval_print(const pf_eval_result *r, FILE *out)
             if (r->has_yin) print_scores_row(out, "  YIN", &tb->rows[i].yin);
         }
     }
+    if (r->has_frames) print_frames(r, out);
 }
 
 static void json_scores(FILE *out, const pf_scores *s)
@@ -357,6 +494,7 @@ void pf_eval_json(const pf_eval_result *r, FILE *out)
         }
         fputc(']', out);
     }
+    json_frames(out, r);
     fprintf(out, "}\n");
 }
 
