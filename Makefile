@@ -1,11 +1,13 @@
 # pitchforge: one plain Makefile (see ../shared/STYLE.md rule 9).
 # make deps | make | make run | make test | make asan | make bench | make format
 
-# Debian packages the project needs (make deps installs the missing ones).
+# Debian packages the project needs (make deps installs the missing ones; python3-torch for the
+# tests of examples/pitch_model.py, the PyTorch loader).
 DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamplerate0-dev libsoxr-dev \
             libhdf5-dev libfftw3-dev libyaml-dev libcmocka-dev libpng-dev nettle-dev \
             fluid-soundfont-gm timgm6mb-soundfont python3-scipy python3-h5py python3-numpy \
-            fluidsynth sox libdnnl-dev musescore-general-soundfont libcairo2-dev python3-mir-eval
+            fluidsynth sox libdnnl-dev musescore-general-soundfont libcairo2-dev python3-mir-eval \
+            python3-torch
 PKGS     := fluidsynth samplerate soxr hdf5 fftw3f yaml-0.1 libpng nettle sndfile cairo
 
 CC       ?= cc

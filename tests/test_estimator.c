@@ -2,7 +2,9 @@
  * Tests for src/decode/estimator.c and the ensemble files of src/nn/modelfile.c: members are stored
  * unchanged, an ensemble of one model with itself answers as the model does, two different
  * members answer with the decoding of their mean probability (recomputed here in double
- * precision from each member's own file), and what an ensemble refuses.
+ * precision from each member's own file), and what an ensemble refuses; examples/pitch_model.py
+ * (the PyTorch loader, run by tests/ref/torch_check.py) on models/pitch.h5 against the members'
+ * forward passes and the estimator's decoding, on spectrograms of a tiny dataset.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -301,6 +303,124 @@ static void refusals(void **state)
     printf("unwritable: %s\n", err.msg);
 }
 
+/* ---- examples/pitch_model.py, the PyTorch loader, on the shipped ensemble ---- */
+
+#define SHIPPED "models/pitch.h5"
+#define REAL_ROWS 8
+
+/* REAL_ROWS val spectrograms, spread over the split, of a tiny dataset made in @p dir. */
+static float *real_spectrograms(const char *dir, size_t in)
+{
+    char cmd[1200], path[1100];
+    snprintf(cmd, sizeof cmd, "./pitchforge generate manifests/tiny.yaml -o '%s' -q", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/dataset.h5", dir);
+    pf_error err = {0};
+    pf_h5id f = pf_h5_open(path, 0, &err), d = pf_h5_dset_open(f, "val/spectrogram", &err);
+    assert_true(f >= 0 && d >= 0);
+    int rank;
+    uint64_t dims[PF_H5_MAX_RANK];
+    assert_int_equal(pf_h5_dset_shape(d, &rank, dims, &err), 0);
+    assert_true(dims[0] >= REAL_ROWS && dims[1] * dims[2] == in);
+    float *s = calloc(REAL_ROWS * in, sizeof *s);
+    pf_h5id t = pf_h5_type(PF_H5_F32);
+    for (uint64_t r = 0; r < REAL_ROWS; r++)
+        assert_int_equal(pf_h5_dset_read_rows(d, t, r * dims[0] / REAL_ROWS, 1, s + r * in, &err), 0);
+    pf_h5_close(t);
+    pf_h5_close(d);
+    pf_h5_close_file(f, NULL);
+    return s;
+}
+
+/* The mean over the shipped file's members of sigmoid(logits) on @p s, in double, each member
+ * preparing its own copy (the sum ensemble_averages_probabilities checks the estimator makes). */
+static double *shipped_probabilities(const float *s, size_t in, size_t *n_out)
+{
+    pf_error err = {0};
+    size_t n = 0;
+    assert_int_equal(pf_model_file_count(SHIPPED, &n, &err), 0);
+    assert_int_equal(n, 2);
+    double *p = NULL;
+    for (size_t k = 0; k < n; k++) {
+        pf_model_spec spec;
+        pf_model_meta meta;
+        pf_model *m = pf_model_load_member(SHIPPED, k, REAL_ROWS, 2, &spec, &meta, &err);
+        assert_non_null(m);
+        assert_int_equal(pf_model_in_size(m), in);
+        *n_out = pf_model_out_size(m);
+        p = p ? p : calloc(REAL_ROWS * *n_out, sizeof *p);
+        float *x = malloc(REAL_ROWS * in * sizeof *x), *y = malloc(REAL_ROWS * *n_out * sizeof *y);
+        memcpy(x, s, REAL_ROWS * in * sizeof *x);
+        for (size_t r = 0; r < REAL_ROWS; r++)
+            pf_model_prepare_input(&meta, x + r * in, in);
+        assert_int_equal(pf_model_forward(m, x, y, 0, 0, &err), 0);
+        for (size_t i = 0; i < REAL_ROWS * *n_out; i++)
+            p[i] += 1 / (1 + exp(-(double)y[i])) / (double)n;
+        free(x), free(y);
+        pf_model_free(m);
+        pf_model_spec_release(&spec);
+        pf_model_meta_release(&meta);
+    }
+    return p;
+}
+
+/* models/pitch.h5 loaded by the torch loader, on real spectrograms: its mean probabilities
+ * against the members' C forward passes, its decoding against pf_estimator_run's (the networks'
+ * estimate, refinement off); then one fine-tuning step of network 0 on the dataset's train
+ * split must lower the loss, with a gradient for every parameter. */
+static void torch_loader_on_shipped_ensemble(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    char dir[600], spath[700], opath[700], cmd[2400];
+    snprintf(dir, sizeof dir, "%s/est_torch_%d", tmp_dir(), (int)getpid());
+    snprintf(spath, sizeof spath, "%s/spec.f32", dir);
+    snprintf(opath, sizeof opath, "%s/torch.f64", dir);
+    pf_estimator *e = pf_estimator_new(SHIPPED, REAL_ROWS, 2, &err);
+    assert_non_null(e);
+    pf_estimator_set_refine(e, 0);
+    size_t in = pf_estimator_in_size(e), n_out = 0;
+    float *s = real_spectrograms(dir, in);
+    FILE *fs = fopen(spath, "wb");
+    assert_int_equal(fwrite(s, sizeof *s, REAL_ROWS * in, fs), REAL_ROWS * in);
+    fclose(fs);
+    const char *py = getenv("PY") ? getenv("PY") : "/usr/bin/python3";
+    snprintf(cmd, sizeof cmd, "%s tests/ref/torch_check.py ensemble %s '%s' %d '%s'", py, SHIPPED,
+             spath, REAL_ROWS, opath);
+    assert_int_equal(system(cmd), 0);
+    double *p = shipped_probabilities(s, in, &n_out), f[REAL_ROWS], c[REAL_ROWS];
+    assert_int_equal(pf_estimator_run(e, s, REAL_ROWS, f, c, &err), 0);
+    size_t nt = REAL_ROWS * (n_out + 2);
+    double *t = malloc(nt * sizeof *t), d = 0, top = 0, cents = 0, conf = 0;
+    FILE *ft = fopen(opath, "rb");
+    assert_non_null(ft);
+    assert_int_equal(fread(t, sizeof *t, nt, ft), nt);
+    fclose(ft);
+    for (size_t i = 0; i < REAL_ROWS * n_out; i++)
+        d = fmax(d, fabs(t[i] - p[i])), top = fmax(top, fabs(p[i]));
+    const double *tf = t + REAL_ROWS * n_out, *tc = tf + REAL_ROWS;
+    for (int r = 0; r < REAL_ROWS; r++) {
+        printf("row %d: torch %.3f Hz (confidence %.4f), pf_estimator_run %.3f Hz (%.4f)\n", r,
+               tf[r], tc[r], f[r], c[r]);
+        assert_true(f[r] > 0 && tf[r] > 0);
+        cents = fmax(cents, fabs(1200 * log2(tf[r] / f[r])));
+        conf = fmax(conf, fabs(tc[r] - c[r]) / c[r]);
+    }
+    printf("torch loader on %s, %d real spectrograms: mean probabilities %.2e (max error / max p), "
+           "decoded %.2e cents, confidence %.2e (relative)\n",
+           SHIPPED, REAL_ROWS, d / top, cents, conf);
+    assert_true(d / top < 1e-4 && cents < 0.01 && conf < 1e-4);
+    snprintf(cmd, sizeof cmd, "%s tests/ref/torch_check.py finetune %s '%s/dataset.h5'", py,
+             SHIPPED, dir);
+    assert_int_equal(system(cmd), 0);
+    if (!getenv("PF_KEEP_TMP")) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    free(s), free(p), free(t);
+    pf_estimator_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +428,7 @@ int main(void)
         cmocka_unit_test(self_ensemble_is_the_model),
         cmocka_unit_test(ensemble_averages_probabilities),
         cmocka_unit_test(refusals),
+        cmocka_unit_test(torch_loader_on_shipped_ensemble),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

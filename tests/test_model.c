@@ -243,8 +243,26 @@ static void model_gradcheck(void **state)
     assert_true(worst < 1e-2);
 }
 
-/* ---- numpy forward over a saved model ---- */
+/* ---- numpy and PyTorch forward over a saved model ---- */
 
+/* Run `@p script MODEL X 3 OUT` and read its [ny] float32 outputs into @p yr. */
+static void run_ref(const char *script, const char *model, const char *xin, const char *yout,
+                    float *yr, size_t ny)
+{
+    char cmd[2048];
+    const char *py = getenv("PY") ? getenv("PY") : "/usr/bin/python3";
+    snprintf(cmd, sizeof cmd, "%s %s %s %s 3 %s", py, script, model, xin, yout);
+    assert_int_equal(system(cmd), 0);
+    FILE *fy = fopen(yout, "rb");
+    assert_non_null(fy);
+    assert_int_equal(fread(yr, 4, ny, fy), ny);
+    fclose(fy);
+    unlink(yout);
+}
+
+/* pf_model_forward of a saved model with random weights against tests/ref/model_forward.py
+ * (numpy) and against examples/pitch_model.py's torch modules (tests/ref/torch_check.py), on
+ * the same 3 inputs; the torch network then takes one fine-tuning step. */
 static void numpy_case(pf_layer_spec *L, size_t n, int c, int h, int w, const char *tag)
 {
     pf_error err;
@@ -261,24 +279,24 @@ static void numpy_case(pf_layer_spec *L, size_t n, int c, int h, int w, const ch
                           .norm_len = (size_t)h, .config_text = "preset: test\n"};
     assert_int_equal(pf_model_save(model, m, &spec, &meta, &err), 0);
     size_t nx = 3 * pf_model_in_size(m), ny = 3 * pf_model_out_size(m);
-    float *x = malloc(nx * 4), *y = malloc(ny * 4), *yr = calloc(ny, 4);
+    float *x = malloc(nx * 4), *y = malloc(ny * 4), *yr = calloc(ny, 4), *yt = calloc(ny, 4);
     fill_normal(x, nx, 5);
     FILE *fx = fopen(xin, "wb");
     assert_int_equal(fwrite(x, 4, nx, fx), nx);
     fclose(fx);
-    const char *py = getenv("PY") ? getenv("PY") : "/usr/bin/python3";
-    snprintf(cmd, sizeof cmd, "%s tests/ref/model_forward.py %s %s 3 %s", py, model, xin, yout);
-    assert_int_equal(system(cmd), 0);
-    FILE *fy = fopen(yout, "rb");
-    assert_non_null(fy);
-    assert_int_equal(fread(yr, 4, ny, fy), ny);
-    fclose(fy);
+    run_ref("tests/ref/model_forward.py", model, xin, yout, yr, ny);
+    run_ref("tests/ref/torch_check.py forward", model, xin, yout, yt, ny);
     assert_int_equal(pf_model_forward(m, x, y, 0, 0, &err), 0);
-    double e = rel_err(y, yr, ny);
+    double e = rel_err(y, yr, ny), et = rel_err(yt, y, ny);
     printf("numpy forward (%s) vs pf_model_forward: %.2e\n", tag, e);
+    printf("torch loader (%s) vs pf_model_forward: %.2e (max error / max |C output|)\n", tag, et);
     assert_true(e < 1e-4);
-    unlink(model), unlink(xin), unlink(yout);
-    free(x), free(y), free(yr);
+    assert_true(et < 1e-4);
+    const char *py = getenv("PY") ? getenv("PY") : "/usr/bin/python3";
+    snprintf(cmd, sizeof cmd, "%s tests/ref/torch_check.py finetune %s", py, model);
+    assert_int_equal(system(cmd), 0);
+    unlink(model), unlink(xin);
+    free(x), free(y), free(yr), free(yt);
     pf_model_free(m);
 }
 
@@ -302,8 +320,17 @@ static void numpy_forward(void **state)
     pf_layer_spec D[] = {TSMAP(3),   CONV(5, 3), RELU,    HARM(6, 12, 40.5f, 170, 62.5f),
                          CONV(4, 5), RELU,       DENSE(3)};
     numpy_case(D, 7, 1, 32, 16, "harmonics"); /* lo, step, hz through the file */
-    pf_layer_spec E[] = {CONV(3, 3), RELU, HARM(4, 10, 45, 300, 50), CONV(2, 3), RELU, DENSE(3)};
-    numpy_case(E, 6, 1, 24, 6, "harmonics_time"); /* frequency along H, time kept along W */
+    pf_layer_spec T[] = {CONV(3, 3), RELU, HARM(4, 10, 45, 300, 50), CONV(2, 3), RELU, DENSE(3)};
+    numpy_case(T, 6, 1, 24, 6, "harmonics_time"); /* frequency along H, time kept along W */
+    /* every kind in one network, each custom layer with parameters before it (the fine-tuning
+     * step needs gradients through all three): 2-D conv, pool, dropout, a conv to one channel,
+     * timestats_map, harmonics (its upper bins past the input: zeros), convs along the bins,
+     * timestats of the one-row map, dense */
+    pf_layer_spec E[] = {CONV(3, 3),  RELU,       POOL(2),   DROP(0.2f),
+                         CONV(1, 3),  TSMAP(2),   HARM(3, 10, 40, 250, 50),
+                         CONV(4, 3),  RELU,       CONV(1, 3), TSTATS(2),
+                         DENSE(5),    RELU,       DENSE(3)};
+    numpy_case(E, 14, 1, 20, 12, "every_kind");
 }
 
 /* ---- model files ---- */
