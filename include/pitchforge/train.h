@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "pitchforge/error.h"
+#include "pitchforge/melody.h"
 #include "pitchforge/nn.h"
 
 /** What a model predicts: one f0 per example (hz, midi, bins) or one per spectrogram column
@@ -73,19 +74,11 @@ typedef struct pf_train_opts {
 } pf_train_opts;
 
 /** One epoch's numbers (also one line of metrics.jsonl). */
-/** Frame metrics on one grid (mir_eval's melody definitions; target frames). */
-typedef struct pf_frame_scores {
-    double vr, vfa;           /**< voicing recall, voicing false alarm */
-    double rpa50, rpa10, rca50; /**< raw pitch (chroma) accuracy over the voiced reference */
-    double oa;                /**< overall accuracy at 50 cents */
-    size_t frames, voiced;    /**< frames scored, of them voiced in the reference */
-} pf_frame_scores;
-
 typedef struct pf_epoch_metrics {
     int epoch;
     double train_loss, val_loss;
     double val_mae_hz, val_median_cents, val_rpa50, val_rca50;
-    pf_frame_scores val_frames; /**< target frames: every column of val (else zeros) */
+    pf_melody_scores val_frames; /**< target frames: every column of val (else zeros) */
     double examples_per_s, seconds;
 } pf_epoch_metrics;
 
@@ -142,15 +135,6 @@ double pf_loss_eval(pf_loss loss, const float *y, const float *t, size_t rows, s
 
 /* ---- metrics (CREPE's definitions), shared with eval ---- */
 
-/**
- * Frame metrics of @p n frames on one time grid, as mir_eval.melody defines them: a frame is
- * voiced in the reference when @p ref_hz > 0 and in the estimate when @p conf >= @p threshold;
- * raw pitch and chroma accuracy use the estimate's pitch @p est_hz whatever its voicing, over
- * the reference's voiced frames; overall accuracy counts the voiced reference frames that are
- * voiced and within 50 cents, and the unvoiced ones estimated unvoiced, over all frames.
- */
-void pf_frame_score(const double *est_hz, const double *conf, const double *ref_hz, size_t n,
-                    double threshold, pf_frame_scores *out);
 
 /** Error in cents of @p est against @p ref (both Hz); NAN if either is not positive. */
 double pf_cents_error(double est_hz, double ref_hz);

@@ -62,25 +62,3 @@ double pf_median_abs_cents(const double *est_hz, const double *ref_hz, size_t n)
     return m;
 }
 
-void pf_frame_score(const double *est_hz, const double *conf, const double *ref_hz, size_t n,
-                    double threshold, pf_frame_scores *out)
-{
-    size_t rv = 0, ev_rv = 0, ev_ru = 0, p50 = 0, p10 = 0, c50 = 0, ok = 0;
-    for (size_t i = 0; i < n; i++) {
-        int r = ref_hz[i] > 0, e = conf[i] >= threshold && est_hz[i] > 0;
-        double c = r ? pf_cents_error(est_hz[i], ref_hz[i]) : NAN;
-        double chroma = isfinite(c) ? c - 1200.0 * floor(c / 1200.0 + 0.5) : NAN;
-        rv += r, ev_rv += r && e, ev_ru += !r && e;
-        p50 += r && fabs(c) <= 50, p10 += r && fabs(c) <= 10, c50 += r && fabs(chroma) <= 50;
-        ok += r ? e && fabs(c) <= 50 : !e;
-    }
-    double v = (double)rv, u = (double)(n - rv);
-    *out = (pf_frame_scores){.vr = rv ? (double)ev_rv / v : NAN,
-                             .vfa = n > rv ? (double)ev_ru / u : NAN,
-                             .rpa50 = rv ? (double)p50 / v : NAN,
-                             .rpa10 = rv ? (double)p10 / v : NAN,
-                             .rca50 = rv ? (double)c50 / v : NAN,
-                             .oa = n ? (double)ok / (double)n : NAN,
-                             .frames = n,
-                             .voiced = rv};
-}

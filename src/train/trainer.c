@@ -455,6 +455,19 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
     return got;
 }
 
+/* frames: mir_eval's frame metrics over the @p n val columns decoded into r->est and r->conf
+ * (voiced at PF_FRAMES_VOICED), against their labels in r->ref. */
+static void score_frames(const run *r, size_t n, pf_melody_scores *s)
+{
+    unsigned char *voiced = pf_calloc(n + 1, 1);
+    for (size_t i = 0; i < n; i++)
+        voiced[i] = r->conf[i] >= PF_FRAMES_VOICED;
+    pf_melody_counts c = {0};
+    pf_melody_count_hz(r->ref, r->est, voiced, n, &c);
+    pf_melody_scores_from(&c, s);
+    free(voiced);
+}
+
 static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
 {
     const float *x;
@@ -482,8 +495,8 @@ static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
         return -1;
     if (r->c->target == PF_TARGET_FRAMES) { /* n counts frames */
         em->val_loss = n ? sum / (double)(n / (size_t)r->frames) : NAN;
-        pf_frame_score(r->est, r->conf, r->ref, n, PF_FRAMES_VOICED, &em->val_frames);
-        em->val_rpa50 = em->val_frames.rpa50, em->val_rca50 = em->val_frames.rca50;
+        score_frames(r, n, &em->val_frames);
+        em->val_rpa50 = em->val_frames.rpa[0], em->val_rca50 = em->val_frames.rca[0];
         em->val_mae_hz = em->val_median_cents = NAN;
         return 0;
     }
@@ -520,8 +533,8 @@ static int metrics_append(const run *r, const pf_epoch_metrics *m, pf_error *err
     if (r->c->target == PF_TARGET_FRAMES) {
         json_num(f, "val_vr", m->val_frames.vr, 0);
         json_num(f, "val_vfa", m->val_frames.vfa, 0);
-        json_num(f, "val_rpa10", m->val_frames.rpa10, 0);
-        json_num(f, "val_oa", m->val_frames.oa, 0);
+        json_num(f, "val_rpa10", m->val_frames.rpa[2], 0);
+        json_num(f, "val_oa", m->val_frames.oa[0], 0);
     }
     json_num(f, "examples_per_s", m->examples_per_s, 0);
     json_num(f, "seconds", m->seconds, 1);
