@@ -39,6 +39,19 @@ pf_spec_config pf_model_spec_config(const pf_model_meta *m);
  */
 int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
                      double *confidence, pf_error *err);
+/** Columns a frame-level model (target frames) answers for each spectrogram; 0 for a
+ *  note-level model (hz, midi, bins). */
+size_t pf_estimator_frames(const pf_estimator *e);
+/**
+ * A frame-level model's answer for every column of @p rows spectrograms (as pf_estimator_run
+ * takes them): @p f0_hz [rows][frames] the decoded pitch, @p confidence [rows][frames] the
+ * largest bin's probability (a column is voiced from PF_FRAMES_VOICED). Members average their
+ * probabilities, as for bins.
+ * @return 0, or -1 with @p err filled (not a frames model, too many rows)
+ */
+int pf_estimator_run_frames(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
+                            double *confidence, pf_error *err);
+
 /**
  * Weigh YIN's period of the audio into @p rows estimates of pf_estimator_run, then the key
  * tuning meter's reading of it: @p audio [rows][n] holds the samples (at the model's rate) the

@@ -25,6 +25,9 @@ typedef struct pf_pitch_result {
 
 typedef struct pf_predictor pf_predictor;
 
+/** A frame-level model's track: a point every 10 ms by default (pf_predictor_set_hop). */
+#define PF_TRACK_HOP_S 0.010
+
 /**
  * Load @p model_path (model.h5) for prediction on @p threads threads.
  * @return the predictor (pf_predictor_free) or NULL with @p err naming the file
@@ -32,13 +35,21 @@ typedef struct pf_predictor pf_predictor;
 pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *err);
 /** Free the predictor; NULL is accepted. */
 void pf_predictor_free(pf_predictor *p);
+/** A frame-level model's track hop in seconds (<= 0: PF_TRACK_HOP_S); note-level models keep
+ *  their window hop. */
+void pf_predictor_set_hop(pf_predictor *p, double hop_s);
+/** Columns a window of the model answers for: 0 for a note-level model (one answer a window). */
+size_t pf_predictor_frames(const pf_predictor *p);
 
 /**
- * Read @p path (any format libsndfile reads, any rate, any channels, any length of at least one
- * window of 330 ms), resample to the model's rate, and estimate the pitch of every window (hop
- * 110 ms): windows below -60 dBFS are unvoiced; the others are peak-normalized, turned into the
- * spectrogram the model was trained on, and decoded.
- * @return 0, or -1 with @p err filled (not audio, empty, shorter than a window, ...)
+ * Read @p path (any format libsndfile reads, any rate, any channels, any length; shorter than
+ * one window of 330 ms is padded with silence), resample to the model's rate, and estimate the
+ * pitch: windows below -60 dBFS are unvoiced; the others are peak-normalized, turned into the
+ * spectrogram the model was trained on, and decoded. A note-level model answers once a window
+ * (hop 110 ms; the file's pitch the confidence-weighted median); a frame-level model for every
+ * column, the windows tiling the file, and the track is a point every hop (10 ms by default,
+ * f0 0 where unvoiced), the file's pitch the loudness-weighted median of the voiced columns.
+ * @return 0, or -1 with @p err filled (not audio, empty, ...)
  */
 int pf_predict_file(pf_predictor *p, const char *path, pf_pitch_result *r, pf_error *err);
 /** Free what @p r owns. */

@@ -4,29 +4,58 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/fs.h"
 #include "core/util.h"
 #include "pitchforge/predict.h"
 #include "pitchforge/error.h"
 #include "pitchforge/pitch.h"
 
 static const char usage[] =
-    "usage: pitchforge predict MODEL FILE... [--track] [--json] [-j N]\n"
+    "usage: pitchforge predict MODEL FILE... [--track] [--json] [--csv | --csv-dir DIR]\n"
+    "                          [--hop-ms MS] [-j N]\n"
     "\n"
     "Name the pitch of each recording (WAV, FLAC, OGG and anything libsndfile reads; any rate,\n"
-    "stereo mixed down, any length of at least 330 ms): f0 in Hz, the nearest note with its\n"
-    "offset in cents (A4 +12), and a confidence; silence is 'unvoiced'. A file that cannot be\n"
-    "read gets a message and the others are still answered; the exit code is 1 if any failed.\n"
+    "stereo mixed down, any length: under 330 ms is padded with silence): f0 in Hz, the nearest\n"
+    "note with its offset in cents (A4 +12), and a confidence; silence is 'unvoiced'. A file\n"
+    "that cannot be read gets a message and the others are still answered; the exit code is 1\n"
+    "if any failed. A frame-level model (trained with target frames) answers every 10 ms with a\n"
+    "voicing decision; a note-level model once a window (110 ms). Unvoiced is f0 0 in every\n"
+    "track, text, JSON and CSV alike.\n"
     "\n"
-    "  --track  also print the pitch track: time, f0, confidence every 110 ms\n"
-    "  --json   one JSON object per file per line: file, f0_hz, note, cents, confidence\n"
-    "           (with --track, a \"track\" array of [time_s, f0_hz, confidence])\n"
-    "  -j N     threads (default: all cores)\n";
+    "  --track        also print the pitch track: time, f0 (0: unvoiced), confidence\n"
+    "  --json         one JSON object per file per line: file, f0_hz, note, cents, confidence\n"
+    "                 (with --track, a \"track\" array of [time_s, f0_hz, confidence])\n"
+    "  --csv          write each file's track beside it as FILE.f0.csv, CREPE's layout:\n"
+    "                 time,frequency,confidence (a header line, then a row a point)\n"
+    "  --csv-dir DIR  the same, into DIR (which must exist)\n"
+    "  --hop-ms MS    a frame-level model's track hop, 1 to 1000 ms (default 10)\n"
+    "  -j N           threads (default: all cores)\n";
 
 typedef struct predict_args {
     const char *model;
     char **files;
-    int n_files, track, json, threads;
+    int n_files, track, json, threads, csv;
+    const char *csv_dir;
+    double hop_ms;
 } predict_args;
+
+/* FILE.f0.csv beside @p file, or in @p dir: the track in CREPE's layout, written whole or not
+ * at all. */
+static int write_csv(const char *file, const char *dir, const pf_pitch_result *r, pf_error *err)
+{
+    char path[4096];
+    const char *base = strrchr(file, '/');
+    if (snprintf(path, sizeof path, "%s%s%s.f0.csv", dir ? dir : "", dir ? "/" : "",
+                 dir ? (base ? base + 1 : file) : file) >= (int)sizeof path)
+        return PF_FAIL(err, PF_EINVAL, "%s: path too long", file);
+    pf_out o;
+    if (pf_out_open(&o, path, err)) return -1;
+    fprintf(o.f, "time,frequency,confidence\n");
+    for (size_t i = 0; i < r->n_track; i++)
+        fprintf(o.f, "%.3f,%.3f,%.6f\n", r->track[i].time_s, r->track[i].f0_hz,
+                r->track[i].confidence);
+    return pf_out_commit(&o, 1, err);
+}
 
 static void print_json(const char *file, const pf_pitch_result *r, int track)
 {
@@ -74,6 +103,16 @@ static int parse_args(int argc, char **argv, predict_args *a)
             a->track = 1;
         else if (!strcmp(s, "--json"))
             a->json = 1;
+        else if (!strcmp(s, "--csv"))
+            a->csv = 1;
+        else if (!strcmp(s, "--csv-dir") && i + 1 < argc)
+            a->csv = 1, a->csv_dir = argv[++i];
+        else if (!strcmp(s, "--hop-ms") && i + 1 < argc) {
+            long ms = pf_cli_parse_count(argv[++i]);
+            if (ms < 1 || ms > 1000)
+                return pf_cli_usage(&pf_cmd_predict, "--hop-ms takes 1 to 1000 milliseconds");
+            a->hop_ms = (double)ms;
+        }
         else if (!strcmp(s, "-j") && i + 1 < argc) {
             long j = pf_cli_parse_count(argv[++i]);
             if (j < 1 || j > 1024)
@@ -101,6 +140,7 @@ static int run_predict(int argc, char **argv)
     pf_predictor *p = pf_predictor_new(a.model, a.threads > 0 ? a.threads : 1, &err);
     if (!p)
         return pf_cli_fail(&err);
+    pf_predictor_set_hop(p, a.hop_ms / 1000.0);
     for (int i = 0; i < a.n_files; i++) {
         pf_pitch_result r;
         if (pf_predict_file(p, a.files[i], &r, &err)) {
@@ -110,6 +150,7 @@ static int run_predict(int argc, char **argv)
         }
         (a.json ? print_json : print_text)(a.files[i], &r, a.track);
         fflush(stdout);
+        if (a.csv && write_csv(a.files[i], a.csv_dir, &r, &err)) pf_cli_fail(&err), failed++;
         pf_pitch_result_release(&r);
     }
     pf_predictor_free(p);

@@ -35,6 +35,7 @@ struct pf_estimator {
     pf_spec_config cfg;
     int spec_bins, spec_frames;
     size_t in_size, out_size;
+    size_t frames;       /* target frames: columns an example (out_size / n_bins), else 0 */
     float *x, *y, *out;  /* [batch][in], [batch][out] member, [batch][out] */
     double *p, *q;       /* [batch][out]: sums of the members' p and 1 - p */
     pf_yin *yin;         /* for pf_estimator_refine_audio, made for the audio length last given */
@@ -63,16 +64,12 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
             return NULL;
         }
     }
-    if (!strcmp(e->meta[0].target, "frames")) {
-        PF_FAIL(err, PF_EINVAL, "%s: a frame-level model (target frames) answers per spectrogram "
-                "column; predict and eval read note-level models (hz, midi, bins) only, so far",
-                path);
-        pf_estimator_free(e);
-        return NULL;
-    }
     e->in_size = pf_model_in_size(e->model[0]);
     e->out_size = pf_model_out_size(e->model[0]);
-    e->bins = !strcmp(e->meta[0].target, "bins");
+    e->frames = !strcmp(e->meta[0].target, "frames") && e->meta[0].n_bins > 0
+                    ? e->out_size / (size_t)e->meta[0].n_bins
+                    : 0;
+    e->bins = !strcmp(e->meta[0].target, "bins") || e->frames;
     e->cfg = pf_model_spec_config(&e->meta[0]);
     e->spec_bins = e->cfg.nfft / 2 + 1;
     /* refinement needs [bins][frames] of the model's FFT; other inputs are left as decoded */
@@ -172,21 +169,50 @@ static int add_member(pf_estimator *e, size_t k, const float *spec, size_t rows,
     return 0;
 }
 
+/* Every member's outputs for @p rows spectrograms, joined: one network's own outputs, or for
+ * several, bins: the logit of the mean probability, ln(p / (1 - p)), which the decoder and the
+ * confidence read; else the mean. */
+static const float *run_members(pf_estimator *e, const float *spec, size_t rows, pf_error *err)
+{
+    memset(e->p, 0, rows * e->out_size * sizeof *e->p);
+    memset(e->q, 0, rows * e->out_size * sizeof *e->q);
+    for (size_t k = 0; k < e->n; k++)
+        if (add_member(e, k, spec, rows, err)) return NULL;
+    for (size_t i = 0; e->n > 1 && i < rows * e->out_size; i++)
+        e->out[i] = e->bins ? (float)(log(fmax(e->p[i], 1e-300)) - log(fmax(e->q[i], 1e-300)))
+                            : (float)(e->p[i] / (double)e->n);
+    return e->n == 1 ? e->y : e->out;
+}
+
+size_t pf_estimator_frames(const pf_estimator *e)
+{
+    return e->frames;
+}
+
+int pf_estimator_run_frames(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
+                            double *confidence, pf_error *err)
+{
+    if (rows > (size_t)e->batch || !e->frames)
+        return PF_FAIL(err, PF_EINVAL, "pf_estimator_run_frames: %zu rows, batch %d, %s", rows,
+                       e->batch, e->frames ? "a frames model" : "not a frames model");
+    const float *out = run_members(e, spec, rows, err);
+    if (!out) return -1;
+    for (size_t r = 0; r < rows; r++)
+        pf_target_decode_frames(&e->meta[0], out + r * e->out_size, (int)e->frames,
+                                f0_hz + r * e->frames, confidence + r * e->frames);
+    return 0;
+}
+
 int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
                      double *confidence, pf_error *err)
 {
     if (rows > (size_t)e->batch)
         return PF_FAIL(err, PF_EINVAL, "pf_estimator_run: %zu rows, batch %d", rows, e->batch);
-    memset(e->p, 0, rows * e->out_size * sizeof *e->p);
-    memset(e->q, 0, rows * e->out_size * sizeof *e->q);
-    for (size_t k = 0; k < e->n; k++)
-        if (add_member(e, k, spec, rows, err)) return -1;
-    /* several members, bins: back to the logit of the mean probability, ln(p / (1 - p)), which
-     * the decoder and the confidence read; one network: its own outputs */
-    const float *out = e->n == 1 ? e->y : e->out;
-    for (size_t i = 0; e->n > 1 && i < rows * e->out_size; i++)
-        e->out[i] = e->bins ? (float)(log(fmax(e->p[i], 1e-300)) - log(fmax(e->q[i], 1e-300)))
-                            : (float)(e->p[i] / (double)e->n);
+    if (e->frames)
+        return PF_FAIL(err, PF_EINVAL, "a frame-level model (target frames) answers per column: "
+                       "pf_estimator_run_frames");
+    const float *out = run_members(e, spec, rows, err);
+    if (!out) return -1;
     for (size_t r = 0; r < rows; r++) {
         const float *y = out + r * e->out_size;
         double f = pf_target_decode(&e->meta[0], y, e->out_size), best = -INFINITY;

@@ -16,6 +16,7 @@
 #include "pitchforge/resample.h"
 #include "pitchforge/spectrogram.h"
 #include "pitchforge/estimator.h"
+#include "pitchforge/train.h"
 
 #define PREDICT_BATCH 16
 #define HOP_S 0.110           /* window hop */
@@ -24,6 +25,9 @@
 
 struct pf_predictor {
     pf_estimator *est;
+    size_t frames;  /* a frame-level model's columns a window, else 0 */
+    double hop_s;   /* frames: the track's hop (pf_predictor_set_hop) */
+    double *f0c, *confc; /* frames: [batch][frames] the model's columns */
     pf_model_meta meta; /* the estimator's, with the dataset defaults filled in (owns nothing) */
     pf_spectrogram *stft;
     size_t seg_len, in_size;
@@ -55,6 +59,10 @@ pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *er
     }
     p->x = pf_calloc(PREDICT_BATCH * p->in_size, sizeof *p->x);
     p->win = pf_calloc(PREDICT_BATCH * p->seg_len, sizeof *p->win);
+    p->frames = pf_estimator_frames(p->est);
+    p->hop_s = PF_TRACK_HOP_S;
+    p->f0c = pf_calloc(PREDICT_BATCH * p->frames + 1, sizeof *p->f0c);
+    p->confc = pf_calloc(PREDICT_BATCH * p->frames + 1, sizeof *p->confc);
     return p;
 }
 
@@ -66,6 +74,8 @@ void pf_predictor_free(pf_predictor *p)
     pf_spectrogram_free(p->stft);
     free(p->x);
     free(p->win);
+    free(p->f0c);
+    free(p->confc);
     free(p);
 }
 
@@ -136,6 +146,124 @@ static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r
     return rows ? run_batch(p, rows, pending, err) : 0;
 }
 
+/* ---- frame-level models: every column, then a track every hop ---- */
+
+static int cmp_point(const void *a, const void *b);
+
+/* The columns of a frame-level model over a file: f0, confidence and the loudness (RMS of the
+ * column's window in the file as it is) of column m, centred (length / 2 + m hop) samples in. */
+typedef struct columns {
+    size_t n, hop, half;
+    double *f0, *conf, *rms;
+} columns;
+
+/* Run the model on @p rows windows' spectrograms; their columns go to c from window @p w0. */
+static int run_frames_batch(pf_predictor *p, size_t rows, const size_t *wins, columns *c,
+                            pf_error *err)
+{
+    if (pf_estimator_run_frames(p->est, p->x, rows, p->f0c, p->confc, err)) return -1;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t k = 0; k < p->frames; k++) {
+            size_t m = wins[r] * p->frames + k;
+            if (m >= c->n) break;
+            c->f0[m] = p->f0c[r * p->frames + k], c->conf[m] = p->confc[r * p->frames + k];
+        }
+    return 0;
+}
+
+/* Windows that tile the columns: window w starts at w * frames * hop samples, so column k of
+ * it is column w * frames + k of the file; silent windows stay unvoiced. */
+static int analyse_columns(pf_predictor *p, const float *s, size_t n, columns *c, pf_error *err)
+{
+    const pf_spec_config cfg = pf_model_spec_config(&p->meta);
+    c->hop = (size_t)(cfg.length - cfg.overlap), c->half = (size_t)cfg.length / 2;
+    c->n = n > c->half ? (n - c->half) / c->hop + 1 : 1;
+    c->f0 = pf_calloc(c->n, sizeof *c->f0), c->conf = pf_calloc(c->n, sizeof *c->conf);
+    c->rms = pf_calloc(c->n, sizeof *c->rms);
+    for (size_t m = 0; m < c->n; m++) {
+        size_t a = m * c->hop, len = a + (size_t)cfg.length <= n ? (size_t)cfg.length : n - a;
+        c->rms[m] = len ? pow(10.0, pf_rms_dbfs(s + a, len) / 20) : 0;
+    }
+    size_t stride = p->frames * c->hop, windows = (c->n + p->frames - 1) / p->frames, rows = 0;
+    size_t wins[PREDICT_BATCH];
+    for (size_t w = 0; w < windows; w++) {
+        float *win = p->win + rows * p->seg_len;
+        size_t a = w * stride, len = a < n ? (n - a < p->seg_len ? n - a : p->seg_len) : 0;
+        memset(win, 0, p->seg_len * sizeof *win);
+        memcpy(win, s + a, len * sizeof *win);
+        if (!(pf_rms_dbfs(win, p->seg_len) >= SILENCE_DBFS)) continue;
+        pf_peak_normalize(win, p->seg_len, WINDOW_PEAK);
+        if (window_input(p, rows, err)) return -1;
+        wins[rows++] = w;
+        if (rows == PREDICT_BATCH && run_frames_batch(p, rows, wins, c, err)) return -1;
+        rows = rows == PREDICT_BATCH ? 0 : rows;
+    }
+    return rows ? run_frames_batch(p, rows, wins, c, err) : 0;
+}
+
+/* The track every p->hop_s from 0 to the end: each point the column nearest its time, voiced
+ * (f0 > 0) when that column's confidence reaches PF_FRAMES_VOICED, else f0 0. */
+static void columns_track(const pf_predictor *p, const columns *c, double duration_s,
+                          pf_pitch_result *r)
+{
+    double rate = p->meta.sample_rate;
+    r->n_track = (size_t)floor(duration_s / p->hop_s + 1e-9) + 1;
+    r->track = pf_calloc(r->n_track, sizeof *r->track);
+    for (size_t i = 0; i < r->n_track; i++) {
+        double t = (double)i * p->hop_s, m = (t * rate - (double)c->half) / (double)c->hop;
+        size_t k = m <= 0 ? 0 : (size_t)llround(m) < c->n ? (size_t)llround(m) : c->n - 1;
+        r->track[i] = (pf_pitch_point){.time_s = t, .confidence = c->conf[k],
+                                       .f0_hz = c->conf[k] >= PF_FRAMES_VOICED ? c->f0[k] : 0};
+    }
+}
+
+/* The file's pitch from a frame-level model: the median of the voiced columns' pitch, each
+ * weighted by its loudness (so a long quiet tail cannot outvote the note); the confidence the
+ * loudness-weighted mean of theirs. */
+static void columns_summary(const columns *c, pf_pitch_result *r)
+{
+    pf_pitch_point *v = pf_calloc(c->n + 1, sizeof *v);
+    size_t n = 0;
+    double total = 0, conf = 0;
+    for (size_t m = 0; m < c->n; m++)
+        if (c->conf[m] >= PF_FRAMES_VOICED && c->f0[m] > 0) {
+            v[n++] = (pf_pitch_point){.f0_hz = c->f0[m], .confidence = c->rms[m]};
+            total += c->rms[m], conf += c->rms[m] * c->conf[m];
+        }
+    qsort(v, n, sizeof *v, cmp_point);
+    double acc = 0;
+    for (size_t i = 0; i < n && total > 0; i++)
+        if ((acc += v[i].confidence) >= total / 2) {
+            r->f0_hz = v[i].f0_hz;
+            break;
+        }
+    r->confidence = total > 0 ? conf / total : 0;
+    free(v);
+}
+
+static int analyse_frames(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r,
+                          pf_error *err)
+{
+    columns c = {0};
+    int rc = analyse_columns(p, s, n, &c, err);
+    if (!rc) {
+        columns_track(p, &c, r->duration_s, r);
+        columns_summary(&c, r);
+    }
+    free(c.f0), free(c.conf), free(c.rms);
+    return rc;
+}
+
+void pf_predictor_set_hop(pf_predictor *p, double hop_s)
+{
+    p->hop_s = hop_s > 0 ? hop_s : PF_TRACK_HOP_S;
+}
+
+size_t pf_predictor_frames(const pf_predictor *p)
+{
+    return p->frames;
+}
+
 static int cmp_point(const void *a, const void *b)
 {
     double x = ((const pf_pitch_point *)a)->f0_hz, y = ((const pf_pitch_point *)b)->f0_hz;
@@ -182,15 +310,17 @@ int pf_predict_file(pf_predictor *p, const char *path, pf_pitch_result *r, pf_er
     pf_audio_release(&a);
     if (!s)
         return pf_error_prefix(err, "%s", path);
-    int rc = n < p->seg_len
-                 ? PF_FAIL(err, PF_EINVAL, "%s: %.3f s is shorter than one window (%.0f ms)", path,
-                           r->duration_s, 1000.0 * (double)p->seg_len / p->meta.sample_rate)
-                 : analyse(p, s, n, r, err);
+    if (n < p->seg_len) { /* shorter than one window: padded with silence */
+        s = pf_reallocarray(s, p->seg_len, sizeof *s);
+        memset(s + n, 0, (p->seg_len - n) * sizeof *s);
+    }
+    int rc = p->frames ? analyse_frames(p, s, n, r, err)
+                       : analyse(p, s, n < p->seg_len ? p->seg_len : n, r, err);
     free(s);
-    if (!rc)
-        summarize(r);
-    else
+    if (rc)
         pf_pitch_result_release(r);
+    else if (!p->frames)
+        summarize(r);
     return rc;
 }
 
