@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A frame-level model (target frames, preset track) on an expressive dataset: the loss falls,
 # metrics.jsonl carries the frame metrics, model.h5 says target frames with bins x frames
-# outputs; a config whose output does not keep bins and frames is refused by name; predict with
-# the model answers every 10 ms.
+# outputs; a config whose output does not keep bins and frames is refused by name; eval scores its
+# columns as the trainer did; predict with the model answers every 10 ms.
 . "$(dirname "$0")/lib_e2e.sh"
 trap 'rm -rf "$T"' EXIT
 "$PF" generate manifests/tiny-expressive.yaml -o "$T/data" -q
@@ -14,16 +14,16 @@ target: {kind: frames, bins_lo: 20, step_cents: 20, n_bins: 470, blur_cents: 25}
 input: log
 optimizer: {kind: adam, lr: 0.002}
 batch: 8
-epochs: 3
+epochs: 7
 seed: 1
 threads: 2
-limit: {train: 48, val: 24}
+limit: {train: 132}
 YAML
 "$PF" train "$T/track.yaml" -q
 "$PY" - "$T/model" <<'PYEOF'
 import json, sys, h5py
 rows = [json.loads(l) for l in open(sys.argv[1] + "/metrics.jsonl")]
-assert len(rows) == 3, rows
+assert len(rows) == 7, rows
 for k in ("val_vr", "val_vfa", "val_rpa50", "val_rpa10", "val_oa"):
     assert k in rows[-1], k
 assert rows[-1]["train_loss"] < 0.5 * rows[0]["train_loss"], [r["train_loss"] for r in rows]
@@ -34,6 +34,20 @@ with h5py.File(sys.argv[1] + "/model.h5") as f:
     assert t == "frames" and int(m["n_bins"]) == 470, (t, m["n_bins"])
 print("ok: frames training: train loss", [round(r["train_loss"], 4) for r in rows],
       "val OA", rows[-1]["val_oa"])
+PYEOF
+# eval scores the model's columns: the same numbers as the trainer's last val line (one grid,
+# one set of definitions), beside YIN's
+"$PF" eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --json -q > "$T/eval.json"
+"$PY" - "$T" <<'PYEOF'
+import json, sys
+d = sys.argv[1]
+last = [json.loads(l) for l in open(d + "/model/metrics.jsonl")][-1]
+m = json.load(open(d + "/eval.json"))["frames"]["model"]
+for a, b in (("rpa50", "val_rpa50"), ("rpa10", "val_rpa10"), ("vr", "val_vr"), ("vfa", "val_vfa"),
+             ("oa", "val_oa")):
+    assert abs(m[a] - last[b]) < 1e-6, (a, m[a], last[b])
+print(f"ok: eval's frame scores of the model equal the trainer's val line (RPA50 {m['rpa50']:.3f}, "
+      f"OA {m['oa']:.3f} over {m['frames']} columns)")
 PYEOF
 # the dense output of a hz-style network cannot answer per column
 sed -e 's/model: {preset: track}/model: {preset: fast}/' "$T/track.yaml" > "$T/bad.yaml"

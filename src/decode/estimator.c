@@ -75,7 +75,7 @@ pf_estimator *pf_estimator_new(const char *path, int batch, int threads, pf_erro
     /* refinement needs [bins][frames] of the model's FFT; other inputs are left as decoded */
     e->spec_frames =
         e->in_size % (size_t)e->spec_bins ? 0 : (int)(e->in_size / (size_t)e->spec_bins);
-    pf_estimator_set_refine(e, 1);
+    pf_estimator_set_refine(e, !e->frames); /* the decoding steps are a note's, not a column's */
     e->x = pf_calloc((size_t)batch * e->in_size, sizeof *e->x);
     e->y = pf_calloc((size_t)batch * e->out_size, sizeof *e->y);
     e->out = pf_calloc((size_t)batch * e->out_size, sizeof *e->out);

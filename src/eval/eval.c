@@ -91,6 +91,8 @@ typedef struct eval_run {
     double *ref, *est, *yin;
     double *conf; /* the model's confidence per example */
     int has_yin; /* the split stores audio: YIN ran */
+    int has_frames_model;         /* a frame-level model: its columns scored */
+    pf_eval_frames frames_model;  /* ... here */
     pf_eval_progress_fn progress;
     void *progress_ctx;
 } eval_run;
@@ -120,9 +122,50 @@ static void progress(const eval_run *e, const char *stage, size_t done)
     if (e->progress) e->progress(e->progress_ctx, stage, done, e->n);
 }
 
+/* An example's pitch from its columns: the median of the voiced ones (0: none), and their
+ * mean confidence. */
+static void column_summary(const double *f0, const double *conf, size_t frames, double *est,
+                           double *c)
+{
+    double v[4096], sum = 0;
+    size_t n = 0;
+    for (size_t k = 0; k < frames && n < 4096; k++)
+        if (conf[k] >= PF_FRAMES_VOICED && f0[k] > 0) v[n++] = f0[k], sum += conf[k];
+    qsort(v, n, sizeof *v, pf_cmp_double);
+    *est = n ? v[n / 2] : 0, *c = n ? sum / (double)n : 0;
+}
+
+/* A frame-level model: every column of every example scored against its f0_frames label (the
+ * frame metrics), and each example's pitch the median of its voiced columns (the note tables). */
+static int model_frames(eval_run *e, const char *dataset, const char *split, pf_error *err)
+{
+    size_t in = pf_estimator_in_size(e->estimator), w = pf_estimator_frames(e->estimator);
+    float *x = pf_calloc(EVAL_BATCH * in, sizeof *x), *ref = pf_calloc(EVAL_BATCH * w, sizeof *ref);
+    double *f0 = pf_calloc(EVAL_BATCH * w, sizeof *f0), *cf = pf_calloc(EVAL_BATCH * w, sizeof *cf);
+    unsigned char *voiced = pf_calloc(EVAL_BATCH * w, 1);
+    int rc = 0;
+    for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
+        size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
+        rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, err) ||
+             pf_dataset_read_f0_frames(dataset, split, first, rows, ref, err) ||
+             pf_estimator_run_frames(e->estimator, x, rows, f0, cf, err);
+        for (size_t i = 0; !rc && i < rows * w; i++)
+            voiced[i] = cf[i] >= PF_FRAMES_VOICED;
+        if (!rc) pf_eval_frames_add(&e->frames_model, e->labels + first, ref, f0, voiced, rows, w);
+        for (size_t r = 0; !rc && r < rows; r++)
+            column_summary(f0 + r * w, cf + r * w, w, &e->est[first + r], &e->conf[first + r]);
+        progress(e, "model", first + rows);
+    }
+    pf_eval_frames_finish(&e->frames_model);
+    e->has_frames_model = !rc;
+    free(x), free(ref), free(f0), free(cf), free(voiced);
+    return rc;
+}
+
 /* The model's estimate of every example, batch by batch through dataset.h5. */
 static int model_estimates(eval_run *e, const char *dataset, const char *split, pf_error *err)
 {
+    if (pf_estimator_frames(e->estimator)) return model_frames(e, dataset, split, err);
     size_t in = pf_estimator_in_size(e->estimator);
     float *x = pf_calloc(EVAL_BATCH * in, sizeof *x);
     int rc = 0;
@@ -240,6 +283,7 @@ static void eval_free(eval_run *e, pf_eval_result *r)
         r->n = e->n, r->labels = e->labels, r->est_hz = e->est, r->yin_hz = e->yin;
         r->confidence = e->conf;
         r->has_yin = e->has_yin;
+        r->has_frames_model = e->has_frames_model, r->frames_model = e->frames_model;
         return;
     }
     pf_labels_free(e->labels, e->n);
@@ -367,9 +411,10 @@ static void print_frames(const pf_eval_result *r, FILE *out)
     const pf_eval_frames *f = &r->frames_yin;
     fprintf(out, "\nframe metrics (mir_eval's: every column a frame, %zu per example, its f0_frames "
                  "label the reference; YIN on %.0f ms around each column, voiced when it finds a "
-                 "period; the model's come with a frame-level model)\n",
-            r->frames, 1000 * f->window_s);
+                 "period; a frame-level model voiced where its largest bin reaches %.2f)\n",
+            r->frames, 1000 * f->window_s, PF_FRAMES_VOICED);
     print_frame_header(out, "estimator");
+    if (r->has_frames_model) print_frame_row(out, "model", &r->frames_model.all);
     print_frame_row(out, "YIN (baseline)", &f->all);
     fprintf(out, "\nframes by segment (YIN)\n");
     print_frame_header(out, "segment");
@@ -416,8 +461,13 @@ static void json_frames(FILE *out, const pf_eval_result *r)
     }
     const pf_eval_frames *f = &r->frames_yin;
     fprintf(out, "{\"definitions\": \"mir_eval.melody 0.7\", \"columns_per_example\": %zu, "
-                 "\"yin_window_s\": %.4f, \"model\": null, \"yin\": ",
+                 "\"yin_window_s\": %.4f, \"model\": ",
             r->frames, f->window_s);
+    if (r->has_frames_model)
+        pf_eval_json_melody(out, &r->frames_model.all);
+    else
+        fprintf(out, "null");
+    fprintf(out, ", \"yin\": ");
     pf_eval_json_melody(out, &f->all);
     fprintf(out, ", \"by_segment\": ");
     json_frame_groups(out, pf_segment_names, f->segment, PF_SEG_COUNT);
