@@ -15,6 +15,8 @@
 
 #include <cmocka.h> /* after the headers it needs */
 
+#include "tmp_path.h"
+
 #include "pitchforge/melody.h"
 
 #define MAX_CASES 32
@@ -134,15 +136,6 @@ static void make_cases(void)
 }
 
 /* ---- the reference ---- */
-
-static void temp_path(char *path, size_t cap, const char *tag)
-{
-    const char *dir = getenv("PF_TEST_TMP");
-    snprintf(path, cap, "%s/pf-%s-XXXXXX", dir && *dir ? dir : "/tmp", tag);
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-}
 
 static void put(FILE *f, const double *x, size_t n)
 {

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "tmp_path.h"
+
 #include "pitchforge/rng.h"
 #include "pitchforge/error.h"
 #include "pitchforge/spectrogram.h"
@@ -51,16 +53,6 @@ static void make_signals(float *x)
 }
 
 /* ---- scratch files and the Python reference ---- */
-
-/* A fresh temp file name in $PF_TEST_TMP or /tmp (the file is created empty). */
-static void temp_path(char *path, size_t cap, const char *tag)
-{
-    const char *dir = getenv("PF_TEST_TMP");
-    snprintf(path, cap, "%s/pf-%s-XXXXXX", dir && *dir ? dir : "/tmp", tag);
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-}
 
 static void write_floats(const char *path, const float *x, size_t n)
 {
