@@ -199,6 +199,14 @@ static void split_octaves(const pf_manifest *m, int *octave_split)
 }
 
 /* Split of one note for the manifest's split.by. */
+/* Note @p note_id's split by a seeded hash of its id, with the manifest's val and test shares. */
+static int random_split(const pf_manifest *m, uint64_t note_id)
+{
+    double u = (double)(pf_hash64(m->seed ^ PF_STREAM_SPLIT, &note_id, sizeof note_id) >> 11) *
+               0x1.0p-53;
+    return u < m->split.val ? PF_VAL : u < m->split.val + m->split.test ? PF_TEST : PF_TRAIN;
+}
+
 static int note_split(const pf_manifest *m, const pf_plan *p, const pf_note_job *nj,
                       const int *octave_split)
 {
@@ -206,9 +214,7 @@ static int note_split(const pf_manifest *m, const pf_plan *p, const pf_note_job 
         return octave_split[nj->midi / 12 - 1 - m->notes.octave_lo];
     if (m->split.by != PF_SPLIT_RANDOM)
         return p->instruments[nj->instrument].split;
-    double u = (double)(pf_hash64(m->seed ^ PF_STREAM_SPLIT, &nj->note_id, sizeof nj->note_id) >> 11) *
-               0x1.0p-53;
-    return u < m->split.val ? PF_VAL : u < m->split.val + m->split.test ? PF_TEST : PF_TRAIN;
+    return random_split(m, nj->note_id);
 }
 
 /* ---- notes ---- */
@@ -231,32 +237,33 @@ static int chance(pf_rng *r, double p)
 
 void pf_plan_expression(const pf_manifest *m, uint64_t note_id, pf_expression *e)
 {
-    const __typeof__(m->expression) *x = &m->expression;
     pf_rng r;
     pf_rng_init(&r, m->seed, PF_STREAM_EXPRESSION, note_id);
     memset(e, 0, sizeof *e);
     /* every draw is made, in this order, whichever parts are on */
-    int vib = chance(&r, x->vibrato.p), scoop = chance(&r, x->scoop.p);
-    int fall = chance(&r, x->fall.p), legato = chance(&r, x->legato.p);
-    double rate = pf_rng_range(&r, x->vibrato.rate_lo, x->vibrato.rate_hi);
-    double depth = pf_rng_range(&r, x->vibrato.depth_lo, x->vibrato.depth_hi);
-    double delay = pf_rng_range(&r, x->vibrato.delay_lo, x->vibrato.delay_hi);
+    int vib = chance(&r, m->expression.vibrato.p), scoop = chance(&r, m->expression.scoop.p);
+    int fall = chance(&r, m->expression.fall.p), legato = chance(&r, m->expression.legato.p);
+    double rate = pf_rng_range(&r, m->expression.vibrato.rate_lo, m->expression.vibrato.rate_hi);
+    double depth = pf_rng_range(&r, m->expression.vibrato.depth_lo, m->expression.vibrato.depth_hi);
+    double delay = pf_rng_range(&r, m->expression.vibrato.delay_lo, m->expression.vibrato.delay_hi);
     double phase = pf_rng_uniform(&r);
-    double sc = pf_rng_range(&r, x->scoop.cents_lo, x->scoop.cents_hi);
-    double ss = pf_rng_range(&r, x->scoop.s_lo, x->scoop.s_hi);
-    double fc = pf_rng_range(&r, x->fall.cents_lo, x->fall.cents_hi);
-    double fs = pf_rng_range(&r, x->fall.s_lo, x->fall.s_hi);
-    long span = lround(x->legato.semis_hi) - lround(x->legato.semis_lo) + 1;
-    long semis = lround(x->legato.semis_lo) + (long)pf_rng_below(&r, (uint64_t)span);
-    double glide = pf_rng_range(&r, x->legato.glide_lo, x->legato.glide_hi);
-    double at = pf_rng_range(&r, x->legato.at_lo, x->legato.at_hi);
-    if (vib)
-        e->vib_rate_hz = rate, e->vib_depth_cents = depth, e->vib_delay_s = delay,
-        e->vib_phase = phase;
+    double sc = pf_rng_range(&r, m->expression.scoop.cents_lo, m->expression.scoop.cents_hi);
+    double ss = pf_rng_range(&r, m->expression.scoop.s_lo, m->expression.scoop.s_hi);
+    double fc = pf_rng_range(&r, m->expression.fall.cents_lo, m->expression.fall.cents_hi);
+    double fs = pf_rng_range(&r, m->expression.fall.s_lo, m->expression.fall.s_hi);
+    long span = lround(m->expression.legato.semis_hi) - lround(m->expression.legato.semis_lo) + 1;
+    long semis = lround(m->expression.legato.semis_lo) + (long)pf_rng_below(&r, (uint64_t)span);
+    double glide = pf_rng_range(&r, m->expression.legato.glide_lo, m->expression.legato.glide_hi);
+    double at = pf_rng_range(&r, m->expression.legato.at_lo, m->expression.legato.at_hi);
+    if (vib) {
+        e->vib_rate_hz = rate, e->vib_depth_cents = depth;
+        e->vib_delay_s = delay, e->vib_phase = phase;
+    }
     if (scoop) e->scoop_cents = sc, e->scoop_s = ss;
-    if (fall)
-        e->fall_cents = fc, e->fall_s = fs,
+    if (fall) {
+        e->fall_cents = fc, e->fall_s = fs;
         e->fall_start_s = m->render.note_s - fs > 0 ? m->render.note_s - fs : 0;
+    }
     if (legato) e->glide_cents = 100.0 * (double)semis, e->glide_start_s = at, e->glide_s = glide;
 }
 
@@ -340,9 +347,7 @@ static pf_note_job negative_job(const pf_manifest *m, const pf_plan *p, int sour
     int v = m->notes.velocity[pf_rng_below(&r, (uint64_t)m->notes.n_velocities)];
     if (source == PF_SOURCE_PERCUSSION)
         nj.instrument = (uint32_t)drum, nj.midi = unpitched_keys[k], nj.velocity = (uint8_t)v;
-    double u = (double)(pf_hash64(m->seed ^ PF_STREAM_SPLIT, &nj.note_id, sizeof nj.note_id) >> 11) *
-               0x1.0p-53;
-    nj.split = u < m->split.val ? PF_VAL : u < m->split.val + m->split.test ? PF_TEST : PF_TRAIN;
+    nj.split = (uint8_t)random_split(m, nj.note_id);
     return nj;
 }
 
