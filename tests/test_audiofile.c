@@ -127,6 +127,28 @@ static void bad_files_are_refused(void **state)
     assert_null(a.samples);
 }
 
+/** A float WAV holding NaN or Inf is refused, naming the file and the sample (predict and the
+ *  track eval would otherwise call it unvoiced). */
+static void nonfinite_samples_are_refused(void **state)
+{
+    (void)state;
+    float x[800];
+    pf_error err = {0};
+    pf_audio a;
+    tone(x, 800, 1, 16000, 440);
+    x[400] = NAN;
+    assert_int_equal(pf_audio_write(path("nan.wav"), x, 800, 1, 16000, 0, &err), 0);
+    assert_int_equal(pf_audio_read(path("nan.wav"), &a, &err), -1);
+    assert_int_equal(err.code, PF_EINVAL);
+    assert_non_null(strstr(err.msg, "nan.wav: sample 400 (0.025 s in) is NaN"));
+    assert_null(a.samples);
+    x[400] = 0, x[10] = -INFINITY;
+    assert_int_equal(pf_audio_write(path("inf.wav"), x, 800, 1, 16000, 0, &err), 0);
+    assert_int_equal(pf_audio_read(path("inf.wav"), &a, &err), -1);
+    assert_non_null(strstr(err.msg, "inf.wav: sample 10 "));
+    assert_non_null(strstr(err.msg, "infinite"));
+}
+
 int main(void)
 {
     const char *base = getenv("PF_TEST_TMP") ? getenv("PF_TEST_TMP") : "/tmp";
@@ -136,6 +158,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(float_wav_mono_exact), cmocka_unit_test(pcm16_stereo_is_mixed_down),
         cmocka_unit_test(flac_round_trip), cmocka_unit_test(u8_wav_by_hand),
-        cmocka_unit_test(bad_files_are_refused)};
+        cmocka_unit_test(bad_files_are_refused), cmocka_unit_test(nonfinite_samples_are_refused)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include "io/h5.h"
 #include "shard_fixture.h"
@@ -268,6 +269,45 @@ static void test_index_without_train(void **state)
     free(dir);
 }
 
+/** A shard lost or truncated after indexing: every read through dataset.h5 of its split, and
+ *  inspect, fail naming it and `pitchforge verify` (not HDF5's fill values); other splits read. */
+static void test_index_lost_source(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("lost");
+    shard(dir, "train-00000-of-00002.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 0, 2), 2, 0);
+    shard(dir, "train-00001-of-00002.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "train", 1, 2), 2, 2);
+    shard(dir, "val-00000-of-00001.h5", fx_meta(5, 4, 1, PF_AUDIO_NONE, 0, "val", 0, 1), 2, 9);
+    pf_error err = {0};
+    if (pf_index_build(dir, NULL, &err)) fail_msg("%s", err.msg);
+    char ds[2100];
+    snprintf(ds, sizeof ds, "%s", fx_path(dir, "dataset.h5"));
+    assert_int_equal(truncate(fx_path(dir, "train-00001-of-00002.h5"), 2048), 0);
+    float spec[4 * 20], f0[4 * 4];
+    pf_label *rows = NULL;
+    size_t n = 0;
+    pf_shard_info info;
+    assert_int_equal(pf_dataset_read_spectrograms(ds, "train", 0, 4, spec, &err), -1);
+    fprintf(stderr, "    expected failure: %s\n", err.msg);
+    assert_int_equal(err.code, PF_EIO);
+    assert_non_null(strstr(err.msg, "train-00001-of-00002.h5"));
+    assert_non_null(strstr(err.msg, "pitchforge verify"));
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 0, 4, f0, &err), -1);
+    assert_int_equal(pf_dataset_read_labels(ds, "train", &rows, &n, &err), -1);
+    assert_int_equal(pf_dataset_split_info_read(ds, "train", &info, &err), -1);
+    FILE *out = fopen("/dev/null", "w");
+    assert_int_equal(pf_inspect(ds, out, &err), -1);
+    assert_non_null(strstr(err.msg, "train-00001-of-00002.h5"));
+    if (pf_dataset_read_labels(ds, "val", &rows, &n, &err)) fail_msg("%s", err.msg);
+    pf_labels_free(rows, n);
+    assert_int_equal(unlink(fx_path(dir, "val-00000-of-00001.h5")), 0);
+    assert_int_equal(pf_dataset_read_labels(ds, "val", &rows, &n, &err), -1);
+    fprintf(stderr, "    expected failure: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "val-00000-of-00001.h5, which is missing"));
+    fclose(out);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_index_shape_mismatch),
         cmocka_unit_test(test_index_empty_and_missing_folder),
         cmocka_unit_test(test_index_without_train),
+        cmocka_unit_test(test_index_lost_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -723,6 +723,37 @@ static void resume_equals_uninterrupted(void **state)
     pf_train_config_release(&c);
 }
 
+/* An epoch's metrics.jsonl line is written before its checkpoint is put in place (a crash
+ * between the two must not lose the line for good): a checkpoint that cannot be written still
+ * leaves the line; --resume drops lines past the checkpoint's epoch, so a re-run epoch is not
+ * duplicated. */
+static void metrics_before_checkpoint(void **state)
+{
+    (void)state;
+    pf_train_config c;
+    pf_error err = {0};
+    double loss[8];
+    assert_int_equal(sh("mkdir -p '%s'", path("order/checkpoint.h5.tmp")), 0);
+    config(&c, data, "order", SMALL_MODEL "epochs: 1\n");
+    pf_train_opts o = {0};
+    assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "checkpoint"));
+    assert_int_equal(read_losses("order/metrics.jsonl", loss, 8), 1);
+    assert_int_equal(sh("rmdir '%s'", path("order/checkpoint.h5.tmp")), 0);
+    train_ok(&c, 0, NULL);
+    pf_train_config_release(&c);
+    /* a run killed after epoch 2's line, before its checkpoint; a stray later line too */
+    FILE *f = fopen(path("order/metrics.jsonl"), "a");
+    assert_non_null(f);
+    fputs("{\"epoch\": 2, \"train_loss\": 99}\n{\"epoch\": 5, \"train_loss\": 99}\n", f);
+    fclose(f);
+    config(&c, data, "order", SMALL_MODEL "epochs: 2\n");
+    train_ok(&c, 1, NULL);
+    pf_train_config_release(&c);
+    assert_int_equal(read_losses("order/metrics.jsonl", loss, 8), 2); /* epochs 1, 2 once each */
+    assert_true(loss[1] != 99);
+}
+
 /* ---- init ---- */
 
 /* tmp/@p out: model @p from with every normalization mean moved by @p shift. */
@@ -902,6 +933,7 @@ int main(void)
         cmocka_unit_test(deterministic),
         cmocka_unit_test(thread_count_independent),
         cmocka_unit_test(resume_equals_uninterrupted),
+        cmocka_unit_test(metrics_before_checkpoint),
         cmocka_unit_test(measured_tuning),
         cmocka_unit_test(init_starts_from_network),
         cmocka_unit_test(init_resume_and_errors),

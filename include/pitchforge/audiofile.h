@@ -19,7 +19,7 @@ typedef struct pf_audio {
  * Read any file libsndfile reads (WAV, FLAC, OGG, AIFF, ...), any rate and channel count,
  * mixing the channels down to mono.
  * @return 0, or -1 with @p err filled: not audio (naming the file and libsndfile's reason),
- *         empty, or longer than 2^31 frames
+ *         empty, longer than 2^31 frames, or holding a NaN or infinite sample
  */
 int pf_audio_read(const char *path, pf_audio *a, pf_error *err);
 /** Free the samples; a zeroed record is accepted. */

@@ -27,4 +27,20 @@ typedef struct pf_card_counts {
 int pf_card_write(const char *dir, const char *command, double seconds, pf_card_counts *counts,
                   pf_error *err);
 
+/**
+ * pf_card_write in two steps, so that the card and dataset.h5 change together: write the card
+ * to DIR/README.md.tmp (removed on failure); pf_card_publish then puts it in place.
+ * @param command, seconds, counts  as for pf_card_write
+ * @return 0, or -1 with @p err (README.md untouched)
+ */
+int pf_card_stage(const char *dir, const char *command, double seconds, pf_card_counts *counts,
+                  pf_error *err);
+
+/**
+ * Rename DIR/README.md.tmp (written by pf_card_stage) to DIR/README.md when @p ok, else remove
+ * it (then @p err is left alone and 0 returned).
+ * @return 0, or -1 with @p err
+ */
+int pf_card_publish(const char *dir, int ok, pf_error *err);
+
 #endif

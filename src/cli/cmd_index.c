@@ -23,8 +23,9 @@ static int run_index(int argc, char **argv)
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "pitchforge generate --part K/N (every part), then pitchforge index %s",
              argv[1]);
-    if (pf_index_build(argv[1], &rep, &err) || pf_card_write(argv[1], cmd, 0, NULL, &err))
-        return pf_cli_fail(&err);
+    /* the card first (not in place), so that a failure leaves both as they were */
+    int rc = pf_card_stage(argv[1], cmd, 0, NULL, &err) || pf_index_build(argv[1], &rep, &err);
+    if (pf_card_publish(argv[1], !rc, &err) || rc) return pf_cli_fail(&err);
     fprintf(stderr, "index: %zu shards, train %zu, val %zu, test %zu examples -> %s/dataset.h5\n",
             rep.shards, rep.examples[0], rep.examples[1], rep.examples[2], argv[1]);
     return 0;

@@ -62,6 +62,17 @@ int pf_out_commit(pf_out *o, int ok, pf_error *err)
     return ok ? PF_FAIL(err, PF_EIO, "%s: cannot write: %s", o->path, strerror(e)) : -1;
 }
 
+int pf_out_close(pf_out *o, pf_error *err)
+{
+    int failed = ferror(o->f) != 0;
+    failed |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (!failed) return 0;
+    int e = errno;
+    unlink(o->tmp);
+    return PF_FAIL(err, PF_EIO, "%s: cannot write: %s", o->tmp, strerror(e));
+}
+
 /** fsync @p path (a file, or a folder when @p dir). */
 static int fsync_path(const char *path, int dir, pf_error *err)
 {

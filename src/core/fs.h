@@ -27,6 +27,9 @@ typedef struct pf_out {
 int pf_out_open(pf_out *o, const char *path, pf_error *err);
 /** Close it and rename it to its path when @p ok (and every write succeeded), else remove it. */
 int pf_out_commit(pf_out *o, int ok, pf_error *err);
+/** Close it, keeping "<path>.tmp" for the caller to publish (pf_file_publish) with other files;
+ *  when a write failed, remove it and fail. */
+int pf_out_close(pf_out *o, pf_error *err);
 
 /** Start writing @p path's dirty pages to disk without waiting (Linux sync_file_range), so a
  *  later fsync has less to wait for; errors are ignored (it only saves time). */

@@ -83,14 +83,16 @@ void pf_generate_report_release(pf_generate_report *rep)
     rep->excluded_keys = NULL, rep->excluded_key_names = NULL, rep->n_excluded_keys = 0;
 }
 
-/* After every shard: dataset.h5, the card, and the totals of the whole dataset. */
+/* After every shard: the card (staged first, so that a failure changes neither), dataset.h5,
+ * and the totals of the whole dataset. */
 static int finish(run *r)
 {
     pf_index_report ir;
     pf_card_counts cc;
-    if (pf_index_build_with(r->m->output, r->digests, r->n_digests, &ir, r->err) ||
-        pf_card_write(r->m->output, r->opts->command, pf_now_s() - r->t0, &cc, r->err))
-        return -1;
+    const char *dir = r->m->output;
+    int rc = pf_card_stage(dir, r->opts->command, pf_now_s() - r->t0, &cc, r->err) ||
+             pf_index_build_with(dir, r->digests, r->n_digests, &ir, r->err);
+    if (pf_card_publish(dir, !rc, r->err) || rc) return -1;
     memcpy(r->rep->examples, cc.examples, sizeof cc.examples);
     memcpy(r->rep->per_kind, cc.per_kind, sizeof cc.per_kind);
     memcpy(r->rep->per_source, cc.per_source, sizeof cc.per_source);

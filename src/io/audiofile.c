@@ -1,6 +1,7 @@
 /* Recordings in and out through libsndfile (the only libsndfile user). */
 #include "pitchforge/audiofile.h"
 
+#include <math.h>
 #include <sndfile.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,17 @@ static void describe(SNDFILE *f, const SF_INFO *info, char *buf, size_t size)
     sf_command(f, SFC_GET_FORMAT_INFO, &major, sizeof major);
     sf_command(f, SFC_GET_FORMAT_INFO, &minor, sizeof minor);
     snprintf(buf, size, "%s / %s", major.name ? major.name : "?", minor.name ? minor.name : "?");
+}
+
+/* Refuse samples that are NaN or infinite (a float file can hold them): no pitch is known. */
+static int check_finite(const pf_audio *a, const char *path, pf_error *err)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (!isfinite(a->samples[i]))
+            return PF_FAIL(err, PF_EINVAL,
+                           "%s: sample %zu (%.3f s in) is %s: not a recording to analyse", path, i,
+                           (double)i / a->rate_hz, isnan(a->samples[i]) ? "NaN" : "infinite");
+    return 0;
 }
 
 /* Read every frame of @p f, averaging its channels into a->samples. */
@@ -42,7 +54,7 @@ static int mix_down(SNDFILE *f, const SF_INFO *info, pf_audio *a, const char *pa
     if (got == 0)
         return PF_FAIL(err, PF_EINVAL, "%s: no audio samples could be read (%s)", path,
                        sf_strerror(f));
-    return 0;
+    return check_finite(a, path, err);
 }
 
 int pf_audio_read(const char *path, pf_audio *a, pf_error *err)

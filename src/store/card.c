@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/fs.h"
 #include "core/util.h"
@@ -232,6 +233,7 @@ static void write_pitch_note(FILE *f, const char *first)
                    "52 of 273) wobble around the written pitch the labels hold.\n");
 }
 
+/* Write the card to DIR/README.md.tmp, left there for pf_card_publish. */
 static int write_file(const char *dir, card *c, const char *first, const char *command,
                       double seconds, pf_error *err)
 {
@@ -244,10 +246,28 @@ static int write_file(const char *dir, card *c, const char *first, const char *c
     write_pitch_note(o.f, first);
     write_instruments(o.f, c);
     write_excluded_keys(o.f, first);
-    return pf_out_commit(&o, 1, err);
+    return pf_out_close(&o, err);
+}
+
+int pf_card_publish(const char *dir, int ok, pf_error *err)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/README.md", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (ok) return pf_file_publish(tmp, path, err);
+    unlink(tmp);
+    return 0;
 }
 
 int pf_card_write(const char *dir, const char *command, double seconds, pf_card_counts *counts,
+                  pf_error *err)
+{
+    return pf_card_stage(dir, command, seconds, counts, err) || pf_card_publish(dir, 1, err)
+               ? -1
+               : 0;
+}
+
+int pf_card_stage(const char *dir, const char *command, double seconds, pf_card_counts *counts,
                   pf_error *err)
 {
     card c = {0};

@@ -17,4 +17,14 @@
  */
 int pf_schema_check(pf_h5id f, const char *path, const char *want, pf_error *err);
 
+/**
+ * Check that every shard the dataset index @p f (opened from @p path) lists in /checksums
+ * exists beside it and HDF5 opens it: a read through the virtual datasets would return fill
+ * values for a lost or truncated shard instead of failing. Call it once per open of dataset.h5.
+ * @param split  only the shards of this split ("train", ...), or NULL for all of them
+ * @return 0, or -1 with @p err (PF_EIO naming the shard and suggesting `pitchforge verify DIR`;
+ *         PF_ESCHEMA when there is no /checksums)
+ */
+int pf_dataset_check_sources(pf_h5id f, const char *path, const char *split, pf_error *err);
+
 #endif

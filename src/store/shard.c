@@ -585,6 +585,10 @@ static pf_h5id split_open(const char *path, const char *split, pf_h5id *file, pf
         PF_FAIL(err, PF_EINVAL, "%s has no split '%s'", path, split ? split : "(null)");
         return PF_H5_NONE;
     }
+    if (pf_dataset_check_sources(*file, path, split, err)) {
+        pf_h5_close(*file);
+        return PF_H5_NONE;
+    }
     return pf_h5_group_open(*file, split, err);
 }
 

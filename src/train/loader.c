@@ -95,7 +95,8 @@ static float *read_floats(pf_h5id f, const char *name, size_t *len, pf_error *er
 /* Schema, split group, shard count and normalization stats of the index. */
 static int index_read(pf_loader *l, pf_h5id f, size_t *n_shards, pf_error *err)
 {
-    if (pf_schema_check(f, l->dataset, PF_DATASET_SCHEMA, err))
+    if (pf_schema_check(f, l->dataset, PF_DATASET_SCHEMA, err) ||
+        pf_dataset_check_sources(f, l->dataset, l->split, err))
         return -1;
     int rc;
     if (!pf_h5_exists(f, l->split))

@@ -1,5 +1,5 @@
 /*
- * pf_train: epochs of (shuffled train pass, val pass, checkpoint, metrics line), then model.h5.
+ * pf_train: epochs of (shuffled train pass, val pass, metrics line, checkpoint), then model.h5.
  * Every random draw is keyed by the training seed and a counter (epoch for the shuffle, step
  * for dropout), so a resumed run repeats the uninterrupted one bit for bit.
  */
@@ -539,7 +539,8 @@ static int metrics_append(const run *r, const pf_epoch_metrics *m, pf_error *err
     json_num(f, "examples_per_s", m->examples_per_s, 0);
     json_num(f, "seconds", m->seconds, 1);
     fputs("}\n", f);
-    return fclose(f) ? PF_FAIL(err, PF_EIO, "cannot write %s", r->metrics_path) : 0;
+    int bad = fflush(f) || fsync(fileno(f)); /* on disk before the checkpoint is */
+    return fclose(f) || bad ? PF_FAIL(err, PF_EIO, "cannot write %s", r->metrics_path) : 0;
 }
 
 static void log_epoch(const run *r, const pf_epoch_metrics *m)
@@ -562,7 +563,9 @@ static int run_epoch(run *r, int epoch, pf_epoch_metrics *m, pf_error *err)
     if (!isfinite(m->val_loss))
         return nan_stop(r, epoch, "validation loss", err);
     log_epoch(r, m);
-    return save_checkpoint(r, epoch, err) || metrics_append(r, m, err) ? -1 : 0;
+    /* the line first: a crash between the two leaves a line past the checkpoint, which
+     * --resume drops (metrics_truncate), never a checkpoint without its line */
+    return metrics_append(r, m, err) || save_checkpoint(r, epoch, err) ? -1 : 0;
 }
 
 /* ---- entry ---- */

@@ -10,6 +10,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "io/h5.h"
+#include "store/schema.h"
 #include "pitchforge/error.h"
 #include "pitchforge/pitch.h"
 
@@ -129,6 +130,10 @@ int pf_tuning_measure(const char *dataset, const char *split, size_t limit, pf_t
     pf_h5id f = pf_h5_open(dataset, 0, err);
     if (f < 0)
         return -1;
+    if (pf_dataset_check_sources(f, dataset, split, err)) {
+        pf_h5_close(f);
+        return -1;
+    }
     char path[128];
     snprintf(path, sizeof path, "%s/labels/f0_hz", split);
     int rank;
