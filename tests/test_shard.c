@@ -607,9 +607,14 @@ static void ss_check(const char *dir, pf_store_spec store, const float *want, si
     assert_memory_equal(got, want, SS_N * len * sizeof *got);
     memset(got, 0, SS_N * len * sizeof *got);
     const char *index = fx_path(dir, "dataset.h5");
-    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N - 1, got, &err), 0);
+    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N - 1, got, len, &err), 0);
     assert_memory_equal(got, want + len, (SS_N - 1) * len * sizeof *got);
-    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N, got, &err), -1);
+    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N, got, len, &err), -1);
+    /* a model expecting other spectrograms (eval's buffer) is refused, not overrun */
+    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 0, 1, got, len - 1, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, index));
+    assert_non_null(strstr(err.msg, "/spectrogram"));
     assert_int_equal(pf_dataset_split_info_read(index, "train", &info, &err), 0);
     assert_int_equal(info.store_spec, store);
     if (pf_shard_check(shard, NULL, &err)) fail_msg("check: %s", err.msg); /* /stats/sum too */
