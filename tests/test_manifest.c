@@ -164,6 +164,28 @@ static void yaml_syntax(void **state)
     expect_error(HEAD "a: &x 1\nb: *x\n", "m.yaml:", "");
 }
 
+/* What generate refuses is refused at parse time with FILE:LINE:COL: FluidSynth's rates stop at
+ * 96 kHz; an STFT of too many frames for the spectrogram engine, or too many values for a
+ * shard (both passed --dry-run and failed in generate). */
+static void generate_limits(void **state)
+{
+    (void)state;
+    expect_error(HEAD "render: {sample_rate: 192000}\n", "m.yaml:5:23:", "out of range");
+#define LONG_SEGMENTS                                                                            \
+    "audio: {sample_rate: 96000}\nsegments: {length_ms: 10000}\n"                                  \
+    "render: {note_s: 21, release_s: 11}\n"
+    expect_error(HEAD LONG_SEGMENTS "spectrogram: {length: 16384, overlap: 16383, nfft: 65536}\n",
+                 "m.yaml:8:14:", "too many frames");
+    expect_error(HEAD LONG_SEGMENTS "spectrogram: {length: 256, overlap: 255, nfft: 1024}\n",
+                 "m.yaml:8:14:", "more than a shard holds");
+    pf_manifest m;
+    pf_error err = {0};
+    assert_int_equal(parse(HEAD LONG_SEGMENTS "spectrogram: {length: 256, overlap: 128}\n", &m,
+                           &err), 0);
+    pf_manifest_release(&m);
+#undef LONG_SEGMENTS
+}
+
 /* @p depth '[' then @p depth ']' after @p prefix, malloc'd. */
 static char *nested_lists(const char *prefix, size_t depth)
 {
@@ -282,6 +304,7 @@ int main(void)
         cmocka_unit_test(unknown_keys), cmocka_unit_test(wrong_types),
         cmocka_unit_test(out_of_range), cmocka_unit_test(bad_instruments_and_soundfonts),
         cmocka_unit_test(yaml_syntax), cmocka_unit_test(yaml_depth_limit),
+        cmocka_unit_test(generate_limits),
         cmocka_unit_test(note_names),
         cmocka_unit_test(readme_key_table_is_the_schema), cmocka_unit_test(store_spectrogram)};
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,7 +115,7 @@ static int meta_check(const pf_shard_meta *m, pf_error *err)
                        "shard: bad spectrogram shape planes=%zu bins=%zu "
                        "frames=%zu (planes must be 1 or 2, bins and frames > 0)",
                        m->planes, m->bins, m->frames);
-    if (pf_mul_size(m->planes * m->bins, m->frames, &len) || len > (1u << 28))
+    if (pf_mul_size(m->planes * m->bins, m->frames, &len) || len > PF_SHARD_MAX_SPEC_VALUES)
         return PF_FAIL(err, PF_EINVAL, "shard: spectrogram of %zux%zux%zu is too large", m->planes,
                        m->bins, m->frames);
     if (m->store_audio > PF_AUDIO_FLOAT32 || (m->store_audio && !m->audio_len))
