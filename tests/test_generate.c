@@ -96,7 +96,7 @@ static void flag_keeps_all_and_labels_hold(void **state)
     char **names;
     size_t n_names;
     assert_int_equal(pf_shard_list(dir, &names, &n_names, &err), 0);
-    assert_int_equal(pf_dataset_read_audio(fx_path(dir, "dataset.h5"), "train", 0, 1, audio, &err),
+    assert_int_equal(pf_dataset_read_audio(fx_path(dir, "dataset.h5"), "train", 0, 1, audio, 5280, &err),
                      0);
     assert_int_equal(pf_spectrogram_compute(sp, audio, 5280, spec, &err), 0);
     assert_int_equal(pf_shard_read_spectrogram(fx_path(dir, names[0]), 0, ref, 513 * 90, &err), 0);

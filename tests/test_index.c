@@ -45,22 +45,31 @@ static void check_split_rows(const char *ds, size_t frames, pf_store_audio audio
 {
     pf_error err = {0};
     float *got = calloc(8 * frames, sizeof *got), want[64];
-    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 0, 8, got, &err), 0);
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 0, 8, got, frames, &err), 0);
     for (uint64_t id = 0; id < 8; id++) {
         for (size_t k = 0; k < frames; k++)
             if (got[id * frames + k] != fx_f0_frame(id, k))
                 fail_msg("f0_frames[%d][%zu] %g != %g", (int)id, k, got[id * frames + k],
                          fx_f0_frame(id, k));
     }
-    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 6, 2, got, &err), 0);
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 6, 2, got, frames, &err), 0);
     assert_true(got[frames + 1] == fx_f0_frame(7, 1));
-    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 7, 2, got, &err), -1);
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 7, 2, got, frames, &err), -1);
+    /* rows other than the caller's are refused before anything is written */
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 0, 1, got, frames - 1, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, "labels/f0_frames"));
     free(got);
     if (!audio) return;
     pf_shard_meta m = fx_meta(5, 4, 1, audio, 0, "train", 0, 1);
     float spec[20], a[11];
     int16_t q[11];
-    assert_int_equal(pf_dataset_read_audio(ds, "train", 6, 1, a, &err), 0);
+    assert_int_equal(pf_dataset_read_audio(ds, "train", 6, 1, a, m.audio_len, &err), 0);
+    assert_int_equal(pf_dataset_read_audio(ds, "train", 6, 1, a, m.audio_len - 1, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, ds));
+    assert_non_null(strstr(err.msg, "/audio"));
+    assert_int_equal(pf_dataset_read_audio(ds, "train", 6, 1, a, m.audio_len, &err), 0);
     fx_example(6, spec, 20, &m, audio == PF_AUDIO_INT16 ? (void *)q : (void *)want);
     for (size_t k = 0; k < m.audio_len; k++)
         assert_true(a[k] == (audio == PF_AUDIO_INT16 ? (float)q[k] / 32768.0f : want[k]));
@@ -227,10 +236,52 @@ static void test_dataset_schema_1_refused(void **state)
     assert_non_null(strstr(err.msg, "'" PF_DATASET_SCHEMA "'"));
     assert_non_null(strstr(err.msg, "regenerate"));
     float x[8];
-    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 0, 1, x, &err), -1);
+    assert_int_equal(pf_dataset_read_f0_frames(ds, "train", 0, 1, x, 8, &err), -1);
     assert_non_null(strstr(err.msg, "pitchforge-dataset/1"));
-    assert_int_equal(pf_dataset_read_audio(ds, "train", 0, 1, x, &err), -1);
+    assert_int_equal(pf_dataset_read_audio(ds, "train", 0, 1, x, 8, &err), -1);
     assert_non_null(strstr(err.msg, "pitchforge-dataset/1"));
+    free(dir);
+}
+
+/** A dataset.h5 whose train split's /audio has shape @p dims[@p rank] (rows of 22 values). */
+static void write_crafted_audio(const char *path, int rank, const uint64_t *dims)
+{
+    pf_error err = {0};
+    float v[44] = {0};
+    pf_h5id f = pf_h5_create(path, &err), t = pf_h5_type(PF_H5_F32);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", PF_DATASET_SCHEMA, &err), 0);
+    pf_h5id g = pf_h5_group_create(f, "train", &err);
+    pf_h5id ds = pf_h5_dset_create(g, "audio", t, rank, dims, NULL, &err);
+    assert_true(ds >= 0);
+    assert_int_equal(pf_h5_dset_write(ds, t, v, &err), 0);
+    pf_h5_close(ds);
+    pf_h5_close(g);
+    pf_h5_close(t);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+}
+
+/* A crafted dataset.h5 whose /audio is 3-D or 1-D is refused, naming the file and the dataset,
+ * before a row is written (a 3-D row of 22 values overran the caller's 11). */
+static void test_index_audio_rank(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("audio-rank");
+    const char *path = fx_path(dir, "dataset.h5");
+    static const uint64_t d3[3] = {2, 11, 2}, d1[1] = {44};
+    const uint64_t *dims[2] = {d3, d1};
+    const int ranks[2] = {3, 1};
+    for (int k = 0; k < 2; k++) {
+        pf_error err = {0};
+        float *a = malloc(11 * sizeof *a);
+        write_crafted_audio(path, ranks[k], dims[k]);
+        assert_int_equal(pf_dataset_read_audio(path, "train", 0, 1, a, 11, &err), -1);
+        fprintf(stderr, "    refused: %s\n", err.msg);
+        assert_int_equal(err.code, PF_ESCHEMA);
+        assert_non_null(strstr(err.msg, path));
+        assert_non_null(strstr(err.msg, "/audio has rank"));
+        free(a);
+    }
     free(dir);
 }
 
@@ -319,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_index_other_schema),
         cmocka_unit_test(test_dataset_schema_1_refused),
         cmocka_unit_test(test_index_shape_mismatch),
+        cmocka_unit_test(test_index_audio_rank),
         cmocka_unit_test(test_index_empty_and_missing_folder),
         cmocka_unit_test(test_index_without_train),
         cmocka_unit_test(test_index_lost_source),

@@ -14,6 +14,7 @@
 #include "pitchforge/pitch.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/spectrogram.h"
+#include "core/yaml.h"
 
 #define SF "/usr/share/sounds/sf2/TimGM6mb.sf2"
 #define HEAD "soundfonts:\n  - {id: t, path: " SF "}\ninstruments:\n  - {soundfont: t, program: 0}\n"
@@ -163,6 +164,75 @@ static void yaml_syntax(void **state)
     expect_error(HEAD "a: &x 1\nb: *x\n", "m.yaml:", "");
 }
 
+/* What generate refuses is refused at parse time with FILE:LINE:COL: FluidSynth's rates stop at
+ * 96 kHz; an STFT of too many frames for the spectrogram engine, or too many values for a
+ * shard (both passed --dry-run and failed in generate). */
+static void generate_limits(void **state)
+{
+    (void)state;
+    expect_error(HEAD "render: {sample_rate: 192000}\n", "m.yaml:5:23:", "out of range");
+#define LONG_SEGMENTS                                                                            \
+    "audio: {sample_rate: 96000}\nsegments: {length_ms: 10000}\n"                                  \
+    "render: {note_s: 21, release_s: 11}\n"
+    expect_error(HEAD LONG_SEGMENTS "spectrogram: {length: 16384, overlap: 16383, nfft: 65536}\n",
+                 "m.yaml:8:14:", "too many frames");
+    expect_error(HEAD LONG_SEGMENTS "spectrogram: {length: 256, overlap: 255, nfft: 1024}\n",
+                 "m.yaml:8:14:", "more than a shard holds");
+    pf_manifest m;
+    pf_error err = {0};
+    assert_int_equal(parse(HEAD LONG_SEGMENTS "spectrogram: {length: 256, overlap: 128}\n", &m,
+                           &err), 0);
+    pf_manifest_release(&m);
+#undef LONG_SEGMENTS
+}
+
+/* @p depth '[' then @p depth ']' after @p prefix, malloc'd. */
+static char *nested_lists(const char *prefix, size_t depth)
+{
+    size_t p = strlen(prefix);
+    char *text = malloc(p + 2 * depth + 2);
+    memcpy(text, prefix, p);
+    memset(text + p, '[', depth);
+    memset(text + p + depth, ']', depth);
+    strcpy(text + p + 2 * depth, "\n");
+    return text;
+}
+
+/* Nesting deeper than PF_YAML_MAX_DEPTH is refused at the first level too deep (60,000 '['
+ * crashed the recursive parser); the deepest allowed document parses, wide ones in linear time. */
+static void yaml_depth_limit(void **state)
+{
+    (void)state;
+    char *deep = nested_lists("", 60000);
+    expect_error(deep, "m.yaml:1:65:", "nesting is deeper than 64 levels");
+    free(deep);
+    char *inner = nested_lists("x: ", PF_YAML_MAX_DEPTH);
+    expect_error(inner, "m.yaml:1:67:", "nesting is deeper than 64 levels");
+    free(inner);
+    pf_ydoc doc;
+    pf_error err = {0};
+    char *ok = nested_lists("", PF_YAML_MAX_DEPTH);
+    assert_int_equal(pf_ydoc_parse(&doc, "d.yaml", ok, strlen(ok), &err), 0);
+    const pf_ynode *n = doc.root;
+    for (int i = 1; i < PF_YAML_MAX_DEPTH; i++, n = n->items[0])
+        assert_int_equal(n->n, 1);
+    assert_int_equal(n->n, 0);
+    pf_ydoc_release(&doc);
+    free(ok);
+    size_t copies = 20000, one = 2 * PF_YAML_MAX_DEPTH + 1; /* "- " 63 [ 63 ] "\n" */
+    char *wide = malloc(copies * one + 1);
+    for (size_t i = 0; i < copies; i++) {
+        char *line = nested_lists("- ", PF_YAML_MAX_DEPTH - 1);
+        memcpy(wide + i * one, line, one);
+        free(line);
+    }
+    wide[copies * one] = '\0';
+    assert_int_equal(pf_ydoc_parse(&doc, "w.yaml", wide, copies * one, &err), 0);
+    assert_int_equal(doc.root->n, copies);
+    pf_ydoc_release(&doc);
+    free(wide);
+}
+
 static void note_names(void **state)
 {
     (void)state;
@@ -233,7 +303,9 @@ int main(void)
         cmocka_unit_test(defaults_are_the_seed_pipeline), cmocka_unit_test(values_are_read),
         cmocka_unit_test(unknown_keys), cmocka_unit_test(wrong_types),
         cmocka_unit_test(out_of_range), cmocka_unit_test(bad_instruments_and_soundfonts),
-        cmocka_unit_test(yaml_syntax), cmocka_unit_test(note_names),
+        cmocka_unit_test(yaml_syntax), cmocka_unit_test(yaml_depth_limit),
+        cmocka_unit_test(generate_limits),
+        cmocka_unit_test(note_names),
         cmocka_unit_test(readme_key_table_is_the_schema), cmocka_unit_test(store_spectrogram)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

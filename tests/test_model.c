@@ -391,6 +391,65 @@ static void save_load(void **state)
     pf_model_free(m);
 }
 
+/* A saved model with /meta (no config) at @p path, for crafting. */
+static void save_plain(const char *path)
+{
+    pf_error err;
+    pf_layer_spec L[] = {DENSE(3)};
+    pf_model_spec spec = {1, 4, 1, L, 1};
+    pf_model *m = pf_model_new(&spec, 1, 1, &err);
+    pf_model_meta meta = {.target = "hz", .input = "log"};
+    assert_int_equal(pf_model_save(path, m, &spec, &meta, &err), 0);
+    pf_model_free(m);
+}
+
+/* Load @p path: refused with PF_ESCHEMA naming the file and @p what. */
+static void expect_refused(const char *path, const char *what)
+{
+    pf_error err = {0};
+    pf_model_spec s;
+    pf_model_meta mm;
+    assert_null(pf_model_load(path, 1, 1, &s, &mm, &err));
+    printf("refused: %s\n", err.msg);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, what));
+}
+
+/* /meta/config of 64 strings and /meta numbers that are arrays overran read_meta's stack slots
+ * (predict, eval, ensemble and train's init all load through it): each is refused. */
+static void crafted_meta(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/nn_crafted_%d.h5", tmp_dir(), (int)getpid());
+    const char *strs[64];
+    int32_t ints[1000] = {0};
+    for (int i = 0; i < 64; i++)
+        strs[i] = "model: {preset: seed}";
+    save_plain(path);
+    pf_h5id f = pf_h5_open(path, 1, &err), g = pf_h5_group_open(f, "meta", &err);
+    pf_h5id t = pf_h5_type_str(0);
+    assert_int_equal(pf_h5_write_1d(g, "config", t, 64, strs, &err), 0);
+    pf_h5_close(t);
+    pf_h5_close(g);
+    pf_h5_close_file(f, NULL);
+    expect_refused(path, "/meta/config is not one string");
+    static const char *const nums[] = {"n_bins", "stft_nfft", "bins_step"};
+    for (int k = 0; k < 3; k++) {
+        save_plain(path);
+        f = pf_h5_open(path, 1, &err), g = pf_h5_group_open(f, "meta", &err);
+        t = pf_h5_type(PF_H5_I32);
+        assert_int_equal(pf_h5_attr_write(g, nums[k], t, 1000, ints, &err), 0);
+        pf_h5_close(t);
+        pf_h5_close(g);
+        pf_h5_close_file(f, NULL);
+        expect_refused(path, nums[k]);
+    }
+    unlink(path);
+}
+
 /* ---- bad specs ---- */
 
 static void expect_bad(pf_layer_spec *L, size_t n, int c, int h, int w, const char *what)
@@ -506,6 +565,7 @@ static void init_params(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(crafted_meta),
         cmocka_unit_test(parity_cnn),
         cmocka_unit_test(parity_timestats),
         cmocka_unit_test(parity_timestats_map),

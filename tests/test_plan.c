@@ -252,6 +252,48 @@ static void key_exclusion_removes_notes(void **state)
     pf_manifest_release(&m);
 }
 
+/* Names hold five-digit shard counts: a split needing more than PF_SHARDS_MAX shards is refused
+ * (100,000 shards got names pf_shard_name_parse rejects), one just under is planned and its
+ * last name parses. */
+static void shard_count_limit(void **state)
+{
+    (void)state;
+    fill_presets();
+    static const int copies[2] = {49, 47}; /* x 2048 keys and velocities: 102,400 and 98,304 */
+    for (int k = 0; k < 2; k++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "soundfonts: [{id: t, path: " SF "}]\ninstruments: [{program: 0}]\n"
+                 "notes: {octaves: [-1, 9], velocities: [1, 9, 17, 25, 33, 41, 49, 57, 65, 73, "
+                 "81, 89, 97, 105, 113, 121]}\n"
+                 "detune: {cents: [-30, 30], copies: %d, include_exact: true}\n"
+                 "shards: {examples: 3}\nsplit: {by: random, val: 0, test: 0}\n",
+                 copies[k]);
+        pf_manifest m;
+        pf_plan p;
+        pf_error err = {0};
+        if (pf_manifest_parse(&m, "p.yaml", text, strlen(text), &err)) fail_msg("%s", err.msg);
+        int rc = pf_plan_build(&m, lists, NULL, &p, &err);
+        if (k == 0) {
+            assert_int_equal(rc, -1);
+            assert_int_equal(err.code, PF_ECONFIG);
+            assert_non_null(strstr(err.msg, "102400 shards"));
+            assert_non_null(strstr(err.msg, "shards.examples"));
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(p.n_shards, 98304);
+            char name[64];
+            pf_shard_job job;
+            pf_shard_name(&p.shards[p.n_shards - 1], name, sizeof name);
+            assert_string_equal(name, "train-98303-of-98304.h5");
+            assert_int_equal(pf_shard_name_parse(name, &job), 0);
+            assert_int_equal(job.index, 98303);
+        }
+        pf_plan_release(&p);
+        pf_manifest_release(&m);
+    }
+}
+
 int main(void)
 {
     fill_presets();
@@ -262,6 +304,7 @@ int main(void)
                                        cmocka_unit_test(random_and_octave_splits),
                                        cmocka_unit_test(missing_program_is_refused_with_position),
                                        cmocka_unit_test(exclusion_removes_instruments),
-                                       cmocka_unit_test(key_exclusion_removes_notes)};
+                                       cmocka_unit_test(key_exclusion_removes_notes),
+                                       cmocka_unit_test(shard_count_limit)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

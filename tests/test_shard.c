@@ -18,6 +18,7 @@
 #include "pitchforge/checksum.h"
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
+#include "pitchforge/image.h"
 #include "pitchforge/inspect.h"
 #include "pitchforge/verify.h"
 #include "pitchforge/shard.h"
@@ -607,9 +608,14 @@ static void ss_check(const char *dir, pf_store_spec store, const float *want, si
     assert_memory_equal(got, want, SS_N * len * sizeof *got);
     memset(got, 0, SS_N * len * sizeof *got);
     const char *index = fx_path(dir, "dataset.h5");
-    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N - 1, got, &err), 0);
+    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N - 1, got, len, &err), 0);
     assert_memory_equal(got, want + len, (SS_N - 1) * len * sizeof *got);
-    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N, got, &err), -1);
+    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 1, SS_N, got, len, &err), -1);
+    /* a model expecting other spectrograms (eval's buffer) is refused, not overrun */
+    assert_int_equal(pf_dataset_read_spectrograms(index, "train", 0, 1, got, len - 1, &err), -1);
+    assert_int_equal(err.code, PF_ESCHEMA);
+    assert_non_null(strstr(err.msg, index));
+    assert_non_null(strstr(err.msg, "/spectrogram"));
     assert_int_equal(pf_dataset_split_info_read(index, "train", &info, &err), 0);
     assert_int_equal(info.store_spec, store);
     if (pf_shard_check(shard, NULL, &err)) fail_msg("check: %s", err.msg); /* /stats/sum too */
@@ -664,6 +670,60 @@ static void test_spectrogram_store_refused(void **state)
     free(dir);
 }
 
+/** A shard at @p path holding only its schema and an empty chunked /spectrogram of @p dims. */
+static void write_crafted_spec(const char *path, int rank, const uint64_t *dims)
+{
+    pf_error err = {0};
+    static const uint64_t chunk[4] = {1, 1, 1, 1};
+    pf_h5_layout lay = {.chunk = chunk};
+    pf_h5id f = pf_h5_create(path, &err), t = pf_h5_type(PF_H5_F32);
+    assert_true(f >= 0);
+    assert_int_equal(pf_h5_attr_str(f, "schema", PF_SHARD_SCHEMA, &err), 0);
+    pf_h5id ds = pf_h5_dset_create(f, "spectrogram", t, rank, dims, &lay, &err);
+    if (ds < 0) fail_msg("%s", err.msg);
+    pf_h5_close(ds);
+    pf_h5_close(t);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+}
+
+/* Spectrogram dims whose products wrap size_t (2^32 x 2^32) or a rank-4 shape of 3 planes are
+ * refused by the shape reader, and a picture too large to draw by pf_spectrogram_image: show
+ * computed its buffers from such dims and wrote past them. */
+static void test_crafted_dims(void **state)
+{
+    (void)state;
+    char *dir = fx_tmpdir("dims");
+    const char *path = fx_path(dir, "train-00000-of-00001.h5");
+    static const uint64_t wrap[3] = {1, 1ull << 32, 1ull << 32}, three[4] = {1, 3, 4, 4};
+    const uint64_t *dims[2] = {wrap, three};
+    const int ranks[2] = {3, 4};
+    const char *what[2] = {"too large", "3 planes"};
+    for (int k = 0; k < 2; k++) {
+        pf_error err = {0};
+        pf_shard_info info;
+        write_crafted_spec(path, ranks[k], dims[k]);
+        assert_int_equal(pf_shard_info_read(path, &info, &err), -1);
+        printf("refused: %s\n", err.msg);
+        assert_int_equal(err.code, PF_ESCHEMA);
+        assert_non_null(strstr(err.msg, path));
+        assert_non_null(strstr(err.msg, what[k]));
+    }
+    float spec[4] = {1, 2, 3, 4};
+    uint8_t *rgb = (uint8_t *)spec;
+    size_t w = 1, h = 1;
+    pf_error err = {0};
+    assert_int_equal(pf_spectrogram_image(spec, (size_t)1 << 33, (size_t)1 << 31, 0, 80, 4, &rgb,
+                                          &w, &h, &err), -1);
+    assert_int_equal(err.code, PF_EINVAL);
+    assert_null(rgb);
+    assert_int_equal(pf_spectrogram_image(spec, 2, 2, 0, 80, SIZE_MAX / 2, &rgb, &w, &h, &err), -1);
+    assert_int_equal(pf_spectrogram_image(spec, 2, 2, 0, 80, 4, &rgb, &w, &h, &err), 0);
+    assert_int_equal(w, 8);
+    assert_int_equal(h, 2);
+    free(rgb);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -682,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_commit_drops_cache),
         cmocka_unit_test(test_inspect_shard),
+        cmocka_unit_test(test_crafted_dims),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_bench_append),
     };

@@ -22,23 +22,27 @@ int pf_dataset_read_labels(const char *path, const char *split, pf_label **rows,
  * Like pf_shard_read_f0_frames for split @p split of a dataset.h5 index: rows [@p first,
  * @p first + @p count) of /<split>/labels/f0_frames, the shards' rows in shard order.
  * @param out  count * frames floats, [count][frames]
+ * @param row  frames the caller expects a row to hold: a dataset whose rows differ is refused
+ *             with PF_ESCHEMA naming the file and the dataset
  */
 int pf_dataset_read_f0_frames(const char *path, const char *split, size_t first, size_t count,
-                              float *out, pf_error *err);
+                              float *out, size_t row, pf_error *err);
 
 /**
  * Read @p count rows from @p first of split @p split's /audio in dataset.h5 as float, in the
  * signal's own scale (int16 audio is divided by PF_AUDIO_INT16_SCALE = 32768, as the
  * spectrogram saw it).
  * @param out  count * audio_len floats
+ * @param row  audio_len the caller expects: /audio other than [N][row] is refused (PF_ESCHEMA)
  */
 int pf_dataset_read_audio(const char *path, const char *split, size_t first, size_t count,
-                          float *out, pf_error *err);
+                          float *out, size_t row, pf_error *err);
 /** Read @p count spectrograms from @p first of split @p split in dataset.h5 into @p out
- *  (count * planes * bins * frames floats), as pf_shard_read_spectrogram gives them (float16
- *  widened; computed from /audio when the shards store no spectrogram). */
+ *  (count * @p row floats, @p row = planes * bins * frames), as pf_shard_read_spectrogram gives
+ *  them (float16 widened; computed from /audio when the shards store no spectrogram). A split
+ *  whose spectrograms are not @p row floats each is refused with PF_ESCHEMA. */
 int pf_dataset_read_spectrograms(const char *path, const char *split, size_t first, size_t count,
-                                 float *out, pf_error *err);
+                                 float *out, size_t row, pf_error *err);
 
 /* ---- dataset index ---- */
 

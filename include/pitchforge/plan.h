@@ -102,6 +102,9 @@ void pf_plan_release(pf_plan *plan);
  * ends at the note-off.
  */
 void pf_plan_expression(const pf_manifest *m, uint64_t note_id, pf_expression *e);
+/** Most shards a split may have: their names hold five-digit counts (pf_plan_build refuses more;
+ *  raise shards.examples). */
+#define PF_SHARDS_MAX 99999
 /** Shard file name "{split}-{NNNNN}-of-{MMMMM}.h5" into @p buf. */
 void pf_shard_name(const pf_shard_job *job, char *buf, size_t size);
 /** Parse a shard file name; returns 0 and fills @p job's split, index and count, or -1. */

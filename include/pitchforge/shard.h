@@ -19,6 +19,8 @@
  *  is the float signal (the convention of libsndfile, soundfile and torchaudio). Stored as the
  *  root attribute `audio_scale` and the /audio attribute `scale`. */
 #define PF_AUDIO_INT16_SCALE 32768.0
+/** Most values (planes * bins * frames) one example's spectrogram may hold in a shard. */
+#define PF_SHARD_MAX_SPEC_VALUES ((size_t)1 << 28)
 
 /** How /audio is stored. */
 typedef enum pf_store_audio { PF_AUDIO_NONE = 0, PF_AUDIO_INT16, PF_AUDIO_FLOAT32 } pf_store_audio;

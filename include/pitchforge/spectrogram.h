@@ -40,6 +40,12 @@ typedef struct pf_spec_config {
  * at (length / 2 + k hop) / rate_hz s from the first sample.
  */
 void pf_spec_shape(const pf_spec_config *cfg, size_t n_samples, size_t *bins, size_t *frames);
+/**
+ * Check @p cfg for spectrograms of @p n samples as pf_spectrogram_new does (window, overlap,
+ * nfft, rate, mode, scaling, and frames * nfft * 2 within INT_MAX).
+ * @return 0, or -1 with PF_EINVAL and the reason in @p err
+ */
+int pf_spec_config_check(const pf_spec_config *cfg, size_t n, pf_error *err);
 
 typedef struct pf_spectrogram pf_spectrogram;
 

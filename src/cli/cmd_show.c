@@ -17,6 +17,8 @@ static const char usage[] =
     "decibels, default 80), viridis colours, low frequencies at the bottom, 4 pixels a frame.\n"
     "For complex spectrograms the magnitude of the real and imaginary planes is drawn.\n";
 
+#define SHOW_X_SCALE 4 /* pixels a frame */
+
 typedef struct show_args {
     const char *file, *out;
     long example;
@@ -56,15 +58,28 @@ static void complex_to_magnitude(float *spec, size_t plane)
     }
 }
 
+/* Refuse a shape whose picture (4 pixels a frame) could not be drawn, before allocating. */
+static int check_drawable(const char *file, const pf_shard_info *info, pf_error *err)
+{
+    if (info->planes < 1 || info->planes > 2 || !info->bins || !info->frames ||
+        info->bins > PF_IMAGE_MAX_SIDE || info->frames > PF_IMAGE_MAX_SIDE / SHOW_X_SCALE)
+        return PF_FAIL(err, PF_EINVAL,
+                       "%s: a spectrogram of %zu planes x %zu bins x %zu frames is not drawable "
+                       "(1..2 planes, 1..%d bins, 1..%d frames)",
+                       file, info->planes, info->bins, info->frames, PF_IMAGE_MAX_SIDE,
+                       PF_IMAGE_MAX_SIDE / SHOW_X_SCALE);
+    return 0;
+}
+
 static int draw(const show_args *a, pf_error *err)
 {
     pf_shard_info info;
-    if (pf_shard_info_read(a->file, &info, err))
+    if (pf_shard_info_read(a->file, &info, err) || check_drawable(a->file, &info, err))
         return -1;
     if ((size_t)a->example >= info.n)
         return PF_FAIL(err, PF_EINVAL, "%s holds %zu examples; --example %ld is out of range",
                        a->file, info.n, a->example);
-    size_t plane = info.bins * info.frames, n = info.planes * plane;
+    size_t plane = info.bins * info.frames, n = info.planes * plane; /* checked: no wrap */
     float *spec = pf_calloc(n, sizeof *spec);
     int rc = pf_shard_read_spectrogram(a->file, (size_t)a->example, spec, n, err);
     if (!rc) {
@@ -75,9 +90,9 @@ static int draw(const show_args *a, pf_error *err)
                 spec[i] = expf(spec[i]);
         uint8_t *rgb;
         size_t w, h;
-        pf_spectrogram_image(spec, info.bins, info.frames, !strcmp(info.mode, "psd"), a->range_db,
-                             4, &rgb, &w, &h);
-        rc = pf_png_write(a->out, rgb, w, h, err);
+        rc = pf_spectrogram_image(spec, info.bins, info.frames, !strcmp(info.mode, "psd"),
+                                  a->range_db, SHOW_X_SCALE, &rgb, &w, &h, err) ||
+             pf_png_write(a->out, rgb, w, h, err);
         free(rgb);
     }
     free(spec);

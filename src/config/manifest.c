@@ -445,6 +445,25 @@ size_t pf_manifest_release_frames(const pf_manifest *m)
     return (size_t)llround(s * m->render.rate_hz);
 }
 
+/* The STFT of a segment as generate computes and stores it: refused here, at the spectrogram
+ * section, when pf_spectrogram_new or the shard writer would refuse it. */
+static int check_stft_fits(pf_schema_ctx *x, const pf_manifest *m, const pf_ynode *root)
+{
+    const pf_ynode *at = pf_ymap_get(root, "spectrogram");
+    pf_spec_config c = m->spectrogram;
+    size_t bins, frames, n = pf_manifest_segment_len(m), planes = c.mode == PF_SPEC_COMPLEX ? 2 : 1;
+    pf_error e = {0};
+    c.rate_hz = m->audio.rate_hz;
+    if (pf_spec_config_check(&c, n, &e))
+        return pf_yfail(x->err, x->d, at ? at : root, "%s (segments of %zu samples)", e.msg, n);
+    pf_spec_shape(&c, n, &bins, &frames);
+    if (planes * bins * frames > PF_SHARD_MAX_SPEC_VALUES) /* each factor below 2^30: no wrap */
+        return pf_yfail(x->err, x->d, at ? at : root,
+                        "a spectrogram of %zu x %zu x %zu values is more than a shard holds (%zu)",
+                        planes, bins, frames, PF_SHARD_MAX_SPEC_VALUES);
+    return 0;
+}
+
 /* Checks that span sections: segments must fit the render, the STFT must fit a segment. */
 static int cross_check(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, const pf_ynode *root,
                        void *base)
@@ -463,6 +482,7 @@ static int cross_check(pf_schema_ctx *x, const pf_key *k, const pf_ynode *n, con
                         m->render.release_s, m->segments.length_ms);
     if (pf_manifest_segment_len(m) < (size_t)m->spectrogram.length)
         return pf_yfail(x->err, x->d, root, "a segment is shorter than the STFT window");
+    if (check_stft_fits(x, m, root)) return -1;
     if (m->notes.octave_lo * 12 + 12 > 127)
         return pf_yfail(x->err, x->d, root, "notes.octaves start above MIDI 127");
     if (!m->detune.include_exact && m->detune.copies == 0)
@@ -530,7 +550,7 @@ static const pf_key detune_rows[] = {
      .help = "also render every note undetuned"},
 };
 static const pf_key render_rows[] = {
-    {.key = "sample_rate", .kind = PF_KEY_DOUBLE, .min = 8000, .max = 192000,
+    {.key = "sample_rate", .kind = PF_KEY_DOUBLE, .min = 8000, .max = 96000,
      .off = MF(render.rate_hz), .help = "FluidSynth's rate"},
     {.key = "note_s", .kind = PF_KEY_DOUBLE, .min = 0.01, .max = 60, .off = MF(render.note_s),
      .help = "seconds between note-on and note-off (must hold attack + sustain segments)"},
@@ -755,7 +775,8 @@ static const pf_key split_rows[] = {
 };
 static const pf_key shards_rows[] = {
     {.key = "examples", .kind = PF_KEY_INT, .min = 1, .max = 1 << 20, .off = MF(shards.examples),
-     .help = "examples per shard (at most; a note's segments share a shard)"},
+     .help = "examples per shard (at most; a note's segments share a shard). A split may have at "
+             "most 99999 shards (their names hold five digits): a plan needing more is refused"},
 };
 static const pf_keys notes_keys = ROWS("notes", notes_rows),
                      detune_keys = ROWS("detune", detune_rows),

@@ -370,11 +370,33 @@ static int add_negatives(const pf_manifest *m, const pf_preset_list *presets, pf
 
 /* ---- shards ---- */
 
+/* Notes a shard holds: shards.examples over the segments a note gives, at least one. */
+static size_t notes_per_shard(const pf_manifest *m, const pf_plan *p)
+{
+    size_t per_shard = (size_t)m->shards.examples / (size_t)p->n_kinds;
+    return per_shard ? per_shard : 1;
+}
+
+/* Refuse a split that needs more shards than names allow (PF_SHARDS_MAX). */
+static int check_shard_counts(const pf_manifest *m, const pf_plan *p, pf_error *err)
+{
+    size_t n[PF_SPLIT_COUNT] = {0}, per_shard = notes_per_shard(m, p);
+    for (size_t i = 0; i < p->n_notes; i++)
+        n[p->notes[i].split]++;
+    for (int s = 0; s < PF_SPLIT_COUNT; s++)
+        if ((n[s] + per_shard - 1) / per_shard > PF_SHARDS_MAX)
+            return PF_FAIL(err, PF_ECONFIG,
+                           "%s: split %s needs %zu shards of %d examples; shard names allow %d a "
+                           "split: raise shards.examples",
+                           m->file, pf_split_names[s], (n[s] + per_shard - 1) / per_shard,
+                           m->shards.examples, PF_SHARDS_MAX);
+    return 0;
+}
+
 /* Shuffle each split's notes with its own seeded stream, then cut them into even shards. */
 static void make_shards(const pf_manifest *m, pf_plan *p)
 {
-    size_t per_shard = (size_t)m->shards.examples / (size_t)p->n_kinds;
-    per_shard = per_shard ? per_shard : 1;
+    size_t per_shard = notes_per_shard(m, p);
     p->order = pf_calloc(p->n_notes ? p->n_notes : 1, sizeof *p->order);
     size_t pos = 0;
     for (int s = 0; s < PF_SPLIT_COUNT; s++) {
@@ -432,6 +454,10 @@ int pf_plan_build(const pf_manifest *m, const pf_preset_list *presets, const pf_
     if (plan->n_notes == 0)
         return PF_FAIL(err, PF_ECONFIG, "%s: the notes and instrument ranges give no notes", m->file);
     if (add_negatives(m, presets, plan, err)) return -1;
+    if (check_shard_counts(m, plan, err)) {
+        pf_plan_release(plan);
+        return -1;
+    }
     make_shards(m, plan);
     return 0;
 }

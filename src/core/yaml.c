@@ -51,6 +51,7 @@ typedef struct parse_ctx {
     yaml_parser_t parser;
     const char *name;
     pf_error *err;
+    int depth; /* open collections around the node being parsed */
 } parse_ctx;
 
 static int parser_fail(parse_ctx *c)
@@ -63,6 +64,17 @@ static int parser_fail(parse_ctx *c)
 }
 
 static pf_ynode *parse_node(parse_ctx *c, yaml_event_t *ev);
+
+/* Enter a collection starting at @p ev; refuses nesting deeper than PF_YAML_MAX_DEPTH. */
+static int enter_collection(parse_ctx *c, const yaml_event_t *ev)
+{
+    if (c->depth >= PF_YAML_MAX_DEPTH)
+        return PF_FAIL(c->err, PF_ECONFIG, "%s:%zu:%zu: nesting is deeper than %d levels",
+                       c->name, ev->start_mark.line + 1, ev->start_mark.column + 1,
+                       PF_YAML_MAX_DEPTH);
+    c->depth++;
+    return 0;
+}
 
 static int next_event(parse_ctx *c, yaml_event_t *ev)
 {
@@ -80,6 +92,7 @@ static pf_ynode *parse_children(parse_ctx *c, pf_ynode *node, yaml_event_type_t 
             goto fail;
         if (ev.type == end) {
             yaml_event_delete(&ev);
+            c->depth--;
             return node;
         }
         pf_ynode *key = NULL;
@@ -122,10 +135,14 @@ static pf_ynode *parse_node(parse_ctx *c, yaml_event_t *ev)
         yaml_event_delete(ev);
         return n;
     case YAML_SEQUENCE_START_EVENT:
+        if (enter_collection(c, ev))
+            break;
         n = node_new(PF_Y_SEQ, &ev->start_mark);
         yaml_event_delete(ev);
         return parse_children(c, n, YAML_SEQUENCE_END_EVENT);
     case YAML_MAPPING_START_EVENT:
+        if (enter_collection(c, ev))
+            break;
         n = node_new(PF_Y_MAP, &ev->start_mark);
         yaml_event_delete(ev);
         return parse_children(c, n, YAML_MAPPING_END_EVENT);

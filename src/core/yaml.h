@@ -27,10 +27,14 @@ typedef struct pf_ydoc {
     pf_ynode *root;
 } pf_ydoc;
 
+/** Deepest nesting of lists and mappings a document may have (the parser recurses per level). */
+#define PF_YAML_MAX_DEPTH 64
+
 /** Read the whole file at @p path into a malloc'd NUL-terminated @p text of @p len bytes. */
 int pf_read_text(const char *path, char **text, size_t *len, pf_error *err);
 /**
- * Read and parse @p path (one document; anchors and aliases are refused).
+ * Read and parse @p path (one document; anchors and aliases are refused; lists and mappings
+ * nested deeper than PF_YAML_MAX_DEPTH are refused).
  * Errors are PF_ECONFIG with "FILE:LINE:COL: message".
  */
 int pf_ydoc_load(pf_ydoc *doc, const char *path, pf_error *err);

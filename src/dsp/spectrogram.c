@@ -72,7 +72,7 @@ struct pf_spectrogram {
 
 /* ---- construction ---- */
 
-static int config_check(const pf_spec_config *c, size_t n, pf_error *err)
+int pf_spec_config_check(const pf_spec_config *c, size_t n, pf_error *err)
 {
     if (!c) return PF_FAIL(err, PF_EINVAL, "spectrogram: no config");
     if (c->length < 1) return PF_FAIL(err, PF_EINVAL, "spectrogram: length %d < 1", c->length);
@@ -220,7 +220,7 @@ static pf_fft_plan *plan_chunk(pf_spectrogram *s, int cf, pf_error *err)
 
 pf_spectrogram *pf_spectrogram_new(const pf_spec_config *cfg, size_t n_samples, pf_error *err)
 {
-    if (config_check(cfg, n_samples, err)) return NULL;
+    if (pf_spec_config_check(cfg, n_samples, err)) return NULL;
     pf_spectrogram *s = pf_calloc(1, sizeof *s);
     s->cfg = *cfg;
     s->n = n_samples;

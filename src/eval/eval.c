@@ -146,8 +146,8 @@ static int model_frames(eval_run *e, const char *dataset, const char *split, pf_
     int rc = 0;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
-        rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, err) ||
-             pf_dataset_read_f0_frames(dataset, split, first, rows, ref, err) ||
+        rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, in, err) ||
+             pf_dataset_read_f0_frames(dataset, split, first, rows, ref, w, err) ||
              pf_estimator_run_frames(e->estimator, x, rows, f0, cf, err);
         for (size_t i = 0; !rc && i < rows * w; i++)
             voiced[i] = cf[i] >= PF_FRAMES_VOICED;
@@ -171,7 +171,7 @@ static int model_estimates(eval_run *e, const char *dataset, const char *split, 
     int rc = 0;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
-        rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, err) ||
+        rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, in, err) ||
              pf_estimator_run(e->estimator, x, rows, e->est + first, e->conf + first, err);
         progress(e, "model", first + rows);
     }
@@ -193,7 +193,7 @@ static int audio_estimates(eval_run *e, const char *dataset, const char *split, 
     int rc = 0;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
-        rc = pf_dataset_read_audio(dataset, split, first, rows, a, err) ||
+        rc = pf_dataset_read_audio(dataset, split, first, rows, a, info.audio_len, err) ||
              pf_estimator_refine_audio(e->estimator, a, info.audio_len, rows, e->est + first,
                                        e->yin + first, err);
         progress(e, "audio (YIN per example)", first + rows);

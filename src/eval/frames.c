@@ -124,7 +124,8 @@ static int grid_read(const char *dataset, const pf_shard_info *info, col_grid *g
 static int yin_batch(const char *dataset, const char *split, size_t first, col_job *j, int nt,
                      pf_error *err)
 {
-    if (pf_dataset_read_audio(dataset, split, first, j->rows, (float *)j->audio, err)) return -1;
+    if (pf_dataset_read_audio(dataset, split, first, j->rows, (float *)j->audio,
+                              j->g->audio_len, err)) return -1;
     memset(j->failed, 0, (size_t)nt * sizeof *j->failed);
     pf_parallel_run(nt, col_part, j);
     for (int t = 0; t < nt; t++)
@@ -188,7 +189,7 @@ int pf_eval_frames_yin(const char *dataset, const char *split, const pf_label *l
     int rc = pass_init(&p, &info, dataset, threads, err);
     for (size_t first = 0; !rc && first < n; first += FRAME_BATCH) {
         p.job.rows = n - first < FRAME_BATCH ? n - first : FRAME_BATCH;
-        rc = pf_dataset_read_f0_frames(dataset, split, first, p.job.rows, p.ref, err) ||
+        rc = pf_dataset_read_f0_frames(dataset, split, first, p.job.rows, p.ref, p.g.frames, err) ||
              yin_batch(dataset, split, first, &p.job, p.nt, err);
         if (!rc)
             pf_eval_frames_add(f, labels + first, p.ref, p.job.est, NULL, p.job.rows, p.g.frames);

@@ -755,12 +755,25 @@ int pf_h5_attr_exists(pf_h5id loc, const char *name)
     return r > 0;
 }
 
+/** Number of elements of attribute @p a (-1 on error). */
+static hssize_t attr_points(hid_t a)
+{
+    hid_t space = a < 0 ? -1 : H5Aget_space(a);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    pf_h5_close(space);
+    return n;
+}
+
 int pf_h5_attr_read_num(pf_h5id loc, const char *name, pf_h5_kind kind, void *out, pf_error *err)
 {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    int rc = a < 0 || H5Aread(a, native_of(kind), out) < 0 ? -1 : 0;
+    hssize_t n = attr_points(a);
+    int rc = n != 1 || H5Aread(a, native_of(kind), out) < 0 ? -1 : 0;
     h5_capture();
     pf_h5_close(a);
+    if (a >= 0 && n != 1)
+        return PF_FAIL(err, PF_ESCHEMA, "attribute %s holds %lld values, not one", name,
+                       (long long)n);
     if (rc) return h5_fail(err, loc, "cannot read attribute %s as a number", name);
     return 0;
 }

@@ -172,7 +172,8 @@ int pf_h5_attr_i64(pf_h5id loc, const char *name, int64_t v, pf_error *err);
 int pf_h5_attr_f64(pf_h5id loc, const char *name, double v, pf_error *err);
 /** 1 when attribute @p name exists on @p loc. */
 int pf_h5_attr_exists(pf_h5id loc, const char *name);
-/** Read scalar numeric attribute @p name converted to @p kind into @p out. */
+/** Read scalar numeric attribute @p name converted to @p kind into @p out; an attribute of
+ *  other than one element is refused (PF_ESCHEMA) without writing @p out. */
 int pf_h5_attr_read_num(pf_h5id loc, const char *name, pf_h5_kind kind, void *out, pf_error *err);
 /** Read a scalar string attribute (variable or fixed length). @return a pf_malloc'd copy the
  *  caller frees, or NULL with @p err filled. */

@@ -32,11 +32,20 @@ void pf_colormap_viridis(double t, uint8_t rgb[3])
         rgb[c] = (uint8_t)lround(255.0 * (viridis[i][c] + f * (viridis[i + 1][c] - viridis[i][c])));
 }
 
-void pf_spectrogram_image(const float *spec, size_t bins, size_t frames, int power,
-                          double range_db, size_t x_scale, uint8_t **rgb, size_t *width,
-                          size_t *height)
+int pf_spectrogram_image(const float *spec, size_t bins, size_t frames, int power,
+                         double range_db, size_t x_scale, uint8_t **rgb, size_t *width,
+                         size_t *height, pf_error *err)
 {
-    size_t n = bins * frames;
+    size_t n, w;
+    *rgb = NULL;
+    *width = *height = 0;
+    if (pf_mul_size(frames, x_scale, &w) || !w || w > PF_IMAGE_MAX_SIDE || !bins ||
+        bins > PF_IMAGE_MAX_SIDE)
+        return PF_FAIL(err, PF_EINVAL,
+                       "a picture of %zu frames x %zu pixels by %zu bins: each side must be 1.."
+                       "%d pixels",
+                       frames, x_scale, bins, PF_IMAGE_MAX_SIDE);
+    n = bins * frames; /* both sides at most PF_IMAGE_MAX_SIDE: no wrap */
     double *db = pf_calloc(n, sizeof *db), top = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         double v = fabs((double)spec[i]);
@@ -52,6 +61,7 @@ void pf_spectrogram_image(const float *spec, size_t bins, size_t frames, int pow
             pf_colormap_viridis(t, *rgb + ((bins - 1 - b) * *width + x) * 3);
         }
     free(db);
+    return 0;
 }
 
 /* Encode with libpng into an open file; returns 0 or -1 (libpng's error longjmps here). */
@@ -80,7 +90,7 @@ static int encode(FILE *f, const uint8_t *rgb, size_t width, size_t height)
 
 int pf_png_write(const char *path, const uint8_t *rgb, size_t width, size_t height, pf_error *err)
 {
-    if (!width || !height || width > 100000 || height > 100000)
+    if (!width || !height || width > PF_IMAGE_MAX_SIDE || height > PF_IMAGE_MAX_SIDE)
         return PF_FAIL(err, PF_EINVAL, "bad image size %zux%zu", width, height);
     pf_out o;
     if (pf_out_open(&o, path, err)) return -1;

@@ -365,30 +365,64 @@ static void copy_str(char *dst, size_t n, char *src)
     free(src);
 }
 
+/* Read /meta's config text (a [1] or scalar string dataset) into meta->config_text. */
+static int read_config_text(pf_h5id g, pf_model_meta *meta, pf_error *err)
+{
+    int rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    char *v = NULL;
+    pf_h5id ds = pf_h5_dset_open(g, "config", err), t = pf_h5_type_str(0);
+    int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
+    if (!rc && (strcmp(pf_h5_dset_class(ds), "string") || rank > 1 || (rank == 1 && d[0] != 1)))
+        rc = PF_FAIL(err, PF_ESCHEMA, "/meta/config is not one string");
+    rc = rc || pf_h5_dset_read(ds, t, &v, err);
+    if (!rc) meta->config_text = pf_strdup(v ? v : "");
+    pf_h5_strs_free(&v, v ? 1 : 0);
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    return rc ? -1 : 0;
+}
+
+/* /meta's numeric attributes: absent ones stay 0 (older files); present ones must be scalars. */
+static int read_meta_numbers(pf_h5id g, pf_model_meta *meta, pf_error *err)
+{
+    const struct {
+        const char *name;
+        pf_h5_kind kind;
+        void *out;
+    } rows[] = {
+        {"bins_lo_midi", PF_H5_F64, &meta->bins_lo_midi},
+        {"bins_step", PF_H5_F64, &meta->bins_step},
+        {"n_bins", PF_H5_I32, &meta->n_bins},
+        /* the training spectrograms (absent in older files: readers assume the defaults) */
+        {"sample_rate", PF_H5_F64, &meta->sample_rate},
+        {"segment_len", PF_H5_I32, &meta->segment_len},
+        {"stft_length", PF_H5_I32, &meta->stft_length},
+        {"stft_overlap", PF_H5_I32, &meta->stft_overlap},
+        {"stft_nfft", PF_H5_I32, &meta->stft_nfft},
+        {"train_threads", PF_H5_I32, &meta->train_threads},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (pf_h5_attr_exists(g, rows[i].name) &&
+            pf_h5_attr_read_num(g, rows[i].name, rows[i].kind, rows[i].out, err))
+            return pf_error_prefix(err, "/meta");
+    return 0;
+}
+
 static int read_meta(pf_h5id f, const pf_model_spec *spec, pf_model_meta *meta, pf_error *err)
 {
     memset(meta, 0, sizeof *meta);
     if (!pf_h5_exists(f, "meta")) return 0;
     pf_h5id g = pf_h5_group_open(f, "meta", err);
     if (g < 0) return -1;
-    int rc = 0;
     copy_str(meta->target, sizeof meta->target, pf_h5_attr_read_str(g, "target", NULL));
     copy_str(meta->input, sizeof meta->input, pf_h5_attr_read_str(g, "input", NULL));
-    pf_h5_attr_read_num(g, "bins_lo_midi", PF_H5_F64, &meta->bins_lo_midi, NULL);
-    pf_h5_attr_read_num(g, "bins_step", PF_H5_F64, &meta->bins_step, NULL);
-    pf_h5_attr_read_num(g, "n_bins", PF_H5_I32, &meta->n_bins, NULL);
-    /* the training spectrograms (absent in older files: readers assume the defaults) */
-    pf_h5_attr_read_num(g, "sample_rate", PF_H5_F64, &meta->sample_rate, NULL);
-    pf_h5_attr_read_num(g, "segment_len", PF_H5_I32, &meta->segment_len, NULL);
-    pf_h5_attr_read_num(g, "stft_length", PF_H5_I32, &meta->stft_length, NULL);
-    pf_h5_attr_read_num(g, "stft_overlap", PF_H5_I32, &meta->stft_overlap, NULL);
-    pf_h5_attr_read_num(g, "stft_nfft", PF_H5_I32, &meta->stft_nfft, NULL);
     copy_str(meta->spec_mode, sizeof meta->spec_mode,
              pf_h5_attr_read_str(g, "spectrogram_mode", NULL));
     copy_str(meta->spec_scaling, sizeof meta->spec_scaling,
              pf_h5_attr_read_str(g, "spectrogram_scaling", NULL));
-    pf_h5_attr_read_num(g, "train_threads", PF_H5_I32, &meta->train_threads, NULL);
-    if (pf_h5_exists(g, "norm_mean")) {
+    int rc = read_meta_numbers(g, meta, err);
+    if (!rc && pf_h5_exists(g, "norm_mean")) {
         int64_t n = spec->in_h;
         meta->norm_len = (size_t)n;
         meta->norm_mean = pf_calloc((size_t)n, sizeof(float));
@@ -396,15 +430,7 @@ static int read_meta(pf_h5id f, const pf_model_spec *spec, pf_model_meta *meta, 
         rc = read_floats(g, "norm_mean", 1, &n, meta->norm_mean, err) ||
              read_floats(g, "norm_std", 1, &n, meta->norm_std, err);
     }
-    if (!rc && pf_h5_exists(g, "config")) {
-        char *v = NULL;
-        pf_h5id d = pf_h5_dset_open(g, "config", err), t = pf_h5_type_str(0);
-        rc = d < 0 || pf_h5_dset_read(d, t, &v, err) ? -1 : 0;
-        meta->config_text = pf_strdup(v);
-        pf_h5_strs_free(&v, v ? 1 : 0);
-        pf_h5_close(t);
-        pf_h5_close(d);
-    }
+    if (!rc && pf_h5_exists(g, "config")) rc = read_config_text(g, meta, err);
     pf_h5_close(g);
     return rc ? -1 : 0;
 }
@@ -415,7 +441,10 @@ static pf_model *load_open(pf_h5id f, const char *path, int batch, int threads,
     if (check_schema(f, path, err) || read_spec(f, spec, err)) return NULL;
     pf_model *m = pf_model_new(spec, batch, threads, err);
     if (!m) return NULL;
-    if (read_params(f, m, spec, err) || read_meta(f, spec, meta, err)) {
+    int rc = read_params(f, m, spec, err);
+    if (!rc && read_meta(f, spec, meta, err)) /* name the file: PF_ESCHEMA goes out as is */
+        rc = err && err->code == PF_ESCHEMA ? pf_error_prefix(err, "%s", path) : -1;
+    if (rc) {
         pf_model_free(m);
         return NULL;
     }

@@ -149,7 +149,7 @@ static int f0_frames_summary(FILE *out, const char *path, const char *split,
     if (pf_mul_size(info->n, info->frames, &len))
         return PF_FAIL(err, PF_EINVAL, "%s: %zu x %zu f0 columns", path, info->n, info->frames);
     float *v = pf_calloc(len ? len : 1, sizeof *v);
-    int rc = split ? pf_dataset_read_f0_frames(path, split, 0, info->n, v, err)
+    int rc = split ? pf_dataset_read_f0_frames(path, split, 0, info->n, v, info->frames, err)
                    : pf_shard_read_f0_frames(path, 0, info->n, v, err);
     if (!rc) f0_frames_print(out, v, info->n, info->frames);
     free(v);

@@ -115,7 +115,7 @@ static int meta_check(const pf_shard_meta *m, pf_error *err)
                        "shard: bad spectrogram shape planes=%zu bins=%zu "
                        "frames=%zu (planes must be 1 or 2, bins and frames > 0)",
                        m->planes, m->bins, m->frames);
-    if (pf_mul_size(m->planes * m->bins, m->frames, &len) || len > (1u << 28))
+    if (pf_mul_size(m->planes * m->bins, m->frames, &len) || len > PF_SHARD_MAX_SPEC_VALUES)
         return PF_FAIL(err, PF_EINVAL, "shard: spectrogram of %zux%zux%zu is too large", m->planes,
                        m->bins, m->frames);
     if (m->store_audio > PF_AUDIO_FLOAT32 || (m->store_audio && !m->audio_len))
@@ -687,9 +687,10 @@ static int dataset_read_labels_unlocked(const char *path, const char *split, pf_
 }
 
 /** Read rows [@p first, +@p count) of labels/f0_frames under group @p g (a shard root or a
- *  dataset split), checked to be [N, frames of the spectrogram]. */
+ *  dataset split), checked to be [N, frames of the spectrogram] and, unless @p row is 0, rows of
+ *  the @p row frames the caller holds. */
 static int f0_frames_read(pf_h5id root, pf_h5id g, size_t first, size_t count, float *out,
-                          pf_error *err)
+                          size_t row, pf_error *err)
 {
     pf_shard_info info;
     int rank;
@@ -701,6 +702,9 @@ static int f0_frames_read(pf_h5id root, pf_h5id g, size_t first, size_t count, f
     int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
     if (!rc && (rank != 2 || d[0] != info.n || d[1] != info.frames))
         rc = PF_FAIL(err, PF_ESCHEMA, "labels/f0_frames is not [%zu, %zu]", info.n, info.frames);
+    if (!rc && row && row != info.frames)
+        rc = PF_FAIL(err, PF_ESCHEMA, "labels/f0_frames rows hold %zu frames, not the %zu expected",
+                     info.frames, row);
     if (!rc && count) rc = pf_h5_dset_read_rows(ds, t, first, count, out, err);
     pf_h5_close(t);
     pf_h5_close(ds);
@@ -715,20 +719,20 @@ static int shard_read_f0_frames_unlocked(const char *path, size_t first, size_t 
         return PF_FAIL(err, PF_EINVAL, "pf_shard_read_f0_frames: NULL argument");
     pf_h5id f = open_checked(path, PF_SHARD_SCHEMA, err);
     if (f < 0) return -1;
-    int rc = f0_frames_read(f, f, first, count, out, err);
+    int rc = f0_frames_read(f, f, first, count, out, 0, err);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s", path) : 0;
 }
 
 /** pf_dataset_read_f0_frames without the HDF5 lock. */
 static int dataset_read_f0_frames_unlocked(const char *path, const char *split, size_t first,
-                                           size_t count, float *out, pf_error *err)
+                                           size_t count, float *out, size_t row, pf_error *err)
 {
     if (!path || (!out && count))
         return PF_FAIL(err, PF_EINVAL, "pf_dataset_read_f0_frames: NULL argument");
     pf_h5id f, g = split_open(path, split, &f, err);
     if (g < 0) return -1;
-    int rc = f0_frames_read(f, g, first, count, out, err);
+    int rc = f0_frames_read(f, g, first, count, out, row, err);
     pf_h5_close(g);
     pf_h5_close(f);
     return rc ? pf_error_prefix(err, "%s split %s", path, split) : 0;
@@ -744,10 +748,10 @@ int pf_shard_read_f0_frames(const char *path, size_t first, size_t count, float 
 }
 
 int pf_dataset_read_f0_frames(const char *path, const char *split, size_t first, size_t count,
-                              float *out, pf_error *err)
+                              float *out, size_t row, pf_error *err)
 {
     pf_h5_lock();
-    int rc = dataset_read_f0_frames_unlocked(path, split, first, count, out, err);
+    int rc = dataset_read_f0_frames_unlocked(path, split, first, count, out, row, err);
     pf_h5_unlock();
     return rc;
 }
@@ -841,56 +845,78 @@ int pf_shard_attr_text(const char *path, const char *name, char **out, pf_error 
     return *out ? 0 : pf_error_prefix(err, "%s", path);
 }
 
-/** pf_dataset_read_audio without the HDF5 lock. */
-static int dataset_read_audio_unlocked(const char *path, const char *split, size_t first,
-                                       size_t count, float *out, pf_error *err)
+/** 0 when dataset @p ds is [N][@p row] (2-D, rows of @p row values), else PF_ESCHEMA naming
+ *  @p name and the shape found. */
+static int check_rows_2d(pf_h5id ds, const char *name, size_t row, pf_error *err)
 {
-    pf_h5id f, g = split_open(path, split, &f, err);
-    if (g < 0)
-        return -1;
-    int rc = pf_h5_exists(g, "audio") ? 0
-                                        : PF_FAIL(err, PF_EINVAL,
-                                                  "%s: split %s stores no audio (store.audio: none)",
-                                                  path, split);
-    pf_h5id ds = rc ? PF_H5_NONE : pf_h5_dset_open(g, "audio", err);
-    pf_h5id t = pf_h5_type(PF_H5_F32);
-    rc = rc || ds < 0 || pf_h5_dset_read_rows(ds, t, first, count, out, err);
+    int rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    if (pf_h5_dset_shape(ds, &rank, d, err)) return -1;
+    if (rank != 2)
+        return PF_FAIL(err, PF_ESCHEMA, "/%s has rank %d, not 2 ([N][%zu])", name, rank, row);
+    if (d[1] != row)
+        return PF_FAIL(err, PF_ESCHEMA, "/%s has rows of %" PRIu64 " values, not %zu", name, d[1],
+                       row);
+    return 0;
+}
+
+/** Read @p count rows of @p row samples from @p first of the split's /audio into @p out. */
+static int audio_rows_read(pf_h5id g, size_t first, size_t count, float *out, size_t row,
+                           pf_error *err)
+{
+    if (!pf_h5_exists(g, "audio"))
+        return PF_FAIL(err, PF_EINVAL, "stores no audio (store.audio: none)");
+    pf_h5id ds = pf_h5_dset_open(g, "audio", err), t = pf_h5_type(PF_H5_F32);
+    int rc = ds < 0 || check_rows_2d(ds, "audio", row, err) ||
+             pf_h5_dset_read_rows(ds, t, first, count, out, err);
     pf_h5_kind kind = PF_H5_F32;
-    if (!rc && ds >= 0 && pf_h5_dset_kind(ds, &kind) == 0 && kind == PF_H5_I16) {
+    if (!rc && pf_h5_dset_kind(ds, &kind) == 0 && kind == PF_H5_I16) {
         /* HDF5 converted int16 to float by value: scale to the signal the spectrogram saw */
-        size_t len = 0;
-        int rank;
-        uint64_t d[PF_H5_MAX_RANK];
-        if (pf_h5_dset_shape(ds, &rank, d, err) == 0)
-            len = (size_t)d[1];
-        for (size_t i = 0; i < count * len; i++)
+        for (size_t i = 0; i < count * row; i++)
             out[i] = out[i] / (float)PF_AUDIO_INT16_SCALE;
     }
     pf_h5_close(t);
     pf_h5_close(ds);
-    pf_h5_close(g);
-    pf_h5_close(f);
     return rc ? -1 : 0;
 }
 
+/** pf_dataset_read_audio without the HDF5 lock. */
+static int dataset_read_audio_unlocked(const char *path, const char *split, size_t first,
+                                       size_t count, float *out, size_t row, pf_error *err)
+{
+    if (!path || (!out && count))
+        return PF_FAIL(err, PF_EINVAL, "pf_dataset_read_audio: NULL argument");
+    pf_h5id f, g = split_open(path, split, &f, err);
+    if (g < 0)
+        return -1;
+    int rc = audio_rows_read(g, first, count, out, row, err);
+    pf_h5_close(g);
+    pf_h5_close(f);
+    return rc ? pf_error_prefix(err, "%s split %s", path, split) : 0;
+}
+
 int pf_dataset_read_audio(const char *path, const char *split, size_t first, size_t count,
-                          float *out, pf_error *err)
+                          float *out, size_t row, pf_error *err)
 {
     pf_h5_lock();
-    int rc = dataset_read_audio_unlocked(path, split, first, count, out, err);
+    int rc = dataset_read_audio_unlocked(path, split, first, count, out, row, err);
     pf_h5_unlock();
     return rc;
 }
 
 /** pf_dataset_read_spectrograms without the HDF5 lock. */
 static int dataset_read_spectrograms_unlocked(const char *path, const char *split, size_t first,
-                                              size_t count, float *out, pf_error *err)
+                                              size_t count, float *out, size_t row, pf_error *err)
 {
     pf_h5id f, g = split_open(path, split, &f, err);
     if (g < 0)
         return -1;
     pf_spec_source *src = pf_spec_source_open(f, g, err);
-    int rc = src ? pf_spec_source_read(src, first, count, out, err) : -1;
+    int rc = src ? 0 : -1;
+    if (!rc && pf_spec_source_size(src) != row)
+        rc = PF_FAIL(err, PF_ESCHEMA, "/spectrogram holds %zu values an example, not the %zu expected",
+                     pf_spec_source_size(src), row);
+    rc = rc || pf_spec_source_read(src, first, count, out, err);
     pf_spec_source_free(src);
     pf_h5_close(g);
     pf_h5_close(f);
@@ -898,10 +924,10 @@ static int dataset_read_spectrograms_unlocked(const char *path, const char *spli
 }
 
 int pf_dataset_read_spectrograms(const char *path, const char *split, size_t first, size_t count,
-                                 float *out, pf_error *err)
+                                 float *out, size_t row, pf_error *err)
 {
     pf_h5_lock();
-    int rc = dataset_read_spectrograms_unlocked(path, split, first, count, out, err);
+    int rc = dataset_read_spectrograms_unlocked(path, split, first, count, out, row, err);
     pf_h5_unlock();
     return rc;
 }

@@ -1,6 +1,7 @@
 /* Spectrograms as float32 from float32, float16 or (store none) /audio: src/store/specsrc.h. */
 #include "store/specsrc.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,19 @@ static int dset_dims(pf_h5id g, const char *name, int *rank, uint64_t d[PF_H5_MA
     return rc;
 }
 
+/** 0 when @p info's rows fit in memory sizes: planes * bins * frames floats and audio_len floats
+ *  without wrapping size_t (a crafted file's dims would wrap every buffer computed from them). */
+static int check_row_sizes(const pf_shard_info *info, pf_error *err)
+{
+    size_t s;
+    if (pf_mul_size(info->planes, info->bins, &s) || pf_mul_size(s, info->frames, &s) ||
+        pf_mul_size(s, sizeof(float), &s) || pf_mul_size(info->audio_len, sizeof(float), &s))
+        return PF_FAIL(err, PF_ESCHEMA,
+                       "/spectrogram rows of %zu x %zu x %zu or /audio rows of %zu: too large",
+                       info->planes, info->bins, info->frames, info->audio_len);
+    return 0;
+}
+
 /** The shape of the spectrograms of a group without /spectrogram: from /audio and the STFT. */
 static int shape_from_audio(pf_h5id root, pf_shard_info *info, pf_error *err)
 {
@@ -89,6 +103,7 @@ static int shape_from_audio(pf_h5id root, pf_shard_info *info, pf_error *err)
     pf_spec_shape(&cfg, info->audio_len, &info->bins, &info->frames);
     info->planes = cfg.mode == PF_SPEC_COMPLEX ? 2 : 1;
     info->store_spec = PF_SPEC_STORE_NONE;
+    if (check_row_sizes(info, err)) return -1;
     if (!info->frames)
         return PF_FAIL(err, PF_ESCHEMA, "/audio rows of %zu samples are shorter than stft_length",
                        info->audio_len);
@@ -110,10 +125,14 @@ static int shape_locked(pf_h5id root, pf_h5id g, pf_shard_info *info, pf_error *
     if (dset_dims(g, "spectrogram", &rank, d, err)) return -1;
     if (rank < 3 || rank > 4)
         return PF_FAIL(err, PF_ESCHEMA, "/spectrogram has rank %d, not 3 or 4", rank);
+    if (rank == 4 && d[1] != 2)
+        return PF_FAIL(err, PF_ESCHEMA, "/spectrogram has %" PRIu64 " planes, not 2 (complex)",
+                       d[1]);
     info->n = d[0];
     info->planes = rank == 4 ? d[1] : 1;
     info->bins = d[rank - 2];
     info->frames = d[rank - 1];
+    if (check_row_sizes(info, err)) return -1;
     pf_h5id ds = pf_h5_dset_open(g, "spectrogram", err);
     info->store_spec = pf_h5_dset_is_half(ds) ? PF_SPEC_STORE_FLOAT16 : PF_SPEC_STORE_FLOAT32;
     pf_h5_close(ds);
