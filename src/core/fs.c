@@ -43,11 +43,32 @@ char *pf_path_dup(const char *dir, const char *name)
     return s;
 }
 
+int pf_tmp_clear(const char *tmp, pf_error *err)
+{
+    if (unlink(tmp) == 0 || errno == ENOENT) return 0; /* unlink removes a link, not its target */
+    return PF_FAIL(err, PF_EIO, "%s: cannot remove the old temporary file: %s", tmp,
+                   strerror(errno));
+}
+
+FILE *pf_tmp_open(const char *tmp, pf_error *err)
+{
+    if (pf_tmp_clear(tmp, err)) return NULL;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+    if (!f) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        PF_FAIL(err, PF_EIO, "%s: cannot write: %s", tmp, strerror(e));
+        errno = e; /* for callers that name another file */
+    }
+    return f;
+}
+
 int pf_out_open(pf_out *o, const char *path, pf_error *err)
 {
     snprintf(o->path, sizeof o->path, "%s", path);
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp", path);
-    o->f = fopen(o->tmp, "wb");
+    o->f = pf_tmp_open(o->tmp, err);
     return o->f ? 0 : PF_FAIL(err, PF_EIO, "%s: cannot write: %s", path, strerror(errno));
 }
 

@@ -17,6 +17,17 @@ int pf_path_join(char *buf, size_t size, const char *dir, const char *name);
 /** "@p dir/@p name", allocated (caller frees). */
 char *pf_path_dup(const char *dir, const char *name);
 
+/**
+ * Make way for a temporary file at @p tmp: whatever is there (a crashed run's file, or a
+ * symbolic link someone planted) is removed, never followed, so the file can then be created
+ * exclusively (O_EXCL).
+ * @return 0, or -1 with @p err filled (it cannot be removed)
+ */
+int pf_tmp_clear(const char *tmp, pf_error *err);
+/** fopen(@p tmp, "wb") done safely: pf_tmp_clear, then created with O_EXCL | O_NOFOLLOW.
+ *  @return the stream, or NULL with @p err filled and errno the reason */
+FILE *pf_tmp_open(const char *tmp, pf_error *err);
+
 /** A file being written to "<path>.tmp"; pf_out_commit renames it to its path. */
 typedef struct pf_out {
     FILE *f;

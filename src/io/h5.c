@@ -181,7 +181,9 @@ pf_h5id pf_h5_create(const char *path, pf_error *err)
     h5_quiet();
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = strong_fapl();
     H5Pset_obj_track_times(fcpl, 0);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    /* exclusive, after clearing the name: a file or a planted link there is removed, never
+     * written through */
+    hid_t f = pf_tmp_clear(path, err) ? -1 : H5Fcreate(path, H5F_ACC_EXCL, fcpl, fapl);
     h5_capture();
     H5Pclose(fcpl);
     H5Pclose(fapl);

@@ -1,5 +1,6 @@
 /* Line charts drawn with cairo (the only cairo user), written as PNG. */
 #include "pitchforge/plot.h"
+#include "core/fs.h"
 #include "pitchforge/error.h"
 
 #include <cairo.h>
@@ -129,6 +130,12 @@ static void draw_series(cairo_t *cr, const pf_chart *c, const frame *f)
     }
 }
 
+/* cairo's PNG writer into a stream opened safely (pf_tmp_open). */
+static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int len)
+{
+    return fwrite(data, 1, len, closure) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
 int pf_chart_png(const pf_chart *c, const char *path, int width, int height, pf_error *err)
 {
     if (!c || !path || width < 200 || height < 150 || c->n_x == 0)
@@ -149,8 +156,11 @@ int pf_chart_png(const pf_chart *c, const char *path, int width, int height, pf_
     cairo_destroy(cr);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    cairo_status_t st = cairo_surface_write_to_png(sf, tmp);
+    FILE *out = pf_tmp_open(tmp, err);
+    cairo_status_t st = out ? cairo_surface_write_to_png_stream(sf, png_write, out)
+                            : CAIRO_STATUS_WRITE_ERROR;
     cairo_surface_destroy(sf);
+    if (out && fclose(out)) st = CAIRO_STATUS_WRITE_ERROR;
     if (st != CAIRO_STATUS_SUCCESS || rename(tmp, path)) {
         unlink(tmp);
         return PF_FAIL(err, PF_EIO, "%s: cannot write the chart: %s", path,

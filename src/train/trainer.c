@@ -318,7 +318,8 @@ static int metrics_truncate(const char *path, int epoch, pf_error *err)
     FILE *in = epoch > 0 ? fopen(path, "r") : NULL;
     char line[4096], *tmp = pf_malloc(strlen(path) + 5);
     snprintf(tmp, strlen(path) + 5, "%s.tmp", path);
-    FILE *out = fopen(tmp, "w");
+    pf_error ignored = {0};
+    FILE *out = pf_tmp_open(tmp, &ignored);
     int e;
     while (in && out && fgets(line, sizeof line, in))
         if (sscanf(line, "{\"epoch\": %d", &e) == 1 && e <= epoch)
