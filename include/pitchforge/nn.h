@@ -141,6 +141,10 @@ typedef struct pf_model_meta {
                                network with dense layers may depend on it (docs/training.md) */
 } pf_model_meta;
 
+/** @p threads, or fewer when OpenMP's thread limit (OMP_THREAD_LIMIT) is lower: the threads
+ *  oneDNN's primitives can have, and so the most a model plans for (and a run records). */
+int pf_nn_threads_allowed(int threads);
+
 /** Write @p m and @p meta to @p path (temp name + rename), weights in PyTorch layout. */
 int pf_model_save(const char *path, pf_model *m, const pf_model_spec *spec,
                   const pf_model_meta *meta, pf_error *err);

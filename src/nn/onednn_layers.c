@@ -87,16 +87,40 @@ static int dn_fail(pf_error *err, dnnl_status_t st, const char *what)
         if (st_ != dnnl_success) return dn_fail(err, st_, what);                                  \
     } while (0)
 
-/* libgomp comes with libdnnl; find omp_set_num_threads there without linking -lgomp. */
-static void set_omp_threads(int n)
+/* libgomp comes with libdnnl; find its functions there without linking -lgomp. */
+typedef struct omp_api {
+    void (*set_num_threads)(int), (*set_dynamic)(int);
+    int (*get_thread_limit)(void);
+} omp_api;
+
+static const omp_api *omp(void)
 {
-    static void (*set)(int);
+    static omp_api api;
     static int looked;
     if (!looked) {
-        *(void **)&set = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+        *(void **)&api.set_num_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+        *(void **)&api.set_dynamic = dlsym(RTLD_DEFAULT, "omp_set_dynamic");
+        *(void **)&api.get_thread_limit = dlsym(RTLD_DEFAULT, "omp_get_thread_limit");
         looked = 1;
     }
-    if (set) set(n);
+    return &api;
+}
+
+/* n threads for oneDNN's next primitives, and exactly n: with OMP_DYNAMIC the runtime would
+ * give a loaded machine's primitives fewer threads than they were planned for, and some
+ * kernels then leave work undone (other gradients, other answers). */
+static void set_omp_threads(int n)
+{
+    const omp_api *o = omp();
+    if (o->set_dynamic) o->set_dynamic(0);
+    if (o->set_num_threads) o->set_num_threads(n);
+}
+
+int pf_nn_threads_allowed(int threads)
+{
+    const omp_api *o = omp();
+    int limit = o->get_thread_limit ? o->get_thread_limit() : threads;
+    return threads < limit ? threads : limit > 0 ? limit : 1;
 }
 
 pf_nn_ctx *pf_nn_ctx_new(int threads, pf_error *err)
@@ -106,7 +130,7 @@ pf_nn_ctx *pf_nn_ctx_new(int threads, pf_error *err)
         return NULL;
     }
     pf_nn_ctx *c = pf_calloc(1, sizeof *c);
-    c->threads = threads;
+    c->threads = pf_nn_threads_allowed(threads); /* OMP_THREAD_LIMIT caps the team */
     dnnl_status_t st = dnnl_engine_create(&c->eng, dnnl_cpu, 0);
     if (st == dnnl_success) st = dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags);
     for (int t = 0; t < SLOTS_MAX && t < threads && st == dnnl_success; t++)

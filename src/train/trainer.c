@@ -166,6 +166,7 @@ static int make_model(run *r, pf_error *err)
 {
     const pf_train_config *c = r->c;
     int threads = c->threads > 0 ? c->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    threads = pf_nn_threads_allowed(threads);
     r->meta.train_threads = threads > 0 ? threads : 1;
     r->model = pf_model_new(&r->spec, c->batch, r->meta.train_threads, err);
     if (!r->model)
