@@ -323,11 +323,9 @@ static int second_note(worker *w, const pf_note_job *nj, int step)
 static void gap_labels(worker *w, const float *fa, const float *fb)
 {
     const pf_spec_config *sp = &w->r->m->spectrogram;
-    size_t len = (size_t)sp->length, hop = (size_t)(sp->length - sp->overlap);
-    for (size_t k = 0; k < w->frames && k * hop + len <= w->seg_len; k++) {
-        double la = pf_rms_dbfs(w->part_a + k * hop, len), lb = pf_rms_dbfs(w->part_b + k * hop, len);
-        int va = la >= w->a_peak - PF_VOICED_BELOW_PEAK_DB;
-        int vb = lb >= w->b_peak - PF_VOICED_BELOW_PEAK_DB;
+    for (size_t k = 0, m = pf_column_count(sp, w->seg_len); k < w->frames && k < m; k++) {
+        double la = pf_column_dbfs(sp, w->part_a, k), lb = pf_column_dbfs(sp, w->part_b, k);
+        int va = pf_column_voiced(la, w->a_peak), vb = pf_column_voiced(lb, w->b_peak);
         w->f0_frames[k] = va && vb ? (la >= lb ? fa[k] : fb[k]) : va ? fa[k] : vb ? fb[k] : 0.0f;
     }
 }

@@ -40,12 +40,28 @@ void pf_column_f0(const pf_column_pitch *p, long seg_offset, float *f0, size_t f
     }
 }
 
+size_t pf_column_count(const pf_spec_config *spec, size_t n)
+{
+    size_t bins, frames;
+    pf_spec_shape(spec, n, &bins, &frames);
+    return frames;
+}
+
+double pf_column_dbfs(const pf_spec_config *spec, const float *x, size_t k)
+{
+    return pf_rms_dbfs(x + k * (size_t)(spec->length - spec->overlap), (size_t)spec->length);
+}
+
+int pf_column_voiced(double dbfs, double peak_dbfs)
+{
+    return dbfs >= peak_dbfs - PF_VOICED_BELOW_PEAK_DB;
+}
+
 double pf_frame_peak_dbfs(const pf_spec_config *spec, const float *x, size_t n)
 {
-    size_t len = (size_t)spec->length, hop = (size_t)(spec->length - spec->overlap);
     double peak = -INFINITY;
-    for (size_t i = 0; i + len <= n; i += hop) {
-        double l = pf_rms_dbfs(x + i, len);
+    for (size_t k = 0, m = pf_column_count(spec, n); k < m; k++) {
+        double l = pf_column_dbfs(spec, x, k);
         peak = l > peak ? l : peak;
     }
     return peak;
@@ -54,7 +70,6 @@ double pf_frame_peak_dbfs(const pf_spec_config *spec, const float *x, size_t n)
 void pf_column_voicing(const pf_spec_config *spec, const float *seg, size_t n, double peak_dbfs,
                        float *f0, size_t frames)
 {
-    size_t len = (size_t)spec->length, hop = (size_t)(spec->length - spec->overlap);
-    for (size_t k = 0; k < frames && k * hop + len <= n; k++)
-        if (!(pf_rms_dbfs(seg + k * hop, len) >= peak_dbfs - PF_VOICED_BELOW_PEAK_DB)) f0[k] = 0;
+    for (size_t k = 0, m = pf_column_count(spec, n); k < frames && k < m; k++)
+        if (!pf_column_voiced(pf_column_dbfs(spec, seg, k), peak_dbfs)) f0[k] = 0;
 }

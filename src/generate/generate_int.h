@@ -160,6 +160,13 @@ double pf_column_time_s(const pf_spec_config *spec, long seg_offset, size_t k);
 /** f0 in Hz at each of the @p frames column centres: pf_midi_to_hz(midi, cents + the played
  *  offset at that instant, read between the centres of the two synth blocks around it). */
 void pf_column_f0(const pf_column_pitch *p, long seg_offset, float *f0, size_t frames);
+/** Columns (analysis windows) of @p n samples: pf_spec_shape's frames. */
+size_t pf_column_count(const pf_spec_config *spec, size_t n);
+/** RMS in dBFS of column @p k's window of @p x (length samples from k hop). */
+double pf_column_dbfs(const pf_spec_config *spec, const float *x, size_t k);
+/** The voicing rule: a window at @p dbfs is voiced when within PF_VOICED_BELOW_PEAK_DB of its
+ *  note's loudest window @p peak_dbfs (never when silent). */
+int pf_column_voiced(double dbfs, double peak_dbfs);
 /** The loudest analysis window of @p x (n samples; windows as the STFT's), in dBFS. */
 double pf_frame_peak_dbfs(const pf_spec_config *spec, const float *x, size_t n);
 /** Set f0[k] to 0 where column k's window of the clean segment @p seg is more than
