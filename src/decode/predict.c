@@ -19,6 +19,9 @@
 #include "pitchforge/train.h"
 
 #define PREDICT_BATCH 16
+/* A frame-level model's windows a batch: its activations are per column (about 10 MB a window
+ * for the track preset), and a file of a few seconds has only a few windows. */
+#define PREDICT_FRAMES_BATCH 2
 #define HOP_S 0.110           /* window hop */
 #define SILENCE_DBFS -60.0    /* as the quality gate of the training data */
 #define WINDOW_PEAK 0.6       /* inside the training data's volume range (0.2 .. 1.0) */
@@ -26,6 +29,7 @@
 struct pf_predictor {
     pf_estimator *est;
     size_t frames;  /* a frame-level model's columns a window, else 0 */
+    size_t batch;   /* windows a batch: PREDICT_BATCH, or PREDICT_FRAMES_BATCH for frames */
     double hop_s;   /* frames: the track's hop (pf_predictor_set_hop) */
     double *f0c, *confc; /* frames: [batch][frames] the model's columns */
     pf_model_meta meta; /* the estimator's, with the dataset defaults filled in (owns nothing) */
@@ -38,7 +42,11 @@ struct pf_predictor {
 pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *err)
 {
     pf_predictor *p = pf_calloc(1, sizeof *p);
-    p->est = pf_estimator_new(model_path, PREDICT_BATCH, threads, err);
+    p->est = pf_estimator_new(model_path, PREDICT_FRAMES_BATCH, threads, err);
+    if (p->est && !pf_estimator_frames(p->est)) { /* a note model: more windows a batch */
+        pf_estimator_free(p->est);
+        p->est = pf_estimator_new(model_path, PREDICT_BATCH, threads, err);
+    }
     if (!p->est) {
         pf_predictor_free(p);
         return NULL;
@@ -60,6 +68,7 @@ pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *er
     p->x = pf_calloc(PREDICT_BATCH * p->in_size, sizeof *p->x);
     p->win = pf_calloc(PREDICT_BATCH * p->seg_len, sizeof *p->win);
     p->frames = pf_estimator_frames(p->est);
+    p->batch = p->frames ? PREDICT_FRAMES_BATCH : PREDICT_BATCH;
     p->hop_s = PF_TRACK_HOP_S;
     p->f0c = pf_calloc(PREDICT_BATCH * p->frames + 1, sizeof *p->f0c);
     p->confc = pf_calloc(PREDICT_BATCH * p->frames + 1, sizeof *p->confc);
@@ -195,8 +204,8 @@ static int analyse_columns(pf_predictor *p, const float *s, size_t n, columns *c
         pf_peak_normalize(win, p->seg_len, WINDOW_PEAK);
         if (window_input(p, rows, err)) return -1;
         wins[rows++] = w;
-        if (rows == PREDICT_BATCH && run_frames_batch(p, rows, wins, c, err)) return -1;
-        rows = rows == PREDICT_BATCH ? 0 : rows;
+        if (rows == p->batch && run_frames_batch(p, rows, wins, c, err)) return -1;
+        rows = rows == p->batch ? 0 : rows;
     }
     return rows ? run_frames_batch(p, rows, wins, c, err) : 0;
 }

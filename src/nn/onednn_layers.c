@@ -297,32 +297,44 @@ const char *pf_nn_act_format(const pf_nn_act *a)
     return a->fmt;
 }
 
+/* Copy between a blocked activation @p blocked and the plain [n][c][h][w] @p plain (@p
+ * to_plain: the direction), walking the blocked buffer in memory order: a block's channels are
+ * adjacent there and one plane apart in the plain one. */
+static void copy_blocked(const pf_nn_layout *l, float *blocked, float *plain, int to_plain)
+{
+    int64_t plane = l->h * l->w;
+    for (int64_t n = 0; n < l->n; n++)
+        for (int64_t c0 = 0; c0 < l->c; c0 += l->blk) {
+            int64_t nb = l->c - c0 < l->blk ? l->c - c0 : l->blk;
+            float *p0 = plain + (n * l->c + c0) * plane;
+            const float *bstart = blocked + n * l->sn + (c0 / l->blk) * l->sc;
+            for (int64_t h = 0; h < l->h; h++)
+                for (int64_t w = 0; w < l->w; w++) {
+                    float *b = (float *)bstart + h * l->sh + w * l->sw, *p = p0 + h * l->w + w;
+                    if (to_plain)
+                        for (int64_t i = 0; i < nb; i++) p[i * plane] = b[i];
+                    else
+                        for (int64_t i = 0; i < nb; i++) b[i] = p[i * plane];
+                }
+        }
+}
+
 void pf_nn_act_import(pf_nn_act *a, const float *src)
 {
     const pf_nn_layout *l = &a->lay;
-    if (pf_nn_act_is_plain(a)) {
+    if (pf_nn_act_is_plain(a))
         memcpy(a->data, src, sizeof(float) * (size_t)(l->n * l->sn));
-        return;
-    }
-    for (int64_t n = 0; n < l->n; n++)
-        for (int64_t c = 0; c < l->c; c++)
-            for (int64_t h = 0; h < l->h; h++)
-                for (int64_t w = 0; w < l->w; w++)
-                    a->data[pf_nn_at(l, n, c, h, w)] = *src++;
+    else
+        copy_blocked(l, a->data, (float *)src, 0); /* src is only read in this direction */
 }
 
 void pf_nn_act_export(const pf_nn_act *a, float *dst)
 {
     const pf_nn_layout *l = &a->lay;
-    if (pf_nn_act_is_plain(a)) {
+    if (pf_nn_act_is_plain(a))
         memcpy(dst, a->data, sizeof(float) * (size_t)(l->n * l->sn));
-        return;
-    }
-    for (int64_t n = 0; n < l->n; n++)
-        for (int64_t c = 0; c < l->c; c++)
-            for (int64_t h = 0; h < l->h; h++)
-                for (int64_t w = 0; w < l->w; w++)
-                    *dst++ = a->data[pf_nn_at(l, n, c, h, w)];
+    else
+        copy_blocked(l, a->data, dst, 1);
 }
 
 /* ---- primitives ---- */
