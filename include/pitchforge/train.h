@@ -36,6 +36,8 @@ typedef struct pf_train_config {
     int n_bins;
     double blur_cents;     /**< bins: std of the Gaussian target blur (CREPE: 25 cents) */
     int tuning_measured;   /**< train labels moved by their (preset, key)'s audited tuning */
+    int outside_unvoiced;  /**< frames: a voiced column outside the bins is trained as unvoiced
+                                (no bin lit) instead of refusing the dataset */
     char input[16];        /**< "log" (ln(x + 1e-6)) or "linear", then /stats normalization */
     pf_loss loss;          /**< mse (hz, midi) or bce (bins) */
     pf_optim optimizer;

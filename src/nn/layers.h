@@ -188,13 +188,16 @@ void pf_nn_convpool_backward(const pf_nn_convpool *c, const float *x, const floa
 void pf_nn_harmonics_table(const pf_layer_spec *s, int in_w, int32_t *idx, float *frac);
 /**
  * Harmonics forward on plain @p x [n][c][in_w][t] (frequency then time; t 1 for a height-1 map
- * [n][c][1][in_w]) into plain @p y [n][c*k][out][t]: every time step sampled alike.
+ * [n][c][1][in_w]) into plain @p y [n][c*k][out][t]: every time step sampled alike. The
+ * examples are shared among @p threads threads; the bits do not depend on their number.
  */
 void pf_nn_harmonics_forward(const pf_layer_spec *s, int n, int c, int in_w, int t,
-                             const int32_t *idx, const float *frac, const float *x, float *y);
+                             const int32_t *idx, const float *frac, const float *x, float *y,
+                             int threads);
 /** Its backward: plain @p dy [n][c*k][out][t] into plain @p dx [n][c][in_w][t] (overwritten). */
 void pf_nn_harmonics_backward(const pf_layer_spec *s, int n, int c, int in_w, int t,
-                              const int32_t *idx, const float *frac, const float *dy, float *dx);
+                              const int32_t *idx, const float *frac, const float *dy, float *dx,
+                              int threads);
 
 /** Per-example state timestats keeps between forward and backward: [n][h][2 + 2k] doubles. */
 size_t pf_nn_timestats_state_len(const pf_nn_layout *src, int k);

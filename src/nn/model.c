@@ -375,7 +375,7 @@ static int harm_forward(pf_model *m, layer *l, int training, pf_nn_act **out, pf
     }
     const pf_nn_layout *s = pf_nn_act_layout(l->in);
     pf_nn_harmonics_forward(&l->s, m->batch, l->in_c, harm_freq(s), harm_time(s), l->hidx,
-                            l->hfrac, x, pf_nn_act_data(l->dst));
+                            l->hfrac, x, pf_nn_act_data(l->dst), m->threads);
     *out = l->dst;
     return 0;
 }
@@ -394,7 +394,7 @@ static int harm_backward(pf_model *m, layer *l, pf_nn_act *ddst, int want, pf_nn
     int plain = pf_nn_act_is_plain(l->dsrc);
     const pf_nn_layout *s = pf_nn_act_layout(l->in);
     pf_nn_harmonics_backward(&l->s, m->batch, l->in_c, harm_freq(s), harm_time(s), l->hidx,
-                             l->hfrac, dy, plain ? pf_nn_act_data(l->dsrc) : l->flat);
+                             l->hfrac, dy, plain ? pf_nn_act_data(l->dsrc) : l->flat, m->threads);
     if (!plain) pf_nn_act_import(l->dsrc, l->flat);
     return 0;
 }

@@ -240,49 +240,86 @@ void pf_nn_harmonics_table(const pf_layer_spec *s, int in_w, int32_t *idx, float
         }
 }
 
-void pf_nn_harmonics_forward(const pf_layer_spec *s, int n, int c, int in_w, int t,
-                             const int32_t *idx, const float *frac, const float *x, float *y)
+/* One harmonics call: the examples are split among the threads (each example's output is its
+ * own, so the bits do not depend on the thread count). */
+typedef struct harm_job {
+    const pf_layer_spec *s;
+    int n, c, in_w, t;
+    const int32_t *idx;
+    const float *frac, *x; /* forward: x; backward: dy */
+    float *y;              /* forward: y; backward: dx */
+} harm_job;
+
+/* Examples [*a, *b) of thread @p t of @p nt. */
+static void harm_range(int n, int t, int nt, int *a, int *b)
 {
-    size_t out = (size_t)s->out, nt = (size_t)t;
-    for (int e = 0; e < n; e++)
-        for (int g = 0; g < s->k; g++)
-            for (int ch = 0; ch < c; ch++) {
-                const float *xr = x + ((size_t)e * c + ch) * in_w * nt;
-                float *yr = y + (((size_t)e * s->k + g) * c + ch) * out * nt;
-                const int32_t *ix = idx + g * out;
-                const float *fr = frac + g * out;
+    *a = (int)((int64_t)n * t / nt), *b = (int)((int64_t)n * (t + 1) / nt);
+}
+
+static void harm_forward_job(void *arg, int t, int nt)
+{
+    const harm_job *j = arg;
+    size_t out = (size_t)j->s->out, T = (size_t)j->t;
+    int e0, e1;
+    harm_range(j->n, t, nt, &e0, &e1);
+    for (int e = e0; e < e1; e++)
+        for (int g = 0; g < j->s->k; g++)
+            for (int ch = 0; ch < j->c; ch++) {
+                const float *xr = j->x + ((size_t)e * j->c + ch) * j->in_w * T;
+                float *yr = j->y + (((size_t)e * j->s->k + g) * j->c + ch) * out * T;
+                const int32_t *ix = j->idx + g * out;
+                const float *fr = j->frac + g * out;
                 for (size_t i = 0; i < out; i++) {
-                    float *yo = yr + i * nt;
+                    float *yo = yr + i * T;
                     if (ix[i] < 0) {
-                        memset(yo, 0, nt * sizeof *yo);
+                        memset(yo, 0, T * sizeof *yo);
                         continue;
                     }
-                    const float *a = xr + (size_t)ix[i] * nt;
-                    for (size_t j = 0; j < nt; j++)
-                        yo[j] = a[j] + fr[i] * (a[nt + j] - a[j]);
+                    const float *a = xr + (size_t)ix[i] * T;
+                    for (size_t k = 0; k < T; k++)
+                        yo[k] = a[k] + fr[i] * (a[T + k] - a[k]);
+                }
+            }
+}
+
+void pf_nn_harmonics_forward(const pf_layer_spec *s, int n, int c, int in_w, int t,
+                             const int32_t *idx, const float *frac, const float *x, float *y,
+                             int threads)
+{
+    harm_job j = {s, n, c, in_w, t, idx, frac, x, y};
+    pf_nn_parallel(threads, harm_forward_job, &j);
+}
+
+static void harm_backward_job(void *arg, int t, int nt)
+{
+    const harm_job *j = arg;
+    size_t out = (size_t)j->s->out, T = (size_t)j->t;
+    int e0, e1;
+    harm_range(j->n, t, nt, &e0, &e1);
+    memset(j->y + (size_t)e0 * j->c * j->in_w * T, 0,
+           (size_t)(e1 - e0) * j->c * j->in_w * T * sizeof *j->y);
+    for (int e = e0; e < e1; e++)
+        for (int g = 0; g < j->s->k; g++)
+            for (int ch = 0; ch < j->c; ch++) {
+                float *dxr = j->y + ((size_t)e * j->c + ch) * j->in_w * T;
+                const float *dyr = j->x + (((size_t)e * j->s->k + g) * j->c + ch) * out * T;
+                const int32_t *ix = j->idx + g * out;
+                const float *fr = j->frac + g * out;
+                for (size_t i = 0; i < out; i++) {
+                    if (ix[i] < 0) continue;
+                    float *a = dxr + (size_t)ix[i] * T;
+                    for (size_t k = 0; k < T; k++) {
+                        a[k] += (1 - fr[i]) * dyr[i * T + k];
+                        a[T + k] += fr[i] * dyr[i * T + k];
+                    }
                 }
             }
 }
 
 void pf_nn_harmonics_backward(const pf_layer_spec *s, int n, int c, int in_w, int t,
-                              const int32_t *idx, const float *frac, const float *dy, float *dx)
+                              const int32_t *idx, const float *frac, const float *dy, float *dx,
+                              int threads)
 {
-    size_t out = (size_t)s->out, nt = (size_t)t;
-    memset(dx, 0, (size_t)n * c * in_w * nt * sizeof *dx);
-    for (int e = 0; e < n; e++)
-        for (int g = 0; g < s->k; g++)
-            for (int ch = 0; ch < c; ch++) {
-                float *dxr = dx + ((size_t)e * c + ch) * in_w * nt;
-                const float *dyr = dy + (((size_t)e * s->k + g) * c + ch) * out * nt;
-                const int32_t *ix = idx + g * out;
-                const float *fr = frac + g * out;
-                for (size_t i = 0; i < out; i++) {
-                    if (ix[i] < 0) continue;
-                    float *a = dxr + (size_t)ix[i] * nt;
-                    for (size_t j = 0; j < nt; j++) {
-                        a[j] += (1 - fr[i]) * dyr[i * nt + j];
-                        a[nt + j] += fr[i] * dyr[i * nt + j];
-                    }
-                }
-            }
+    harm_job j = {s, n, c, in_w, t, idx, frac, dy, dx};
+    pf_nn_parallel(threads, harm_backward_job, &j);
 }

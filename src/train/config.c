@@ -23,6 +23,7 @@ static const char *const input_names[] = {"log", "linear", NULL};
 static const char *const weights_names[] = {"float32", "float16", NULL};
 static const char *const preset_names[] = {"seed", "fast", "track", NULL};
 static const char *const tuning_names[] = {"written", "measured", NULL};
+static const char *const outside_names[] = {"refuse", "unvoiced", NULL};
 /* Layer kinds as written in configs (the order of pf_layer_kind). */
 static const char *const kind_names[] = {
     "conv", "maxpool", "relu", "dropout", "dense", "timestats", "timestats_map", "harmonics", NULL};
@@ -319,6 +320,9 @@ static const pf_key target_rows[] = {
      .help = "bins: std of the Gaussian target blur"},
     {.key = "tuning", .kind = PF_KEY_ENUM, .names = tuning_names, .off = CF(tuning_measured),
      .help = "train labels as written, or moved by their key's audited tuning"},
+    {.key = "outside", .kind = PF_KEY_ENUM, .names = outside_names, .off = CF(outside_unvoiced),
+     .help = "frames: a voiced column outside the bins refuses the dataset, or is trained as "
+             "unvoiced (the model learns to say no pitch beyond its range)"},
     {.kind = PF_KEY_CHECK, .fn = check_bins},
 };
 static const pf_key optimizer_rows[] = {

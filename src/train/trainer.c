@@ -77,18 +77,21 @@ static int spectrogram_settings(const char *dataset, pf_model_meta *meta, pf_err
     return rc;
 }
 
-/* frames: every voiced column of the train labels must fall inside the bins. */
+/* frames: every voiced column of the train labels must fall inside the bins, unless
+ * target.outside is unvoiced (pf_target_encode_frames then lights no bin for it). */
 static int check_frame_bins(const run *r, pf_error *err)
 {
     const pf_train_config *c = r->c;
+    if (c->outside_unvoiced) return 0;
     double lo = c->bins_lo_midi, hi = lo + (c->n_bins - 1) * c->bins_step;
     const float *f = pf_loader_f0_frames(r->train);
     for (size_t i = 0; i < pf_loader_size(r->train) * (size_t)r->frames; i++) {
         double m = f[i] > 0 ? pf_hz_to_midi(f[i]) : lo;
         if (!(m >= lo && m <= hi))
             return PF_FAIL(err, PF_EINVAL, "%s: train example %zu has a column at %.2f Hz (MIDI "
-                           "%.2f), outside the bins (MIDI %.1f to %.1f): lower target.bins_lo or "
-                           "raise target.n_bins", c->file, i / (size_t)r->frames, f[i], m, lo, hi);
+                           "%.2f), outside the bins (MIDI %.1f to %.1f): lower target.bins_lo, "
+                           "raise target.n_bins or set target.outside: unvoiced",
+                           c->file, i / (size_t)r->frames, f[i], m, lo, hi);
     }
     return 0;
 }
@@ -271,7 +274,7 @@ static const char *changed_setting(const pf_train_config *a, const pf_train_conf
     if (shared != a->model.n_layers || shared != b->model.n_layers) return "model";
     if (a->target != b->target || a->bins_lo_midi != b->bins_lo_midi ||
         a->bins_step != b->bins_step || a->n_bins != b->n_bins || a->blur_cents != b->blur_cents ||
-        a->tuning_measured != b->tuning_measured)
+        a->tuning_measured != b->tuning_measured || a->outside_unvoiced != b->outside_unvoiced)
         return "target";
     if (strcmp(a->input, b->input) || a->loss != b->loss)
         return "input or loss";
