@@ -54,6 +54,16 @@ sed -e 's/model: {preset: track}/model: {preset: fast}/' "$T/track.yaml" > "$T/b
 if "$PF" train "$T/bad.yaml" -q 2> "$T/bad.err"; then fail "a fast preset took target frames"; fi
 grep -q "bins x frames" "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
 echo "ok: $(head -c 160 "$T/bad.err")"
+# columns past the bins' end: refused by default, naming the way out; trained as unvoiced with
+# target.outside: unvoiced (tiny-expressive reaches G8 and more; these bins stop at MIDI 79.8)
+sed -e 's/n_bins: 470, blur_cents: 25}/n_bins: 300, blur_cents: 25}/' -e 's/epochs: 7/epochs: 1/' \
+  -e "s#output: .*#output: $T/narrow#" "$T/track.yaml" > "$T/narrow.yaml"
+if "$PF" train "$T/narrow.yaml" -q 2> "$T/narrow.err"; then fail "columns outside the bins trained"; fi
+grep -q "outside the bins.*target.outside: unvoiced" "$T/narrow.err" || fail "message: $(cat "$T/narrow.err")"
+sed -i 's/blur_cents: 25}/blur_cents: 25, outside: unvoiced}/' "$T/narrow.yaml"
+"$PF" train "$T/narrow.yaml" -q || fail "target.outside: unvoiced refused"
+[ -s "$T/narrow/model.h5" ] || fail "no model"
+echo "ok: columns outside the bins refused by default, trained as unvoiced with target.outside"
 # predict with a frame-level model: a point every 10 ms (or --hop-ms), f0 0 where unvoiced,
 # the same track in the JSON and in FILE.f0.csv (CREPE's layout); short files padded; silence
 # all unvoiced
