@@ -38,7 +38,7 @@ LIB      := $(BUILD)/libpitchforge.a
 Q        := $(if $(filter 1,$(V)),,@)
 SAY      = $(if $(filter 1,$(V)),@true,@echo)
 
-.PHONY: all deps run test test-c test-py test-e2e asan bench bench-train format clean soundfonts
+.PHONY: all deps run test test-c test-py test-e2e asan bench bench-predict bench-train format clean soundfonts
 all: pitchforge soundfonts
 
 pitchforge $(BUILD)/pitchforge: $(CLI_OBJ) $(LIB)
@@ -132,6 +132,11 @@ asan:
 
 bench: pitchforge $(BENCH_BIN)
 	@bash bench/run.sh
+	@bash bench/predict.sh
+
+# predict's real-time factor on one core with the tracking model, cold start and peak memory
+bench-predict: pitchforge
+	@bash bench/predict.sh
 
 bench-train: pitchforge $(BUILD)/bench/bench_nn
 	@bash bench/train.sh
