@@ -421,6 +421,43 @@ static void torch_loader_on_shipped_ensemble(void **state)
     pf_estimator_free(e);
 }
 
+/* src/decode/summary.c: a frame-level model's one pitch is the loudness-weighted median of the
+ * voiced columns: 20 loud columns of a note outweigh 60 quiet columns of a tail at another
+ * pitch (the plain median would take the tail), unvoiced columns count for nothing, the
+ * confidence is the weighted mean; the weights are the columns' RMS over their windows. */
+static void columns_pitch_weighted_by_loudness(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    double f0[N], conf[N], w[N], hz, c;
+    for (int m = 0; m < N; m++) {
+        int note = m < 20, tail = m >= 20 && m < 80;
+        f0[m] = note ? 440.0 + m * 0.01 : tail ? 220.0 : 0.0;
+        conf[m] = note ? 0.9 : tail ? 0.6 : 0.2;
+        w[m] = note ? 1.0 : tail ? 0.05 : 0.5;
+    }
+    pf_columns_pitch(f0, conf, w, N, &hz, &c);
+    assert_true(hz >= 440.0 && hz <= 440.2);           /* 20 x 1.0 against 60 x 0.05 */
+    assert_float_equal(c, (20 * 0.9 + 3.0 * 0.6) / 23.0, 1e-12);
+    pf_columns_pitch(f0, conf, NULL, N, &hz, &c);       /* unweighted: the tail's 60 win */
+    assert_float_equal(hz, 220.0, 0);
+    for (int m = 0; m < N; m++) conf[m] = 0.49;
+    pf_columns_pitch(f0, conf, w, N, &hz, &c);
+    assert_float_equal(hz, 0, 0);
+    assert_float_equal(c, 0, 0);
+    /* the weights: a 0.5-amplitude square wave has RMS 0.5 over any whole window, a window
+     * cut by the end of the audio is measured over what is left, and past the end it is 0 */
+    pf_spec_config cfg = {.rate_hz = 16000, .length = 256, .overlap = 200, .nfft = 1024};
+    float s[1000];
+    for (int i = 0; i < 1000; i++) s[i] = (i / 8) % 2 ? 0.5f : -0.5f;
+    double rms[20];
+    pf_columns_rms(s, 1000, &cfg, 20, rms);
+    assert_float_equal(rms[0], 0.5, 1e-9);
+    assert_float_equal(rms[13], 0.5, 1e-9); /* 728 .. 984: whole */
+    assert_float_equal(rms[16], 0.5, 1e-9); /* 896 .. 1000: cut */
+    assert_float_equal(rms[18], 0, 0);      /* 1008: past the end */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +466,7 @@ int main(void)
         cmocka_unit_test(ensemble_averages_probabilities),
         cmocka_unit_test(refusals),
         cmocka_unit_test(torch_loader_on_shipped_ensemble),
+        cmocka_unit_test(columns_pitch_weighted_by_loudness),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

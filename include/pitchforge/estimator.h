@@ -53,6 +53,22 @@ int pf_estimator_run_frames(pf_estimator *e, const float *spec, size_t rows, dou
                             double *confidence, pf_error *err);
 
 /**
+ * The loudness of @p columns spectrogram columns of the audio @p s [n] (at the model's rate):
+ * column m's RMS (linear, full scale 1) over its window, samples m hop .. m hop + length of
+ * @p cfg, cut at the end of the audio (0 past it). The weights of pf_columns_pitch.
+ */
+void pf_columns_rms(const float *s, size_t n, const pf_spec_config *cfg, size_t columns,
+                    double *rms);
+/**
+ * One pitch for @p n columns of a frame-level model (predict's file answer, eval's example
+ * answer): the median of the voiced columns' @p f0 (confidence @p conf from PF_FRAMES_VOICED),
+ * each weighted by @p weight (pf_columns_rms; NULL: all 1), so a long quiet tail cannot outvote
+ * the note. @p f0_hz 0 when no column is voiced; @p confidence the weighted mean of theirs.
+ */
+void pf_columns_pitch(const double *f0, const double *conf, const double *weight, size_t n,
+                      double *f0_hz, double *confidence);
+
+/**
  * Weigh YIN's period of the audio into @p rows estimates of pf_estimator_run, then the key
  * tuning meter's reading of it: @p audio [rows][n] holds the samples (at the model's rate) the
  * spectrograms were made of, and each estimate @p f0_hz > 0 becomes pf_refine_audio's: f' =

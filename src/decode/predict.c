@@ -157,7 +157,6 @@ static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r
 
 /* ---- frame-level models: every column, then a track every hop ---- */
 
-static int cmp_point(const void *a, const void *b);
 
 /* The columns of a frame-level model over a file: f0, confidence and the loudness (RMS of the
  * column's window in the file as it is) of column m, centred (length / 2 + m hop) samples in. */
@@ -189,10 +188,7 @@ static int analyse_columns(pf_predictor *p, const float *s, size_t n, columns *c
     c->n = n > c->half ? (n - c->half) / c->hop + 1 : 1;
     c->f0 = pf_calloc(c->n, sizeof *c->f0), c->conf = pf_calloc(c->n, sizeof *c->conf);
     c->rms = pf_calloc(c->n, sizeof *c->rms);
-    for (size_t m = 0; m < c->n; m++) {
-        size_t a = m * c->hop, len = a + (size_t)cfg.length <= n ? (size_t)cfg.length : n - a;
-        c->rms[m] = len ? pow(10.0, pf_rms_dbfs(s + a, len) / 20) : 0;
-    }
+    pf_columns_rms(s, n, &cfg, c->n, c->rms);
     size_t stride = p->frames * c->hop, windows = (c->n + p->frames - 1) / p->frames, rows = 0;
     size_t wins[PREDICT_BATCH];
     for (size_t w = 0; w < windows; w++) {
@@ -226,28 +222,10 @@ static void columns_track(const pf_predictor *p, const columns *c, double durati
     }
 }
 
-/* The file's pitch from a frame-level model: the median of the voiced columns' pitch, each
- * weighted by its loudness (so a long quiet tail cannot outvote the note); the confidence the
- * loudness-weighted mean of theirs. */
+/* The file's pitch from a frame-level model: pf_columns_pitch, weighted by the columns' RMS. */
 static void columns_summary(const columns *c, pf_pitch_result *r)
 {
-    pf_pitch_point *v = pf_calloc(c->n + 1, sizeof *v);
-    size_t n = 0;
-    double total = 0, conf = 0;
-    for (size_t m = 0; m < c->n; m++)
-        if (c->conf[m] >= PF_FRAMES_VOICED && c->f0[m] > 0) {
-            v[n++] = (pf_pitch_point){.f0_hz = c->f0[m], .confidence = c->rms[m]};
-            total += c->rms[m], conf += c->rms[m] * c->conf[m];
-        }
-    qsort(v, n, sizeof *v, cmp_point);
-    double acc = 0;
-    for (size_t i = 0; i < n && total > 0; i++)
-        if ((acc += v[i].confidence) >= total / 2) {
-            r->f0_hz = v[i].f0_hz;
-            break;
-        }
-    r->confidence = total > 0 ? conf / total : 0;
-    free(v);
+    pf_columns_pitch(c->f0, c->conf, c->rms, c->n, &r->f0_hz, &r->confidence);
 }
 
 static int analyse_frames(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r,

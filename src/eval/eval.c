@@ -122,43 +122,54 @@ static void progress(const eval_run *e, const char *stage, size_t done)
     if (e->progress) e->progress(e->progress_ctx, stage, done, e->n);
 }
 
-/* An example's pitch from its columns: the median of the voiced ones (0: none), and their
- * mean confidence. */
-static void column_summary(const double *f0, const double *conf, size_t frames, double *est,
-                           double *c)
+/* The columns' loudness weights of @p rows examples (pf_columns_rms of their stored audio, as
+ * predict weighs a file's), into @p rms [rows][w]; all 1 when the split stores no audio. */
+static int column_weights(eval_run *e, const char *dataset, const char *split, size_t first,
+                          size_t rows, size_t w, float *audio, size_t audio_len, double *rms,
+                          pf_error *err)
 {
-    double v[4096], sum = 0;
-    size_t n = 0;
-    for (size_t k = 0; k < frames && n < 4096; k++)
-        if (conf[k] >= PF_FRAMES_VOICED && f0[k] > 0) v[n++] = f0[k], sum += conf[k];
-    qsort(v, n, sizeof *v, pf_cmp_double);
-    *est = n ? v[n / 2] : 0, *c = n ? sum / (double)n : 0;
+    if (!audio_len) {
+        for (size_t i = 0; i < rows * w; i++) rms[i] = 1;
+        return 0;
+    }
+    if (pf_dataset_read_audio(dataset, split, first, rows, audio, audio_len, err)) return -1;
+    pf_spec_config cfg = pf_model_spec_config(pf_estimator_meta(e->estimator));
+    for (size_t r = 0; r < rows; r++)
+        pf_columns_rms(audio + r * audio_len, audio_len, &cfg, w, rms + r * w);
+    return 0;
 }
 
 /* A frame-level model: every column of every example scored against its f0_frames label (the
- * frame metrics), and each example's pitch the median of its voiced columns (the note tables). */
+ * frame metrics), and each example's pitch pf_columns_pitch of its columns, weighted by their
+ * loudness as predict weighs a file's (the note tables). */
 static int model_frames(eval_run *e, const char *dataset, const char *split, pf_error *err)
 {
     size_t in = pf_estimator_in_size(e->estimator), w = pf_estimator_frames(e->estimator);
+    pf_shard_info info;
+    if (pf_dataset_split_info_read(dataset, split, &info, err)) return -1;
     float *x = pf_calloc(EVAL_BATCH * in, sizeof *x), *ref = pf_calloc(EVAL_BATCH * w, sizeof *ref);
+    float *audio = pf_calloc(EVAL_BATCH * info.audio_len + 1, sizeof *audio);
     double *f0 = pf_calloc(EVAL_BATCH * w, sizeof *f0), *cf = pf_calloc(EVAL_BATCH * w, sizeof *cf);
+    double *rms = pf_calloc(EVAL_BATCH * w, sizeof *rms);
     unsigned char *voiced = pf_calloc(EVAL_BATCH * w, 1);
     int rc = 0;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
         rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, in, err) ||
              pf_dataset_read_f0_frames(dataset, split, first, rows, ref, w, err) ||
-             pf_estimator_run_frames(e->estimator, x, rows, f0, cf, err);
+             pf_estimator_run_frames(e->estimator, x, rows, f0, cf, err) ||
+             column_weights(e, dataset, split, first, rows, w, audio, info.audio_len, rms, err);
         for (size_t i = 0; !rc && i < rows * w; i++)
             voiced[i] = cf[i] >= PF_FRAMES_VOICED;
         if (!rc) pf_eval_frames_add(&e->frames_model, e->labels + first, ref, f0, voiced, rows, w);
         for (size_t r = 0; !rc && r < rows; r++)
-            column_summary(f0 + r * w, cf + r * w, w, &e->est[first + r], &e->conf[first + r]);
+            pf_columns_pitch(f0 + r * w, cf + r * w, rms + r * w, w, &e->est[first + r],
+                             &e->conf[first + r]);
         progress(e, "model", first + rows);
     }
     pf_eval_frames_finish(&e->frames_model);
     e->has_frames_model = !rc;
-    free(x), free(ref), free(f0), free(cf), free(voiced);
+    free(x), free(ref), free(audio), free(f0), free(cf), free(rms), free(voiced);
     return rc;
 }
 
