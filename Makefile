@@ -1,5 +1,5 @@
 # pitchforge: one plain Makefile (see ../shared/STYLE.md rule 9).
-# make deps | make | make run | make test | make asan | make bench | make format
+# make deps | make | make run | make test | make test-cluster | make asan | make bench | make format
 
 # Debian packages the project needs (make deps installs the missing ones; python3-torch for the
 # tests of examples/pitch_model.py, the PyTorch loader).
@@ -8,6 +8,10 @@ DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamp
             fluid-soundfont-gm timgm6mb-soundfont python3-scipy python3-h5py python3-numpy \
             fluidsynth sox libdnnl-dev musescore-general-soundfont libcairo2-dev python3-mir-eval \
             python3-torch
+# Debian packages of `make test-cluster` only (a Slurm controller, a node daemon, the clients, munge;
+# Open MPI's mpirun for the reference training run): not in DEB_PKGS, so that `make deps` does not
+# install daemons on a user's machine.
+CLUSTER_PKGS := slurmctld slurmd slurm-client munge openmpi-bin
 PKGS     := fluidsynth samplerate soxr hdf5 fftw3f yaml-0.1 libpng nettle sndfile cairo
 
 CC       ?= cc
@@ -38,7 +42,7 @@ LIB      := $(BUILD)/libpitchforge.a
 Q        := $(if $(filter 1,$(V)),,@)
 SAY      = $(if $(filter 1,$(V)),@true,@echo)
 
-.PHONY: all deps run test test-c test-py test-e2e asan bench bench-predict bench-train format clean soundfonts
+.PHONY: all deps run test test-cluster test-c test-py test-e2e asan bench bench-predict bench-train format clean soundfonts
 all: pitchforge soundfonts
 
 pitchforge $(BUILD)/pitchforge: $(CLI_OBJ) $(LIB)
@@ -96,14 +100,17 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
 
-# Install the missing Debian packages (apt-get update runs once, only when something is missing).
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+# Install the missing Debian packages of the list $(1) (apt-get update runs once, only when something
+# is missing); $(2) names the target in the messages.
+apt_install = missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	  | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing $$missing"; \
+	  echo "make $(2): installing $$missing"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
-	else echo "make deps: all Debian packages present"; fi
+	else echo "make $(2): all Debian packages present"; fi
+
+deps:
+	@$(call apt_install,$(DEB_PKGS),deps)
 	@$(MAKE) --no-print-directory soundfonts
 
 # Link the GM soundfonts Debian installs into soundfonts/ (nothing large is committed); `make`
@@ -120,6 +127,14 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory pitchforge $(TEST_BIN)
 	@PY=$(PY) bash tests/run.sh $(TEST_BIN)
+
+# A one-node Slurm cluster on localhost (as root; tests/cluster/run.sh starts and stops munged,
+# slurmctld and slurmd) runs the README's cluster commands: sbatch --array generate + index, srun
+# training.
+test-cluster: deps
+	@$(call apt_install,$(CLUSTER_PKGS),test-cluster)
+	@$(MAKE) --no-print-directory pitchforge
+	@PY=$(PY) bash tests/cluster/run.sh
 
 # Every test under AddressSanitizer and UBSan: the unit tests, and the end-to-end scripts run on
 # a sanitized build of the CLI (build/sanitize/pitchforge); tests/asan.sh fails on any report.
