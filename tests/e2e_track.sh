@@ -19,7 +19,7 @@ seed: 1
 threads: 2
 limit: {train: 132}
 YAML
-"$PF" train "$T/track.yaml" -q
+"$PF" train "$T/track.yaml" 2> "$T/train.err" || { cat "$T/train.err"; fail "train"; }
 "$PY" - "$T/model" <<'PYEOF'
 import json, sys, h5py
 rows = [json.loads(l) for l in open(sys.argv[1] + "/metrics.jsonl")]
@@ -32,23 +32,42 @@ with h5py.File(sys.argv[1] + "/model.h5") as f:
     m = f["meta"].attrs
     t = m["target"].decode() if isinstance(m["target"], bytes) else m["target"]
     assert t == "frames" and int(m["n_bins"]) == 470, (t, m["n_bins"])
-print("ok: frames training: train loss", [round(r["train_loss"], 4) for r in rows],
+    v = float(m["voicing_threshold"])
+    assert any(abs(v - 0.05 * k) < 1e-9 for k in range(1, 20)), v
+print(f"ok: voicing threshold {v:.2f} in model.h5;","ok: frames training: train loss", [round(r["train_loss"], 4) for r in rows],
       "val OA", rows[-1]["val_oa"])
 PYEOF
 # eval scores the model's columns: the same numbers as the trainer's last val line (one grid,
-# one set of definitions), beside YIN's
+# one set of definitions), beside YIN's; voiced from the threshold the trainer chose on val: the
+# pitch scores do not depend on it, OA is the one the trainer printed for it and no worse than at
+# the epochs' 0.5 (one of the candidates)
 "$PF" eval "$T/model/model.h5" "$T/data/dataset.h5" --split val --json -q > "$T/eval.json"
 "$PY" - "$T" <<'PYEOF'
-import json, sys
+import json, re, sys
 d = sys.argv[1]
 last = [json.loads(l) for l in open(d + "/model/metrics.jsonl")][-1]
-m = json.load(open(d + "/eval.json"))["frames"]["model"]
-for a, b in (("rpa50", "val_rpa50"), ("rpa10", "val_rpa10"), ("vr", "val_vr"), ("vfa", "val_vfa"),
-             ("oa", "val_oa")):
+e = json.load(open(d + "/eval.json"))["frames"]
+m = e["model"]
+for a, b in (("rpa50", "val_rpa50"), ("rpa10", "val_rpa10")):
     assert abs(m[a] - last[b]) < 1e-6, (a, m[a], last[b])
-print(f"ok: eval's frame scores of the model equal the trainer's val line (RPA50 {m['rpa50']:.3f}, "
-      f"OA {m['oa']:.3f} over {m['frames']} columns)")
+t, oa = re.search(r"voicing threshold ([0-9.]+), chosen on val: OA ([0-9.]+)",
+                  open(d + "/train.err").read()).groups()
+assert abs(e["model_voicing_threshold"] - float(t)) < 1e-9, (e["model_voicing_threshold"], t)
+assert abs(m["oa"] - float(oa)) < 1e-4 and m["oa"] >= last["val_oa"] - 1e-9, (m["oa"], oa, last)
+if float(t) == 0.5:
+    for a, b in (("vr", "val_vr"), ("vfa", "val_vfa"), ("oa", "val_oa")):
+        assert abs(m[a] - last[b]) < 1e-6, (a, m[a], last[b])
+assert {g["name"] for g in e["model_by_source"]} == {"notes", "negatives"}, e["model_by_source"]
+print(f"ok: eval's frame scores of the model equal the trainer's (RPA50 {m['rpa50']:.3f}, "
+      f"OA {m['oa']:.3f} at its val-chosen threshold {t}, {last['val_oa']:.3f} at 0.5, over "
+      f"{m['frames']} columns)")
 PYEOF
+# a crafted threshold is refused by name
+cp "$T/model/model.h5" "$T/crafted.h5"
+"$PY" -c "import h5py; h5py.File('$T/crafted.h5', 'r+')['meta'].attrs['voicing_threshold'] = 1.5"
+if "$PF" predict "$T/crafted.h5" "$T/data/dataset.h5" 2> "$T/crafted.err"; then fail "threshold 1.5 taken"; fi
+grep -q "voicing_threshold 1.5, not in (0, 1)" "$T/crafted.err" || fail "message: $(cat "$T/crafted.err")"
+echo "ok: $(head -c 120 "$T/crafted.err")"
 # the dense output of a hz-style network cannot answer per column
 sed -e 's/model: {preset: track}/model: {preset: fast}/' "$T/track.yaml" > "$T/bad.yaml"
 if "$PF" train "$T/bad.yaml" -q 2> "$T/bad.err"; then fail "a fast preset took target frames"; fi

@@ -42,6 +42,9 @@ int pf_estimator_run(pf_estimator *e, const float *spec, size_t rows, double *f0
 /** Columns a frame-level model (target frames) answers for each spectrogram; 0 for a
  *  note-level model (hz, midi, bins). */
 size_t pf_estimator_frames(const pf_estimator *e);
+/** The confidence from which a frame-level model's column is voiced: the threshold its trainer
+ *  chose on val (model.h5's meta voicing_threshold), else PF_FRAMES_VOICED. */
+double pf_estimator_voicing(const pf_estimator *e);
 /**
  * A frame-level model's answer for every column of @p rows spectrograms (as pf_estimator_run
  * takes them): @p f0_hz [rows][frames] the decoded pitch, @p confidence [rows][frames] the
@@ -61,12 +64,13 @@ void pf_columns_rms(const float *s, size_t n, const pf_spec_config *cfg, size_t 
                     double *rms);
 /**
  * One pitch for @p n columns of a frame-level model (predict's file answer, eval's example
- * answer): the median of the voiced columns' @p f0 (confidence @p conf from PF_FRAMES_VOICED),
- * each weighted by @p weight (pf_columns_rms; NULL: all 1), so a long quiet tail cannot outvote
- * the note. @p f0_hz 0 when no column is voiced; @p confidence the weighted mean of theirs.
+ * answer): the median of the voiced columns' @p f0 (confidence @p conf from @p voicing,
+ * pf_estimator_voicing), each weighted by @p weight (pf_columns_rms; NULL: all 1), so a long
+ * quiet tail cannot outvote the note. @p f0_hz 0 when no column is voiced; @p confidence the
+ * weighted mean of theirs.
  */
 void pf_columns_pitch(const double *f0, const double *conf, const double *weight, size_t n,
-                      double *f0_hz, double *confidence);
+                      double voicing, double *f0_hz, double *confidence);
 
 /**
  * Weigh YIN's period of the audio into @p rows estimates of pf_estimator_run, then the key

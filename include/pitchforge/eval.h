@@ -68,7 +68,8 @@ typedef struct pf_eval_result {
     size_t frames;           /**< columns per example */
     pf_eval_frames frames_yin; /**< YIN's track, one estimate per column */
     int has_frames_model;      /**< 1 for a frame-level model: frames_model holds its scores */
-    pf_eval_frames frames_model; /**< the model's columns (voiced from PF_FRAMES_VOICED) */
+    pf_eval_frames frames_model; /**< the model's columns (voiced from @p voicing) */
+    double voicing;              /**< the model's voicing threshold (pf_estimator_voicing) */
 } pf_eval_result;
 
 /** Progress of a long step: @p done of @p total examples through @p stage. */

@@ -139,6 +139,9 @@ typedef struct pf_model_meta {
                                even); loading converts them back to float exactly */
     int train_threads;    /**< the trainer's thread count (0: unknown, not written); a
                                network with dense layers may depend on it (docs/training.md) */
+    double voicing_threshold; /**< frames: a column is voiced when its largest bin's
+                                   probability reaches this, chosen on val by the trainer
+                                   (0: not written; readers take PF_FRAMES_VOICED) */
 } pf_model_meta;
 
 /** @p threads, or fewer when OpenMP's thread limit (OMP_THREAD_LIMIT) is lower: the threads

@@ -189,6 +189,12 @@ size_t pf_estimator_frames(const pf_estimator *e)
     return e->frames;
 }
 
+double pf_estimator_voicing(const pf_estimator *e)
+{
+    double t = e->meta[0].voicing_threshold;
+    return t > 0 && t < 1 ? t : PF_FRAMES_VOICED;
+}
+
 int pf_estimator_run_frames(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
                             double *confidence, pf_error *err)
 {

@@ -162,6 +162,7 @@ static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r
  * column's window in the file as it is) of column m, centred (length / 2 + m hop) samples in. */
 typedef struct columns {
     size_t n, hop, half;
+    double voicing; /* voiced from this confidence on (pf_estimator_voicing) */
     double *f0, *conf, *rms;
 } columns;
 
@@ -185,6 +186,7 @@ static int analyse_columns(pf_predictor *p, const float *s, size_t n, columns *c
 {
     const pf_spec_config cfg = pf_model_spec_config(&p->meta);
     c->hop = (size_t)(cfg.length - cfg.overlap), c->half = (size_t)cfg.length / 2;
+    c->voicing = pf_estimator_voicing(p->est);
     c->n = n > c->half ? (n - c->half) / c->hop + 1 : 1;
     c->f0 = pf_calloc(c->n, sizeof *c->f0), c->conf = pf_calloc(c->n, sizeof *c->conf);
     c->rms = pf_calloc(c->n, sizeof *c->rms);
@@ -207,7 +209,7 @@ static int analyse_columns(pf_predictor *p, const float *s, size_t n, columns *c
 }
 
 /* The track every p->hop_s from 0 to the end: each point the column nearest its time, voiced
- * (f0 > 0) when that column's confidence reaches PF_FRAMES_VOICED, else f0 0. */
+ * (f0 > 0) when that column's confidence reaches the model's voicing threshold, else f0 0. */
 static void columns_track(const pf_predictor *p, const columns *c, double duration_s,
                           pf_pitch_result *r)
 {
@@ -218,14 +220,14 @@ static void columns_track(const pf_predictor *p, const columns *c, double durati
         double t = (double)i * p->hop_s, m = (t * rate - (double)c->half) / (double)c->hop;
         size_t k = m <= 0 ? 0 : (size_t)llround(m) < c->n ? (size_t)llround(m) : c->n - 1;
         r->track[i] = (pf_pitch_point){.time_s = t, .confidence = c->conf[k],
-                                       .f0_hz = c->conf[k] >= PF_FRAMES_VOICED ? c->f0[k] : 0};
+                                       .f0_hz = c->conf[k] >= c->voicing ? c->f0[k] : 0};
     }
 }
 
 /* The file's pitch from a frame-level model: pf_columns_pitch, weighted by the columns' RMS. */
 static void columns_summary(const columns *c, pf_pitch_result *r)
 {
-    pf_columns_pitch(c->f0, c->conf, c->rms, c->n, &r->f0_hz, &r->confidence);
+    pf_columns_pitch(c->f0, c->conf, c->rms, c->n, c->voicing, &r->f0_hz, &r->confidence);
 }
 
 static int analyse_frames(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r,

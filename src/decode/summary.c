@@ -7,7 +7,6 @@
 #include "core/mem.h"
 #include "pitchforge/estimator.h"
 #include "pitchforge/level.h"
-#include "pitchforge/train.h"
 
 void pf_columns_rms(const float *s, size_t n, const pf_spec_config *cfg, size_t columns,
                     double *rms)
@@ -30,13 +29,13 @@ static int cmp_weighted(const void *a, const void *b)
 }
 
 void pf_columns_pitch(const double *f0, const double *conf, const double *weight, size_t n,
-                      double *f0_hz, double *confidence)
+                      double voicing, double *f0_hz, double *confidence)
 {
     weighted *v = pf_calloc(n + 1, sizeof *v);
     size_t k = 0;
     double total = 0, c = 0;
     for (size_t m = 0; m < n; m++)
-        if (conf[m] >= PF_FRAMES_VOICED && f0[m] > 0) {
+        if (conf[m] >= voicing && f0[m] > 0) {
             double w = weight ? weight[m] : 1.0;
             v[k++] = (weighted){f0[m], w};
             total += w, c += w * conf[m];

@@ -160,10 +160,11 @@ static int model_frames(eval_run *e, const char *dataset, const char *split, pf_
              pf_estimator_run_frames(e->estimator, x, rows, f0, cf, err) ||
              column_weights(e, dataset, split, first, rows, w, audio, info.audio_len, rms, err);
         for (size_t i = 0; !rc && i < rows * w; i++)
-            voiced[i] = cf[i] >= PF_FRAMES_VOICED;
+            voiced[i] = cf[i] >= pf_estimator_voicing(e->estimator);
         if (!rc) pf_eval_frames_add(&e->frames_model, e->labels + first, ref, f0, voiced, rows, w);
         for (size_t r = 0; !rc && r < rows; r++)
-            pf_columns_pitch(f0 + r * w, cf + r * w, rms + r * w, w, &e->est[first + r],
+            pf_columns_pitch(f0 + r * w, cf + r * w, rms + r * w, w,
+                             pf_estimator_voicing(e->estimator), &e->est[first + r],
                              &e->conf[first + r]);
         progress(e, "model", first + rows);
     }
@@ -288,6 +289,7 @@ static void per_key(const eval_run *e, const double *est, double *out)
 /* Free the model; the labels and estimates move into @p r when it is given. */
 static void eval_free(eval_run *e, pf_eval_result *r)
 {
+    if (r) r->voicing = e->estimator ? pf_estimator_voicing(e->estimator) : PF_FRAMES_VOICED;
     pf_estimator_free(e->estimator);
     free(e->ref);
     if (r) {
@@ -422,19 +424,26 @@ static void print_frames(const pf_eval_result *r, FILE *out)
     const pf_eval_frames *f = &r->frames_yin;
     fprintf(out, "\nframe metrics (mir_eval's: every column a frame, %zu per example, its f0_frames "
                  "label the reference; YIN on %.0f ms around each column, voiced when it finds a "
-                 "period; a frame-level model voiced where its largest bin reaches %.2f)\n",
-            r->frames, 1000 * f->window_s, PF_FRAMES_VOICED);
+                 "period; a frame-level model voiced where its largest bin reaches %.2f, the "
+                 "threshold its trainer chose on val)\n",
+            r->frames, 1000 * f->window_s, r->voicing);
     print_frame_header(out, "estimator");
     if (r->has_frames_model) print_frame_row(out, "model", &r->frames_model.all);
     print_frame_row(out, "YIN (baseline)", &f->all);
-    fprintf(out, "\nframes by segment (YIN)\n");
+    const pf_eval_frames *m = r->has_frames_model ? &r->frames_model : NULL;
+    fprintf(out, "\nframes by segment (%s)\n", m ? "model, then YIN" : "YIN");
     print_frame_header(out, "segment");
-    for (int k = 0; k < PF_SEG_COUNT; k++)
-        if (f->segment[k].frames) print_frame_row(out, pf_segment_names[k], &f->segment[k]);
-    fprintf(out, "\nframes by source (YIN)\n");
+    for (int k = 0; k < PF_SEG_COUNT; k++) {
+        if (m && m->segment[k].frames) print_frame_row(out, pf_segment_names[k], &m->segment[k]);
+        if (f->segment[k].frames)
+            print_frame_row(out, m ? "  YIN" : pf_segment_names[k], &f->segment[k]);
+    }
+    fprintf(out, "\nframes by source (%s)\n", m ? "model, then YIN" : "YIN");
     print_frame_header(out, "source");
-    for (int k = 0; k < 2; k++)
-        if (f->source[k].frames) print_frame_row(out, source_groups[k], &f->source[k]);
+    for (int k = 0; k < 2; k++) {
+        if (m && m->source[k].frames) print_frame_row(out, source_groups[k], &m->source[k]);
+        if (f->source[k].frames) print_frame_row(out, m ? "  YIN" : source_groups[k], &f->source[k]);
+    }
 }
 
 void pf_eval_json_melody(FILE *out, const pf_melody_scores *s)
@@ -447,14 +456,14 @@ void pf_eval_json_melody(FILE *out, const pf_melody_scores *s)
 }
 
 /* A named group's scores in a JSON array, present groups only. */
-static void json_frame_groups(FILE *out, const char *const *names, const pf_melody_scores *s,
-                              int n)
+static void json_frame_groups(FILE *out, const char *key, const char *const *names,
+                              const pf_melody_scores *s, int n)
 {
     int first = 1;
     fputc('[', out);
     for (int k = 0; k < n; k++) {
         if (!s[k].frames) continue;
-        fprintf(out, "%s{\"name\": \"%s\", \"yin\": ", first ? "" : ", ", names[k]);
+        fprintf(out, "%s{\"name\": \"%s\", \"%s\": ", first ? "" : ", ", names[k], key);
         pf_eval_json_melody(out, &s[k]);
         fputc('}', out);
         first = 0;
@@ -481,9 +490,15 @@ static void json_frames(FILE *out, const pf_eval_result *r)
     fprintf(out, ", \"yin\": ");
     pf_eval_json_melody(out, &f->all);
     fprintf(out, ", \"by_segment\": ");
-    json_frame_groups(out, pf_segment_names, f->segment, PF_SEG_COUNT);
+    json_frame_groups(out, "yin", pf_segment_names, f->segment, PF_SEG_COUNT);
     fprintf(out, ", \"by_source\": ");
-    json_frame_groups(out, source_groups, f->source, 2);
+    json_frame_groups(out, "yin", source_groups, f->source, 2);
+    if (r->has_frames_model) {
+        fprintf(out, ", \"model_voicing_threshold\": %.4f, \"model_by_segment\": ", r->voicing);
+        json_frame_groups(out, "model", pf_segment_names, r->frames_model.segment, PF_SEG_COUNT);
+        fprintf(out, ", \"model_by_source\": ");
+        json_frame_groups(out, "model", source_groups, r->frames_model.source, 2);
+    }
     fputc('}', out);
 }
 

@@ -148,7 +148,9 @@ static int write_meta(pf_h5id f, const pf_model_meta *meta, pf_error *err)
              pf_h5_attr_str(g, "spectrogram_mode", meta->spec_mode, err) ||
              pf_h5_attr_str(g, "spectrogram_scaling", meta->spec_scaling, err) ||
              (meta->train_threads > 0 &&
-              pf_h5_attr_i64(g, "train_threads", meta->train_threads, err));
+              pf_h5_attr_i64(g, "train_threads", meta->train_threads, err)) ||
+             (meta->voicing_threshold > 0 &&
+              pf_h5_attr_f64(g, "voicing_threshold", meta->voicing_threshold, err));
     int64_t n = (int64_t)meta->norm_len;
     if (!rc && meta->norm_len)
         rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, 0, err) ||
@@ -401,11 +403,16 @@ static int read_meta_numbers(pf_h5id g, pf_model_meta *meta, pf_error *err)
         {"stft_overlap", PF_H5_I32, &meta->stft_overlap},
         {"stft_nfft", PF_H5_I32, &meta->stft_nfft},
         {"train_threads", PF_H5_I32, &meta->train_threads},
+        {"voicing_threshold", PF_H5_F64, &meta->voicing_threshold},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (pf_h5_attr_exists(g, rows[i].name) &&
             pf_h5_attr_read_num(g, rows[i].name, rows[i].kind, rows[i].out, err))
             return pf_error_prefix(err, "/meta");
+    if (pf_h5_attr_exists(g, "voicing_threshold") &&
+        !(meta->voicing_threshold > 0 && meta->voicing_threshold < 1))
+        return PF_FAIL(err, PF_ESCHEMA, "/meta: voicing_threshold %g, not in (0, 1)",
+                       meta->voicing_threshold);
     return 0;
 }
 

@@ -44,6 +44,7 @@ typedef struct run {
     pf_model_meta meta;
     char *ck_path, *metrics_path, *model_path;
     int epoch0;              /**< epochs done before this run (resume) */
+    size_t val_columns;      /**< frames: columns in r->est / r->conf of the last val pass */
     char init_sha256[65];    /**< sha256 (hex) of init.model's file, "" without init */
 } run;
 
@@ -461,16 +462,48 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
 }
 
 /* frames: mir_eval's frame metrics over the @p n val columns decoded into r->est and r->conf
- * (voiced at PF_FRAMES_VOICED), against their labels in r->ref. */
-static void score_frames(const run *r, size_t n, pf_melody_scores *s)
+ * (voiced from @p threshold), against their labels in r->ref. */
+static void score_frames_at(const run *r, size_t n, double threshold, pf_melody_scores *s)
 {
     unsigned char *voiced = pf_calloc(n + 1, 1);
     for (size_t i = 0; i < n; i++)
-        voiced[i] = r->conf[i] >= PF_FRAMES_VOICED;
+        voiced[i] = r->conf[i] >= threshold;
     pf_melody_counts c = {0};
     pf_melody_count_hz(r->ref, r->est, voiced, n, &c);
     pf_melody_scores_from(&c, s);
     free(voiced);
+}
+
+/* The per-epoch metrics: voiced at PF_FRAMES_VOICED, one threshold for every epoch. */
+static void score_frames(const run *r, size_t n, pf_melody_scores *s)
+{
+    score_frames_at(r, n, PF_FRAMES_VOICED, s);
+}
+
+/*
+ * frames: the voicing threshold of the model file, chosen on the last val pass (@p n columns):
+ * of 0.05, 0.10 .. 0.95, the one with the best overall accuracy (mir_eval's OA), the nearest
+ * to PF_FRAMES_VOICED among equals. Voicing is a decision after the network, as CREPE's
+ * threshold is; val chooses it, as it chooses the epoch.
+ */
+static void choose_voicing(run *r, size_t n)
+{
+    if (!n) return; /* no val split: readers keep PF_FRAMES_VOICED */
+    double best_t = PF_FRAMES_VOICED, best_oa = -1, at_default = 0;
+    for (int k = 1; k <= 19; k++) {
+        double t = 0.05 * k;
+        pf_melody_scores s;
+        score_frames_at(r, n, t, &s);
+        if (k == 10) at_default = s.oa[0];
+        if (s.oa[0] > best_oa + 1e-12 ||
+            (fabs(s.oa[0] - best_oa) <= 1e-12 &&
+             fabs(t - PF_FRAMES_VOICED) < fabs(best_t - PF_FRAMES_VOICED)))
+            best_oa = s.oa[0], best_t = t;
+    }
+    r->meta.voicing_threshold = best_t;
+    if (r->o && r->o->verbose)
+        fprintf(stderr, "voicing threshold %.2f, chosen on val: OA %.4f (%.4f at %.2f)\n", best_t,
+                best_oa, at_default, PF_FRAMES_VOICED);
 }
 
 static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
@@ -499,6 +532,7 @@ static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
     if (got)
         return -1;
     if (r->c->target == PF_TARGET_FRAMES) { /* n counts frames */
+        r->val_columns = n;
         em->val_loss = n ? sum / (double)(n / (size_t)r->frames) : NAN;
         score_frames(r, n, &em->val_frames);
         em->val_rpa50 = em->val_frames.rpa[0], em->val_rca50 = em->val_frames.rca[0];
@@ -597,6 +631,11 @@ static int run_all(run *r, pf_epoch_metrics *last, pf_error *err)
     for (int e = r->epoch0 + 1; e <= c->epochs; e++)
         if (run_epoch(r, e, last, err))
             return -1;
+    if (c->target == PF_TARGET_FRAMES) { /* a val pass of the final weights, unless just run */
+        pf_epoch_metrics m = {0};
+        if (r->epoch0 >= c->epochs && val_epoch(r, &m, err)) return -1;
+        choose_voicing(r, r->val_columns);
+    }
     if (pf_model_save(r->model_path, r->model, &r->spec, &r->meta, err))
         return pf_error_prefix(err, "%s", r->model_path);
     return 0;
