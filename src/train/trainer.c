@@ -140,6 +140,7 @@ static int open_data(run *r, pf_error *err)
     const pf_train_config *c = r->c;
     int log_input = !strcmp(c->input, "log");
     pf_tuning tuning = {0};
+    if (pf_train_memory_check(c, err)) return -1;
     if (c->tuning_measured && pf_tuning_measure(c->dataset, "train", c->limit_train, &tuning, err))
         return pf_error_prefix(err, "%s: target.tuning", c->file);
     r->train = pf_loader_open(c->dataset, "train", c->limit_train, c->batch, log_input, err);
