@@ -16,6 +16,7 @@ static int run_inspect(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-')
         return pf_cli_usage(&pf_cmd_inspect, "a single FILE is needed");
+    if (pf_cli_file_arg(&pf_cmd_inspect, argv[1])) return 2;
     pf_error err = {0};
     return pf_inspect(argv[1], stdout, &err) ? pf_cli_fail(&err) : 0;
 }

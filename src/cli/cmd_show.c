@@ -15,7 +15,11 @@ static const char usage[] =
     "\n"
     "Draw example I of a shard as a spectrogram picture: dB scale (the top --range-db\n"
     "decibels, default 80), viridis colours, low frequencies at the bottom, 4 pixels a frame.\n"
-    "For complex spectrograms the magnitude of the real and imaginary planes is drawn.\n";
+    "For complex spectrograms the magnitude of the real and imaginary planes is drawn.\n"
+    "\n"
+    "  -e, --example I  the example's row in the shard (from 0)\n"
+    "  -o, --output OUT.png  the picture to write\n"
+    "  --range-db DB    decibels below the peak drawn (default 80)\n";
 
 #define SHOW_X_SCALE 4 /* pixels a frame */
 
@@ -46,7 +50,7 @@ static int parse_args(int argc, char **argv, show_args *a)
     }
     if (!a->file || !a->out || a->example < 0)
         return pf_cli_usage(&pf_cmd_show, "SHARD, --example I and -o OUT.png are needed");
-    return 0;
+    return pf_cli_file_arg(&pf_cmd_show, a->file);
 }
 
 /* Fold a complex [2][bins][frames] spectrogram into its magnitude (in place, first plane). */
