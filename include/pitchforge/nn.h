@@ -152,6 +152,8 @@ typedef struct pf_model_meta {
                                even); loading converts them back to float exactly */
     int train_threads;    /**< the trainer's thread count (0: unknown, not written); a
                                network with dense layers may depend on it (docs/training.md) */
+    char data_sha256[65]; /**< the training data: its dataset.h5's manifest_sha256 (hex; ""
+                               when unknown, not written) */
 } pf_model_meta;
 
 /** @p threads, or fewer when OpenMP's thread limit (OMP_THREAD_LIMIT) is lower: the threads

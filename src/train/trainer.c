@@ -74,6 +74,10 @@ static int spectrogram_settings(const char *dataset, pf_model_meta *meta, pf_err
     }
     for (int i = 0; i < 6; i++)
         free(v[i]);
+    char *sha = NULL; /* the training data, for inspect (optional: older indexes lack it) */
+    if (!rc && pf_shard_attr_text(dataset, "manifest_sha256", &sha, NULL) == 0)
+        snprintf(meta->data_sha256, sizeof meta->data_sha256, "%s", sha);
+    free(sha);
     return rc;
 }
 
