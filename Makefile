@@ -2,12 +2,13 @@
 # make deps | make | make run | make test | make test-cluster | make asan | make bench | make format
 
 # Debian packages the project needs (make deps installs the missing ones; python3-torch for the
-# tests of examples/pitch_model.py, the PyTorch loader).
+# tests of examples/pitch_model.py, the PyTorch loader; hdf5-tools for h5ls and h5dump in
+# tests/e2e_describe.sh).
 DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamplerate0-dev libsoxr-dev \
             libhdf5-dev libfftw3-dev libyaml-dev libcmocka-dev libpng-dev nettle-dev \
             fluid-soundfont-gm timgm6mb-soundfont python3-scipy python3-h5py python3-numpy \
             fluidsynth sox libdnnl-dev musescore-general-soundfont libcairo2-dev python3-mir-eval \
-            python3-torch
+            python3-torch hdf5-tools
 # Debian packages of `make test-cluster` only (a Slurm controller, a node daemon, the clients, munge;
 # Open MPI's mpirun for the reference training run): not in DEB_PKGS, so that `make deps` does not
 # install daemons on a user's machine.
@@ -25,7 +26,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -pthread
 CPPFLAGS += -Iinclude -Isrc $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -ldnnl -lm -lpthread
+# libhdf5_hl: the dimension scales (H5DS), used only in src/io/h5.c
+LDLIBS   += -lhdf5_hl $(PKG_LIBS) -ldnnl -lm -lpthread
 BUILD    ?= build
 PY       := /usr/bin/python3
 

@@ -41,8 +41,8 @@ import struct, sys
 b = open(sys.argv[1], "rb").read()
 assert b[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
 w, h = struct.unpack(">II", b[16:24])
-assert (w, h) == (360, 513), (w, h)
-print("ok: show wrote a 360x513 PNG")
+assert (w, h) == (540, 621), (w, h)  # 360 x 513 picture, axes, colour bar, title
+print("ok: show wrote a 540x621 PNG")
 PYEOF
 "$PF" show "$shard" --example 100000 -o "$T/x.png" 2>/dev/null && fail "show accepted a bad index"
 

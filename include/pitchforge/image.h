@@ -16,6 +16,10 @@ int pf_png_write(const char *path, const uint8_t *rgb, size_t width, size_t heig
 /** Map @p t in [0, 1] to a viridis colour (clamped); writes 3 bytes to @p rgb. */
 void pf_colormap_viridis(double t, uint8_t rgb[3]);
 
+/** The loudest value of @p spec[n] in dB (10 log10 for @p power, else 20 log10 of |x|; values
+ *  below 1e-20 count as 1e-20): the top of pf_spectrogram_image's colour scale. */
+double pf_spectrogram_top_db(const float *spec, size_t n, int power);
+
 /** The widest and tallest picture drawn or written, in pixels. */
 #define PF_IMAGE_MAX_SIDE 100000
 

@@ -60,6 +60,19 @@ typedef struct pf_model_spec {
 
 typedef struct pf_model pf_model;
 
+/** One layer's output shape for one example, and its parameter count. */
+typedef struct pf_layer_shape {
+    int c, h, w;     /**< output [c][h][w] */
+    size_t n_params; /**< weights and biases */
+} pf_layer_shape;
+
+/**
+ * Infer every layer's output shape and parameter count without building the model.
+ * @param shapes out: [spec->n_layers], caller-owned
+ * @return 0, or -1 with @p err filled (a layer that does not fit its input, as pf_model_new)
+ */
+int pf_model_spec_shapes(const pf_model_spec *spec, pf_layer_shape *shapes, pf_error *err);
+
 /**
  * Make a model for batches of @p batch examples, on @p threads CPU threads (oneDNN), with
  * every parameter in one allocation and every gradient in another. Parameters start at zero;
@@ -142,6 +155,8 @@ typedef struct pf_model_meta {
     double voicing_threshold; /**< frames: a column is voiced when its largest bin's
                                    probability reaches this, chosen on val by the trainer
                                    (0: not written; readers take PF_FRAMES_VOICED) */
+    char data_sha256[65]; /**< the training data: its dataset.h5's manifest_sha256 (hex; ""
+                               when unknown, not written) */
 } pf_model_meta;
 
 /** @p threads, or fewer when OpenMP's thread limit (OMP_THREAD_LIMIT) is lower: the threads

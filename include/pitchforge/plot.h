@@ -3,6 +3,7 @@
 #define PITCHFORGE_PLOT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pitchforge/error.h"
 
@@ -27,5 +28,23 @@ typedef struct pf_chart {
 
 /** Draw @p c into a @p width x @p height PNG at @p path (temp name + rename). */
 int pf_chart_png(const pf_chart *c, const char *path, int width, int height, pf_error *err);
+
+/** A spectrogram picture (pf_spectrogram_image) framed as librosa's specshow draws it. */
+typedef struct pf_specshow {
+    const uint8_t *rgb;       /**< height rows of width * 3 bytes, top row first */
+    size_t width, height;     /**< pixels: frames * x_scale, bins */
+    size_t x_scale;           /**< pixels a column */
+    double bin_hz;            /**< Hz between bins (row k is centred at k * bin_hz) */
+    double col0_s, hop_s;     /**< centre of column 0 and the step between columns, seconds */
+    double top_db, range_db;  /**< the colours span top_db - range_db (dark) .. top_db */
+    const char *title, *subtitle;
+} pf_specshow;
+
+/**
+ * Write @p s as a PNG at @p path (temp name + rename): the picture with a frequency axis in Hz,
+ * a time axis in seconds, a viridis colour bar in dB and the title and subtitle above it.
+ * @return 0, or -1 with @p err filled (a side over PF_IMAGE_MAX_SIDE / 4, unwritable path)
+ */
+int pf_specshow_png(const pf_specshow *s, const char *path, pf_error *err);
 
 #endif

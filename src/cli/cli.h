@@ -23,5 +23,18 @@ int pf_cli_usage(const pf_command *cmd, const char *fmt, ...) __attribute__((for
 int pf_cli_wants_help(int argc, char **argv);
 /** Parse a whole non-negative number; returns -1 if @p s is not one. */
 long pf_cli_parse_count(const char *s);
+/**
+ * Check @p argv's options against those @p cmd's usage text shows ("-o, --output DIR": -o and
+ * --output take DIR) before the command parses them: "--output=DIR" becomes "--output" "DIR",
+ * an option missing its value says "-o needs DIR", an unknown one names the closest known
+ * option. *argv is replaced by a copy (kept until exit); argv[0] is the command's name.
+ * @return 0, or 2 after printing the usage error
+ */
+int pf_cli_normalize(const pf_command *cmd, int *argc, char ***argv);
+/** The name in @p names[n] closest to @p s (a typo away: at most 2 edits, fewer for short
+ *  names), or NULL when none is. */
+const char *pf_cli_closest(const char *s, const char *const *names, size_t n);
+/** 0 if @p path is not a folder; else a usage error naming its dataset.h5 (exit code 2). */
+int pf_cli_file_arg(const pf_command *cmd, const char *path);
 
 #endif

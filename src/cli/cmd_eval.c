@@ -42,7 +42,7 @@ static const char usage[] =
     "  --audio FILE  a recording (anything predict reads) to score instead of a dataset\n"
     "  --ref CSV     its reference track (with --audio)\n"
     "  -q, --quiet   no progress line (it is drawn on stderr only on a terminal)\n"
-    "  -j N          threads (default: all cores)\n";
+    "  -j N          threads, 1 to 1024 (default: all cores)\n";
 
 typedef struct eval_args {
     const char *model, *dataset, *split, *plot, *examples, *audio, *ref;
@@ -90,7 +90,7 @@ static int parse_args(int argc, char **argv, eval_args *a)
         return pf_cli_usage(&pf_cmd_eval, "MODEL and DATASET are needed");
     if (strcmp(a->split, "train") && strcmp(a->split, "val") && strcmp(a->split, "test"))
         return pf_cli_usage(&pf_cmd_eval, "--split is train, val or test");
-    return 0;
+    return pf_cli_file_arg(&pf_cmd_eval, a->dataset);
 }
 
 /* eval --audio FILE --ref CSV: predict's track and YIN's against a reference track. */

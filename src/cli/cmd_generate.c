@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "core/util.h"
 #include "pitchforge/generate.h"
 #include "pitchforge/error.h"
@@ -24,8 +25,8 @@ static const char usage[] =
     "dataset card (README.md) in the manifest's output folder.\n"
     "\n"
     "  -o, --output DIR  write to DIR instead of the manifest's 'output'\n"
-    "  -j, --jobs N      worker threads (default: all cores; at most 64); the bytes do not\n"
-    "                    depend on N\n"
+    "  -j, --jobs N      worker threads, 1 to 64 (default: all cores, at most 64); the bytes\n"
+    "                    do not depend on N\n"
     "  --part K/N        make only part K of N (shards j with j mod N = K-1), for many\n"
     "                    machines; then 'pitchforge index DIR' joins the parts. Without\n"
     "                    --part, a Slurm job array (SLURM_ARRAY_TASK_ID, _COUNT, _MIN) or an\n"
@@ -75,14 +76,16 @@ static void part_from_env(gen_args *a)
 static int parse_args(int argc, char **argv, gen_args *a)
 {
     *a = (gen_args){.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN)};
+    a->jobs = a->jobs > PF_PARALLEL_MAX ? PF_PARALLEL_MAX : a->jobs;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if ((!strcmp(s, "-o") || !strcmp(s, "--output")) && i + 1 < argc)
             a->output = argv[++i];
         else if ((!strcmp(s, "-j") || !strcmp(s, "--jobs")) && i + 1 < argc) {
             long j = pf_cli_parse_count(argv[++i]);
-            if (j < 1 || j > 1024)
-                return pf_cli_usage(&pf_cmd_generate, "-j takes a number of threads, 1 to 1024");
+            if (j < 1 || j > PF_PARALLEL_MAX)
+                return pf_cli_usage(&pf_cmd_generate, "-j takes a number of threads, 1 to %d",
+                                    PF_PARALLEL_MAX);
             a->jobs = (int)j;
         } else if (!strcmp(s, "--part") && i + 1 < argc) {
             if (parse_part(argv[++i], &a->part, &a->parts))

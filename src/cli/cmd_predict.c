@@ -29,7 +29,7 @@ static const char usage[] =
     "                 time,frequency,confidence (a header line, then a row a point)\n"
     "  --csv-dir DIR  the same, into DIR (which must exist)\n"
     "  --hop-ms MS    a frame-level model's track hop, 1 to 1000 ms (default 10)\n"
-    "  -j N           threads (default: all cores)\n";
+    "  -j N           threads, 1 to 1024 (default: all cores)\n";
 
 typedef struct predict_args {
     const char *model;

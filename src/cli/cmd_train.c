@@ -1,14 +1,16 @@
 /* pitchforge train: a training config -> pf_train (model.h5, metrics.jsonl, checkpoint.h5). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/mem.h"
 #include "pitchforge/train.h"
 #include "pitchforge/error.h"
 
 static const char usage[] =
-    "usage: pitchforge train CONFIG [--resume] [-q]\n"
+    "usage: pitchforge train CONFIG [-o DIR] [--resume] [-q]\n"
     "\n"
     "Fit the pitch model to a dataset made by 'pitchforge generate', as the training config\n"
     "says (manifests/train-*.yaml; docs/training.md). Writes to the config's output folder:\n"
@@ -17,6 +19,7 @@ static const char usage[] =
     "same weights. 'init: {model: models/pitch.h5, member: 1}' in the config starts from a\n"
     "trained network instead of random weights (fine-tuning).\n"
     "\n"
+    "  -o, --output DIR  write to DIR instead of the config's 'output'\n"
     "  --resume     continue from OUTPUT/checkpoint.h5 (same settings; epochs may grow): the\n"
     "               weights are those of an uninterrupted run, bit for bit\n"
     "  -q, --quiet  no progress line and no per-epoch lines on stderr\n"
@@ -26,7 +29,7 @@ static const char usage[] =
     "checkpoint is kept).\n";
 
 typedef struct train_args {
-    const char *config;
+    const char *config, *output;
     int resume, quiet;
 } train_args;
 
@@ -35,7 +38,9 @@ static int parse_args(int argc, char **argv, train_args *a)
     *a = (train_args){0};
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
-        if (!strcmp(s, "--resume"))
+        if ((!strcmp(s, "-o") || !strcmp(s, "--output")) && i + 1 < argc)
+            a->output = argv[++i];
+        else if (!strcmp(s, "--resume"))
             a->resume = 1;
         else if (!strcmp(s, "-q") || !strcmp(s, "--quiet"))
             a->quiet = 1;
@@ -58,6 +63,10 @@ static int run_train(int argc, char **argv)
     if (pf_train_config_load(&c, a.config, &err)) {
         pf_train_config_release(&c);
         return pf_cli_fail(&err);
+    }
+    if (a.output) {
+        free(c.output);
+        c.output = pf_strdup(a.output);
     }
     pf_train_opts o = {.resume = a.resume, .progress = !a.quiet && isatty(2), .verbose = !a.quiet};
     pf_epoch_metrics m = {0};

@@ -16,6 +16,21 @@ static const pf_command *const commands[] = {&pf_cmd_generate, &pf_cmd_index,   
                                              &pf_cmd_eval,     &pf_cmd_predict, &pf_cmd_ensemble};
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
+/* "'genrate' is not a command" and the closest command name. */
+static int no_command(const char *name)
+{
+    const char *names[N_COMMANDS + 1];
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        names[i] = commands[i]->name;
+    names[N_COMMANDS] = "help";
+    const char *near = pf_cli_closest(name, names, N_COMMANDS + 1);
+    if (near)
+        fprintf(stderr, "pitchforge: '%s' is not a command; did you mean '%s'?\n", name, near);
+    else
+        fprintf(stderr, "pitchforge: '%s' is not a command (see 'pitchforge help')\n", name);
+    return 2;
+}
+
 static void print_overview(FILE *f)
 {
     fprintf(f, "usage: pitchforge <command> [options]\n\n"
@@ -85,10 +100,8 @@ static int cmd_help(int argc, char **argv)
             return 0;
         }
     const pf_command *c = argc > 1 ? find_command(argv[1]) : NULL;
-    if (argc > 1 && !c) {
-        fprintf(stderr, "pitchforge: no command '%s'\n", argv[1]);
-        return 2;
-    }
+    if (argc > 1 && !c)
+        return no_command(argv[1]);
     if (c)
         fputs(c->usage, stdout);
     else
@@ -112,13 +125,13 @@ int main(int argc, char **argv)
         return 0;
     }
     const pf_command *c = find_command(name);
-    if (!c) {
-        fprintf(stderr, "pitchforge: '%s' is not a command (see 'pitchforge help')\n", name);
-        return 2;
-    }
+    if (!c)
+        return no_command(name);
     if (pf_cli_wants_help(argc - 1, argv + 1)) {
         fputs(c->usage, stdout);
         return 0;
     }
-    return c->run(argc - 1, argv + 1);
+    int n = argc - 1;
+    char **args = argv + 1;
+    return pf_cli_normalize(c, &n, &args) ? 2 : c->run(n, args);
 }

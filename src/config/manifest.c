@@ -857,7 +857,13 @@ int pf_manifest_parse(pf_manifest *m, const char *name, const char *text, size_t
     m->text_len = len;
     pf_sha256_hex(text, len, m->sha256);
     pf_schema_ctx x = {.d = &doc, .err = err, .root = m};
-    int rc = parse_all(&x, m);
+    const pf_ynode *r = doc.root;
+    int swapped = pf_ymap_get(r, "dataset") && pf_ymap_get(r, "model") &&
+                  !pf_ymap_get(r, "instruments");
+    int rc = swapped ? PF_FAIL(err, PF_ECONFIG, "%s: this is a training config (it has 'dataset' "
+                               "and 'model'), not a dataset manifest: 'pitchforge train %s' "
+                               "trains with it", name, name)
+                     : parse_all(&x, m);
     pf_ydoc_release(&doc);
     return rc;
 }

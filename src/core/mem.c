@@ -58,3 +58,15 @@ char *pf_strdup(const char *s)
     memcpy(d, s, n);
     return d;
 }
+
+double pf_mem_available_bytes(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    unsigned long long kb = 0;
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = sscanf(line, "MemAvailable: %llu kB", &kb) == 1;
+    if (f) fclose(f);
+    return found ? (double)kb * 1024.0 : 0;
+}

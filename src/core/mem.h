@@ -14,5 +14,8 @@ void *pf_reallocarray(void *p, size_t n, size_t size);
 char *pf_strdup(const char *s);
 /** Multiply @p a by @p b into @p out; returns -1 on overflow, 0 otherwise. */
 int pf_mul_size(size_t a, size_t b, size_t *out);
+/** The memory the kernel says new work can use without swapping (MemAvailable of
+ *  /proc/meminfo), in bytes; 0 when it does not say. */
+double pf_mem_available_bytes(void);
 
 #endif

@@ -29,3 +29,12 @@ void pf_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+
+void pf_human_bytes(double b, char *buf, size_t size)
+{
+    static const char *const unit[] = {"B", "KB", "MB", "GB", "TB"};
+    int u = 0;
+    while (b >= 1000 && u < 4)
+        b /= 1000, u++;
+    snprintf(buf, size, "%.1f %s", b, unit[u]);
+}

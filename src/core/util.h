@@ -14,5 +14,7 @@ int pf_cmp_double(const void *a, const void *b);
 /** Write @p s to @p out as a JSON string: quoted, with quotes, backslashes and control bytes
  *  escaped. */
 void pf_json_string(FILE *out, const char *s);
+/** Write @p bytes as "12.3 GB" (powers of 1000, B to TB) into @p buf of @p size bytes. */
+void pf_human_bytes(double bytes, char *buf, size_t size);
 
 #endif

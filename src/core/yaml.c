@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "core/mem.h"
@@ -214,6 +215,12 @@ int pf_ydoc_parse(pf_ydoc *doc, const char *name, const char *text, size_t len, 
     return doc->root ? 0 : -1;
 }
 
+/* What a path that is not a regular file is, for the message ("a folder", "a device"). */
+static const char *file_kind(mode_t mode)
+{
+    return S_ISDIR(mode) ? "a folder" : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : NULL;
+}
+
 int pf_read_text(const char *path, char **text, size_t *len, pf_error *err)
 {
     *text = NULL;
@@ -221,19 +228,27 @@ int pf_read_text(const char *path, char **text, size_t *len, pf_error *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return PF_FAIL(err, PF_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    const char *kind = fstat(fileno(f), &st) ? NULL : file_kind(st.st_mode);
+    if (kind) {
+        fclose(f);
+        return PF_FAIL(err, PF_EIO, "%s: %s, not a text file", path, kind);
+    }
     char *buf = NULL;
     size_t n = 0, cap = 0, got;
     do {
         if (n + 4096 > cap)
             buf = pf_reallocarray(buf, cap = cap * 2 + 8192, 1);
-        got = fread(buf + n, 1, cap - n, f);
+        got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
-    } while (got > 0);
+    } while (got > 0 && n <= PF_TEXT_MAX);
     int bad = ferror(f);
     fclose(f);
-    if (bad) {
+    if (bad || n > PF_TEXT_MAX) {
         free(buf);
-        return PF_FAIL(err, PF_EIO, "%s: read error", path);
+        return bad ? PF_FAIL(err, PF_EIO, "%s: read error", path)
+                   : PF_FAIL(err, PF_EIO, "%s: larger than %d MiB, not a manifest or config",
+                             path, PF_TEXT_MAX >> 20);
     }
     buf[n] = '\0';
     *text = buf;

@@ -30,7 +30,11 @@ typedef struct pf_ydoc {
 /** Deepest nesting of lists and mappings a document may have (the parser recurses per level). */
 #define PF_YAML_MAX_DEPTH 64
 
-/** Read the whole file at @p path into a malloc'd NUL-terminated @p text of @p len bytes. */
+/** The largest text file pf_read_text reads (a manifest or config is a few KB). */
+#define PF_TEXT_MAX (4 << 20)
+
+/** Read the whole file at @p path into a malloc'd NUL-terminated @p text of @p len bytes.
+ *  A folder or a device is refused, and so is a file (or pipe) longer than PF_TEXT_MAX. */
 int pf_read_text(const char *path, char **text, size_t *len, pf_error *err);
 /**
  * Read and parse @p path (one document; anchors and aliases are refused; lists and mappings

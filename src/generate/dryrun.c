@@ -7,20 +7,12 @@
 #include "generate/generate_int.h"
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
+#include "core/util.h"
 #include "pitchforge/generate.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/plan.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/spectrogram.h"
-
-static void human_bytes(double b, char *buf, size_t size)
-{
-    static const char *const unit[] = {"B", "KB", "MB", "GB", "TB"};
-    int u = 0;
-    while (b >= 1000 && u < 4)
-        b /= 1000, u++;
-    snprintf(buf, size, "%.1f %s", b, unit[u]);
-}
 
 static void print_splits(const pf_plan *p, int kinds, size_t ex_bytes, FILE *out)
 {
@@ -32,7 +24,7 @@ static void print_splits(const pf_plan *p, int kinds, size_t ex_bytes, FILE *out
         fprintf(out, "%-8s %10zu %10zu %8zu\n", pf_split_names[s], p->notes_per_split[s],
                 p->notes_per_split[s] * (size_t)kinds, shards[s]);
     char disk[32];
-    human_bytes((double)(p->n_notes * (size_t)kinds * ex_bytes), disk, sizeof disk);
+    pf_human_bytes((double)(p->n_notes * (size_t)kinds * ex_bytes), disk, sizeof disk);
     fprintf(out, "%-8s %10zu %10zu %8zu   disk about %s (%zu bytes an example)\n", "total",
             p->n_notes, p->n_notes * (size_t)kinds, p->n_shards, disk, ex_bytes);
 }

@@ -111,6 +111,9 @@ void pf_run_meta_init(run *r);
 int pf_run_shard_path(const run *r, const pf_shard_job *job, char *buf, size_t size);
 /** The shards this run makes: its part's, less those --resume finds whole. */
 void pf_run_select_jobs(run *r);
+/** Refuse (-1, r->err) when the shards still to make need more than the output folder's free
+ *  space (statvfs), naming both; the shards they replace count as free. */
+int pf_run_check_space(run *r);
 /** Remove shard files of another plan, and temp files of this run's own shards. */
 void pf_run_remove_stale(const run *r);
 

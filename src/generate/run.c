@@ -62,6 +62,9 @@ int pf_generate(const pf_manifest *m, const pf_generate_opts *opts, pf_generate_
     if (!rc) {
         pf_run_meta_init(&r);
         pf_run_select_jobs(&r);
+        rc = pf_run_check_space(&r);
+    }
+    if (!rc) {
         pf_run_remove_stale(&r);
         rep->notes = r.pending_notes;
         rep->shards_made = r.n_jobs;

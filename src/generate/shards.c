@@ -1,12 +1,15 @@
 /* generate's shards: which ones this run makes (its part, less those --resume keeps), their
  * paths, and stale files of another plan removed. */
 #include <dirent.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "generate/generate_int.h"
 #include "pitchforge/error.h"
 #include "pitchforge/generate.h"
@@ -52,6 +55,32 @@ void pf_run_remove_stale(const run *r)
             if (pf_path_join(path, sizeof path, r->m->output, e->d_name) == 0) unlink(path);
     }
     if (d) closedir(d);
+}
+
+/* Bytes of the file at @p path (0 when there is none). */
+static double file_bytes(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (double)st.st_size : 0;
+}
+
+int pf_run_check_space(run *r)
+{
+    struct statvfs vfs;
+    if (statvfs(r->m->output, &vfs)) return 0; /* no figure: the writes report a full disk */
+    double need = (double)r->pending_notes * r->m->segments.n_kinds * pf_example_bytes(r->m);
+    double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
+    char path[4096];
+    for (size_t j = 0; j < r->n_jobs; j++) /* replaced shards give their space back */
+        if (pf_run_shard_path(r, &r->plan->shards[r->jobs[j]], path, sizeof path) == 0)
+            avail += file_bytes(path);
+    if (need <= avail) return 0;
+    char n[32], a[32];
+    pf_human_bytes(need, n, sizeof n);
+    pf_human_bytes(avail, a, sizeof a);
+    return PF_FAIL(r->err, PF_EIO, "%s: the shards to make need about %s (%zu notes), the disk "
+                   "has %s free: free space, use another -o DIR, or split the run over "
+                   "machines (--part K/N)", r->m->output, n, r->pending_notes, a);
 }
 
 /* The shards this run makes: its part's, less those --resume finds whole. */

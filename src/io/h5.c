@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -950,4 +951,39 @@ int pf_h5_copy(pf_h5id src, const char *src_name, pf_h5id dst, const char *dst_n
     herr_t rc = H5Ocopy(src, src_name, dst, dst_name, H5P_DEFAULT, H5P_DEFAULT);
     h5_capture();
     return rc < 0 ? h5_fail(err, dst, "cannot copy %s to %s", src_name, dst_name) : 0;
+}
+
+/* ---- descriptions and dimension scales (H5DS, HDF5's high-level library) ---- */
+
+int pf_h5_describe(pf_h5id loc, const char *name, const char *units, const char *description,
+                   pf_error *err)
+{
+    hid_t d = H5Oopen(loc, name, H5P_DEFAULT);
+    h5_capture();
+    if (d < 0) return h5_fail(err, loc, "cannot open %s to describe it", name);
+    int rc = (units && pf_h5_attr_str(d, "units", units, err)) ||
+             pf_h5_attr_str(d, "description", description, err);
+    H5Oclose(d);
+    return rc ? -1 : 0;
+}
+
+int pf_h5_dim_scale(pf_h5id loc, const char *scale, const char *target, unsigned dim,
+                    const char *label, pf_error *err)
+{
+    hid_t s = scale ? H5Dopen2(loc, scale, H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t t = H5Dopen2(loc, target, H5P_DEFAULT);
+    h5_capture();
+    int rc = 0;
+    if (t < 0 || (scale && s < 0))
+        rc = h5_fail(err, loc, "cannot open %s", t < 0 ? target : scale);
+    if (!rc && scale && H5DSis_scale(s) <= 0 && H5DSset_scale(s, label) < 0)
+        rc = h5_fail(err, loc, "cannot make %s a dimension scale", scale);
+    if (!rc && scale && H5DSattach_scale(t, s, dim) < 0)
+        rc = h5_fail(err, loc, "cannot attach %s to %s", scale, target);
+    if (!rc && H5DSset_label(t, dim, label) < 0)
+        rc = h5_fail(err, loc, "cannot label dimension %u of %s", dim, target);
+    h5_capture();
+    if (s >= 0) H5Dclose(s);
+    if (t >= 0) H5Dclose(t);
+    return rc;
 }

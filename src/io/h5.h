@@ -170,6 +170,18 @@ int pf_h5_attr_strs(pf_h5id loc, const char *name, const char *const *v, size_t 
 int pf_h5_attr_u64(pf_h5id loc, const char *name, uint64_t v, pf_error *err);
 int pf_h5_attr_i64(pf_h5id loc, const char *name, int64_t v, pf_error *err);
 int pf_h5_attr_f64(pf_h5id loc, const char *name, double v, pf_error *err);
+/** Write string attributes "units" (unless @p units is NULL) and "description" on the object
+ *  @p name under @p loc (a dataset or group), so h5ls -v and h5dump say what it holds. */
+int pf_h5_describe(pf_h5id loc, const char *name, const char *units, const char *description,
+                   pf_error *err);
+/**
+ * Label dimension @p dim of dataset @p target (under @p loc) with @p label and, when @p scale
+ * is not NULL, make dataset @p scale (under @p loc, 1-D, as long as that dimension) an HDF5
+ * dimension scale named @p label and attach it there (H5DS: h5dump shows DIMENSION_LIST,
+ * xarray and h5py's dims see the axis).
+ */
+int pf_h5_dim_scale(pf_h5id loc, const char *scale, const char *target, unsigned dim,
+                    const char *label, pf_error *err);
 /** 1 when attribute @p name exists on @p loc. */
 int pf_h5_attr_exists(pf_h5id loc, const char *name);
 /** Read scalar numeric attribute @p name converted to @p kind into @p out; an attribute of

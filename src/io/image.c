@@ -32,6 +32,23 @@ void pf_colormap_viridis(double t, uint8_t rgb[3])
         rgb[c] = (uint8_t)lround(255.0 * (viridis[i][c] + f * (viridis[i + 1][c] - viridis[i][c])));
 }
 
+/* dB of one value, as the picture and its colour bar use it. */
+static double value_db(float x, int power)
+{
+    double v = fabs((double)x);
+    return (power ? 10.0 : 20.0) * log10(v > 1e-20 ? v : 1e-20);
+}
+
+double pf_spectrogram_top_db(const float *spec, size_t n, int power)
+{
+    double top = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double db = value_db(spec[i], power);
+        top = db > top ? db : top;
+    }
+    return top;
+}
+
 int pf_spectrogram_image(const float *spec, size_t bins, size_t frames, int power,
                          double range_db, size_t x_scale, uint8_t **rgb, size_t *width,
                          size_t *height, pf_error *err)
@@ -46,12 +63,9 @@ int pf_spectrogram_image(const float *spec, size_t bins, size_t frames, int powe
                        "%d pixels",
                        frames, x_scale, bins, PF_IMAGE_MAX_SIDE);
     n = bins * frames; /* both sides at most PF_IMAGE_MAX_SIDE: no wrap */
-    double *db = pf_calloc(n, sizeof *db), top = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        double v = fabs((double)spec[i]);
-        db[i] = (power ? 10.0 : 20.0) * log10(v > 1e-20 ? v : 1e-20);
-        top = db[i] > top ? db[i] : top;
-    }
+    double *db = pf_calloc(n, sizeof *db), top = pf_spectrogram_top_db(spec, n, power);
+    for (size_t i = 0; i < n; i++)
+        db[i] = value_db(spec[i], power);
     *width = frames * x_scale;
     *height = bins;
     *rgb = pf_calloc(*width * *height, 3);

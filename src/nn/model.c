@@ -123,6 +123,21 @@ static int infer(size_t i, const pf_layer_spec *s, int *c, int *h, int *w, size_
     return PF_FAIL(err, PF_EINVAL, "layer %zu: unknown kind %d", i, (int)s->kind);
 }
 
+int pf_model_spec_shapes(const pf_model_spec *sp, pf_layer_shape *shapes, pf_error *err)
+{
+    int c = sp->in_c, h = sp->in_h, w = sp->in_w;
+    if (c < 1 || h < 1 || w < 1 || (size_t)c * (size_t)h * (size_t)w > (1u << 30))
+        return PF_FAIL(err, PF_EINVAL, "model input %d x %d x %d: bad size", c, h, w);
+    for (size_t i = 0; i < sp->n_layers; i++) {
+        size_t wl, bl;
+        if (infer(i, &sp->layers[i], &c, &h, &w, &wl, &bl, err)) return -1;
+        if ((size_t)c * (size_t)h * (size_t)w > (1u << 30) || wl > (1u << 30))
+            return bad(err, i, &sp->layers[i], "too large");
+        shapes[i] = (pf_layer_shape){.c = c, .h = h, .w = w, .n_params = wl + bl};
+    }
+    return 0;
+}
+
 static int infer_all(pf_model *m, pf_error *err)
 {
     const pf_model_spec *sp = &m->spec;

@@ -8,7 +8,9 @@
  *   /meta              attrs target, input, bins_lo_midi, bins_step, n_bins, sample_rate,
  *                      segment_len, stft_length, stft_overlap, stft_nfft, spectrogram_mode,
  *                      spectrogram_scaling (the training spectrograms), train_threads
- *                      (the trainer's thread count; absent when unknown);
+ *                      (the trainer's thread count; absent when unknown),
+ *                      data_manifest_sha256 (the training dataset's manifest; absent when
+ *                      unknown);
  *                      datasets norm_mean, norm_std [in_h] f32, config [1] string
  *
  * Ensemble files (schema pitchforge-ensemble/1):
@@ -150,7 +152,9 @@ static int write_meta(pf_h5id f, const pf_model_meta *meta, pf_error *err)
              (meta->train_threads > 0 &&
               pf_h5_attr_i64(g, "train_threads", meta->train_threads, err)) ||
              (meta->voicing_threshold > 0 &&
-              pf_h5_attr_f64(g, "voicing_threshold", meta->voicing_threshold, err));
+              pf_h5_attr_f64(g, "voicing_threshold", meta->voicing_threshold, err)) ||
+             (meta->data_sha256[0] &&
+              pf_h5_attr_str(g, "data_manifest_sha256", meta->data_sha256, err));
     int64_t n = (int64_t)meta->norm_len;
     if (!rc && meta->norm_len)
         rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, 0, err) ||
@@ -428,6 +432,9 @@ static int read_meta(pf_h5id f, const pf_model_spec *spec, pf_model_meta *meta, 
              pf_h5_attr_read_str(g, "spectrogram_mode", NULL));
     copy_str(meta->spec_scaling, sizeof meta->spec_scaling,
              pf_h5_attr_read_str(g, "spectrogram_scaling", NULL));
+    if (pf_h5_attr_exists(g, "data_manifest_sha256"))
+        copy_str(meta->data_sha256, sizeof meta->data_sha256,
+                 pf_h5_attr_read_str(g, "data_manifest_sha256", NULL));
     int rc = read_meta_numbers(g, meta, err);
     if (!rc && pf_h5_exists(g, "norm_mean")) {
         int64_t n = spec->in_h;

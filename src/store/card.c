@@ -16,6 +16,7 @@
 #include "pitchforge/example.h"
 #include "pitchforge/plan.h"
 #include "pitchforge/shard.h"
+#include "store/card_int.h"
 
 /* Per-instrument tallies for the label-audit table. */
 typedef struct inst_stats {
@@ -233,19 +234,56 @@ static void write_pitch_note(FILE *f, const char *first)
                    "52 of 273) wobble around the written pitch the labels hold.\n");
 }
 
+/* The shard attribute @p name as text ("" when absent). */
+static char *attr_or_empty(const char *first, const char *name)
+{
+    char *v = NULL;
+    return pf_shard_attr_text(first, name, &v, NULL) ? pf_strdup("") : v;
+}
+
+/* What the hub sections need: strings in @p v[4] (the caller frees them). */
+static void facts_read(const card *c, const char *first, char *v[4], pf_card_facts *k)
+{
+    static const char *const keys[4] = {"manifest", "generator_version", "manifest_sha256",
+                                        "steady_pitch"};
+    for (int i = 0; i < 4; i++)
+        v[i] = attr_or_empty(first, keys[i]);
+    pf_shard_info info;
+    int ok = pf_shard_info_read(first, &info, NULL) == 0;
+    size_t total = c->counts.examples[0] + c->counts.examples[1] + c->counts.examples[2];
+    *k = (pf_card_facts){.manifest = v[0], .first_shard = first, .version = v[1],
+                         .manifest_sha256 = v[2], .examples = total,
+                         .negatives = total - c->counts.per_source[PF_SOURCE_NOTE],
+                         .steady_pitch = atoi(v[3]),
+                         .has_spectrogram = ok && info.store_spec != PF_SPEC_STORE_NONE,
+                         .has_audio = ok && info.audio_len > 0};
+}
+
 /* Write the card to DIR/README.md.tmp, left there for pf_card_publish. */
 static int write_file(const char *dir, card *c, const char *first, const char *command,
                       double seconds, pf_error *err)
 {
-    char path[4096];
+    char path[4096], *v[4];
     pf_out o;
+    pf_card_facts k;
     snprintf(path, sizeof path, "%s/README.md", dir);
     if (pf_out_open(&o, path, err)) return -1;
+    facts_read(c, first, v, &k);
+    char *name = manifest_name(v[0]);
+    k.name = name;
+    pf_card_front_matter(o.f, &k);
     write_header(o.f, c, first, command, seconds);
+    pf_card_licenses(o.f, &k);
+    pf_card_fields(o.f, &k);
     write_counts(o.f, c);
     write_pitch_note(o.f, first);
     write_instruments(o.f, c);
     write_excluded_keys(o.f, first);
+    fprintf(o.f, "\n");
+    pf_card_usage(o.f, &k);
+    free(name);
+    for (int i = 0; i < 4; i++)
+        free(v[i]);
     return pf_out_close(&o, err);
 }
 

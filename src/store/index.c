@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "core/util.h"
 #include "io/h5.h"
+#include "store/describe.h"
 #include "pitchforge/shard.h"
 #include "pitchforge/checksum.h"
 #include "pitchforge/dataset.h"
@@ -283,7 +284,9 @@ static void split_sources(const split_set *set, const char ***files, uint64_t **
 static int vds_attrs(pf_h5id g, const char *name, pf_h5id src, pf_error *err)
 {
     pf_h5id v = pf_h5_dset_open(g, name, err);
-    int rc = v < 0 || pf_h5_attr_copy_all(src, v, NULL, 0, err) ? -1 : 0;
+    /* the dimension scales' own attributes refer to objects of the shard: made here anew */
+    int rc = v < 0 || pf_h5_attr_copy_all(src, v, pf_describe_scale_attrs,
+                                          PF_DESCRIBE_N_SCALE_ATTRS, err) ? -1 : 0;
     pf_h5_close(v);
     return rc;
 }
@@ -465,6 +468,26 @@ static int copy_root_attrs(pf_h5id f, const index_build *b, pf_error *err)
     return rc ? -1 : 0;
 }
 
+/** The axes, units and descriptions of dataset.h5 (the grid from the root attributes). */
+static int describe_index(pf_h5id f, const index_build *b, pf_error *err)
+{
+    const pf_shard_info *in = &b->first->info;
+    pf_axes a = {.bins = in->bins, .frames = in->frames, .planes = in->planes, .mode = in->mode,
+                 .scaling = in->scaling};
+    int rc = pf_h5_attr_read_num(f, "sample_rate", PF_H5_F64, &a.rate_hz, err) ||
+             pf_h5_attr_read_num(f, "stft_length", PF_H5_I32, &a.length, err) ||
+             pf_h5_attr_read_num(f, "stft_overlap", PF_H5_I32, &a.overlap, err) ||
+             pf_h5_attr_read_num(f, "stft_nfft", PF_H5_I32, &a.nfft, err) ||
+             pf_describe_axes(f, &a, err);
+    for (int s = 0; s < N_SPLITS && !rc; s++)
+        rc = b->splits[s].n && pf_describe_data(f, split_names[s], &a, err);
+    return rc || (b->splits[0].n && pf_describe_stats(f, &a, 1, err)) ||
+                   pf_h5_describe(f, "checksums", "none", "sha256 (hex) of every shard file, as "
+                                  "'pitchforge verify' checks them", err)
+               ? -1
+               : 0;
+}
+
 /** Write everything into the open temp file @p f. */
 static int write_index(pf_h5id f, const index_build *b, pf_index_report *rep, pf_error *err)
 {
@@ -472,7 +495,7 @@ static int write_index(pf_h5id f, const index_build *b, pf_index_report *rep, pf
     for (int s = 0; s < N_SPLITS; s++)
         if (b->splits[s].n && write_split(f, b, s, err)) return -1;
     if (b->splits[0].n && write_stats(f, b, err)) return -1;
-    return write_checksums(f, b, rep->shards, err);
+    return write_checksums(f, b, rep->shards, err) || describe_index(f, b, err) ? -1 : 0;
 }
 
 /** Free a build's memory. */

@@ -12,6 +12,7 @@
 #include "pitchforge/error.h"
 #include "pitchforge/example.h"
 #include "pitchforge/inspect.h"
+#include "pitchforge/nn.h"
 
 #define BAR_WIDTH 30
 
@@ -268,6 +269,22 @@ static int inspect_split(const char *path, pf_h5id f, const char *split, FILE *o
     return f0_frames_summary(out, path, split, &info, err);
 }
 
+/** Every dataset under /stats, with its type and shape (and its description, when it has one). */
+static void stats_print(FILE *out, pf_h5id f)
+{
+    char **names = NULL;
+    size_t n = 0;
+    fprintf(out, "stats (train split, per frequency bin)\n");
+    if (!pf_h5_exists(f, "stats") || pf_h5_list(f, "stats", &names, &n, NULL)) return;
+    pf_h5id g = pf_h5_group_open(f, "stats", NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (g >= 0) shape_print(out, g, names[i]);
+        free(names[i]);
+    }
+    pf_h5_close(g);
+    free(names);
+}
+
 /** Print a dataset index: per split, then stats, checksums and attributes. */
 static int inspect_dataset(const char *path, pf_h5id f, FILE *out, pf_error *err)
 {
@@ -275,9 +292,7 @@ static int inspect_dataset(const char *path, pf_h5id f, FILE *out, pf_error *err
     fprintf(out, "dataset %s\n  schema       %s\n", path, PF_DATASET_SCHEMA);
     for (size_t s = 0; s < 3; s++)
         if (pf_h5_exists(f, splits[s]) && inspect_split(path, f, splits[s], out, err)) return -1;
-    fprintf(out, "stats (train)\n");
-    shape_print(out, f, "stats/mean");
-    shape_print(out, f, "stats/count");
+    stats_print(out, f);
     fprintf(out, "checksums\n");
     shape_print(out, f, "checksums");
     attrs_print(out, f);
@@ -295,6 +310,8 @@ static int inspect_locked(const char *path, FILE *out, pf_error *err)
         rc = inspect_shard(path, f, out, err);
     else if (schema && !strcmp(schema, PF_DATASET_SCHEMA))
         rc = inspect_dataset(path, f, out, err);
+    else if (schema && (!strcmp(schema, PF_MODEL_SCHEMA) || !strcmp(schema, PF_ENSEMBLE_SCHEMA)))
+        rc = pf_model_inspect(path, out, err);
     else /* refused, saying which and what to do */
         rc = pf_schema_check(f, path,
                              schema && !strncmp(schema, "pitchforge-dataset/", 19)

@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "io/h5.h"
 #include "store/rowsum.h"
+#include "store/describe.h"
 #include "store/schema.h"
 #include "store/specsrc.h"
 #include "pitchforge/checksum.h"
@@ -104,6 +105,8 @@ struct pf_shard_writer {
     size_t n, cap;
     double *sum, *sumsq, *log_sum, *log_sumsq; /**< [planes*bins] each */
     uint64_t rejected[PF_REJECT_COUNT];
+    pf_axes axes;              /**< the grid of /freq_hz and /time_s, written at commit */
+    char mode[32], scaling[32]; /**< axes.mode and axes.scaling point here */
 };
 
 /** Check @p meta's shape fields and enumerations. */
@@ -247,6 +250,13 @@ static pf_shard_writer *writer_new(const char *path, const pf_shard_meta *m)
         w->rounded = pf_calloc(w->spec_len, sizeof *w->rounded);
     }
     w->gzip = m->gzip;
+    snprintf(w->mode, sizeof w->mode, "%s", m->spectrogram_mode ? m->spectrogram_mode : "");
+    snprintf(w->scaling, sizeof w->scaling, "%s",
+             m->spectrogram_scaling ? m->spectrogram_scaling : "");
+    w->axes = (pf_axes){.rate_hz = m->sample_rate, .length = m->stft_length,
+                        .overlap = m->stft_overlap, .nfft = m->stft_nfft, .bins = m->bins,
+                        .frames = m->frames, .planes = m->planes, .mode = w->mode,
+                        .scaling = w->scaling};
     w->sum = pf_calloc(pb, sizeof(double));
     w->sumsq = pf_calloc(pb, sizeof(double));
     w->log_sum = pf_calloc(pb, sizeof(double));
@@ -495,7 +505,10 @@ int pf_shard_commit(pf_shard_writer *w, char sha256_hex[65], pf_error *err)
     if (!w) return PF_FAIL(err, PF_EINVAL, "pf_shard_commit: NULL writer");
     pf_h5_lock();
     int rc = (w->extent != w->n && resize_data(w, w->n, err)) || labels_write(w, err) ||
-             stats_write(w, err) || counts_write(w, err) || shard_close(w, err);
+             stats_write(w, err) || counts_write(w, err) ||
+             pf_describe_axes(w->file, &w->axes, err) ||
+             pf_describe_data(w->file, "", &w->axes, err) ||
+             pf_describe_stats(w->file, &w->axes, 0, err) || shard_close(w, err);
     pf_h5_unlock();
     /* outside the lock, so other workers keep writing their shards meanwhile: the disk writes
      * start, the closed file is hashed while they run, then fsync (with less left to wait for)

@@ -449,7 +449,14 @@ int pf_train_config_parse(pf_train_config *c, const char *name, const char *text
         return -1;
     }
     pf_schema_ctx x = {.d = &doc, .err = err, .root = c};
-    int rc = parse_all(&x, c);
+    const pf_ynode *r = doc.root;
+    int swapped = pf_ymap_get(r, "instruments") &&
+                  !pf_ymap_get(r, "model");
+    int rc = swapped ? PF_FAIL(err, PF_ECONFIG, "%s: this is a dataset manifest (it has "
+                               "'instruments'), not a training config: 'pitchforge generate %s' "
+                               "makes the data; train takes a config such as "
+                               "manifests/train-tiny.yaml", name, name)
+                     : parse_all(&x, c);
     pf_ydoc_release(&doc);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "pitchforge/shard.h"
 #include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
+#include "pitchforge/plan.h"
 #include "pitchforge/spectrogram.h"
 
 /** One shard of the split: its examples are split indices [first, first + n). */
@@ -108,6 +109,9 @@ static int index_read(pf_loader *l, pf_h5id f, size_t *n_shards, pf_error *err)
     pf_h5_close(g);
     if (rc)
         return pf_error_prefix(err, "%s", l->dataset);
+    if (ns > PF_SHARDS_MAX) /* the count allocates: a damaged one must not */
+        return PF_FAIL(err, PF_ESCHEMA, "%s: %s/n_shards is %llu, more than %d", l->dataset,
+                       l->split, (unsigned long long)ns, PF_SHARDS_MAX);
     *n_shards = (size_t)ns;
     size_t n1, n2;
     const char *m = l->log_input ? "stats/log_mean" : "stats/mean";

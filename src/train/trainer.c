@@ -75,6 +75,10 @@ static int spectrogram_settings(const char *dataset, pf_model_meta *meta, pf_err
     }
     for (int i = 0; i < 6; i++)
         free(v[i]);
+    char *sha = NULL; /* the training data, for inspect (optional: older indexes lack it) */
+    if (!rc && pf_shard_attr_text(dataset, "manifest_sha256", &sha, NULL) == 0)
+        snprintf(meta->data_sha256, sizeof meta->data_sha256, "%s", sha);
+    free(sha);
     return rc;
 }
 
@@ -144,6 +148,7 @@ static int open_data(run *r, pf_error *err)
     const pf_train_config *c = r->c;
     int log_input = !strcmp(c->input, "log");
     pf_tuning tuning = {0};
+    if (pf_train_memory_check(c, err)) return -1;
     if (c->tuning_measured && pf_tuning_measure(c->dataset, "train", c->limit_train, &tuning, err))
         return pf_error_prefix(err, "%s: target.tuning", c->file);
     r->train = pf_loader_open(c->dataset, "train", c->limit_train, c->batch, log_input, err);

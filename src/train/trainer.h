@@ -24,4 +24,20 @@
 int pf_train_step(pf_model *m, pf_optimizer *o, const pf_train_config *c, const float *x,
                   size_t rows, const float *t, float *y, float *dy, double *loss, pf_error *err);
 
+/**
+ * The memory a run of @p c needs, estimated before anything large is allocated: the loaders'
+ * prefetch slots (2 splits x 2 batches) and the model's input, every layer's activations and
+ * their gradients, the outputs, targets and their gradient ([batch][out] each), and parameters,
+ * gradients and Adam's two moments.
+ * @param in_c, in_h, in_w  one example's input shape (the dataset's spectrogram)
+ * @param per_example       out: the bytes that grow with the batch, for one example
+ * @return the bytes, or -1 with @p err filled (the layers do not fit the input)
+ */
+double pf_train_memory_need(const pf_train_config *c, int in_c, int in_h, int in_w,
+                            double *per_example, pf_error *err);
+/** Refuse (-1, PF_EINVAL naming the config, its batch and both figures) a run of @p c that
+ *  needs more memory than the machine has available (pf_mem_available_bytes); the input shape
+ *  is the dataset's (a dataset that cannot be read is left to the loader to report). */
+int pf_train_memory_check(const pf_train_config *c, pf_error *err);
+
 #endif
