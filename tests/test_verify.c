@@ -289,7 +289,7 @@ static void test_wide_range_sums(void **state)
 {
     (void)state;
     char *dir = fx_tmpdir("verify-range");
-    pf_shard_meta m = fx_meta(3, 90, 1, PF_AUDIO_NONE, 0, "train", 0, 1);
+    pf_shard_meta m = fx_meta(3, 90, 1, PF_AUDIO_NONE, 0, "train", 0, 2); /* T0's name */
     pf_error err = {0};
     pf_shard_writer *w = pf_shard_create(fx_path(dir, T0), &m, &err);
     assert_non_null(w);
