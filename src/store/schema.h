@@ -37,6 +37,14 @@ int pf_schema_check(pf_h5id f, const char *path, const char *want, pf_error *err
 int pf_dataset_check_sources(pf_h5id f, const char *path, const char *split, pf_error *err);
 
 /**
+ * The cheap part of pf_shard_check, for readers at open: the open shard @p f (from @p path) has
+ * n_examples, carries manifest_sha256 @p manifest_sha256 (not compared when NULL), and its split,
+ * shard_index and shard_count attributes are those of @p path's file name (when it is a shard
+ * name). @return 0, or -1 with @p err (PF_ESCHEMA; the file is not named)
+ */
+int pf_shard_check_attrs(pf_h5id f, const char *path, const char *manifest_sha256, pf_error *err);
+
+/**
  * Check one stored label row as generate writes it: enums in range; midi 0..127, octave and
  * pitch class from it, |cents| <= PF_LABEL_MAX_CENTS and f0_hz = pf_midi_to_hz(midi, cents) for a
  * note; midi, octave, pitch class -1 and f0_hz, cents 0 for a negative; velocity and program

@@ -63,8 +63,8 @@ static int check_attrs(shard_scan *s, const char *want, pf_error *err)
     int rc = got && !strcmp(got, want)
                  ? 0
                  : PF_FAIL(err, PF_ESCHEMA,
-                           "made from another manifest: manifest_sha256 is %.16s..., this run's "
-                           "is %.16s...",
+                           "made from another manifest: manifest_sha256 is %.16s..., expected "
+                           "%.16s... (the manifest's, or dataset.h5's)",
                            got ? got : "(none)", want);
     free(got);
     return rc;
@@ -295,18 +295,18 @@ static int check_sums(const shard_scan *s, pf_error *err)
 
 /** The shard's split, shard_index and shard_count attributes must be those of its file name
  *  "{split}-{NNNNN}-of-{MMMMM}.h5" (@p path's last part; not checked for another name). */
-static int check_name(const shard_scan *s, const char *path, pf_error *err)
+static int check_name(pf_h5id f, const char *path, pf_error *err)
 {
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     pf_shard_job job;
     if (pf_shard_name_parse(base, &job)) return 0;
     int64_t index = -1, count = -1;
-    char *split = pf_h5_attr_exists(s->f, "split") ? pf_h5_attr_read_str(s->f, "split", NULL)
+    char *split = pf_h5_attr_exists(f, "split") ? pf_h5_attr_read_str(f, "split", NULL)
                                                    : NULL;
-    if (pf_h5_attr_exists(s->f, "shard_index"))
-        pf_h5_attr_read_num(s->f, "shard_index", PF_H5_I64, &index, NULL);
-    if (pf_h5_attr_exists(s->f, "shard_count"))
-        pf_h5_attr_read_num(s->f, "shard_count", PF_H5_I64, &count, NULL);
+    if (pf_h5_attr_exists(f, "shard_index"))
+        pf_h5_attr_read_num(f, "shard_index", PF_H5_I64, &index, NULL);
+    if (pf_h5_attr_exists(f, "shard_count"))
+        pf_h5_attr_read_num(f, "shard_count", PF_H5_I64, &count, NULL);
     int rc = split && !strcmp(split, pf_split_names[job.split]) && index == job.index &&
                      count == job.count
                  ? 0
@@ -343,7 +343,7 @@ static int shard_check_unlocked(const char *path, const char *manifest_sha256, u
     shard_scan s = {.f = pf_h5_open(path, 0, err)};
     if (s.f < 0) return -1;
     int rc = pf_schema_check(s.f, NULL, PF_SHARD_SCHEMA, err) ||
-             check_attrs(&s, manifest_sha256, err) || check_name(&s, path, err) ||
+             check_attrs(&s, manifest_sha256, err) || check_name(s.f, path, err) ||
              read_spectrogram(&s, err) || check_audio(&s, err) || read_labels(&s, err) ||
              pf_shard_labels_check(s.f, s.n, err) || check_sums(&s, err);
     pf_h5_close(s.f);
@@ -351,6 +351,12 @@ static int shard_check_unlocked(const char *path, const char *manifest_sha256, u
     free(s.sumsq);
     *n = s.n;
     return rc ? -1 : 0;
+}
+
+int pf_shard_check_attrs(pf_h5id f, const char *path, const char *manifest_sha256, pf_error *err)
+{
+    shard_scan s = {.f = f};
+    return check_attrs(&s, manifest_sha256, err) || check_name(f, path, err) ? -1 : 0;
 }
 
 /** pf_shard_check that also returns n_examples in *@p n; the message does not name the file. */
