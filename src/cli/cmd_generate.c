@@ -35,7 +35,7 @@ static const char usage[] =
     "  --dry-run         print the plan (examples per split, instrument, octave, segment, disk)\n"
     "                    and exit without rendering\n"
     "  --json            print a JSON summary on stdout when done\n"
-    "  -q, --quiet       no progress line\n"
+    "  -q, --quiet       no progress line (a shard --resume remakes is still named)\n"
     "\n"
     "Manifest errors are reported as FILE:LINE:COL: message before any work (exit 1).\n";
 

@@ -278,7 +278,10 @@ static int check_shard(index_build *b, const shard_ref *r, const char *path, pf_
         free(first);
     }
     pf_error why = {0};
-    if (r->known || !pf_shard_check(path, b->manifest_sha256, &why)) return 0;
+    if (r->known) return 0;
+    int rc = pf_shard_check(path, b->manifest_sha256, &why);
+    pf_file_drop_cache(path); /* read once, whole: its pages serve the next shard */
+    if (!rc) return 0;
     return PF_FAIL(err, why.code,
                    "%s (the manifest hash compared is %s's); remake the shard: pitchforge "
                    "generate MANIFEST -o %s --resume",

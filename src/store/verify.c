@@ -690,6 +690,7 @@ static int stats_add_shard(const verify_run *r, const listed *e, size_t pb, doub
             sums[k][b] += v[b];
     }
     pf_h5_close(f);
+    pf_file_drop_cache(path); /* as verify_one left it */
     free(v);
     free(c);
     free(path);
@@ -736,24 +737,22 @@ static int check_index_stats(const verify_run *r, pf_h5id f, pf_error *err)
     return rc ? -1 : 0;
 }
 
-/** Split @p s's group in dataset.h5 (@p f): attributes n_examples and n_shards, and the rows of
- *  every virtual dataset under it, against the shards (when all were read). */
+/** Split @p s's group in dataset.h5 (@p f): its n_examples and n_shards attributes and the rows
+ *  of every /<split>/labels/<name> against the root's counts (which check_split compares with
+ *  the shards). */
 static int check_index_split(const verify_run *r, pf_h5id f, int s, pf_error *err)
 {
-    uint64_t examples = 0, shards = 0, attr_n = 0, attr_shards = 0;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->v[i].split == s && !r->v[i].dup) {
-            if (!r->v[i].n_known) return 0;
-            shards++, examples += r->v[i].n;
-        }
-    if (!shards) return 0;
+    uint64_t examples = r->index_examples[s], shards = r->index_shards[s], attr_n = 0,
+             attr_shards = 0;
+    if (!r->has_split[s]) return 0;
     pf_h5id g = pf_h5_exists(f, split_names[s]) ? pf_h5_group_open(f, split_names[s], NULL) : -1;
     if (g < 0) return PF_FAIL(err, PF_ESCHEMA, "no /%s group", split_names[s]);
     int rc = pf_h5_attr_read_num(g, "n_examples", PF_H5_U64, &attr_n, err) ||
              pf_h5_attr_read_num(g, "n_shards", PF_H5_U64, &attr_shards, err);
     if (!rc && (attr_n != examples || attr_shards != shards))
         rc = PF_FAIL(err, PF_ESCHEMA, "/%s says %" PRIu64 " examples in %" PRIu64 " shards, the "
-                     "shards hold %" PRIu64 " in %" PRIu64, split_names[s], attr_n, attr_shards,
+                     "root's n_examples_%s and n_shards_%s %" PRIu64 " in %" PRIu64,
+                     split_names[s], attr_n, attr_shards, split_names[s], split_names[s],
                      examples, shards);
     char **names = NULL, path[300];
     size_t n = 0;
@@ -787,6 +786,7 @@ static int check_ids(const verify_run *r, pf_error *err)
         pf_h5id f = pf_h5_open(path, 0, err);
         rc = f < 0 || pf_id_set_add(&set, f, i, err) ? pf_error_prefix(err, "%s", path) : 0;
         pf_h5_close(f);
+        pf_file_drop_cache(path); /* as verify_one left it */
         free(path);
     }
     rc = rc || pf_id_set_check(&set, names, err) ? -1 : 0;

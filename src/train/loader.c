@@ -388,8 +388,8 @@ static int read_example(pf_loader *l, size_t i, float *x, pf_error *err)
     long bad = out_of_bound(l, sh, x);
     if (bad >= 0)
         return PF_FAIL(err, PF_ESCHEMA, "%s: example %zu of /spectrogram holds %g at bin %ld, "
-                       "frame %ld, beyond the shard's /stats/sumsq (|x| <= %g there): the data "
-                       "changed after it was written (run pitchforge verify)", sh->path,
+                       "frame %ld: not finite, or beyond the shard's /stats/sumsq (|x| <= %g "
+                       "there); the data changed after it was written (run pitchforge verify)", sh->path,
                        i - sh->first, x[bad], bad / l->frames, bad % l->frames,
                        sqrt(sh->sumsq[bad / l->frames]));
     if (transform(l, i, x))
