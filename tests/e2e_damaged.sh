@@ -52,9 +52,11 @@ PYEOF
 expect_fail "verify (duplicated examples)" "$T/v.log" "duplicated examples" "$PF" verify "$T/dup"
 # dataset.h5 itself: /stats and the split's attributes
 fresh stats
-h5 "f['stats/std'][3] = np.nan; f['val'].attrs['n_examples'] = np.uint64(7)" "$T/stats/dataset.h5"
+h5 "f['stats/std'][3] = np.nan; f['val'].attrs['n_examples'] = np.uint64(7); f.attrs['stft_nfft'] = np.int64(512)" \
+  "$T/stats/dataset.h5"
 expect_fail "verify (/stats)" "$T/v.log" "/stats/std bin 3 is nan" "$PF" verify "$T/stats"
 grep -q "/val says 7 examples" "$T/v.log" || fail "verify missed /val's n_examples"
+grep -q "root attribute stft_nfft is not" "$T/v.log" || fail "verify missed the root's stft_nfft"
 
 # --- item 3: train refuses what it reads ---
 conf() {  # dataset output

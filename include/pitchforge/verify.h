@@ -38,7 +38,7 @@ typedef struct pf_verify_report {
     size_t missing;  /**< listed but absent (or not a shard file name) */
     size_t unlisted; /**< shard files in the folder that /checksums does not list */
     size_t mismatch; /**< splits whose example or shard counts in dataset.h5 differ from the
-                          shards' */
+                          shards', duplicate rows, and problems of dataset.h5 itself */
     size_t examples; /**< examples in the ok shards */
 } pf_verify_report;
 

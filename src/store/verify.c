@@ -662,7 +662,7 @@ static int summarize(const verify_run *r, pf_error *err)
         at += (size_t)snprintf(more, sizeof more, "; %zu shard file(s) not listed in dataset.h5",
                                r->rep.unlisted);
     if (r->rep.mismatch)
-        snprintf(more + at, sizeof more - at, "; %zu count(s) differ from dataset.h5",
+        snprintf(more + at, sizeof more - at, "; %zu count(s) or part(s) of dataset.h5 differ from the shards",
                  r->rep.mismatch);
     return PF_FAIL(err, PF_ESCHEMA, "%s: %zu of %zu shards damaged or missing%s%s%s", r->dir, bad,
                    r->n, bad ? ": " : "", names, more);
@@ -773,6 +773,41 @@ static int check_index_split(const verify_run *r, pf_h5id f, int s, pf_error *er
     return rc ? -1 : 0;
 }
 
+/** 1 for a root attribute the index writes itself (its schema and counts), not a shard's copy. */
+static int index_own_attr(const char *name)
+{
+    static const char *const own[] = {"schema", "rejected_", "n_examples", "n_shards"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (!strncmp(name, own[i], strlen(own[i]))) return 1;
+    return 0;
+}
+
+/** Every root attribute of dataset.h5 (@p f) that its first shard has too (the manifest, its
+ *  hash, the STFT and library versions the index copied) must read the same in both. */
+static int check_index_attrs(const verify_run *r, pf_h5id f, pf_error *err)
+{
+    if (!r->n || r->v[0].state != ST_OK) return 0;
+    char *path = pf_path_dup(r->dir, r->v[0].name), **names = NULL;
+    size_t n = 0;
+    pf_h5id g = pf_h5_open(path, 0, err);
+    int rc = g < 0 || pf_h5_attr_names(f, &names, &n, err) ? -1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && !index_own_attr(names[i]) && pf_h5_attr_exists(g, names[i])) {
+            char *a = pf_h5_attr_text(f, names[i], NULL), *b = pf_h5_attr_text(g, names[i], NULL);
+            if (!a || !b || strcmp(a, b))
+                rc = PF_FAIL(err, PF_ESCHEMA, "root attribute %s is not %s's", names[i],
+                             r->v[0].name);
+            free(a), free(b);
+        }
+        free(names[i]);
+    }
+    free(names);
+    pf_h5_close(g);
+    pf_file_drop_cache(path);
+    free(path);
+    return rc;
+}
+
 /** No example_id twice among the shards that passed. */
 static int check_ids(const verify_run *r, pf_error *err)
 {
@@ -802,8 +837,8 @@ static void check_index_file(verify_run *r)
     size_t len = strlen(r->dir) + sizeof "/dataset.h5";
     char *path = pf_malloc(len);
     snprintf(path, len, "%s/dataset.h5", r->dir);
-    pf_error e[N_SPLITS + 3] = {{0}};
-    int bad[N_SPLITS + 3] = {0};
+    pf_error e[N_SPLITS + 4] = {{0}};
+    int bad[N_SPLITS + 4] = {0};
     pf_h5_lock();
     pf_h5id f = pf_h5_open(path, 0, &e[0]);
     bad[0] = f < 0 || check_index_stats(r, f, &e[0]);
@@ -812,9 +847,10 @@ static void check_index_file(verify_run *r)
     bad[2] = check_ids(r, &e[2]);
     for (int s = 0; s < N_SPLITS; s++)
         bad[3 + s] = f >= 0 && check_index_split(r, f, s, &e[3 + s]);
+    bad[N_SPLITS + 3] = f >= 0 && check_index_attrs(r, f, &e[N_SPLITS + 3]);
     pf_h5_close(f);
     pf_h5_unlock();
-    for (int k = 0; k < N_SPLITS + 3; k++)
+    for (int k = 0; k < N_SPLITS + 4; k++)
         if (bad[k]) {
             r->rep.mismatch++;
             note(r, "index", "dataset.h5", "%s (%s %s)", e[k].msg,
