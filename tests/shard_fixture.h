@@ -126,7 +126,8 @@ static UNUSED pf_shard_meta fx_meta(size_t bins, size_t frames, size_t planes, p
 static const char *const fx_instruments[] = {"fluidr3/0/0 Yamaha Grand Piano",
                                              "timgm6mb/0/73 Flûte", "fluidr3/128/0 Standard"};
 
-/** The label of example @p id (every field varies with @p id). */
+/** The label of example @p id (every field varies with @p id); every third is a negative (each
+ *  kind in turn) labelled as generate labels one, so that the labels pass pf_label_check. */
 static UNUSED pf_label fx_label(uint64_t id)
 {
     int midi = 21 + (int)(id * 7 % 88);
@@ -150,9 +151,11 @@ static UNUSED pf_label fx_label(uint64_t id)
         .measured_f0_hz = id % 5 == 3 ? 0 : 440.25f + (float)id,
         .pitch_error_cents = id % 5 == 3 ? NAN : 1.25f * (float)id,
         .pitch_check = (uint8_t)(id % 5),
-        .source = (uint8_t)(id % 7),
+        .source = (uint8_t)(id % 3 == 1 ? 1 + id / 3 % 6 : PF_SOURCE_NOTE),
     };
     l.f0_hz = 440.0 * pow(2.0, (midi - 69 + l.cents / 100.0) / 12.0);
+    if (l.source != PF_SOURCE_NOTE)
+        l.midi = l.octave = l.pitch_class = -1, l.cents = 0, l.f0_hz = 0;
     return l;
 }
 

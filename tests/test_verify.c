@@ -289,7 +289,7 @@ static void test_wide_range_sums(void **state)
 {
     (void)state;
     char *dir = fx_tmpdir("verify-range");
-    pf_shard_meta m = fx_meta(3, 90, 1, PF_AUDIO_NONE, 0, "train", 0, 1);
+    pf_shard_meta m = fx_meta(3, 90, 1, PF_AUDIO_NONE, 0, "train", 0, 2); /* T0's name */
     pf_error err = {0};
     pf_shard_writer *w = pf_shard_create(fx_path(dir, T0), &m, &err);
     assert_non_null(w);
@@ -385,6 +385,73 @@ static void test_bad_f0_frames(void **state)
     free(dir);
 }
 
+/** Set row @p row of numeric label @p name of shard @p path to @p v (HDF5 converts). */
+static void set_label(const char *path, const char *name, size_t row, double v)
+{
+    pf_error err = {0};
+    double rows[5];
+    char full[64];
+    snprintf(full, sizeof full, "labels/%s", name);
+    pf_h5id f = pf_h5_open(path, 1, &err);
+    pf_h5id ds = pf_h5_dset_open(f, full, &err), t = pf_h5_type(PF_H5_F64);
+    assert_true(ds >= 0);
+    assert_int_equal(pf_h5_dset_read(ds, t, rows, &err), 0);
+    rows[row] = v;
+    assert_int_equal(pf_h5_dset_write(ds, t, rows, &err), 0);
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    assert_int_equal(pf_h5_close_file(f, &err), 0);
+}
+
+/** Labels out of range, inconsistent or repeated, and a shard under another shard's name: each
+ *  refused by pf_shard_check (so by verify, generate --resume and index), naming the label and
+ *  row; index refuses the damaged shard too. */
+static void test_bad_labels(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        size_t row;
+        double v;
+        const char *needle;
+    } cases[] = {
+        {"f0_hz", 0, NAN, "/labels/f0_hz row 0 holds nan"},
+        {"f0_hz", 2, 1e30, "/labels/f0_hz row 2 holds 1e+30"}, /* a note: from midi, cents */
+        {"f0_hz", 1, 440, "/labels/f0_hz row 1 holds 440"},    /* id 1 is a negative: 0 */
+        {"midi", 0, 200, "/labels/midi row 0 holds 200"},
+        {"octave", 3, 0, "/labels/octave row 3 holds 0"},
+        {"cents", 2, 1e30, "/labels/cents row 2 holds 1e+30"},
+        {"volume", 4, INFINITY, "/labels/volume row 4 holds inf"},
+        {"measured_f0_hz", 0, -1, "/labels/measured_f0_hz row 0 holds -1"},
+        {"velocity", 0, 200, "/labels/velocity row 0 holds 200"},
+        {"example_id", 4, 0, "example_id 0 is in more than one row"},
+    };
+    pf_error err = {0};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *dir = dataset("verify-labels", 1, 0);
+        set_label(fx_path(dir, T0), cases[k].name, cases[k].row, cases[k].v);
+        assert_int_equal(pf_shard_check(fx_path(dir, T0), NULL, &err), -1);
+        fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+        assert_int_equal(err.code, PF_ESCHEMA);
+        assert_non_null(strstr(err.msg, cases[k].needle));
+        assert_int_equal(pf_index_build(dir, NULL, &err), -1);
+        assert_non_null(strstr(err.msg, cases[k].needle));
+        free(dir);
+    }
+    /* shard 1 copied over shard 0: its attributes say 1 of 2 */
+    char *dir = dataset("verify-labels", 1, 0);
+    size_t len;
+    unsigned char *bytes = slurp(fx_path(dir, T1), &len);
+    FILE *out = fopen(fx_path(dir, T0), "wb");
+    assert_int_equal(fwrite(bytes, 1, len, out), len);
+    fclose(out);
+    free(bytes);
+    assert_int_equal(pf_shard_check(fx_path(dir, T0), NULL, &err), -1);
+    fprintf(stderr, "    pf_shard_check: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "shard_index 1, shard_count 2: not the file name's"));
+    free(dir);
+}
+
 /** A shard file the index does not list, and a shard rewritten with another example count. */
 static void test_unlisted_and_counts(void **state)
 {
@@ -452,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_shard_check_structure),
         cmocka_unit_test(test_wide_range_sums),
         cmocka_unit_test(test_bad_f0_frames),
+        cmocka_unit_test(test_bad_labels),
         cmocka_unit_test(test_unlisted_and_counts),
         cmocka_unit_test(test_no_index),
     };

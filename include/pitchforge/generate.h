@@ -16,6 +16,7 @@ typedef struct pf_generate_opts {
     int jobs;            /**< worker threads (>= 1) */
     int part, parts;     /**< make only shards j with j % parts == part - 1 (parts 0: all) */
     int resume;          /**< keep shards already whole (pf_shard_check), make the rest */
+    FILE *log;           /**< a line for each shard --resume finds damaged and remakes, or NULL */
     int progress;        /**< 1: redraw a progress line on stderr (a terminal) */
     const char *command; /**< the command line, recorded in the dataset card */
 } pf_generate_opts;

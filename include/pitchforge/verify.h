@@ -15,8 +15,13 @@
  * datasets readable (read once, in blocks of rows, about 4 MiB at a time, so a truncated file
  * or a corrupt compressed chunk is caught); and /stats/sum equal to the per-bin sums
  * recomputed from /spectrogram in the writer's order (so a changed spectrogram value is caught
- * even without a checksum). `generate --resume` uses it to
- * decide which shards are done.
+ * even without a checksum), and /stats/sumsq the same way, /stats/count n_examples * frames; the
+ * attributes split, shard_index and shard_count those of the file name (when @p path's last
+ * part is a shard name: a shard copied over another is refused); /audio int16 or float32 of
+ * rank 2; every label column of the writer present with its type, each row in range
+ * (src/store/schema.h, pf_label_check: f0_hz from midi and cents, enums, negatives' -1 and 0,
+ * ...) and no example_id twice. `generate --resume` uses it to decide which shards are done,
+ * `index` on every shard it did not just write, `verify` on every listed shard.
  * @param path             the shard file
  * @param manifest_sha256  hex digest the shard must carry, or NULL
  * @return 0, or -1 with @p err filled (PF_ESCHEMA: another schema, another manifest, counts
@@ -33,7 +38,7 @@ typedef struct pf_verify_report {
     size_t missing;  /**< listed but absent (or not a shard file name) */
     size_t unlisted; /**< shard files in the folder that /checksums does not list */
     size_t mismatch; /**< splits whose example or shard counts in dataset.h5 differ from the
-                          shards' */
+                          shards', duplicate rows, and problems of dataset.h5 itself */
     size_t examples; /**< examples in the ok shards */
 } pf_verify_report;
 
@@ -41,7 +46,11 @@ typedef struct pf_verify_report {
  * Check the dataset folder @p dir against its index DIR/dataset.h5: every shard listed in
  * /checksums must exist, have the listed sha256 (pf_sha256_file) and pass pf_shard_check (with
  * the index's manifest_sha256); no other shard file may sit in @p dir; each split's example and
- * shard counts in dataset.h5 must match its shards. Goes through every shard and writes one
+ * shard counts in dataset.h5 must match its shards; and dataset.h5 itself must agree with the
+ * shards: /stats recomputed from the train shards' sums bit for bit (every value finite), each
+ * split group's n_examples and n_shards, every /<split>/labels/<name> spanning the split, a
+ * manifest_sha256 attribute, and no example_id in two shards (problem lines "index:
+ * dataset.h5: ...", counted in @p rep->mismatch). Goes through every shard and writes one
  * line per problem to @p log (when non-NULL), e.g.
  * "damaged: train-00001-of-00004.h5: sha256 mismatch (...)" or "missing: val-00000-of-00001.h5:
  * listed in dataset.h5 but not in DIR".

@@ -31,11 +31,12 @@ static const char usage[] =
     "                    machines; then 'pitchforge index DIR' joins the parts. Without\n"
     "                    --part, a Slurm job array (SLURM_ARRAY_TASK_ID, _COUNT, _MIN) or an\n"
     "                    mpirun rank (OMPI_COMM_WORLD_RANK, _SIZE) chooses the part\n"
-    "  --resume          keep the shards already whole (after a crash), make the rest\n"
+    "  --resume          keep the shards already whole (after a crash), make the rest;\n"
+    "                    a damaged shard or one of another manifest is named and remade\n"
     "  --dry-run         print the plan (examples per split, instrument, octave, segment, disk)\n"
     "                    and exit without rendering\n"
     "  --json            print a JSON summary on stdout when done\n"
-    "  -q, --quiet       no progress line\n"
+    "  -q, --quiet       no progress line (a shard --resume remakes is still named)\n"
     "\n"
     "Manifest errors are reported as FILE:LINE:COL: message before any work (exit 1).\n";
 
@@ -218,7 +219,7 @@ static int run_generate(int argc, char **argv)
     }
     char *cmd = join_command(argc, argv);
     pf_generate_opts o = {.jobs = a.jobs, .progress = !a.quiet && isatty(2), .command = cmd,
-                          .part = a.part, .parts = a.parts, .resume = a.resume};
+                          .part = a.part, .parts = a.parts, .resume = a.resume, .log = stderr};
     pf_generate_report rep;
     rc = pf_generate(&m, &o, &rep, &err) ? pf_cli_fail(&err) : 0;
     if (!rc && !a.quiet)

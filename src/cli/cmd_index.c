@@ -12,7 +12,9 @@ static const char usage[] =
     "\n"
     "(Re)build DIR/dataset.h5 from the shards in DIR: virtual datasets per split, /stats and\n"
     "/checksums, and the dataset card DIR/README.md. Refuses, naming them, when shards are\n"
-    "missing. Use it after 'generate --part K/N' runs on many machines.\n";
+    "missing, damaged or of another manifest than the first shard (each is read whole, as\n"
+    "verify does), or when two shards hold the same file or the same example.\n"
+    "Use it after 'generate --part K/N' runs on many machines.\n";
 
 static int run_index(int argc, char **argv)
 {

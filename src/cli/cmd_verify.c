@@ -10,11 +10,12 @@ static const char usage[] =
     "usage: pitchforge verify DIR\n"
     "\n"
     "Check every shard listed in DIR/dataset.h5: present, with the sha256 the index records,\n"
-    "whole (every row of every dataset readable, counts that agree, /stats matching the data)\n"
-    "and from the index's manifest; no shard files the index does not list; per-split counts\n"
-    "as the index says. Prints one line per problem and exits 1 when there is any, naming the\n"
-    "damaged and missing shards; regenerate them (pitchforge generate --resume) and rebuild\n"
-    "the index (pitchforge index DIR).\n";
+    "whole (every row of every dataset readable, counts that agree, /stats matching the data),\n"
+    "from the index's manifest, named as its attributes say, every label of its type and in\n"
+    "range; no example twice; no shard files the index does not list; and dataset.h5 itself:\n"
+    "per-split counts and attributes, /stats as the train shards give it. Prints one line per\n"
+    "problem and exits 1 when there is any, naming the damaged and missing shards; regenerate\n"
+    "them (pitchforge generate --resume) and rebuild the index (pitchforge index DIR).\n";
 
 static int run_verify(int argc, char **argv)
 {

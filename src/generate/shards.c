@@ -83,7 +83,8 @@ int pf_run_check_space(run *r)
                    "machines (--part K/N)", r->m->output, n, r->pending_notes, a);
 }
 
-/* The shards this run makes: its part's, less those --resume finds whole. */
+/* The shards this run makes: its part's, less those --resume finds whole (pf_shard_check: the
+ * others are named on opts->log with what is wrong). */
 void pf_run_select_jobs(run *r)
 {
     const pf_generate_opts *o = r->opts;
@@ -93,11 +94,12 @@ void pf_run_select_jobs(run *r)
         if (o->parts > 0 && (int)(j % (size_t)o->parts) != o->part - 1) continue;
         if (o->resume && pf_run_shard_path(r, &r->plan->shards[j], path, sizeof path) == 0 &&
             access(path, F_OK) == 0) {
-            pf_error ignored = {0};
-            if (pf_shard_check(path, r->m->sha256, &ignored) == 0) {
+            pf_error why = {0};
+            if (pf_shard_check(path, r->m->sha256, &why) == 0) {
                 r->rep->shards_kept++;
                 continue;
             }
+            if (o->log) fprintf(o->log, "generate: remaking %s\n", why.msg);
         }
         r->jobs[r->n_jobs++] = j;
         r->pending_notes += r->plan->shards[j].n;

@@ -520,6 +520,14 @@ pf_h5id pf_h5_dset_type(pf_h5id dset)
     return H5Dget_type(dset);
 }
 
+int pf_h5_dset_type_is(pf_h5id dset, pf_h5id type)
+{
+    hid_t t = H5Dget_type(dset);
+    int eq = t >= 0 && H5Tequal(t, type) > 0;
+    pf_h5_close(t);
+    return eq;
+}
+
 int pf_h5_dset_write(pf_h5id dset, pf_h5id memtype, const void *buf, pf_error *err)
 {
     if (H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)

@@ -125,6 +125,9 @@ int pf_h5_dset_kind(pf_h5id dset, pf_h5_kind *kind);
 const char *pf_h5_dset_class(pf_h5id dset);
 /** A copy of @p dset's stored element type (pf_h5_close it). */
 pf_h5id pf_h5_dset_type(pf_h5id dset);
+/** 1 when dataset @p dset's element type equals @p type (H5Tequal: class, size, order, sign,
+ *  enum members, string kind), else 0. */
+int pf_h5_dset_type_is(pf_h5id dset, pf_h5id type);
 /** Write all of @p dset from @p buf (elements of @p memtype). */
 int pf_h5_dset_write(pf_h5id dset, pf_h5id memtype, const void *buf, pf_error *err);
 /** Grow dim 0 of @p dset by @p nrows and write them from @p buf (rows of the other dims). */

@@ -19,6 +19,8 @@
 #include "pitchforge/checksum.h"
 #include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
+#include "pitchforge/verify.h"
+#include "store/schema.h"
 
 #define N_SPLITS 3
 static const char *const split_names[N_SPLITS] = {"train", "val", "test"};
@@ -29,6 +31,7 @@ typedef struct shard_ref {
     int index, count;
     pf_shard_info info;
     char sha256[65];
+    int known; /**< written by this run (its digest given): not checked again */
 } shard_ref;
 
 /** The shards of one split, sorted by index. */
@@ -45,6 +48,7 @@ typedef struct index_build {
     size_t pb;              /**< planes * bins */
     double *sum, *sumsq, *log_sum, *log_sumsq; /**< [pb], train shards in index order */
     uint64_t *count;                           /**< [pb] */
+    char *manifest_sha256; /**< the first shard's, which every shard checked must carry */
 } index_build;
 
 /** Parse "{split}-{NNNNN}-of-{MMMMM}.h5": the split number, or -1 for any other name. */
@@ -233,7 +237,7 @@ static int hash_shards(index_build *b, const pf_shard_digest *known, size_t n_kn
     pthread_mutex_init(&h.lock, NULL);
     for (int s = 0; s < N_SPLITS; s++)
         for (size_t i = 0; i < b->splits[s].n; i++) {
-            if (known_digest(&b->splits[s].v[i], known, n_known))
+            if ((b->splits[s].v[i].known = known_digest(&b->splits[s].v[i], known, n_known)))
                 continue;
             h.refs = pf_reallocarray(h.refs, h.n + 1, sizeof *h.refs);
             h.refs[h.n++] = &b->splits[s].v[i];
@@ -242,6 +246,47 @@ static int hash_shards(index_build *b, const pf_shard_digest *known, size_t n_kn
     free(h.refs);
     pthread_mutex_destroy(&h.lock);
     return atomic_load(&h.failed) ? -1 : 0;
+}
+
+/** Refuse two shards with one sha256 (a shard copied over another: duplicated examples). */
+static int check_unique(const index_build *b, pf_error *err)
+{
+    for (int s = 0; s < N_SPLITS; s++)
+        for (size_t i = 0; i < b->splits[s].n; i++)
+            for (int t = s; t < N_SPLITS; t++)
+                for (size_t j = t == s ? i + 1 : 0; j < b->splits[t].n; j++)
+                    if (!strcmp(b->splits[s].v[i].sha256, b->splits[t].v[j].sha256))
+                        return PF_FAIL(err, PF_ESCHEMA,
+                                       "%s: %s and %s are the same file (sha256 %.12s...): a copy "
+                                       "of one over the other? Remake it: pitchforge generate "
+                                       "MANIFEST -o %s --resume",
+                                       b->dir, b->splits[s].v[i].name, b->splits[t].v[j].name,
+                                       b->splits[s].v[i].sha256, b->dir);
+    return 0;
+}
+
+/** pf_shard_check shard @p r (at @p path) unless this run wrote it, against the manifest hash of
+ *  the first shard, read into @p b->manifest_sha256 when NULL. */
+static int check_shard(index_build *b, const shard_ref *r, const char *path, pf_error *err)
+{
+    if (!b->manifest_sha256) {
+        char *first = pf_path_dup(b->dir, b->first->name);
+        pf_h5id f = pf_h5_open(first, 0, err);
+        b->manifest_sha256 = f < 0 || !pf_h5_attr_exists(f, "manifest_sha256")
+                                 ? pf_strdup("(none)")
+                                 : pf_h5_attr_read_str(f, "manifest_sha256", NULL);
+        pf_h5_close(f);
+        free(first);
+    }
+    pf_error why = {0};
+    if (r->known) return 0;
+    int rc = pf_shard_check(path, b->manifest_sha256, &why);
+    pf_file_drop_cache(path); /* read once, whole: its pages serve the next shard */
+    if (!rc) return 0;
+    return PF_FAIL(err, why.code,
+                   "%s (the manifest hash compared is %s's); remake the shard: pitchforge "
+                   "generate MANIFEST -o %s --resume",
+                   why.msg, b->first->name, b->dir);
 }
 
 /** Read every shard's info, check shapes, sum the train stats. */
@@ -261,12 +306,37 @@ static int read_shards(index_build *b, pf_error *err)
                 b->log_sumsq = pf_calloc(b->pb, sizeof(double));
                 b->count = pf_calloc(b->pb, sizeof(uint64_t));
             }
-            rc = rc || check_shape(b->dir, b->first, r, err) || (s == 0 && stats_add(b, path, err));
+            rc = rc || check_shape(b->dir, b->first, r, err) || check_shard(b, r, path, err) ||
+                 (s == 0 && stats_add(b, path, err));
             free(path);
             if (rc) return -1;
         }
     }
     return 0;
+}
+
+/** Refuse an example_id in two places of the dataset (shards copied, attributes rewritten). */
+static int check_ids(const index_build *b, pf_error *err)
+{
+    pf_id_set set = {0};
+    const char **names = NULL;
+    size_t k = 0;
+    int rc = 0;
+    for (int s = 0; s < N_SPLITS && !rc; s++)
+        for (size_t i = 0; i < b->splits[s].n && !rc; i++, k++) {
+            names = pf_reallocarray(names, k + 1, sizeof *names);
+            names[k] = b->splits[s].v[i].name;
+            char *path = pf_path_dup(b->dir, names[k]);
+            pf_h5id f = pf_h5_open(path, 0, err);
+            rc = f < 0 || pf_id_set_add(&set, f, k, err) ? pf_error_prefix(err, "%s", path) : 0;
+            pf_h5_close(f);
+            free(path);
+        }
+    rc = rc || pf_id_set_check(&set, names, err) ? -1 : 0;
+    if (rc && set.n) pf_error_prefix(err, "%s", b->dir);
+    pf_id_set_release(&set);
+    free(names);
+    return rc;
 }
 
 /** The relative names and row counts of split @p s (arrays the caller frees). */
@@ -364,6 +434,19 @@ static int write_split(pf_h5id f, const index_build *b, int s, pf_error *err)
     return rc ? -1 : 0;
 }
 
+void pf_stats_normalize(const double *const sums[4], const uint64_t *count, size_t pb,
+                        float *const out[4])
+{
+    for (size_t i = 0; i < pb; i++) {
+        double c = count[i] ? (double)count[i] : 1.0;
+        double m = sums[0][i] / c, lm = sums[2][i] / c;
+        out[0][i] = (float)m;
+        out[1][i] = (float)sqrt(fmax(0.0, sums[1][i] / c - m * m));
+        out[2][i] = (float)lm;
+        out[3][i] = (float)sqrt(fmax(0.0, sums[3][i] / c - lm * lm));
+    }
+}
+
 /** Write /stats: per-bin mean, std, log_mean, log_std (float32) and count of the train split,
  *  shaped [bins] (or [planes, bins] for complex spectrograms). */
 static int write_stats(pf_h5id f, const index_build *b, pf_error *err)
@@ -372,14 +455,8 @@ static int write_stats(pf_h5id f, const index_build *b, pf_error *err)
     float *out[4];
     for (int k = 0; k < 4; k++)
         out[k] = pf_calloc(pb, sizeof(float));
-    for (size_t i = 0; i < pb; i++) {
-        double c = b->count[i] ? (double)b->count[i] : 1.0;
-        double m = b->sum[i] / c, lm = b->log_sum[i] / c;
-        out[0][i] = (float)m;
-        out[1][i] = (float)sqrt(fmax(0.0, b->sumsq[i] / c - m * m));
-        out[2][i] = (float)lm;
-        out[3][i] = (float)sqrt(fmax(0.0, b->log_sumsq[i] / c - lm * lm));
-    }
+    const double *sums[4] = {b->sum, b->sumsq, b->log_sum, b->log_sumsq};
+    pf_stats_normalize(sums, b->count, pb, out);
     static const char *const names[4] = {"mean", "std", "log_mean", "log_std"};
     uint64_t dims[2] = {b->first->info.planes, b->first->info.bins};
     int rank = dims[0] == 1 ? 1 : 2;
@@ -508,6 +585,7 @@ static void build_release(index_build *b)
     free(b->log_sum);
     free(b->log_sumsq);
     free(b->count);
+    free(b->manifest_sha256);
 }
 
 /** Write DIR/dataset.h5 through DIR/dataset.h5.tmp. */
@@ -545,9 +623,10 @@ int pf_index_build_with(const char *dir, const pf_shard_digest *known, size_t n_
         rc = check_complete(&b, s, err);
     if (!rc && !b.splits[0].n && !b.splits[1].n && !b.splits[2].n)
         rc = PF_FAIL(err, PF_EIO, "%s holds no shards ({split}-NNNNN-of-MMMMM.h5)", dir);
-    rc = rc || hash_shards(&b, known, n_known, err);
+    rc = rc || hash_shards(&b, known, n_known, err) || check_unique(&b, err);
     pf_h5_lock();
-    rc = rc || read_shards(&b, err) || publish_index(&b, rep ? rep : &local, err);
+    rc = rc || read_shards(&b, err) || check_ids(&b, err) ||
+         publish_index(&b, rep ? rep : &local, err);
     pf_h5_unlock();
     build_release(&b);
     return rc ? -1 : 0;

@@ -674,6 +674,69 @@ static int labels_read(pf_h5id g, pf_label **rows, size_t *n, pf_error *err)
     return 0;
 }
 
+/** Check that every label column of the writer is in group @p lg with its type and [@p n]. */
+static int labels_check_types(pf_h5id lg, uint64_t n, pf_error *err)
+{
+    int rc = 0, rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    for (size_t i = 0; i < N_COLS && !rc; i++) {
+        pf_h5id ds = pf_h5_exists(lg, cols[i].name) ? pf_h5_dset_open(lg, cols[i].name, NULL)
+                                                    : PF_H5_NONE;
+        pf_h5id t = col_type_id(&cols[i]);
+        if (ds < 0)
+            rc = PF_FAIL(err, PF_ESCHEMA, "no /labels/%s", cols[i].name);
+        else if (!pf_h5_dset_type_is(ds, t) || pf_h5_dset_shape(ds, &rank, d, NULL) ||
+                 rank != 1 || d[0] != n)
+            rc = PF_FAIL(err, PF_ESCHEMA,
+                         "/labels/%s is not the writer's %s [%" PRIu64 "] (another type or shape)",
+                         cols[i].name, pf_h5_dset_class(ds), n);
+        pf_h5_close(t);
+        pf_h5_close(ds);
+    }
+    return rc;
+}
+
+/** qsort comparator of uint64_t. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/** Check that no example_id of @p rows [n] repeats. */
+static int labels_check_ids(const pf_label *rows, size_t n, pf_error *err)
+{
+    uint64_t *ids = pf_calloc(n ? n : 1, sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = rows[i].example_id;
+    qsort(ids, n, sizeof *ids, cmp_u64);
+    size_t i = 1;
+    while (i < n && ids[i] != ids[i - 1])
+        i++;
+    int rc = i < n ? PF_FAIL(err, PF_ESCHEMA,
+                             "/labels/example_id %" PRIu64 " is in more than one row (copied rows?)",
+                             ids[i])
+                   : 0;
+    free(ids);
+    return rc;
+}
+
+int pf_shard_labels_check(pf_h5id f, uint64_t n, pf_error *err)
+{
+    pf_label *rows = NULL;
+    size_t got = 0;
+    pf_h5id lg = pf_h5_exists(f, "labels") ? pf_h5_group_open(f, "labels", err) : PF_H5_NONE;
+    if (lg < 0) return PF_FAIL(err, PF_ESCHEMA, "no /labels group");
+    int rc = labels_check_types(lg, n, err);
+    pf_h5_close(lg);
+    if (rc || labels_read(f, &rows, &got, err)) return -1;
+    for (size_t i = 0; i < got && !rc; i++)
+        rc = pf_label_check(&rows[i], i, err);
+    rc = rc || labels_check_ids(rows, got, err);
+    pf_labels_free(rows, got);
+    return rc ? -1 : 0;
+}
+
 /** pf_shard_read_labels without the HDF5 lock. */
 static int shard_read_labels_unlocked(const char *path, pf_label **rows, size_t *n, pf_error *err)
 {

@@ -21,6 +21,7 @@
 #include "pitchforge/dataset.h"
 #include "pitchforge/error.h"
 #include "pitchforge/verify.h"
+#include "pitchforge/plan.h"
 
 #define BLOCK_BYTES ((size_t)4 << 20) /* rows are read in blocks of about this many bytes */
 #define N_SPLITS 3
@@ -34,6 +35,7 @@ typedef struct shard_scan {
     uint64_t n;        /**< the n_examples attribute */
     size_t pb, frames; /**< spectrogram planes*bins and frames */
     double *sum;       /**< [pb] Σx per bin recomputed from /spectrogram, or NULL */
+    double *sumsq;     /**< [pb] Σx² the same way */
 } shard_scan;
 
 /** Bytes per element of @p ds in memory (its own type; strings as char *); 0 if unsupported. */
@@ -61,8 +63,8 @@ static int check_attrs(shard_scan *s, const char *want, pf_error *err)
     int rc = got && !strcmp(got, want)
                  ? 0
                  : PF_FAIL(err, PF_ESCHEMA,
-                           "made from another manifest: manifest_sha256 is %.16s..., this run's "
-                           "is %.16s...",
+                           "made from another manifest: manifest_sha256 is %.16s..., expected "
+                           "%.16s... (the manifest's, or dataset.h5's)",
                            got ? got : "(none)", want);
     free(got);
     return rc;
@@ -94,6 +96,7 @@ static void sum_add(shard_scan *s, const float *spec, uint64_t rows)
             double x = 0, squares = 0;
             pf_sum2(spec + (i * s->pb + b) * s->frames, s->frames, &x, &squares);
             s->sum[b] += x;
+            s->sumsq[b] += squares;
         }
 }
 
@@ -143,6 +146,7 @@ static int read_spectrogram(shard_scan *s, pf_error *err)
     s->frames = info.frames;
     s->pb = info.planes * info.bins;
     s->sum = pf_calloc(s->pb ? s->pb : 1, sizeof *s->sum);
+    s->sumsq = pf_calloc(s->pb ? s->pb : 1, sizeof *s->sumsq);
     pf_spec_source *src = pf_spec_source_open(s->f, s->f, err);
     if (!src) return -1;
     size_t row = pf_spec_source_size(src) * sizeof(float);
@@ -163,7 +167,7 @@ static int read_spectrogram(shard_scan *s, pf_error *err)
 static long bad_f0(const float *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(v[i]) || v[i] < 0) return (long)i;
+        if (!(v[i] >= 0 && v[i] < PF_LABEL_MAX_HZ)) return (long)i; /* NaN fails too */
     return -1;
 }
 
@@ -190,7 +194,7 @@ static int check_f0_frames(shard_scan *s, pf_error *err)
         if (bad >= 0)
             rc = PF_FAIL(err, PF_ESCHEMA,
                          "/labels/f0_frames row %" PRIu64 " column %zu holds %g (f0 must be "
-                         "finite and >= 0, 0 = unvoiced)",
+                         "finite, >= 0 and below 1 MHz, 0 = unvoiced)",
                          at + (uint64_t)bad / s->frames, (size_t)bad % s->frames, buf[bad]);
     }
     pf_h5_close(t);
@@ -218,30 +222,117 @@ static int read_labels(shard_scan *s, pf_error *err)
     return rc ? -1 : 0;
 }
 
-/** /stats/sum must equal the recomputed sums (bit for bit: the same additions in the same
- *  order as the writer). */
-static int check_sums(const shard_scan *s, pf_error *err)
+/** Read /stats/<name> of the open file @p f, @p pb values of @p kind (any shape holding that
+ *  many), into @p out. */
+static int read_stat(pf_h5id f, size_t pb, const char *name, pf_h5_kind kind, void *out,
+                     pf_error *err)
 {
     int rank;
-    uint64_t d[PF_H5_MAX_RANK];
-    pf_h5id ds = pf_h5_dset_open(s->f, "stats/sum", err), t = pf_h5_type(PF_H5_F64);
-    double *stored = pf_calloc(s->pb ? s->pb : 1, sizeof *stored);
+    uint64_t d[PF_H5_MAX_RANK], len = 1;
+    char path[64];
+    snprintf(path, sizeof path, "stats/%s", name);
+    pf_h5id ds = pf_h5_exists(f, path) ? pf_h5_dset_open(f, path, err) : PF_H5_NONE;
+    pf_h5id t = pf_h5_type(kind);
     int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
-    if (!rc && (rank != 1 || d[0] != s->pb))
-        rc = PF_FAIL(err, PF_ESCHEMA, "/stats/sum is not [%zu]", s->pb);
-    rc = rc || pf_h5_dset_read(ds, t, stored, err);
-    size_t b = 0;
-    while (!rc && b < s->pb && (stored[b] == s->sum[b] || (isnan(stored[b]) && isnan(s->sum[b]))))
-        b++;
-    if (!rc && b < s->pb)
-        rc = PF_FAIL(err, PF_ESCHEMA,
-                     "/spectrogram (or /audio) does not match /stats/sum (bin %zu: stored %.17g, data "
-                     "gives %.17g): the data changed after it was written",
-                     b, stored[b], s->sum[b]);
-    free(stored);
+    for (int i = 0; !rc && i < rank; i++)
+        len *= d[i];
+    if (rc || len != pb)
+        rc = PF_FAIL(err, PF_ESCHEMA, "/%s is missing or does not hold %zu values", path, pb);
+    rc = rc || pf_h5_dset_read(ds, t, out, err);
     pf_h5_close(t);
     pf_h5_close(ds);
     return rc ? -1 : 0;
+}
+
+/** /stats/<name> must equal @p want, the sums recomputed from the data (bit for bit: the same
+ *  additions in the same order as the writer). */
+static int check_stat(const shard_scan *s, const char *name, const double *want, pf_error *err)
+{
+    double *stored = pf_calloc(s->pb ? s->pb : 1, sizeof *stored);
+    int rc = read_stat(s->f, s->pb, name, PF_H5_F64, stored, err);
+    size_t b = 0;
+    while (!rc && b < s->pb && (stored[b] == want[b] || (isnan(stored[b]) && isnan(want[b]))))
+        b++;
+    if (!rc && b < s->pb)
+        rc = PF_FAIL(err, PF_ESCHEMA,
+                     "/spectrogram (or /audio) does not match /stats/%s (bin %zu: stored %.17g, "
+                     "data gives %.17g): the data changed after it was written",
+                     name, b, stored[b], want[b]);
+    free(stored);
+    return rc;
+}
+
+/** /stats/count must be n_examples * frames in every bin, /stats/log_sum and log_sumsq finite. */
+static int check_counts(const shard_scan *s, pf_error *err)
+{
+    uint64_t *count = pf_calloc(s->pb ? s->pb : 1, sizeof *count);
+    double *v = pf_calloc(s->pb ? s->pb : 1, sizeof *v);
+    int rc = read_stat(s->f, s->pb, "count", PF_H5_U64, count, err);
+    for (size_t b = 0; b < s->pb && !rc; b++)
+        if (count[b] != s->n * s->frames)
+            rc = PF_FAIL(err, PF_ESCHEMA, "/stats/count bin %zu is %" PRIu64 ", not %" PRIu64
+                         " (n_examples * frames)", b, count[b], s->n * s->frames);
+    static const char *const logs[2] = {"log_sum", "log_sumsq"};
+    for (int k = 0; k < 2 && !rc; k++) {
+        rc = read_stat(s->f, s->pb, logs[k], PF_H5_F64, v, err);
+        for (size_t b = 0; b < s->pb && !rc; b++)
+            if (!isfinite(v[b]))
+                rc = PF_FAIL(err, PF_ESCHEMA, "/stats/%s bin %zu holds %g", logs[k], b, v[b]);
+    }
+    free(count);
+    free(v);
+    return rc;
+}
+
+/** /stats: sum and sumsq as recomputed, count and the log sums sane. */
+static int check_sums(const shard_scan *s, pf_error *err)
+{
+    return check_stat(s, "sum", s->sum, err) || check_stat(s, "sumsq", s->sumsq, err) ||
+                   check_counts(s, err)
+               ? -1
+               : 0;
+}
+
+/** The shard's split, shard_index and shard_count attributes must be those of its file name
+ *  "{split}-{NNNNN}-of-{MMMMM}.h5" (@p path's last part; not checked for another name). */
+static int check_name(pf_h5id f, const char *path, pf_error *err)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    pf_shard_job job;
+    if (pf_shard_name_parse(base, &job)) return 0;
+    int64_t index = -1, count = -1;
+    char *split = pf_h5_attr_exists(f, "split") ? pf_h5_attr_read_str(f, "split", NULL)
+                                                   : NULL;
+    if (pf_h5_attr_exists(f, "shard_index"))
+        pf_h5_attr_read_num(f, "shard_index", PF_H5_I64, &index, NULL);
+    if (pf_h5_attr_exists(f, "shard_count"))
+        pf_h5_attr_read_num(f, "shard_count", PF_H5_I64, &count, NULL);
+    int rc = split && !strcmp(split, pf_split_names[job.split]) && index == job.index &&
+                     count == job.count
+                 ? 0
+                 : PF_FAIL(err, PF_ESCHEMA,
+                           "its attributes say split %s, shard_index %" PRId64
+                           ", shard_count %" PRId64 ": not the file name's (a copy of another "
+                           "shard?)",
+                           split ? split : "(none)", index, count);
+    free(split);
+    return rc;
+}
+
+/** /audio, when there, must be int16 or float32 [n_examples, audio_len] (rank 2). */
+static int check_audio(shard_scan *s, pf_error *err)
+{
+    int rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    pf_h5_kind kind;
+    if (!pf_h5_exists(s->f, "audio")) return 0;
+    pf_h5id ds = pf_h5_dset_open(s->f, "audio", err);
+    int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) ? -1 : 0;
+    if (!rc && (rank != 2 || pf_h5_dset_kind(ds, &kind) || (kind != PF_H5_I16 && kind != PF_H5_F32)))
+        rc = PF_FAIL(err, PF_ESCHEMA, "/audio is not int16 or float32 [N, samples] (rank %d)",
+                     rank);
+    pf_h5_close(ds);
+    return rc ? -1 : read_all(s, "audio", err);
 }
 
 /** The checks of pf_shard_check on @p path (HDF5 lock held); *@p n gets n_examples. Messages
@@ -252,13 +343,20 @@ static int shard_check_unlocked(const char *path, const char *manifest_sha256, u
     shard_scan s = {.f = pf_h5_open(path, 0, err)};
     if (s.f < 0) return -1;
     int rc = pf_schema_check(s.f, NULL, PF_SHARD_SCHEMA, err) ||
-             check_attrs(&s, manifest_sha256, err) || read_spectrogram(&s, err) ||
-             (pf_h5_exists(s.f, "audio") && read_all(&s, "audio", err)) ||
-             read_labels(&s, err) || check_sums(&s, err);
+             check_attrs(&s, manifest_sha256, err) || check_name(s.f, path, err) ||
+             read_spectrogram(&s, err) || check_audio(&s, err) || read_labels(&s, err) ||
+             pf_shard_labels_check(s.f, s.n, err) || check_sums(&s, err);
     pf_h5_close(s.f);
     free(s.sum);
+    free(s.sumsq);
     *n = s.n;
     return rc ? -1 : 0;
+}
+
+int pf_shard_check_attrs(pf_h5id f, const char *path, const char *manifest_sha256, pf_error *err)
+{
+    shard_scan s = {.f = f};
+    return check_attrs(&s, manifest_sha256, err) || check_name(f, path, err) ? -1 : 0;
 }
 
 /** pf_shard_check that also returns n_examples in *@p n; the message does not name the file. */
@@ -564,10 +662,203 @@ static int summarize(const verify_run *r, pf_error *err)
         at += (size_t)snprintf(more, sizeof more, "; %zu shard file(s) not listed in dataset.h5",
                                r->rep.unlisted);
     if (r->rep.mismatch)
-        snprintf(more + at, sizeof more - at, "; %zu count(s) differ from dataset.h5",
+        snprintf(more + at, sizeof more - at, "; %zu count(s) or part(s) of dataset.h5 differ from the shards",
                  r->rep.mismatch);
     return PF_FAIL(err, PF_ESCHEMA, "%s: %zu of %zu shards damaged or missing%s%s%s", r->dir, bad,
                    r->n, bad ? ": " : "", names, more);
+}
+
+/* ---- dataset.h5 itself ---- */
+
+static const char *const stat_sums[4] = {"sum", "sumsq", "log_sum", "log_sumsq"};
+static const char *const stat_norms[4] = {"mean", "std", "log_mean", "log_std"};
+
+/** Add the /stats sums and counts of listed shard @p e to @p sums [4][pb], @p count [pb]. */
+static int stats_add_shard(const verify_run *r, const listed *e, size_t pb, double *const sums[4],
+                           uint64_t *count, pf_error *err)
+{
+    char *path = pf_path_dup(r->dir, e->name);
+    double *v = pf_calloc(pb, sizeof *v);
+    uint64_t *c = pf_calloc(pb, sizeof *c);
+    pf_h5id f = pf_h5_open(path, 0, err);
+    int rc = f < 0 || read_stat(f, pb, "count", PF_H5_U64, c, err) ? -1 : 0;
+    for (size_t b = 0; b < pb && !rc; b++)
+        count[b] += c[b];
+    for (int k = 0; k < 4 && !rc; k++) {
+        rc = read_stat(f, pb, stat_sums[k], PF_H5_F64, v, err);
+        for (size_t b = 0; b < pb && !rc; b++)
+            sums[k][b] += v[b];
+    }
+    pf_h5_close(f);
+    pf_file_drop_cache(path); /* as verify_one left it */
+    free(v);
+    free(c);
+    free(path);
+    return rc ? pf_error_prefix(err, "%s", e->name) : 0;
+}
+
+/** dataset.h5's /stats (open as @p f) against the train shards' (bit for bit, as the index
+ *  computes them), with every value finite. Skipped while a train shard is damaged. */
+static int check_index_stats(const verify_run *r, pf_h5id f, pf_error *err)
+{
+    int rank, train = 0;
+    uint64_t d[PF_H5_MAX_RANK], pb = 1;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].split == 0 && (train = 1) && r->v[i].state != ST_OK) return 0;
+    if (!train) return 0;
+    pf_h5id ds = pf_h5_exists(f, "stats/count") ? pf_h5_dset_open(f, "stats/count", NULL) : -1;
+    int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, NULL) ? -1 : 0;
+    pf_h5_close(ds);
+    for (int i = 0; !rc && i < rank; i++)
+        pb *= d[i];
+    if (rc) return PF_FAIL(err, PF_ESCHEMA, "no /stats/count");
+    double *sums[4];
+    float *want[4], *got = pf_calloc(pb, sizeof *got);
+    uint64_t *count = pf_calloc(pb, sizeof *count), *stored = pf_calloc(pb, sizeof *stored);
+    for (int k = 0; k < 4; k++)
+        sums[k] = pf_calloc(pb, sizeof *sums[k]), want[k] = pf_calloc(pb, sizeof *want[k]);
+    for (size_t i = 0; i < r->n && !rc; i++)
+        rc = r->v[i].split == 0 && !r->v[i].dup &&
+             stats_add_shard(r, &r->v[i], pb, sums, count, err);
+    pf_stats_normalize((const double *const *)sums, count, pb, want);
+    rc = rc || read_stat(f, pb, "count", PF_H5_U64, stored, err);
+    if (!rc && memcmp(stored, count, pb * sizeof *count))
+        rc = PF_FAIL(err, PF_ESCHEMA, "/stats/count is not the train shards' sum");
+    for (int k = 0; k < 4 && !rc; k++) {
+        rc = read_stat(f, pb, stat_norms[k], PF_H5_F32, got, err);
+        for (size_t b = 0; b < pb && !rc; b++)
+            if (!isfinite(got[b]) || memcmp(&got[b], &want[k][b], sizeof *got))
+                rc = PF_FAIL(err, PF_ESCHEMA, "/stats/%s bin %zu is %g, the train shards give %g",
+                             stat_norms[k], b, got[b], want[k][b]);
+    }
+    for (int k = 0; k < 4; k++)
+        free(sums[k]), free(want[k]);
+    free(got), free(count), free(stored);
+    return rc ? -1 : 0;
+}
+
+/** Split @p s's group in dataset.h5 (@p f): its n_examples and n_shards attributes and the rows
+ *  of every /<split>/labels/<name> against the root's counts (which check_split compares with
+ *  the shards). */
+static int check_index_split(const verify_run *r, pf_h5id f, int s, pf_error *err)
+{
+    uint64_t examples = r->index_examples[s], shards = r->index_shards[s], attr_n = 0,
+             attr_shards = 0;
+    if (!r->has_split[s]) return 0;
+    pf_h5id g = pf_h5_exists(f, split_names[s]) ? pf_h5_group_open(f, split_names[s], NULL) : -1;
+    if (g < 0) return PF_FAIL(err, PF_ESCHEMA, "no /%s group", split_names[s]);
+    int rc = pf_h5_attr_read_num(g, "n_examples", PF_H5_U64, &attr_n, err) ||
+             pf_h5_attr_read_num(g, "n_shards", PF_H5_U64, &attr_shards, err);
+    if (!rc && (attr_n != examples || attr_shards != shards))
+        rc = PF_FAIL(err, PF_ESCHEMA, "/%s says %" PRIu64 " examples in %" PRIu64 " shards, the "
+                     "root's n_examples_%s and n_shards_%s %" PRIu64 " in %" PRIu64,
+                     split_names[s], attr_n, attr_shards, split_names[s], split_names[s],
+                     examples, shards);
+    char **names = NULL, path[300];
+    size_t n = 0;
+    rc = rc || pf_h5_list(g, "labels", &names, &n, err);
+    for (size_t i = 0; i < n; i++) {
+        int rank;
+        uint64_t d[PF_H5_MAX_RANK];
+        snprintf(path, sizeof path, "labels/%s", names[i]);
+        pf_h5id ds = rc ? -1 : pf_h5_dset_open(g, path, err);
+        if (!rc && (ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) || d[0] != examples))
+            rc = PF_FAIL(err, PF_ESCHEMA, "/%s/%s does not span the split's %" PRIu64 " examples",
+                         split_names[s], path, examples);
+        pf_h5_close(ds);
+        free(names[i]);
+    }
+    free(names);
+    pf_h5_close(g);
+    return rc ? -1 : 0;
+}
+
+/** 1 for a root attribute the index writes itself (its schema and counts), not a shard's copy. */
+static int index_own_attr(const char *name)
+{
+    static const char *const own[] = {"schema", "rejected_", "n_examples", "n_shards"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (!strncmp(name, own[i], strlen(own[i]))) return 1;
+    return 0;
+}
+
+/** Every root attribute of dataset.h5 (@p f) that its first shard has too (the manifest, its
+ *  hash, the STFT and library versions the index copied) must read the same in both. */
+static int check_index_attrs(const verify_run *r, pf_h5id f, pf_error *err)
+{
+    if (!r->n || r->v[0].state != ST_OK) return 0;
+    char *path = pf_path_dup(r->dir, r->v[0].name), **names = NULL;
+    size_t n = 0;
+    pf_h5id g = pf_h5_open(path, 0, err);
+    int rc = g < 0 || pf_h5_attr_names(f, &names, &n, err) ? -1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && !index_own_attr(names[i]) && pf_h5_attr_exists(g, names[i])) {
+            char *a = pf_h5_attr_text(f, names[i], NULL), *b = pf_h5_attr_text(g, names[i], NULL);
+            if (!a || !b || strcmp(a, b))
+                rc = PF_FAIL(err, PF_ESCHEMA, "root attribute %s is not %s's", names[i],
+                             r->v[0].name);
+            free(a), free(b);
+        }
+        free(names[i]);
+    }
+    free(names);
+    pf_h5_close(g);
+    pf_file_drop_cache(path);
+    free(path);
+    return rc;
+}
+
+/** No example_id twice among the shards that passed. */
+static int check_ids(const verify_run *r, pf_error *err)
+{
+    pf_id_set set = {0};
+    const char **names = pf_calloc(r->n ? r->n : 1, sizeof *names);
+    int rc = 0;
+    for (size_t i = 0; i < r->n && !rc; i++) {
+        names[i] = r->v[i].name;
+        if (r->v[i].state != ST_OK || r->v[i].dup) continue;
+        char *path = pf_path_dup(r->dir, r->v[i].name);
+        pf_h5id f = pf_h5_open(path, 0, err);
+        rc = f < 0 || pf_id_set_add(&set, f, i, err) ? pf_error_prefix(err, "%s", path) : 0;
+        pf_h5_close(f);
+        pf_file_drop_cache(path); /* as verify_one left it */
+        free(path);
+    }
+    rc = rc || pf_id_set_check(&set, names, err) ? -1 : 0;
+    pf_id_set_release(&set);
+    free(names);
+    return rc;
+}
+
+/** Check dataset.h5 itself against its shards; each problem is a line "index: ..." and counts
+ *  as a mismatch. */
+static void check_index_file(verify_run *r)
+{
+    size_t len = strlen(r->dir) + sizeof "/dataset.h5";
+    char *path = pf_malloc(len);
+    snprintf(path, len, "%s/dataset.h5", r->dir);
+    pf_error e[N_SPLITS + 4] = {{0}};
+    int bad[N_SPLITS + 4] = {0};
+    pf_h5_lock();
+    pf_h5id f = pf_h5_open(path, 0, &e[0]);
+    bad[0] = f < 0 || check_index_stats(r, f, &e[0]);
+    bad[1] = !r->manifest_sha256 &&
+             PF_FAIL(&e[1], PF_ESCHEMA, "no manifest_sha256 attribute: shards not compared");
+    bad[2] = check_ids(r, &e[2]);
+    for (int s = 0; s < N_SPLITS; s++)
+        bad[3 + s] = f >= 0 && check_index_split(r, f, s, &e[3 + s]);
+    bad[N_SPLITS + 3] = f >= 0 && check_index_attrs(r, f, &e[N_SPLITS + 3]);
+    pf_h5_close(f);
+    pf_h5_unlock();
+    for (int k = 0; k < N_SPLITS + 4; k++)
+        if (bad[k]) {
+            r->rep.mismatch++;
+            note(r, "index", "dataset.h5", "%s (%s %s)", e[k].msg,
+                 k == 2 ? "delete the copy and remake it: pitchforge generate MANIFEST --resume -o"
+                        : "rebuild it: pitchforge index",
+                 r->dir);
+        }
+    free(path);
 }
 
 /** pf_parallel_for's body: listed shard @p i of the run @p arg (a duplicate row is marked, not
@@ -603,6 +894,7 @@ static int verify_all(verify_run *r, pf_error *err)
     if (find_unlisted(r, err)) return -1;
     for (int s = 0; s < N_SPLITS; s++)
         check_split(r, s);
+    check_index_file(r);
     if (r->rep.damaged || r->rep.missing || r->rep.unlisted || r->rep.mismatch)
         return summarize(r, err);
     return 0;

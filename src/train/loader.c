@@ -25,6 +25,7 @@ typedef struct shard {
     pf_h5id file;
     pf_spec_source *src; /**< its spectrograms (stored, widened from float16, or from /audio) */
     size_t first, n;
+    double *sumsq;       /**< [planes * bins] its /stats/sumsq: no value x of bin b has x² above */
 } shard;
 
 /** A batch buffer shared with the prefetch thread. */
@@ -38,6 +39,7 @@ typedef struct slot {
 
 struct pf_loader {
     char *dataset;
+    char *manifest_sha256;   /**< dataset.h5's: every shard must carry it */
     char split[16];
     shard *shards;
     size_t n_shards;
@@ -100,6 +102,10 @@ static int index_read(pf_loader *l, pf_h5id f, size_t *n_shards, pf_error *err)
         pf_dataset_check_sources(f, l->dataset, l->split, err))
         return -1;
     int rc;
+    if (!pf_h5_attr_exists(f, "manifest_sha256") ||
+        !(l->manifest_sha256 = pf_h5_attr_read_str(f, "manifest_sha256", err)))
+        return PF_FAIL(err, PF_ESCHEMA, "%s has no manifest_sha256 attribute (rebuild it: "
+                       "pitchforge index DIR)", l->dataset);
     if (!pf_h5_exists(f, l->split))
         return PF_FAIL(err, PF_ESCHEMA, "%s has no %s split (no examples went to it?)", l->dataset,
                        l->split);
@@ -129,7 +135,32 @@ static int index_read(pf_loader *l, pf_h5id f, size_t *n_shards, pf_error *err)
     return 0;
 }
 
-/* Open the shard file at @p sh->path, check it against the index and read its f0 labels. */
+/* Read /stats/sumsq of the open shard @p sh: [planes * bins] finite values >= 0, the bound of
+ * every value read from it (a value's square is one term of its bin's sum). */
+static int shard_bound(const pf_loader *l, shard *sh, pf_error *err)
+{
+    size_t len = 0, pb = (size_t)l->planes * (size_t)l->bins;
+    int rank;
+    uint64_t d[PF_H5_MAX_RANK];
+    pf_h5id ds = pf_h5_exists(sh->file, "stats/sumsq") ? pf_h5_dset_open(sh->file, "stats/sumsq", err)
+                                                       : PF_H5_NONE;
+    pf_h5id t = pf_h5_type(PF_H5_F64);
+    int rc = ds < 0 || pf_h5_dset_shape(ds, &rank, d, err) || rank != 1 || (len = d[0]) != pb
+                 ? PF_FAIL(err, PF_ESCHEMA, "/stats/sumsq is missing or not [%zu]", pb)
+                 : 0;
+    sh->sumsq = pf_calloc(pb ? pb : 1, sizeof *sh->sumsq);
+    rc = rc || pf_h5_dset_read(ds, t, sh->sumsq, err);
+    for (size_t b = 0; b < len && !rc; b++)
+        if (!(sh->sumsq[b] >= 0 && sh->sumsq[b] < INFINITY))
+            rc = PF_FAIL(err, PF_ESCHEMA, "/stats/sumsq bin %zu holds %g (damaged? run "
+                         "pitchforge verify)", b, sh->sumsq[b]);
+    pf_h5_close(t);
+    pf_h5_close(ds);
+    return rc ? -1 : 0;
+}
+
+/* Open the shard file at @p sh->path, check it against the index (manifest hash, name and
+ * attributes, /stats/sumsq) and open its spectrograms. */
 static int shard_open(pf_loader *l, shard *sh, pf_error *err)
 {
     pf_shard_info info;
@@ -147,9 +178,12 @@ static int shard_open(pf_loader *l, shard *sh, pf_error *err)
     sh->n = info.n;
     pf_h5_lock();
     sh->file = pf_h5_open(sh->path, 0, err);
-    sh->src = sh->file < 0 ? NULL : pf_spec_source_open(sh->file, sh->file, err);
+    int rc = sh->file < 0 ||
+             pf_shard_check_attrs(sh->file, sh->path, l->manifest_sha256, err) ||
+             shard_bound(l, sh, err) ||
+             !(sh->src = pf_spec_source_open(sh->file, sh->file, err));
     pf_h5_unlock();
-    return sh->src ? 0 : pf_error_prefix(err, "%s", sh->path);
+    return rc ? pf_error_prefix(err, "%s", sh->path) : 0;
 }
 
 /* Read the f0 labels of @p sh into l->f0 at its first example (those under the limit). */
@@ -174,6 +208,25 @@ static int shard_labels(pf_loader *l, const shard *sh, size_t total, pf_error *e
     return rc ? pf_error_prefix(err, "%s", sh->path) : 0;
 }
 
+/* No example_id in two shards of the split (a shard copied over another, even renamed). */
+static int split_ids(const pf_loader *l, pf_error *err)
+{
+    pf_id_set set = {0};
+    const char **names = pf_calloc(l->n_shards ? l->n_shards : 1, sizeof *names);
+    int rc = 0;
+    pf_h5_lock();
+    for (size_t i = 0; i < l->n_shards && !rc; i++) {
+        names[i] = l->shards[i].path;
+        rc = pf_id_set_add(&set, l->shards[i].file, i, err) ? pf_error_prefix(err, "%s", names[i])
+                                                             : 0;
+    }
+    pf_h5_unlock();
+    rc = rc || pf_id_set_check(&set, names, err) ? -1 : 0;
+    pf_id_set_release(&set);
+    free(names);
+    return rc ? pf_error_prefix(err, "%s", l->dataset) : 0;
+}
+
 /* Open every shard of the split; count examples; read labels. */
 static int shards_open(pf_loader *l, size_t n_shards, size_t limit, pf_error *err)
 {
@@ -190,7 +243,7 @@ static int shards_open(pf_loader *l, size_t n_shards, size_t limit, pf_error *er
         total += sh->n;
     }
     free(dir);
-    if (rc)
+    if (rc || split_ids(l, err))
         return -1;
     if (total == 0)
         return PF_FAIL(err, PF_ESCHEMA, "%s: the %s split has no examples", l->dataset, l->split);
@@ -314,12 +367,35 @@ static int transform(const pf_loader *l, size_t idx, float *x)
     return bad ? -1 : 0;
 }
 
+/* The first value of example @p x (as read from shard @p sh) whose square exceeds its bin's
+ * /stats/sumsq (by more than a few ulps: a spectrogram computed again from /audio), or NaN;
+ * -1 when none does. */
+static long out_of_bound(const pf_loader *l, const shard *sh, const float *x)
+{
+    size_t w = (size_t)l->frames, rows = (size_t)l->planes * (size_t)l->bins;
+    for (size_t r = 0; r < rows; r++) {
+        double bound = sh->sumsq[r] * (1 + 1e-5);
+        for (size_t j = 0; j < w; j++) {
+            double v = x[r * w + j];
+            if (!(v * v <= bound)) return (long)(r * w + j);
+        }
+    }
+    return -1;
+}
+
 /* Read and prepare example @p i of the split into @p x. */
 static int read_example(pf_loader *l, size_t i, float *x, pf_error *err)
 {
     const shard *sh = shard_of(l, i);
     if (pf_spec_source_read(sh->src, i - sh->first, 1, x, err))
         return pf_error_prefix(err, "%s: example %zu of /spectrogram", sh->path, i - sh->first);
+    long bad = out_of_bound(l, sh, x);
+    if (bad >= 0)
+        return PF_FAIL(err, PF_ESCHEMA, "%s: example %zu of /spectrogram holds %g at bin %ld, "
+                       "frame %ld: not finite, or beyond the shard's /stats/sumsq (|x| <= %g "
+                       "there); the data changed after it was written (run pitchforge verify)", sh->path,
+                       i - sh->first, x[bad], bad / l->frames, bad % l->frames,
+                       sqrt(sh->sumsq[bad / l->frames]));
     if (transform(l, i, x))
         return PF_FAIL(err, PF_ESCHEMA, "%s: example %zu of /spectrogram holds a value that is "
                        "not finite (damaged? run pitchforge verify)", sh->path, i - sh->first);
@@ -483,6 +559,7 @@ void pf_loader_free(pf_loader *l)
         pf_spec_source_free(l->shards[i].src);
         pf_h5_close(l->shards[i].file);
         free(l->shards[i].path);
+        free(l->shards[i].sumsq);
     }
     pf_h5_unlock();
     free(l->f0_frames);
@@ -492,6 +569,7 @@ void pf_loader_free(pf_loader *l)
     pthread_cond_destroy(&l->cv);
     free(l->shards);
     free(l->dataset);
+    free(l->manifest_sha256);
     free(l->f0);
     free(l->mean);
     free(l->std);

@@ -25,8 +25,11 @@ typedef struct pf_loader pf_loader;
 
 /**
  * Open split @p split ("train", "val") of @p dataset (a dataset.h5): check its schema and
- * every shard of the split (present, schema pitchforge-shard/2, the shapes of the index),
- * read the split's f0 labels and the normalization stats.
+ * every shard of the split (present, schema pitchforge-shard/2, the shapes of the index, the
+ * index's manifest_sha256, split / shard_index / shard_count as its file name says, a finite
+ * /stats/sumsq; no example_id in two shards), read the split's f0 labels and the
+ * normalization stats. Each example read is checked: every value's square within its bin's
+ * /stats/sumsq of its shard (so finite and no larger than the data written).
  * @param limit      0: every example; else the first @p limit
  * @param batch      examples per batch
  * @param log_input  1: ln(|x| + 1e-6) then /stats/log_mean, log_std; 0: /stats/mean, std
@@ -91,7 +94,8 @@ void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle);
  * @param x     out: [batch][planes][bins][frames], rows past *@p rows are zero
  * @param idx   out: split index of each of the *@p rows examples
  * @return 1 with a batch, 0 at the end of the pass, -1 with @p err filled (a read failed or a
- *         value is not finite: the message names the shard and the example)
+ *         value is not finite or beyond its bin's /stats/sumsq: the message names the shard
+ *         and the example)
  */
 int pf_loader_next(pf_loader *l, const float **x, const size_t **idx, size_t *rows,
                    pf_error *err);
