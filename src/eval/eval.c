@@ -148,7 +148,7 @@ static int model_frames(eval_run *e, const char *dataset, const char *split, pf_
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
         rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, in, err) ||
              pf_dataset_read_f0_frames(dataset, split, first, rows, ref, w, err) ||
-             pf_estimator_run_frames(e->estimator, x, rows, f0, cf, err);
+             pf_estimator_run_frames(e->estimator, x, rows, f0, cf, NULL, err);
         for (size_t i = 0; !rc && i < rows * w; i++)
             voiced[i] = cf[i] >= PF_FRAMES_VOICED;
         if (!rc) pf_eval_frames_add(&e->frames_model, e->labels + first, ref, f0, voiced, rows, w);
