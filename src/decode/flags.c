@@ -34,13 +34,14 @@ void pf_column_shape_measure(const float *logits, size_t n_bins, size_t stride, 
     }
     s->peak = (int)peak, s->peak_p = sigmoid(logits[peak * stride]);
     s->mean_p = sum / (double)n_bins;
+    float second = -INFINITY; /* compared as logits: the sigmoid keeps the order */
     for (size_t i = 0; i < n_bins; i++) {
         float y = logits[i * stride];
         int local = (i == 0 || y >= logits[(i - 1) * stride]) &&
                     (i + 1 == n_bins || y >= logits[(i + 1) * stride]);
-        double cents = fabs((double)i - (double)peak) * step_cents, p = sigmoid(y);
-        if (local && apart(cents) && p > s->second_p) s->second_p = p;
+        if (local && y > second && apart(fabs((double)i - (double)peak) * step_cents)) second = y;
     }
+    s->second_p = second > -INFINITY ? sigmoid(second) : 0;
 }
 
 /* The median of @p x [n] (sorted in place); 0 for none. */
