@@ -81,6 +81,7 @@ want = {l.split()[0]: float(l.split()[1]) for l in open(t + "/cases.txt")}
 names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 rows = [json.loads(l) for l in open(t + "/pred.json")]
 assert len(rows) == len(want), rows
+assert all("flags" not in r for r in rows), "a note-level model has no flags to give"
 bad = []
 for r in rows:
     name = r["file"].rsplit("/", 1)[1].rsplit(".", 1)[0]

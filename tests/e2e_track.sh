@@ -113,3 +113,68 @@ assert len(t20) == 61 and abs(t20[1][0] - 0.02) < 1e-9
 print("ok: frame-level predict: 121 points every 10 ms (61 at --hop-ms 20), the CSV equal to the "
       "JSON track, a 0.1 s file padded and answered, silence unvoiced")
 PYEOF
+# --viterbi (docs/tracking.md): the tiny model calls no column voiced, so a copy with its output
+# bias raised by 4 (every column voiced, each column's posteriors in the same order) shows the
+# path: the same times, voicing and confidences as without it, the same CSV layout, and every
+# step between voiced points within the path's reach (11 bins of 20 cents, plus the vertex's
+# bin either side: 260 cents), where the columns' own peaks jump by octaves
+cp "$T/model/model.h5" "$T/biased.h5"
+"$PY" -c "import h5py; f = h5py.File('$T/biased.h5', 'r+')
+f['layers'][sorted(f['layers'])[-1]]['bias'][...] += 4; f.close()"
+"$PF" predict "$T/biased.h5" "$T/a4.wav" --track --json > "$T/plain.jsonl"
+"$PF" predict "$T/biased.h5" "$T/a4.wav" --track --json --viterbi --csv-dir "$T" > "$T/vit.jsonl"
+"$PY" - "$T" <<'PYEOF'
+import csv, json, math, sys
+d = sys.argv[1]
+plain, vit = (json.loads(open(f"{d}/{n}.jsonl").read()) for n in ("plain", "vit"))
+p, v = plain["track"], vit["track"]
+assert len(p) == len(v) == 121
+assert all(a[0] == b[0] and a[2] == b[2] and (a[1] > 0) == (b[1] > 0) for a, b in zip(p, v))
+def jumps(t):
+    return [abs(1200 * math.log2(b[1] / a[1])) for a, b in zip(t, t[1:]) if a[1] > 0 and b[1] > 0]
+voiced = sum(x[1] > 0 for x in v)
+assert voiced > 100, voiced
+assert max(jumps(p)) > 1200, max(jumps(p))     # the columns' peaks: octave jumps
+assert max(jumps(v)) <= 260, max(jumps(v))     # the path's reach
+with open(d + "/a4.wav.f0.csv") as f:
+    r = list(csv.reader(f))
+assert r[0] == ["time", "frequency", "confidence"] and len(r) == 122
+assert all(abs(float(x[1]) - q[1]) < 1e-3 for x, q in zip(r[1:], v))
+assert vit["flags"] == plain["flags"] and vit["flag_measures"] == plain["flag_measures"]
+print(f"ok: --viterbi: {voiced} voiced points as without it, largest step {max(jumps(v)):.0f} "
+      f"cents (the columns' own {max(jumps(p)):.0f}), the CSV the smoothed track")
+PYEOF
+# low-confidence flags: a sine at 20 Hz and at 5 kHz, a chord of three sines (C4 E4 G4), white
+# noise: each is unvoiced or flagged, never a confident note without a word; the JSON's flags
+# follow its measures by the rules' thresholds (include/pitchforge/flags.h), and the text
+# output ends with the same words. (The rules themselves are tested on crafted posteriors in
+# tests/test_flags.c: this tiny model is too weak to show them.)
+"$PY" -c "import numpy as np, scipy.io.wavfile as w; t = np.arange(16000) / 16000
+s = lambda f: np.sin(2 * np.pi * f * t)
+for name, y in (('s20', s(20)), ('s5k', s(5000)), ('chord', s(261.63) + s(329.63) + s(392.0)),
+                ('noise', np.random.default_rng(1).standard_normal(t.size))):
+    w.write('$T/' + name + '.wav', 16000, (0.5 * y / abs(y).max() * 32767).astype(np.int16))"
+for m in model/model.h5 biased.h5; do
+  "$PF" predict "$T/$m" "$T"/{s20,s5k,chord,noise}.wav --json >> "$T/flags.jsonl"
+  "$PF" predict "$T/$m" "$T"/{s20,s5k,chord,noise}.wav >> "$T/flags.txt"
+done
+"$PY" - "$T" <<'PYEOF'
+import json, sys
+d = sys.argv[1]
+rows = [json.loads(l) for l in open(d + "/flags.jsonl")]
+text = [l.rstrip("\n").split("\t") for l in open(d + "/flags.txt")]
+assert len(rows) == len(text) == 8
+seen = set()
+for r, t in zip(rows, text):
+    m, flags = r["flag_measures"], r["flags"]
+    beyond = r["f0_hz"] is not None and not 32.7031956 <= r["f0_hz"] <= 4186.0090449  # C1 .. C8
+    want = [f for f, on in (("out_of_range", m["edge"] >= 0.25 or beyond), ("polyphonic", m["second_pitch"] >= 0.25),
+                            ("noisy", m["voiced"] < 0.5 and m["peak_to_mean"] < 20)) if on]
+    assert flags == want, (r["file"], flags, m)
+    assert r["f0_hz"] is None or flags, ("a confident note without a flag", r)
+    words = {"out_of_range", "polyphonic", "noisy"}
+    assert t[0] == r["file"] and t[len(t) - len(flags):] == flags and not (set(t) & words) - set(flags), (t, flags)
+    assert m["columns"] > 200, m
+    seen.update(flags)
+print("ok: flags: every file unvoiced or flagged; seen", sorted(seen))
+PYEOF

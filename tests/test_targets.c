@@ -88,6 +88,15 @@ static void bins_decode_peak(void **state)
         y[19 + i] = (float)-log(exp(-ls[i]) - 1);
     assert_float_equal(pf_target_decode(&meta, y, 370),
                        440.0 * exp2((35 + 0.2 * (20 + 1.0 / 6) - 69) / 12), 1e-4);
+    /* at a given bin (a Viterbi path's), not the largest: the same vertex around bin 20 while
+     * bin 100 is larger; bin 30 between equal neighbours stays at MIDI 41 */
+    y[100] = 5, y[30] = -0.1f;
+    assert_float_equal(pf_target_decode_at(&meta, y, 370, 20),
+                       440.0 * exp2((35 + 0.2 * (20 + 1.0 / 6) - 69) / 12), 1e-4);
+    assert_float_equal(pf_target_decode_at(&meta, y, 370, 30), 440.0 * exp2((41.0 - 69) / 12), 1e-9);
+    assert_float_equal(pf_target_decode_at(&meta, y, 370, 369), 440.0 * exp2((35 + 73.8 - 69) / 12),
+                       1e-6);
+    y[100] = y[30] = -30;
     /* at the edge: peak at bin 0 stays at bin 0 */
     for (int i = 0; i < 370; i++)
         y[i] = -30;

@@ -50,10 +50,13 @@ double pf_estimator_voicing(const pf_estimator *e);
  * takes them): @p f0_hz [rows][frames] the decoded pitch, @p confidence [rows][frames] the
  * largest bin's probability (a column is voiced from PF_FRAMES_VOICED). Members average their
  * probabilities, as for bins.
+ * @param logits out (may be NULL): [rows][n_bins][frames] the posteriors they were decoded from,
+ *               as logits (an ensemble's: the logit of its members' mean probability); the
+ *               sigmoid of bin i of column k is the probability of that column's pitch in bin i
  * @return 0, or -1 with @p err filled (not a frames model, too many rows)
  */
 int pf_estimator_run_frames(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
-                            double *confidence, pf_error *err);
+                            double *confidence, float *logits, pf_error *err);
 
 /**
  * The loudness of @p columns spectrogram columns of the audio @p s [n] (at the model's rate):

@@ -100,6 +100,11 @@ void pf_target_encode(const pf_train_config *c, double f0_hz, float *out);
  *  through the log sigmoids of it and its two neighbours). @p out is the raw output of the last
  *  layer (for bins, logits: the sigmoid is applied here). */
 double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n);
+/** bins and frames: the pitch in Hz at bin @p peak of the logits @p out [n], moved to the vertex
+ *  of the parabola through the log sigmoids of it and its two neighbours (at most one bin; a
+ *  bin at either end stays put). pf_target_decode takes the largest bin; a Viterbi path
+ *  (predict --viterbi) takes the path's. */
+double pf_target_decode_at(const pf_model_meta *meta, const float *out, size_t n, size_t peak);
 /** frames: a column is voiced when its largest bin's sigmoid reaches this (CREPE's reading of
  *  its activation as a confidence). */
 #define PF_FRAMES_VOICED 0.5

@@ -8,11 +8,12 @@
 #include "core/util.h"
 #include "pitchforge/predict.h"
 #include "pitchforge/error.h"
+#include "pitchforge/flags.h"
 #include "pitchforge/pitch.h"
 
 static const char usage[] =
     "usage: pitchforge predict MODEL FILE... [--track] [--json] [--csv | --csv-dir DIR]\n"
-    "                          [--hop-ms MS] [-j N]\n"
+    "                          [--hop-ms MS] [--viterbi] [-j N]\n"
     "\n"
     "Name the pitch of each recording (WAV, FLAC, OGG and anything libsndfile reads; any rate,\n"
     "stereo mixed down, any length: under 330 ms is padded with silence): f0 in Hz, the nearest\n"
@@ -22,19 +23,32 @@ static const char usage[] =
     "voicing decision; a note-level model once a window (110 ms). Unvoiced is f0 0 in every\n"
     "track, text, JSON and CSV alike.\n"
     "\n"
+    "A frame-level model's answer carries flags when it is unreliable (text: after the answer;\n"
+    "JSON: \"flags\": [...]; rules in docs/tracking.md):\n"
+    "  out_of_range   a quarter or more of the columns peak in the model's 3 lowest or highest\n"
+    "                 bins: the pitch is at or beyond the ends of its range\n"
+    "  polyphonic     a quarter or more of the voiced columns have a second peak at least half\n"
+    "                 the first, 100 cents or more from it and not an octave of it\n"
+    "  noisy          under half the columns voiced, with broad posteriors (median peak under\n"
+    "                 20 times the mean bin)\n"
+    "\n"
     "  --track        also print the pitch track: time, f0 (0: unvoiced), confidence\n"
-    "  --json         one JSON object per file per line: file, f0_hz, note, cents, confidence\n"
+    "  --json         one JSON object per file per line: file, f0_hz, note, cents, confidence,\n"
+    "                 flags and flag_measures (frame-level models: what the rules measured)\n"
     "                 (with --track, a \"track\" array of [time_s, f0_hz, confidence])\n"
     "  --csv          write each file's track beside it as FILE.f0.csv, CREPE's layout:\n"
     "                 time,frequency,confidence (a header line, then a row a point)\n"
     "  --csv-dir DIR  the same, into DIR (which must exist)\n"
     "  --hop-ms MS    a frame-level model's track hop, 1 to 1000 ms (default 10)\n"
+    "  --viterbi      smooth a frame-level model's track: the most likely path of pitch bins\n"
+    "                 through its points (CREPE's Viterbi: jumps up to 220 cents a 10 ms),\n"
+    "                 each voiced point's pitch read at the path's bin; voicing unchanged\n"
     "  -j N           threads, 1 to 1024 (default: all cores)\n";
 
 typedef struct predict_args {
     const char *model;
     char **files;
-    int n_files, track, json, threads, csv;
+    int n_files, track, json, threads, csv, viterbi;
     const char *csv_dir;
     double hop_ms;
 } predict_args;
@@ -57,7 +71,9 @@ static int write_csv(const char *file, const char *dir, const pf_pitch_result *r
     return pf_out_commit(&o, 1, err);
 }
 
-static void print_json(const char *file, const pf_pitch_result *r, int track)
+/* One JSON line; @p flags 1: the "flags" array (a frame-level model's; a note-level model has
+ * none to give). */
+static void print_json(const char *file, const pf_pitch_result *r, int track, int flags)
 {
     char note[16] = "";
     int cents = 0;
@@ -69,6 +85,16 @@ static void print_json(const char *file, const pf_pitch_result *r, int track)
                note, cents, r->confidence);
     } else
         printf(", \"f0_hz\": null, \"note\": null, \"cents\": null, \"confidence\": 0");
+    if (flags) {
+        printf(", \"flags\": [");
+        for (int b = 0, n = 0; b < PF_FLAG_COUNT; b++)
+            if (r->flags & (1u << b)) printf("%s\"%s\"", n++ ? ", " : "", pf_flag_name(1u << b));
+        putchar(']');
+        const pf_flag_measures *m = &r->measures;
+        printf(", \"flag_measures\": {\"columns\": %zu, \"edge\": %.4f, \"second_pitch\": %.4f, "
+               "\"voiced\": %.4f, \"peak_to_mean\": %.2f}",
+               m->columns, m->edge, m->second_pitch, m->voiced, m->peak_to_mean);
+    }
     if (track) {
         printf(", \"track\": [");
         for (size_t i = 0; i < r->n_track; i++)
@@ -79,16 +105,19 @@ static void print_json(const char *file, const pf_pitch_result *r, int track)
     printf("}\n");
 }
 
-static void print_text(const char *file, const pf_pitch_result *r, int track)
+static void print_text(const char *file, const pf_pitch_result *r, int track, int flags)
 {
     char note[16];
     int cents;
     if (r->f0_hz > 0) {
         pf_pitch_note(r->f0_hz, note, sizeof note, &cents);
-        printf("%s\t%.2f Hz\t%s %+d\tconfidence %.2f\n", file, r->f0_hz, note, cents,
+        printf("%s\t%.2f Hz\t%s %+d\tconfidence %.2f", file, r->f0_hz, note, cents,
                r->confidence);
     } else
-        printf("%s\tunvoiced\n", file);
+        printf("%s\tunvoiced", file);
+    for (int b = 0; flags && b < PF_FLAG_COUNT; b++)
+        if (r->flags & (1u << b)) printf("\t%s", pf_flag_name(1u << b));
+    putchar('\n');
     for (size_t i = 0; track && i < r->n_track; i++)
         printf("  %8.3f s\t%8.2f Hz\t%.2f\n", r->track[i].time_s, r->track[i].f0_hz,
                r->track[i].confidence);
@@ -105,6 +134,8 @@ static int parse_args(int argc, char **argv, predict_args *a)
             a->json = 1;
         else if (!strcmp(s, "--csv"))
             a->csv = 1;
+        else if (!strcmp(s, "--viterbi"))
+            a->viterbi = 1;
         else if (!strcmp(s, "--csv-dir") && i + 1 < argc)
             a->csv = 1, a->csv_dir = argv[++i];
         else if (!strcmp(s, "--hop-ms") && i + 1 < argc) {
@@ -141,6 +172,7 @@ static int run_predict(int argc, char **argv)
     if (!p)
         return pf_cli_fail(&err);
     pf_predictor_set_hop(p, a.hop_ms / 1000.0);
+    pf_predictor_set_viterbi(p, a.viterbi);
     for (int i = 0; i < a.n_files; i++) {
         pf_pitch_result r;
         if (pf_predict_file(p, a.files[i], &r, &err)) {
@@ -148,7 +180,7 @@ static int run_predict(int argc, char **argv)
             failed++;
             continue;
         }
-        (a.json ? print_json : print_text)(a.files[i], &r, a.track);
+        (a.json ? print_json : print_text)(a.files[i], &r, a.track, pf_predictor_frames(p) > 0);
         fflush(stdout);
         if (a.csv && write_csv(a.files[i], a.csv_dir, &r, &err)) pf_cli_fail(&err), failed++;
         pf_pitch_result_release(&r);

@@ -196,13 +196,14 @@ double pf_estimator_voicing(const pf_estimator *e)
 }
 
 int pf_estimator_run_frames(pf_estimator *e, const float *spec, size_t rows, double *f0_hz,
-                            double *confidence, pf_error *err)
+                            double *confidence, float *logits, pf_error *err)
 {
     if (rows > (size_t)e->batch || !e->frames)
         return PF_FAIL(err, PF_EINVAL, "pf_estimator_run_frames: %zu rows, batch %d, %s", rows,
                        e->batch, e->frames ? "a frames model" : "not a frames model");
     const float *out = run_members(e, spec, rows, err);
     if (!out) return -1;
+    if (logits) memcpy(logits, out, rows * e->out_size * sizeof *logits);
     for (size_t r = 0; r < rows; r++)
         pf_target_decode_frames(&e->meta[0], out + r * e->out_size, (int)e->frames,
                                 f0_hz + r * e->frames, confidence + r * e->frames);

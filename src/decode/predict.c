@@ -16,6 +16,8 @@
 #include "pitchforge/resample.h"
 #include "pitchforge/spectrogram.h"
 #include "pitchforge/estimator.h"
+#include "pitchforge/flags.h"
+#include "pitchforge/viterbi.h"
 #include "pitchforge/train.h"
 
 #define PREDICT_BATCH 16
@@ -31,7 +33,10 @@ struct pf_predictor {
     size_t frames;  /* a frame-level model's columns a window, else 0 */
     size_t batch;   /* windows a batch: PREDICT_BATCH, or PREDICT_FRAMES_BATCH for frames */
     double hop_s;   /* frames: the track's hop (pf_predictor_set_hop) */
+    int viterbi;    /* frames: smooth the track by a Viterbi path (pf_predictor_set_viterbi) */
+    size_t n_bins;  /* frames: the model's bins */
     double *f0c, *confc; /* frames: [batch][frames] the model's columns */
+    float *logits;  /* frames: [batch][n_bins][frames] their posteriors */
     pf_model_meta meta; /* the estimator's, with the dataset defaults filled in (owns nothing) */
     pf_spectrogram *stft;
     size_t seg_len, in_size;
@@ -72,6 +77,8 @@ pf_predictor *pf_predictor_new(const char *model_path, int threads, pf_error *er
     p->hop_s = PF_TRACK_HOP_S;
     p->f0c = pf_calloc(PREDICT_BATCH * p->frames + 1, sizeof *p->f0c);
     p->confc = pf_calloc(PREDICT_BATCH * p->frames + 1, sizeof *p->confc);
+    p->n_bins = p->frames ? (size_t)p->meta.n_bins : 0;
+    p->logits = pf_calloc(PREDICT_BATCH * p->frames * p->n_bins + 1, sizeof *p->logits);
     return p;
 }
 
@@ -85,6 +92,7 @@ void pf_predictor_free(pf_predictor *p)
     free(p->win);
     free(p->f0c);
     free(p->confc);
+    free(p->logits);
     free(p);
 }
 
@@ -158,39 +166,60 @@ static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r
 /* ---- frame-level models: every column, then a track every hop ---- */
 
 
-/* The columns of a frame-level model over a file: f0, confidence and the loudness (RMS of the
- * column's window in the file as it is) of column m, centred (length / 2 + m hop) samples in. */
+/* The columns of a frame-level model over a file: f0, confidence, loudness (RMS of the column's
+ * window in the file as it is) and the shape of the posteriors (for the flags) of column m,
+ * centred (length / 2 + m hop) samples in; with a Viterbi path also the logits of the columns
+ * the track's points read: post [slots][n_bins], slot[m] column m's row or -1. */
 typedef struct columns {
     size_t n, hop, half;
     double voicing; /* voiced from this confidence on (pf_estimator_voicing) */
     double *f0, *conf, *rms;
+    pf_column_shape *shape;
+    long *slot;
+    float *post;
 } columns;
+
+static double sigmoid(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
 
 /* Run the model on @p rows windows' spectrograms; their columns go to c from window @p w0. */
 static int run_frames_batch(pf_predictor *p, size_t rows, const size_t *wins, columns *c,
                             pf_error *err)
 {
-    if (pf_estimator_run_frames(p->est, p->x, rows, p->f0c, p->confc, err)) return -1;
+    if (pf_estimator_run_frames(p->est, p->x, rows, p->f0c, p->confc, p->logits, err)) return -1;
     for (size_t r = 0; r < rows; r++)
         for (size_t k = 0; k < p->frames; k++) {
             size_t m = wins[r] * p->frames + k;
             if (m >= c->n) break;
             c->f0[m] = p->f0c[r * p->frames + k], c->conf[m] = p->confc[r * p->frames + k];
+            const float *y = p->logits + r * p->frames * p->n_bins + k;
+            pf_column_shape_measure(y, p->n_bins, p->frames, 100 * p->meta.bins_step,
+                                    &c->shape[m]);
+            for (size_t i = 0; c->slot && c->slot[m] >= 0 && i < p->n_bins; i++)
+                c->post[(size_t)c->slot[m] * p->n_bins + i] = y[i * p->frames];
         }
     return 0;
 }
 
-/* Windows that tile the columns: window w starts at w * frames * hop samples, so column k of
- * it is column w * frames + k of the file; silent windows stay unvoiced. */
-static int analyse_columns(pf_predictor *p, const float *s, size_t n, columns *c, pf_error *err)
+/* The columns' geometry over @p n samples of @p s, their loudness, and room for the rest. */
+static void columns_init(const pf_predictor *p, const float *s, size_t n, columns *c)
 {
     const pf_spec_config cfg = pf_model_spec_config(&p->meta);
     c->hop = (size_t)(cfg.length - cfg.overlap), c->half = (size_t)cfg.length / 2;
     c->voicing = pf_estimator_voicing(p->est);
     c->n = n > c->half ? (n - c->half) / c->hop + 1 : 1;
     c->f0 = pf_calloc(c->n, sizeof *c->f0), c->conf = pf_calloc(c->n, sizeof *c->conf);
-    c->rms = pf_calloc(c->n, sizeof *c->rms);
+    c->rms = pf_calloc(c->n, sizeof *c->rms), c->shape = pf_calloc(c->n, sizeof *c->shape);
     pf_columns_rms(s, n, &cfg, c->n, c->rms);
+    for (size_t m = 0; m < c->n; m++) c->shape[m].peak = -1;
+}
+
+/* Windows that tile the columns: window w starts at w * frames * hop samples, so column k of
+ * it is column w * frames + k of the file; silent windows stay unvoiced. */
+static int analyse_columns(pf_predictor *p, const float *s, size_t n, columns *c, pf_error *err)
+{
     size_t stride = p->frames * c->hop, windows = (c->n + p->frames - 1) / p->frames, rows = 0;
     size_t wins[PREDICT_BATCH];
     for (size_t w = 0; w < windows; w++) {
@@ -208,39 +237,115 @@ static int analyse_columns(pf_predictor *p, const float *s, size_t n, columns *c
     return rows ? run_frames_batch(p, rows, wins, c, err) : 0;
 }
 
+/* Points every p->hop_s from 0 to the end of a file of @p duration_s. */
+static size_t track_points(const pf_predictor *p, double duration_s)
+{
+    return (size_t)floor(duration_s / p->hop_s + 1e-9) + 1;
+}
+
+/* The column nearest the time of the track's point @p i. */
+static size_t point_column(const pf_predictor *p, const columns *c, size_t i)
+{
+    double t = (double)i * p->hop_s;
+    double m = (t * p->meta.sample_rate - (double)c->half) / (double)c->hop;
+    return m <= 0 ? 0 : (size_t)llround(m) < c->n ? (size_t)llround(m) : c->n - 1;
+}
+
+/* A Viterbi path reads the posteriors of the columns the points read: a row of c->post each
+ * (silence's rows stay at logit -100, a uniform emission). */
+static void plan_posteriors(const pf_predictor *p, columns *c, size_t points)
+{
+    size_t rows = 0;
+    c->slot = pf_calloc(c->n, sizeof *c->slot);
+    for (size_t m = 0; m < c->n; m++) c->slot[m] = -1;
+    for (size_t i = 0; i < points; i++) {
+        size_t m = point_column(p, c, i);
+        c->slot[m] = c->slot[m] < 0 ? (long)rows++ : c->slot[m];
+    }
+    c->post = pf_calloc(rows * p->n_bins + 1, sizeof *c->post);
+    for (size_t i = 0; i < rows * p->n_bins; i++) c->post[i] = -100.0f;
+}
+
 /* The track every p->hop_s from 0 to the end: each point the column nearest its time, voiced
  * (f0 > 0) when that column's confidence reaches the model's voicing threshold, else f0 0. */
 static void columns_track(const pf_predictor *p, const columns *c, double duration_s,
                           pf_pitch_result *r)
 {
-    double rate = p->meta.sample_rate;
-    r->n_track = (size_t)floor(duration_s / p->hop_s + 1e-9) + 1;
+    r->n_track = track_points(p, duration_s);
     r->track = pf_calloc(r->n_track, sizeof *r->track);
     for (size_t i = 0; i < r->n_track; i++) {
-        double t = (double)i * p->hop_s, m = (t * rate - (double)c->half) / (double)c->hop;
-        size_t k = m <= 0 ? 0 : (size_t)llround(m) < c->n ? (size_t)llround(m) : c->n - 1;
-        r->track[i] = (pf_pitch_point){.time_s = t, .confidence = c->conf[k],
+        size_t k = point_column(p, c, i);
+        r->track[i] = (pf_pitch_point){.time_s = (double)i * p->hop_s, .confidence = c->conf[k],
                                        .f0_hz = c->conf[k] >= c->voicing ? c->f0[k] : 0};
     }
 }
 
-/* The file's pitch from a frame-level model: pf_columns_pitch, weighted by the columns' RMS. */
-static void columns_summary(const columns *c, pf_pitch_result *r)
+/* Smooth the track: the Viterbi path through its points' posteriors (pf_viterbi_path, W for
+ * this hop and these bins), and each voiced point's pitch decoded at the path's bin
+ * (pf_target_decode_at); voicing and confidence stay the column's. */
+static int viterbi_track(const pf_predictor *p, const columns *c, pf_pitch_result *r,
+                         pf_error *err)
 {
-    pf_columns_pitch(c->f0, c->conf, c->rms, c->n, c->voicing, &r->f0_hz, &r->confidence);
+    size_t nb = p->n_bins;
+    float *sal = pf_calloc(r->n_track * nb + 1, sizeof *sal);
+    int *path = pf_calloc(r->n_track + 1, sizeof *path);
+    for (size_t i = 0; i < r->n_track; i++) {
+        const float *y = c->post + (size_t)c->slot[point_column(p, c, i)] * nb;
+        for (size_t j = 0; j < nb; j++) sal[i * nb + j] = (float)sigmoid(y[j]);
+    }
+    int width = pf_viterbi_width(p->hop_s, 100 * p->meta.bins_step);
+    int rc = pf_viterbi_path(sal, r->n_track, nb, width, path, err);
+    for (size_t i = 0; !rc && i < r->n_track; i++)
+        if (r->track[i].f0_hz > 0) {
+            const float *y = c->post + (size_t)c->slot[point_column(p, c, i)] * nb;
+            r->track[i].f0_hz = pf_target_decode_at(&p->meta, y, nb, (size_t)path[i]);
+        }
+    free(sal), free(path);
+    return rc;
+}
+
+/* The file's pitch from a frame-level model: pf_columns_pitch of the columns (or with a Viterbi
+ * path, of the track's points), each weighted by its loudness so a long quiet tail cannot
+ * outvote the note. */
+static void frames_summary(const pf_predictor *p, const columns *c, pf_pitch_result *r)
+{
+    if (!p->viterbi) {
+        pf_columns_pitch(c->f0, c->conf, c->rms, c->n, c->voicing, &r->f0_hz, &r->confidence);
+        return;
+    }
+    double *f0 = pf_calloc(r->n_track + 1, sizeof *f0), *conf = pf_calloc(r->n_track + 1, sizeof *conf);
+    double *w = pf_calloc(r->n_track + 1, sizeof *w);
+    for (size_t i = 0; i < r->n_track; i++)
+        f0[i] = r->track[i].f0_hz, conf[i] = r->track[i].confidence,
+        w[i] = c->rms[point_column(p, c, i)];
+    pf_columns_pitch(f0, conf, w, r->n_track, c->voicing, &r->f0_hz, &r->confidence);
+    free(f0), free(conf), free(w);
 }
 
 static int analyse_frames(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r,
                           pf_error *err)
 {
     columns c = {0};
+    columns_init(p, s, n, &c);
+    if (p->viterbi) plan_posteriors(p, &c, track_points(p, r->duration_s));
     int rc = analyse_columns(p, s, n, &c, err);
     if (!rc) {
         columns_track(p, &c, r->duration_s, r);
-        columns_summary(&c, r);
+        rc = p->viterbi ? viterbi_track(p, &c, r, err) : 0;
     }
-    free(c.f0), free(c.conf), free(c.rms);
+    if (!rc) {
+        frames_summary(p, &c, r);
+        r->flags = pf_flags_judge(c.shape, c.n, p->n_bins, c.voicing, &r->measures);
+        if (r->f0_hz > 0 && !(r->f0_hz >= PF_FLAG_RANGE_LO_HZ && r->f0_hz <= PF_FLAG_RANGE_HI_HZ))
+            r->flags |= PF_FLAG_RANGE; /* beyond C1 .. C8, wherever the bins end */
+    }
+    free(c.f0), free(c.conf), free(c.rms), free(c.shape), free(c.slot), free(c.post);
     return rc;
+}
+
+void pf_predictor_set_viterbi(pf_predictor *p, int on)
+{
+    p->viterbi = on && p->frames;
 }
 
 void pf_predictor_set_hop(pf_predictor *p, double hop_s)

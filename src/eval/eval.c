@@ -157,7 +157,7 @@ static int model_frames(eval_run *e, const char *dataset, const char *split, pf_
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
         rc = pf_dataset_read_spectrograms(dataset, split, first, rows, x, in, err) ||
              pf_dataset_read_f0_frames(dataset, split, first, rows, ref, w, err) ||
-             pf_estimator_run_frames(e->estimator, x, rows, f0, cf, err) ||
+             pf_estimator_run_frames(e->estimator, x, rows, f0, cf, NULL, err) ||
              column_weights(e, dataset, split, first, rows, w, audio, info.audio_len, rms, err);
         for (size_t i = 0; !rc && i < rows * w; i++)
             voiced[i] = cf[i] >= pf_estimator_voicing(e->estimator);

@@ -92,17 +92,13 @@ static double log_sigmoid(double x)
 }
 
 /*
- * The peak bin moved by the vertex of the parabola through the log sigmoids of it and its
- * neighbours: exact for a Gaussian, which is what the targets are. Chosen over CREPE's
- * weighted mean of 9 bins on the val split of the shipped model's data (RPA10 0.852 against
- * 0.837; models/README.md). A peak at either end stays put.
+ * The bin @p peak moved by the vertex of the parabola through the log sigmoids of it and its
+ * neighbours: exact for a Gaussian, which is what the targets are. Chosen over CREPE's weighted
+ * mean of 9 bins on the val split of the shipped model's data (RPA10 0.852 against 0.837;
+ * models/README.md). A bin at either end stays put; the move is at most one bin.
  */
-static double decode_bins(const pf_model_meta *meta, const float *out, size_t n)
+double pf_target_decode_at(const pf_model_meta *meta, const float *out, size_t n, size_t peak)
 {
-    size_t peak = 0;
-    for (size_t i = 1; i < n; i++)
-        if (out[i] > out[peak])
-            peak = i;
     double bin = (double)peak;
     if (peak > 0 && peak + 1 < n) {
         double y0 = log_sigmoid(out[peak - 1]), y1 = log_sigmoid(out[peak]);
@@ -110,6 +106,16 @@ static double decode_bins(const pf_model_meta *meta, const float *out, size_t n)
         if (den < 0) bin += fmin(fmax(0.5 * (y0 - y2) / den, -1), 1);
     }
     return pf_midi_to_hz_exp2(meta->bins_lo_midi + bin * meta->bins_step);
+}
+
+/* The largest bin, moved to the vertex (pf_target_decode_at). */
+static double decode_bins(const pf_model_meta *meta, const float *out, size_t n)
+{
+    size_t peak = 0;
+    for (size_t i = 1; i < n; i++)
+        if (out[i] > out[peak])
+            peak = i;
+    return pf_target_decode_at(meta, out, n, peak);
 }
 
 double pf_target_decode(const pf_model_meta *meta, const float *out, size_t n)

@@ -1,0 +1,99 @@
+/* Low-confidence flags of a frame-level model's answer (include/pitchforge/flags.h; the rules
+ * and how they were chosen: docs/tracking.md, "Low-confidence flags"). */
+#include "pitchforge/flags.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/mem.h"
+#include "core/util.h"
+
+static double sigmoid(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+/* 1 when @p cents from the peak is a second pitch: far enough from it and from its octaves. */
+static int apart(double cents)
+{
+    if (cents < PF_FLAG_POLY_APART_CENTS) return 0;
+    double r = fmod(cents, 1200.0), off = r < 600 ? r : 1200 - r;
+    return cents < 1200 - PF_FLAG_POLY_OCTAVE_CENTS || off > PF_FLAG_POLY_OCTAVE_CENTS;
+}
+
+void pf_column_shape_measure(const float *logits, size_t n_bins, size_t stride, double step_cents,
+                             pf_column_shape *s)
+{
+    *s = (pf_column_shape){.peak = -1};
+    if (!n_bins) return;
+    size_t peak = 0;
+    double sum = 0;
+    for (size_t i = 0; i < n_bins; i++) {
+        sum += sigmoid(logits[i * stride]);
+        peak = logits[i * stride] > logits[peak * stride] ? i : peak;
+    }
+    s->peak = (int)peak, s->peak_p = sigmoid(logits[peak * stride]);
+    s->mean_p = sum / (double)n_bins;
+    float second = -INFINITY; /* compared as logits: the sigmoid keeps the order */
+    for (size_t i = 0; i < n_bins; i++) {
+        float y = logits[i * stride];
+        int local = (i == 0 || y >= logits[(i - 1) * stride]) &&
+                    (i + 1 == n_bins || y >= logits[(i + 1) * stride]);
+        if (local && y > second && apart(fabs((double)i - (double)peak) * step_cents)) second = y;
+    }
+    s->second_p = second > -INFINITY ? sigmoid(second) : 0;
+}
+
+/* The median of @p x [n] (sorted in place); 0 for none. */
+static double median(double *x, size_t n)
+{
+    if (!n) return 0;
+    qsort(x, n, sizeof *x, pf_cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* The measures of @p cols [n] (pf_flags_judge's). */
+static void measure(const pf_column_shape *cols, size_t n, size_t n_bins, double voiced_p,
+                    pf_flag_measures *out)
+{
+    size_t analysed = 0, believed = 0, edge = 0, voiced = 0, poly = 0;
+    double *ratio = pf_calloc(n + 1, sizeof *ratio);
+    for (size_t m = 0; m < n; m++) {
+        const pf_column_shape *c = &cols[m];
+        if (c->peak < 0) continue;
+        ratio[analysed++] = c->mean_p > 0 ? c->peak_p / c->mean_p : 0;
+        int at_edge = c->peak < PF_FLAG_EDGE_BINS || (size_t)c->peak + PF_FLAG_EDGE_BINS >= n_bins;
+        believed += c->peak_p >= PF_FLAG_EDGE_MIN_P;
+        edge += c->peak_p >= PF_FLAG_EDGE_MIN_P && at_edge;
+        voiced += c->peak_p >= voiced_p;
+        poly += c->peak_p >= voiced_p && c->second_p >= PF_FLAG_POLY_RATIO * c->peak_p;
+    }
+    *out = (pf_flag_measures){.columns = analysed,
+                              .edge = believed ? (double)edge / (double)believed : 0,
+                              .second_pitch = voiced ? (double)poly / (double)voiced : 0,
+                              .voiced = analysed ? (double)voiced / (double)analysed : 0,
+                              .peak_to_mean = median(ratio, analysed)};
+    free(ratio);
+}
+
+unsigned pf_flags_judge(const pf_column_shape *cols, size_t n, size_t n_bins, double voiced_p,
+                        pf_flag_measures *measures)
+{
+    pf_flag_measures m;
+    measure(cols, n, n_bins, voiced_p, &m);
+    if (measures) *measures = m;
+    unsigned flags = 0;
+    if (m.edge >= PF_FLAG_EDGE_SHARE) flags |= PF_FLAG_RANGE;
+    if (m.second_pitch >= PF_FLAG_POLY_SHARE) flags |= PF_FLAG_POLYPHONY;
+    if (m.columns && m.voiced < PF_FLAG_NOISE_VOICED && m.peak_to_mean < PF_FLAG_NOISE_PEAK_TO_MEAN)
+        flags |= PF_FLAG_NOISE;
+    return flags;
+}
+
+const char *pf_flag_name(unsigned bit)
+{
+    static const char *const names[PF_FLAG_COUNT] = {"out_of_range", "polyphonic", "noisy"};
+    for (int i = 0; i < PF_FLAG_COUNT; i++)
+        if (bit == 1u << i) return names[i];
+    return "?";
+}
