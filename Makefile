@@ -1,5 +1,5 @@
 # pitchforge: one plain Makefile (see ../shared/STYLE.md rule 9).
-# make deps | make | make run | make test | make asan | make bench | make format
+# make deps | make | make run | make test | make asan | make fuzz | make bench | make format
 
 # Debian packages the project needs (make deps installs the missing ones; python3-torch for the
 # tests of examples/pitch_model.py, the PyTorch loader).
@@ -8,6 +8,8 @@ DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamp
             fluid-soundfont-gm timgm6mb-soundfont python3-scipy python3-h5py python3-numpy \
             fluidsynth sox libdnnl-dev musescore-general-soundfont libcairo2-dev python3-mir-eval \
             python3-torch
+# `make fuzz` only: clang, and libclang-rt-dev for libFuzzer and the sanitizer runtimes.
+FUZZ_PKGS := clang libclang-rt-dev
 PKGS     := fluidsynth samplerate soxr hdf5 fftw3f yaml-0.1 libpng nettle sndfile cairo
 
 CC       ?= cc
@@ -38,7 +40,8 @@ LIB      := $(BUILD)/libpitchforge.a
 Q        := $(if $(filter 1,$(V)),,@)
 SAY      = $(if $(filter 1,$(V)),@true,@echo)
 
-.PHONY: all deps run test test-c test-py test-e2e asan bench bench-train format clean soundfonts
+.PHONY: all deps fuzz-deps run test test-c test-py test-e2e asan fuzz fuzz-build bench bench-train \
+        format clean soundfonts
 all: pitchforge soundfonts
 
 pitchforge $(BUILD)/pitchforge: $(CLI_OBJ) $(LIB)
@@ -96,15 +99,23 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
 
-# Install the missing Debian packages (apt-get update runs once, only when something is missing).
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+# Install the missing Debian packages of $(1) (apt-get update runs once, only when something is
+# missing); $(2) names the target in its messages.
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	  | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing $$missing"; \
+	  echo "make $(2): installing $$missing"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
-	else echo "make deps: all Debian packages present"; fi
+	else echo "make $(2): all Debian packages present"; fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PKGS),deps)
 	@$(MAKE) --no-print-directory soundfonts
+
+fuzz-deps:
+	$(call install_missing,$(FUZZ_PKGS),fuzz)
 
 # Link the GM soundfonts Debian installs into soundfonts/ (nothing large is committed); `make`
 # does it too, so a checkout built without `make deps` finds them.
@@ -129,6 +140,37 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1 -g -fsanitize=address,undefined -fsanitize-undefined-trap-on-error -fno-omit-frame-pointer" \
 	  LDFLAGS="-fsanitize=address,undefined" build/sanitize/pitchforge $(patsubst $(BUILD)/%,build/sanitize/%,$(TEST_BIN))
 	@PY=$(PY) bash tests/asan.sh build/sanitize/pitchforge $(patsubst $(BUILD)/%,build/sanitize/%,$(TEST_BIN))
+
+# Fuzzing with libFuzzer (docs/fuzzing.md): the library built by clang with coverage,
+# AddressSanitizer and UBSan in build/fuzz, the targets tests/fuzz/fuzz_*.c linked against it,
+# and each run for FUZZ_SECONDS from tests/fuzz/corpus/TARGET (plus the HDF5 seeds make_seeds
+# writes); new inputs are kept in build/fuzz/corpus/TARGET, crashes in build/fuzz/crashes/.
+# FUZZ_FLAGS adds libFuzzer options (e.g. FUZZ_FLAGS=-max_len=4096); FUZZ_TARGETS picks targets.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?=
+FUZZ_TARGETS ?= fuzz_yaml fuzz_h5
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_FLAGS="$(FUZZ_FLAGS)" \
+	  bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory -s BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+	  OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_BUILD)/libpitchforge.a
+	@$(MAKE) --no-print-directory -s $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/make_seeds
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libpitchforge.a
+	$(SAY) "  FUZZ  $@"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -O1 -g $(WARN) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_BUILD)/libpitchforge.a $(LDFLAGS) $(LDLIBS)
+
+$(FUZZ_BUILD)/make_seeds: tests/fuzz/make_seeds.c $(FUZZ_BUILD)/libpitchforge.a
+	$(SAY) "  CC    $@"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -O1 -g $(WARN) $(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_BUILD)/libpitchforge.a $(LDFLAGS) $(LDLIBS)
 
 bench: pitchforge $(BENCH_BIN)
 	@bash bench/run.sh
