@@ -44,7 +44,9 @@ fuzz_one() {
             -rss_limit_mb=2048 -detect_leaks=$leaks -artifact_prefix="$build/crashes/$t-" \
             "${dict[@]}" ${FUZZ_FLAGS:-} "${dirs[@]}" < /dev/null > "$log" 2>&1
         local rc=$?
-        execs=$((execs + $(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)))
+        local ran
+        ran=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+        execs=$((execs + ${ran:-0}))
         grep -E '^#[0-9]+[[:space:]].*cov:' "$log" | tail -1 > "$build/$t.last"
         [ $rc -eq 0 ] && break
         local art frame
