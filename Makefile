@@ -1,5 +1,5 @@
 # pitchforge: one plain Makefile (see ../shared/STYLE.md rule 9).
-# make deps | make | make run | make test | make test-cluster | make asan | make bench | make format
+# make deps | make | make run | make test | make test-cluster | make asan | make fuzz | make bench | make format
 
 # Debian packages the project needs (make deps installs the missing ones; python3-torch for the
 # tests of examples/pitch_model.py, the PyTorch loader; hdf5-tools for h5ls and h5dump in
@@ -13,6 +13,8 @@ DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamp
 # Open MPI's mpirun for the reference training run): not in DEB_PKGS, so that `make deps` does not
 # install daemons on a user's machine.
 CLUSTER_PKGS := slurmctld slurmd slurm-client munge openmpi-bin
+# `make fuzz` only: clang, and libclang-rt-dev for libFuzzer and the sanitizer runtimes.
+FUZZ_PKGS := clang libclang-rt-dev
 PKGS     := fluidsynth samplerate soxr hdf5 fftw3f yaml-0.1 libpng nettle sndfile cairo
 
 CC       ?= cc
@@ -44,7 +46,8 @@ LIB      := $(BUILD)/libpitchforge.a
 Q        := $(if $(filter 1,$(V)),,@)
 SAY      = $(if $(filter 1,$(V)),@true,@echo)
 
-.PHONY: all deps run test test-cluster test-c test-py test-e2e asan bench bench-predict bench-train format clean soundfonts
+.PHONY: all deps fuzz-deps run test test-cluster test-c test-py test-e2e asan fuzz fuzz-build bench \
+        bench-predict bench-train format clean soundfonts
 all: pitchforge soundfonts
 
 pitchforge $(BUILD)/pitchforge: $(CLI_OBJ) $(LIB)
@@ -115,6 +118,9 @@ deps:
 	@$(call apt_install,$(DEB_PKGS),deps)
 	@$(MAKE) --no-print-directory soundfonts
 
+fuzz-deps:
+	@$(call apt_install,$(FUZZ_PKGS),fuzz)
+
 # Link the GM soundfonts Debian installs into soundfonts/ (nothing large is committed); `make`
 # does it too, so a checkout built without `make deps` finds them.
 soundfonts:
@@ -146,6 +152,37 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1 -g -fsanitize=address,undefined -fsanitize-undefined-trap-on-error -fno-omit-frame-pointer" \
 	  LDFLAGS="-fsanitize=address,undefined" build/sanitize/pitchforge $(patsubst $(BUILD)/%,build/sanitize/%,$(TEST_BIN))
 	@PY=$(PY) bash tests/asan.sh build/sanitize/pitchforge $(patsubst $(BUILD)/%,build/sanitize/%,$(TEST_BIN))
+
+# Fuzzing with libFuzzer (docs/fuzzing.md): the library built by clang with coverage,
+# AddressSanitizer and UBSan in build/fuzz, the targets tests/fuzz/fuzz_*.c linked against it,
+# and each run for FUZZ_SECONDS from tests/fuzz/corpus/TARGET (plus the HDF5 seeds make_seeds
+# writes); new inputs are kept in build/fuzz/corpus/TARGET, crashes in build/fuzz/crashes/.
+# FUZZ_FLAGS adds libFuzzer options (e.g. FUZZ_FLAGS=-max_len=4096); FUZZ_TARGETS picks targets.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?=
+FUZZ_TARGETS ?= fuzz_yaml fuzz_h5
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_FLAGS="$(FUZZ_FLAGS)" \
+	  bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory -s BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+	  OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_BUILD)/libpitchforge.a
+	@$(MAKE) --no-print-directory -s $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/make_seeds
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libpitchforge.a
+	$(SAY) "  FUZZ  $@"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -O1 -g $(WARN) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_BUILD)/libpitchforge.a $(LDFLAGS) $(LDLIBS)
+
+$(FUZZ_BUILD)/make_seeds: tests/fuzz/make_seeds.c $(FUZZ_BUILD)/libpitchforge.a
+	$(SAY) "  CC    $@"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -O1 -g $(WARN) $(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_BUILD)/libpitchforge.a $(LDFLAGS) $(LDLIBS)
 
 bench: pitchforge $(BENCH_BIN)
 	@bash bench/run.sh
