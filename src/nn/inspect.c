@@ -69,6 +69,8 @@ static void meta_print(FILE *out, const pf_model_meta *m)
     if (!strcmp(m->target, "bins") || !strcmp(m->target, "frames"))
         fprintf(out, ": %d bins of %g cents from MIDI %g", m->n_bins, m->bins_step * 100,
                 m->bins_lo_midi);
+    if (m->voicing_threshold > 0)
+        fprintf(out, ", voiced from %.2f (chosen on val)", m->voicing_threshold);
     fprintf(out, "\n  input        %s spectrogram, normalized per bin (%zu means and stds)\n",
             m->input[0] ? m->input : "linear", m->norm_len);
     if (m->sample_rate > 0)
