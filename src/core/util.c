@@ -2,6 +2,8 @@
 #include "core/util.h"
 
 #include <time.h>
+#include <math.h>
+#include <stdio.h>
 
 double pf_now_s(void)
 {
@@ -37,4 +39,19 @@ void pf_human_bytes(double b, char *buf, size_t size)
     while (b >= 1000 && u < 4)
         b /= 1000, u++;
     snprintf(buf, size, "%.1f %s", b, unit[u]);
+}
+
+void pf_format_duration(double s, char *buf, size_t size)
+{
+    if (!(s >= 0) || s > 1e9) {
+        snprintf(buf, size, "?");
+        return;
+    }
+    long t = lround(s);
+    if (t < 60)
+        snprintf(buf, size, "%lds", t);
+    else if (t < 3600)
+        snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, size, "%ldh%02ldm", t / 3600, t % 3600 / 60);
 }

@@ -16,5 +16,8 @@ int pf_cmp_double(const void *a, const void *b);
 void pf_json_string(FILE *out, const char *s);
 /** Write @p bytes as "12.3 GB" (powers of 1000, B to TB) into @p buf of @p size bytes. */
 void pf_human_bytes(double bytes, char *buf, size_t size);
+/** Write @p s seconds as "42s", "3m05s" or "2h07m" (rounded; "?" when negative, NaN or huge)
+ *  into @p buf of @p size bytes: an ETA on a progress line. */
+void pf_format_duration(double s, char *buf, size_t size);
 
 #endif

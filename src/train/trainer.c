@@ -406,9 +406,14 @@ static void progress(const run *r, int epoch, size_t b, double loss, size_t seen
 {
     if (!r->o || !r->o->progress)
         return;
-    double el = pf_now_s() - t0;
-    fprintf(stderr, "\rtrain: epoch %d/%d  batch %zu/%zu  loss %.5g  %.1f examples/s   ", epoch,
-            r->c->epochs, b, pf_loader_batches(r->train), loss, el > 0 ? (double)seen / el : 0);
+    double el = pf_now_s() - t0, per = b ? el / (double)b : 0;
+    size_t nb = pf_loader_batches(r->train);
+    /* the ETA of the run: this epoch's remaining batches and the epochs after it at this pace */
+    double eta = per * ((double)(nb - (b < nb ? b : nb)) + (double)nb * (r->c->epochs - epoch));
+    char when[32];
+    pf_format_duration(eta, when, sizeof when);
+    fprintf(stderr, "\rtrain: epoch %d/%d  batch %zu/%zu  loss %.5g  %.1f examples/s  ETA %s   ",
+            epoch, r->c->epochs, b, nb, loss, el > 0 ? (double)seen / el : 0, when);
 }
 
 int pf_train_step(pf_model *m, pf_optimizer *o, const pf_train_config *c, const float *x,
