@@ -106,4 +106,9 @@ else
 fi
 "$PF" generate manifests/tiny.yaml -o "$T/notty" 2> "$T/notty.err" > /dev/null
 if grep -q $'\r' "$T/notty.err"; then fail "progress line drawn when stderr is not a terminal"; fi
+# --resume with every shard whole makes nothing and claims no throughput
+"$PF" generate manifests/tiny.yaml -o "$T/notty" --resume 2> "$T/again.err" > /dev/null
+grep -q "nothing to make: all [0-9]* shards were whole" "$T/again.err" || fail "resume: $(cat "$T/again.err")"
+if grep -q "examples/s" "$T/again.err"; then fail "a throughput for a run that made nothing"; fi
+echo "ok: $(grep -o 'nothing to make[^>]*' "$T/again.err")"
 rm -rf "$T"

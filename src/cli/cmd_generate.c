@@ -174,10 +174,17 @@ static void print_summary(const pf_generate_report *r, const char *out)
     uint64_t rej = 0;
     for (int i = 0; i < PF_REJECT_COUNT; i++)
         rej += r->rejected[i];
+    char pace[96] = "";
+    if (!r->shards_kept) /* a throughput only for what this run made */
+        snprintf(pace, sizeof pace, ", %.0f examples/s", r->seconds > 0 ? (double)total / r->seconds : 0);
+    else if (!r->shards_made)
+        snprintf(pace, sizeof pace, ", nothing to make: all %zu shards were whole", r->shards_kept);
+    else
+        snprintf(pace, sizeof pace, ", %zu shards made, %zu kept", r->shards_made, r->shards_kept);
     fprintf(stderr, "generate: %zu examples (train %zu, val %zu, test %zu), %llu segments "
-                    "rejected, %.1f s, %.0f examples/s -> %s\n",
+                    "rejected, %.1f s%s -> %s\n",
             total, r->examples[0], r->examples[1], r->examples[2], (unsigned long long)rej,
-            r->seconds, r->seconds > 0 ? (double)total / r->seconds : 0, out);
+            r->seconds, pace, out);
     if (r->excluded_presets || r->n_excluded_keys)
         fprintf(stderr, "generate: the label audit left out %zu presets and %zu keys%s\n",
                 r->excluded_presets, r->n_excluded_keys, r->n_excluded_keys ? ":" : "");
