@@ -148,7 +148,7 @@ bench-deps:
 	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(BENCH_PKGS); fi
 
 # Spotify's basic-pitch scored on a split with mir_eval, beside eval's YIN (bench/basic-pitch/README.md):
-# make bench-basic-pitch DATASET=out/x/dataset.h5 [SPLIT=test] [EVERY=8] [GAP_S=0.5] [MODEL=...] [OUT=dir]
+# make bench-basic-pitch DATASET=out/x/dataset.h5 [SPLIT=test] [EVERY=32] [GAP_S=0.5] [MODEL=...] [OUT=dir]
 bench-basic-pitch: bench-deps pitchforge
 	@DATASET="$(DATASET)" SPLIT="$(SPLIT)" EVERY="$(EVERY)" GAP_S="$(GAP_S)" MODEL="$(MODEL)" \
 	  OUT="$(OUT)" PY=$(PY) bash bench/basic-pitch/run.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench-basic-pitch DATASET=dataset.h5 [SPLIT=test] [EVERY=8] [GAP_S=] [MODEL=...] [OUT=...]
+# make bench-basic-pitch DATASET=dataset.h5 [SPLIT=test] [EVERY=32] [GAP_S=] [MODEL=...] [OUT=...]
 # Spotify's basic-pitch (npm) and pitchforge eval's frame metrics on the same split; benchmark
 # only (README.md here). Steps: the npm packages pinned in package-lock.json (npm ci, once);
 # check.mjs (run.mjs frames audio exactly as the package's evaluateModel does); every EVERY-th
@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 root=../..
 PY=${PY:-/usr/bin/python3}
 : "${DATASET:?DATASET=path/to/dataset.h5 is needed}"
-SPLIT=${SPLIT:-test} EVERY=${EVERY:-8} GAP_S=${GAP_S:-} MODEL=${MODEL:-$root/models/pitch.h5}
+SPLIT=${SPLIT:-test} EVERY=${EVERY:-32} GAP_S=${GAP_S:-} MODEL=${MODEL:-models/pitch.h5}
 case $DATASET in /*) ;; *) DATASET=$root/$DATASET ;; esac
 case $MODEL in /*) ;; *) MODEL=$root/$MODEL ;; esac
 OUT=${OUT:-$(mktemp -d /tmp/pitchforge-bench-basic-pitch.XXXXXX)}
