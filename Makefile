@@ -15,6 +15,10 @@ DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamp
 CLUSTER_PKGS := slurmctld slurmd slurm-client munge openmpi-bin
 # `make fuzz` only: clang, and libclang-rt-dev for libFuzzer and the sanitizer runtimes.
 FUZZ_PKGS := clang libclang-rt-dev
+# Debian packages only the outside benchmarks need (make bench-basic-pitch installs them): Node and
+# npm to run Spotify's basic-pitch from npm. Never a dependency of pitchforge itself. A nodejs that
+# already brings npm (NodeSource's) is used as it is.
+BENCH_PKGS := nodejs npm
 PKGS     := fluidsynth samplerate soxr hdf5 fftw3f yaml-0.1 libpng nettle sndfile cairo
 
 CC       ?= cc
@@ -47,7 +51,7 @@ Q        := $(if $(filter 1,$(V)),,@)
 SAY      = $(if $(filter 1,$(V)),@true,@echo)
 
 .PHONY: all deps fuzz-deps run test test-cluster test-c test-py test-e2e asan fuzz fuzz-build bench \
-        bench-predict bench-train format clean soundfonts
+        bench-predict bench-train bench-deps bench-basic-pitch format clean soundfonts
 all: pitchforge soundfonts
 
 pitchforge $(BUILD)/pitchforge: $(CLI_OBJ) $(LIB)
@@ -194,6 +198,18 @@ bench-predict: pitchforge
 
 bench-train: pitchforge $(BUILD)/bench/bench_nn
 	@bash bench/train.sh
+
+# Node and npm for bench/basic-pitch (BENCH_PKGS), installed only when node or npm is missing.
+bench-deps:
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+	  echo "make bench-deps: node $$(node --version) and npm $$(npm --version) present"; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(BENCH_PKGS); fi
+
+# Spotify's basic-pitch scored on a split with mir_eval, beside eval's YIN (bench/basic-pitch/README.md):
+# make bench-basic-pitch DATASET=out/x/dataset.h5 [SPLIT=test] [EVERY=32] [GAP_S=0.5] [MODEL=...] [OUT=dir]
+bench-basic-pitch: bench-deps pitchforge
+	@DATASET="$(DATASET)" SPLIT="$(SPLIT)" EVERY="$(EVERY)" GAP_S="$(GAP_S)" MODEL="$(MODEL)" \
+	  OUT="$(OUT)" PY=$(PY) bash bench/basic-pitch/run.sh
 
 format:
 	clang-format -i $$(find src include tests bench -name '*.[ch]')
