@@ -139,6 +139,8 @@ typedef struct pf_model_meta {
                                even); loading converts them back to float exactly */
     int train_threads;    /**< the trainer's thread count (0: unknown, not written); a
                                network with dense layers may depend on it (docs/training.md) */
+    int train_ranks;      /**< the trainer's MPI processes, each with train_threads (0 or 1:
+                               one process, not written) */
 } pf_model_meta;
 
 /** @p threads, or fewer when OpenMP's thread limit (OMP_THREAD_LIMIT) is lower: the threads

@@ -8,7 +8,8 @@
  *   /meta              attrs target, input, bins_lo_midi, bins_step, n_bins, sample_rate,
  *                      segment_len, stft_length, stft_overlap, stft_nfft, spectrogram_mode,
  *                      spectrogram_scaling (the training spectrograms), train_threads
- *                      (the trainer's thread count; absent when unknown);
+ *                      (the trainer's thread count; absent when unknown), train_ranks
+ *                      (the trainer's MPI processes; absent for one);
  *                      datasets norm_mean, norm_std [in_h] f32, config [1] string
  *
  * Ensemble files (schema pitchforge-ensemble/1):
@@ -148,7 +149,8 @@ static int write_meta(pf_h5id f, const pf_model_meta *meta, pf_error *err)
              pf_h5_attr_str(g, "spectrogram_mode", meta->spec_mode, err) ||
              pf_h5_attr_str(g, "spectrogram_scaling", meta->spec_scaling, err) ||
              (meta->train_threads > 0 &&
-              pf_h5_attr_i64(g, "train_threads", meta->train_threads, err));
+              pf_h5_attr_i64(g, "train_threads", meta->train_threads, err)) ||
+             (meta->train_ranks > 1 && pf_h5_attr_i64(g, "train_ranks", meta->train_ranks, err));
     int64_t n = (int64_t)meta->norm_len;
     if (!rc && meta->norm_len)
         rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, 0, err) ||
@@ -401,6 +403,7 @@ static int read_meta_numbers(pf_h5id g, pf_model_meta *meta, pf_error *err)
         {"stft_overlap", PF_H5_I32, &meta->stft_overlap},
         {"stft_nfft", PF_H5_I32, &meta->stft_nfft},
         {"train_threads", PF_H5_I32, &meta->train_threads},
+        {"train_ranks", PF_H5_I32, &meta->train_ranks},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (pf_h5_attr_exists(g, rows[i].name) &&
