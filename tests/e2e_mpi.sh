@@ -15,7 +15,11 @@ command -v mpirun >/dev/null || { echo "SKIP: no mpirun (make deps installs open
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_rmaps_base_oversubscribe=1
-mpi() { mpirun --bind-to none -n "$@"; }
+# make asan: Open MPI's components leak what MPI_Init allocates and are unloaded before the leak
+# check, so no suppression can name them: leaks are not checked in the MPI ranks (the rest of
+# ASan and UBSan is, and the plain runs here keep the leak check)
+rank_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+mpi() { ASAN_OPTIONS=$rank_asan mpirun --bind-to none -n "$@"; }
 # the fixed-order sum, the gather and the broadcast on 3 ranks (tests/test_dist.c)
 test_dist=$(dirname "$PF")/tests/test_dist
 [ -x "$test_dist" ] || test_dist=build/tests/test_dist
@@ -71,7 +75,7 @@ conf "$T/k" 12 > "$T/k.yaml"
 mpi 2 "$PF" train "$T/k.yaml" -q
 whole=$(sums "$T/k")
 rm -rf "$T/k"
-mpirun --bind-to none -n 2 "$PF" train "$T/k.yaml" -q > "$T/killed.log" 2>&1 &
+ASAN_OPTIONS=$rank_asan mpirun --bind-to none -n 2 "$PF" train "$T/k.yaml" -q > "$T/killed.log" 2>&1 &
 launcher=$!
 rank1=""
 for _ in $(seq 1 600); do  # up to a minute for the first checkpoint

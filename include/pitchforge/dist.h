@@ -37,11 +37,12 @@ const char *pf_dist_library(const pf_dist *d);
  * the k-th of size contiguous chunks of [0, n) as ((r0 + r1) + r2) + ... (each rank's values
  * received with MPI_Alltoallv), then every rank gathers the summed chunks (MPI_Allgatherv).
  * Sends 2 n (size - 1) / size values per rank, as a ring allreduce. A no-op on one process.
+ * @p d keeps the receive buffer for the next call (not thread-safe: one caller thread).
  * @return 0, or -1 with @p err filled (PF_ELIB naming the MPI call; PF_EINVAL for n > INT_MAX)
  */
-int pf_dist_sum_f32(const pf_dist *d, float *buf, size_t n, pf_error *err);
+int pf_dist_sum_f32(pf_dist *d, float *buf, size_t n, pf_error *err);
 /** pf_dist_sum_f32 on doubles. */
-int pf_dist_sum_f64(const pf_dist *d, double *buf, size_t n, pf_error *err);
+int pf_dist_sum_f64(pf_dist *d, double *buf, size_t n, pf_error *err);
 /**
  * Gather every rank's @p mine [@p counts[rank]] into @p all [sum of @p counts], in rank order
  * (MPI_Allgatherv); @p counts [size] the same on every rank. One process: a copy.

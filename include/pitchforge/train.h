@@ -72,7 +72,7 @@ typedef struct pf_train_opts {
     int resume;   /**< continue from output/checkpoint.h5 */
     int progress; /**< redraw a progress line on stderr */
     int verbose;  /**< one line per epoch on stderr (a log) */
-    const pf_dist *dist; /**< the run's processes (pf_dist_init; NULL: this one alone): each
+    pf_dist *dist;       /**< the run's processes (pf_dist_init; NULL: this one alone): each
                               reads its part of every batch, gradients are summed in rank
                               order, rank 0 writes the files */
 } pf_train_opts;

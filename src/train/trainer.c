@@ -36,7 +36,7 @@ typedef struct run {
     pf_loader *train, *val;
     pf_model *model;
     pf_optimizer opt;
-    const pf_dist *dist;     /**< the run's processes (NULL: this one alone) */
+    pf_dist *dist;           /**< the run's processes (NULL: this one alone) */
     int rank, ranks;         /**< this process's rank and how many (1 alone) */
     size_t n_out, batch;     /**< batch: rows of this rank's part (the config's on one rank) */
     float *y, *dy;           /**< [batch][n_out] outputs, dLoss/dy of this rank's rows */
@@ -431,7 +431,7 @@ static uint64_t step_seed(const pf_train_config *c, uint64_t step, int rank)
 
 /* Sum the ranks' losses and gradients in rank order (the time to *@p exchange_s); the gradient
  * only when the loss is finite. */
-static int exchange(const pf_dist *d, pf_model *m, double *loss, double *exchange_s,
+static int exchange(pf_dist *d, pf_model *m, double *loss, double *exchange_s,
                     pf_error *err)
 {
     if (pf_dist_size(d) == 1)
@@ -445,7 +445,7 @@ static int exchange(const pf_dist *d, pf_model *m, double *loss, double *exchang
 
 /* pf_train_step on this rank's @p rows of a batch of @p all rows over the ranks of @p d. */
 static int train_step_part(pf_model *m, pf_optimizer *o, const pf_train_config *c,
-                           const pf_dist *d, const float *x, size_t rows, size_t all,
+                           pf_dist *d, const float *x, size_t rows, size_t all,
                            const float *t, float *y, float *dy, double *loss, double *exchange_s,
                            pf_error *err)
 {
