@@ -3,12 +3,12 @@
 
 # Debian packages the project needs (make deps installs the missing ones; python3-torch for the
 # tests of examples/pitch_model.py, the PyTorch loader; hdf5-tools for h5ls and h5dump in
-# tests/e2e_describe.sh).
+# tests/e2e_describe.sh; Open MPI for training on several processes, docs/training.md).
 DEB_PKGS := build-essential pkg-config libfluidsynth-dev libsndfile1-dev libsamplerate0-dev libsoxr-dev \
             libhdf5-dev libfftw3-dev libyaml-dev libcmocka-dev libpng-dev nettle-dev \
             fluid-soundfont-gm timgm6mb-soundfont python3-scipy python3-h5py python3-numpy \
             fluidsynth sox libdnnl-dev musescore-general-soundfont libcairo2-dev python3-mir-eval \
-            python3-torch hdf5-tools
+            python3-torch hdf5-tools libopenmpi-dev openmpi-bin
 # Debian packages of `make test-cluster` only (a Slurm controller, a node daemon, the clients, munge;
 # Open MPI's mpirun for the reference training run): not in DEB_PKGS, so that `make deps` does not
 # install daemons on a user's machine.
@@ -36,6 +36,20 @@ CPPFLAGS += -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS   += -lhdf5_hl $(PKG_LIBS) -ldnnl -lm -lpthread
 BUILD    ?= build
 PY       := /usr/bin/python3
+
+# Open MPI for data-parallel training, used by src/core/dist.c alone: MPI=1 when pkg-config finds
+# it (make MPI=0 builds the one-process stub); dist.o is rebuilt when the choice changes.
+MPI      ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := $(shell pkg-config --cflags ompi-c)
+LDLIBS   += $(shell pkg-config --libs ompi-c)
+endif
+.DEFAULT_GOAL := all
+MPI_STAMP := $(BUILD)/mpi.flags
+$(shell mkdir -p $(BUILD); echo '$(MPI) $(MPI_CFLAGS)' | cmp -s - $(MPI_STAMP) || \
+        echo '$(MPI) $(MPI_CFLAGS)' > $(MPI_STAMP))
+$(BUILD)/src/core/dist.o: CPPFLAGS += -DPF_HAVE_MPI=$(MPI) $(MPI_CFLAGS)
+$(BUILD)/src/core/dist.o: $(MPI_STAMP)
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))

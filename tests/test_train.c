@@ -150,6 +150,49 @@ static void loader_order_and_normalization(void **state)
     pf_loader_free(l);
 }
 
+/* Data-parallel parts (pf_loader_set_part): part k of 3 of every batch holds rows
+ * [lo, lo + rows) of the whole batch, the same examples with the same values; every row is in
+ * one part; pf_loader_batch_all gives the whole batch's indexes; rows past a part's are zero. */
+static void loader_parts(void **state)
+{
+    (void)state;
+    pf_error err = {0};
+    pf_loader *whole = pf_loader_open(data, "val", 50, 16, 1, &err), *l[3];
+    assert_non_null(whole);
+    size_t ex = 513 * 90, covered = 0;
+    for (int k = 0; k < 3; k++) {
+        assert_non_null(l[k] = pf_loader_open(data, "val", 50, 16, 1, &err));
+        pf_loader_set_part(l[k], k, 3);
+        assert_int_equal(pf_loader_part_cap(l[k]), 6);
+        pf_loader_start(l[k], 5, 1, 1);
+    }
+    assert_int_equal(pf_loader_part_cap(whole), 16);
+    pf_loader_start(whole, 5, 1, 1);
+    const float *x, *xk;
+    const size_t *idx, *idxk, *all;
+    size_t rows, rk, n_all, lo, want;
+    while (pf_loader_next(whole, &x, &idx, &rows, &err) == 1)
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(pf_loader_next(l[k], &xk, &idxk, &rk, &err), 1);
+            pf_loader_batch_all(l[k], &all, &n_all);
+            assert_int_equal(n_all, rows);
+            assert_memory_equal(all, idx, rows * sizeof *idx);
+            pf_loader_part_rows(rows, k, 3, &lo, &want);
+            assert_int_equal(rk, want);
+            assert_true(idxk == all + lo);
+            assert_memory_equal(xk, x + lo * ex, rk * ex * sizeof *x);
+            for (size_t i = rk * ex; i < 6 * ex; i += 997)
+                assert_true(xk[i] == 0.0f);
+            covered += rk;
+        }
+    assert_int_equal(covered, 50); /* batches of 16, 16, 16, 2: the last split 0 + 1 + 1 */
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(pf_loader_next(l[k], &xk, &idxk, &rk, &err), 0);
+        pf_loader_free(l[k]);
+    }
+    pf_loader_free(whole);
+}
+
 /* The documented random EQ curve recomputed here from the RNG, in dB (the loader's in nepers). */
 static void eq_reference_db(uint64_t seed, uint64_t epoch, uint64_t idx, double eq_db, double *g)
 {
@@ -926,6 +969,7 @@ int main(void)
         cmocka_unit_test(loader_limit_and_partial_batch),
         cmocka_unit_test(loader_spectrogram_stores),
         cmocka_unit_test(loader_random_eq),
+        cmocka_unit_test(loader_parts),
         cmocka_unit_test(bad_datasets),
         cmocka_unit_test(corrupt_values),
         cmocka_unit_test(checkpoint_round_trip),

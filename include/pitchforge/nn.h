@@ -157,6 +157,8 @@ typedef struct pf_model_meta {
                                    (0: not written; readers take PF_FRAMES_VOICED) */
     char data_sha256[65]; /**< the training data: its dataset.h5's manifest_sha256 (hex; ""
                                when unknown, not written) */
+    int train_ranks;      /**< the trainer's MPI processes, each with train_threads (0 or 1:
+                               one process, not written) */
 } pf_model_meta;
 
 /** @p threads, or fewer when OpenMP's thread limit (OMP_THREAD_LIMIT) is lower: the threads

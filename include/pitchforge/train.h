@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pitchforge/dist.h"
 #include "pitchforge/error.h"
 #include "pitchforge/melody.h"
 #include "pitchforge/nn.h"
@@ -73,6 +74,9 @@ typedef struct pf_train_opts {
     int resume;   /**< continue from output/checkpoint.h5 */
     int progress; /**< redraw a progress line on stderr */
     int verbose;  /**< one line per epoch on stderr (a log) */
+    pf_dist *dist;       /**< the run's processes (pf_dist_init; NULL: this one alone): each
+                              reads its part of every batch, gradients are summed in rank
+                              order, rank 0 writes the files */
 } pf_train_opts;
 
 /** One epoch's numbers (also one line of metrics.jsonl). */
@@ -82,6 +86,8 @@ typedef struct pf_epoch_metrics {
     double val_mae_hz, val_median_cents, val_rpa50, val_rca50;
     pf_melody_scores val_frames; /**< target frames: every column of val (else zeros) */
     double examples_per_s, seconds;
+    double exchange_seconds; /**< of the train pass's seconds, those in the ranks' gradient
+                                  and loss sums (0 on one process) */
 } pf_epoch_metrics;
 
 /** Train as @p c says; writes output/model.h5, metrics.jsonl, checkpoint.h5. */
@@ -139,6 +145,14 @@ void pf_target_decode_frames(const pf_model_meta *meta, const float *out, int fr
  */
 double pf_loss_eval(pf_loss loss, const float *y, const float *t, size_t rows, size_t n_out,
                     float *dy);
+/**
+ * pf_loss_eval on this process's @p rows rows of a batch of @p all rows spread over processes
+ * (data-parallel training): the sum over these rows divided by @p all x @p n_out, so that the
+ * processes' losses and gradients add up to the batch's. @p all = @p rows is pf_loss_eval, bit
+ * for bit; @p all of 0 gives 0.
+ */
+double pf_loss_eval_part(pf_loss loss, const float *y, const float *t, size_t rows,
+                         size_t n_out, size_t all, float *dy);
 
 /* ---- metrics (CREPE's definitions), shared with eval ---- */
 

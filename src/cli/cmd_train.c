@@ -19,6 +19,12 @@ static const char usage[] =
     "same weights. 'init: {model: models/pitch.h5, member: 1}' in the config starts from a\n"
     "trained network instead of random weights (fine-tuning).\n"
     "\n"
+    "Under an MPI launcher (mpirun -n N, srun -n N --mpi=pmix) the N processes train one\n"
+    "network data-parallel: each reads its share of every batch, gradients are summed in rank\n"
+    "order, rank 0 writes the files. The same N and threads give the same weights, bit for bit\n"
+    "(another N: the same batches, but other float rounding and dropout draws); -n 1 is the\n"
+    "plain run (docs/training.md, \"Training on several machines\").\n"
+    "\n"
     "  -o, --output DIR  write to DIR instead of the config's 'output'\n"
     "  --resume     continue from OUTPUT/checkpoint.h5 (same settings; epochs may grow): the\n"
     "               weights are those of an uninterrupted run, bit for bit\n"
@@ -52,6 +58,47 @@ static int parse_args(int argc, char **argv, train_args *a)
     return a->config ? 0 : pf_cli_usage(&pf_cmd_train, "a CONFIG is needed");
 }
 
+/* A failure on one of several processes: say which, then stop them all (the others would wait
+ * for it in the next gradient sum). */
+static int fail_all(pf_dist *d, pf_error *err)
+{
+    if (pf_dist_size(d) > 1) {
+        pf_error_prefix(err, "rank %d of %d", pf_dist_rank(d), pf_dist_size(d));
+        pf_cli_fail(err);
+        fflush(stderr);
+        pf_dist_abort(d, 1);
+    }
+    return pf_cli_fail(err);
+}
+
+static int train_with(pf_dist *d, const train_args *a, pf_train_config *c, pf_error *err)
+{
+    int lead = pf_dist_rank(d) == 0, n = pf_dist_size(d);
+    if (pf_train_config_load(c, a->config, err))
+        return fail_all(d, err);
+    if (a->output) {
+        free(c->output);
+        c->output = pf_strdup(a->output);
+    }
+    if (n > 1 && lead && !a->quiet)
+        fprintf(stderr, "train: %d processes (%s), each with its share of every batch of %d\n",
+                n, pf_dist_library(d), c->batch);
+    pf_train_opts o = {.resume = a->resume, .progress = lead && !a->quiet && isatty(2),
+                       .verbose = lead && !a->quiet, .dist = d};
+    pf_epoch_metrics m = {0};
+    if (pf_train(c, &o, &m, err))
+        return fail_all(d, err);
+    if (!lead || a->quiet)
+        return 0;
+    if (m.epoch > 0)
+        fprintf(stderr, "train: %s/model.h5 (val RPA50 %.3f, median %.1f cents)\n", c->output,
+                m.val_rpa50, m.val_median_cents);
+    else /* --resume of a finished run: model.h5 written again */
+        fprintf(stderr, "train: %s/model.h5 (no epochs run: the weights it started from)\n",
+                c->output);
+    return 0;
+}
+
 static int run_train(int argc, char **argv)
 {
     train_args a;
@@ -59,25 +106,13 @@ static int run_train(int argc, char **argv)
     if (rc)
         return rc;
     pf_error err = {0};
-    pf_train_config c;
-    if (pf_train_config_load(&c, a.config, &err)) {
-        pf_train_config_release(&c);
+    pf_dist *d = pf_dist_init(&err);
+    if (!d)
         return pf_cli_fail(&err);
-    }
-    if (a.output) {
-        free(c.output);
-        c.output = pf_strdup(a.output);
-    }
-    pf_train_opts o = {.resume = a.resume, .progress = !a.quiet && isatty(2), .verbose = !a.quiet};
-    pf_epoch_metrics m = {0};
-    rc = pf_train(&c, &o, &m, &err) ? pf_cli_fail(&err) : 0;
-    if (!rc && !a.quiet && m.epoch > 0)
-        fprintf(stderr, "train: %s/model.h5 (val RPA50 %.3f, median %.1f cents)\n", c.output,
-                m.val_rpa50, m.val_median_cents);
-    else if (!rc && !a.quiet) /* --resume of a finished run: model.h5 written again */
-        fprintf(stderr, "train: %s/model.h5 (no epochs run: the weights it started from)\n",
-                c.output);
+    pf_train_config c = {0};
+    rc = train_with(d, &a, &c, &err);
     pf_train_config_release(&c);
+    pf_dist_free(d);
     return rc;
 }
 

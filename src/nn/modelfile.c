@@ -10,7 +10,7 @@
  *                      spectrogram_scaling (the training spectrograms), train_threads
  *                      (the trainer's thread count; absent when unknown),
  *                      data_manifest_sha256 (the training dataset's manifest; absent when
- *                      unknown);
+ *                      unknown), train_ranks (the trainer's MPI processes; absent for one);
  *                      datasets norm_mean, norm_std [in_h] f32, config [1] string
  *
  * Ensemble files (schema pitchforge-ensemble/1):
@@ -154,7 +154,8 @@ static int write_meta(pf_h5id f, const pf_model_meta *meta, pf_error *err)
              (meta->voicing_threshold > 0 &&
               pf_h5_attr_f64(g, "voicing_threshold", meta->voicing_threshold, err)) ||
              (meta->data_sha256[0] &&
-              pf_h5_attr_str(g, "data_manifest_sha256", meta->data_sha256, err));
+              pf_h5_attr_str(g, "data_manifest_sha256", meta->data_sha256, err)) ||
+             (meta->train_ranks > 1 && pf_h5_attr_i64(g, "train_ranks", meta->train_ranks, err));
     int64_t n = (int64_t)meta->norm_len;
     if (!rc && meta->norm_len)
         rc = write_floats(g, "norm_mean", 1, &n, meta->norm_mean, 0, err) ||
@@ -408,6 +409,7 @@ static int read_meta_numbers(pf_h5id g, pf_model_meta *meta, pf_error *err)
         {"stft_nfft", PF_H5_I32, &meta->stft_nfft},
         {"train_threads", PF_H5_I32, &meta->train_threads},
         {"voicing_threshold", PF_H5_F64, &meta->voicing_threshold},
+        {"train_ranks", PF_H5_I32, &meta->train_ranks},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (pf_h5_attr_exists(g, rows[i].name) &&

@@ -39,7 +39,8 @@ static int write_attrs(pf_h5id f, const pf_checkpoint *ck, pf_error *err)
                    pf_h5_attr_u64(f, "n_params", ck->n_params, err) ||
                    pf_h5_attr_str(f, "config", ck->config_text ? ck->config_text : "", err) ||
                    (ck->init_sha256 && pf_h5_attr_str(f, "init_sha256", ck->init_sha256, err)) ||
-                   (ck->threads > 0 && pf_h5_attr_i64(f, "train_threads", ck->threads, err))
+                   (ck->threads > 0 && pf_h5_attr_i64(f, "train_threads", ck->threads, err)) ||
+                   (ck->ranks > 1 && pf_h5_attr_i64(f, "train_ranks", ck->ranks, err))
                ? -1
                : 0;
 }
@@ -115,6 +116,9 @@ static int load_unlocked(pf_h5id f, const char *path, pf_checkpoint *ck, pf_erro
         return -1;
     if (pf_h5_attr_exists(f, "train_threads") &&
         pf_h5_attr_read_num(f, "train_threads", PF_H5_I32, &ck->threads, err))
+        return -1;
+    if (pf_h5_attr_exists(f, "train_ranks") &&
+        pf_h5_attr_read_num(f, "train_ranks", PF_H5_I32, &ck->ranks, err))
         return -1;
     ck->epoch = (int)epoch;
     ck->n_params = (size_t)n;

@@ -23,6 +23,7 @@ typedef struct pf_checkpoint {
     char *init_sha256; /**< sha256 (hex) of the init network's file; NULL: no init, or a
                             checkpoint written before it was stored */
     int threads;       /**< the trainer's thread count (0: unknown, from an older file) */
+    int ranks;         /**< the trainer's MPI processes (0 or 1: one, attribute absent) */
 } pf_checkpoint;
 
 /** Write @p ck to @p path through a temp name and a rename (whole or absent). */

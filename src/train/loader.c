@@ -30,9 +30,9 @@ typedef struct shard {
 
 /** A batch buffer shared with the prefetch thread. */
 typedef struct slot {
-    float *x;    /**< [batch][ex_size] */
-    size_t *idx; /**< [batch] */
-    size_t rows;
+    float *x;    /**< [cap][ex_size]: this part's rows of the batch */
+    size_t *idx; /**< [batch] split index of every row of the whole batch */
+    size_t rows, all, lo; /**< this part's rows [lo, lo + rows) of the batch's all */
     int full, failed;
     pf_error err;
 } slot;
@@ -45,6 +45,8 @@ struct pf_loader {
     size_t n_shards;
     size_t n, ex_size;       /**< examples, floats per example */
     int planes, bins, frames, batch, log_input;
+    int part, parts;         /**< this process's part of every batch (pf_loader_set_part) */
+    size_t cap;              /**< rows of a part: ceil(batch / parts) */
     double eq_db;            /**< random EQ level (0: off) */
     uint64_t seed, epoch;    /**< of the current pass (the EQ curves' key) */
     float *eq;               /**< [bins] the prefetch thread's curve buffer */
@@ -261,8 +263,9 @@ static void slots_alloc(pf_loader *l)
 {
     for (int k = 0; k < 2; k++) {
         size_t n;
-        if (pf_mul_size(l->ex_size, (size_t)l->batch, &n))
+        if (pf_mul_size(l->ex_size, l->cap, &n))
             abort();
+        free(l->slots[k].x), free(l->slots[k].idx);
         l->slots[k].x = pf_calloc(n, sizeof(float));
         l->slots[k].idx = pf_calloc((size_t)l->batch, sizeof(size_t));
     }
@@ -280,6 +283,7 @@ pf_loader *pf_loader_open(const char *dataset, const char *split, size_t limit, 
     l->dataset = pf_strdup(dataset);
     snprintf(l->split, sizeof l->split, "%s", split);
     l->batch = batch, l->log_input = log_input, l->held = -1;
+    l->part = 0, l->parts = 1, l->cap = (size_t)batch;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     size_t n_shards = 0;
@@ -402,16 +406,24 @@ static int read_example(pf_loader *l, size_t i, float *x, pf_error *err)
     return 0;
 }
 
+void pf_loader_part_rows(size_t all, int part, int parts, size_t *lo, size_t *rows)
+{
+    *lo = all * (size_t)part / (size_t)parts;
+    *rows = all * (size_t)(part + 1) / (size_t)parts - *lo;
+}
+
+/* Batch @p b: the split indices of all its rows, the examples of this part's. */
 static void fill(pf_loader *l, size_t b, slot *s)
 {
-    size_t first = b * (size_t)l->batch, rows = l->n - first;
-    rows = rows < (size_t)l->batch ? rows : (size_t)l->batch;
-    s->rows = rows, s->failed = 0;
-    for (size_t r = 0; r < rows && !s->failed; r++) {
+    size_t first = b * (size_t)l->batch, all = l->n - first;
+    all = all < (size_t)l->batch ? all : (size_t)l->batch;
+    pf_loader_part_rows(all, l->part, l->parts, &s->lo, &s->rows);
+    s->all = all, s->failed = 0;
+    for (size_t r = 0; r < all; r++)
         s->idx[r] = l->order[first + r];
-        s->failed = read_example(l, s->idx[r], s->x + r * l->ex_size, &s->err) != 0;
-    }
-    memset(s->x + rows * l->ex_size, 0, ((size_t)l->batch - rows) * l->ex_size * sizeof(float));
+    for (size_t r = 0; r < s->rows && !s->failed; r++)
+        s->failed = read_example(l, s->idx[s->lo + r], s->x + r * l->ex_size, &s->err) != 0;
+    memset(s->x + s->rows * l->ex_size, 0, (l->cap - s->rows) * l->ex_size * sizeof(float));
 }
 
 static void *prefetch(void *arg)
@@ -503,9 +515,27 @@ int pf_loader_next(pf_loader *l, const float **x, const size_t **idx, size_t *ro
         return -1;
     }
     l->held = (int)(l->taken++ % 2);
-    *x = s->x, *idx = s->idx, *rows = s->rows;
+    *x = s->x, *idx = s->idx + s->lo, *rows = s->rows;
     return 1;
 }
+
+void pf_loader_batch_all(const pf_loader *l, const size_t **idx, size_t *all)
+{
+    const slot *s = l->held >= 0 ? &l->slots[l->held] : NULL;
+    *idx = s ? s->idx : NULL;
+    *all = s ? s->all : 0;
+}
+
+void pf_loader_set_part(pf_loader *l, int part, int parts)
+{
+    pass_stop(l);
+    l->parts = parts > 1 ? parts : 1;
+    l->part = part >= 0 && part < l->parts ? part : 0;
+    l->cap = ((size_t)l->batch + (size_t)l->parts - 1) / (size_t)l->parts;
+    slots_alloc(l);
+}
+
+size_t pf_loader_part_cap(const pf_loader *l) { return l->cap; }
 
 /* ---- accessors, free ---- */
 

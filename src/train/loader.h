@@ -90,8 +90,10 @@ void pf_loader_eq_curve(uint64_t seed, uint64_t epoch, uint64_t idx, double eq_d
  */
 void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle);
 /**
- * The next batch of the pass (the previous one is handed back to the prefetch thread).
- * @param x     out: [batch][planes][bins][frames], rows past *@p rows are zero
+ * The next batch of the pass, or this part's rows of it (pf_loader_set_part); the previous one
+ * is handed back to the prefetch thread.
+ * @param x     out: [cap][planes][bins][frames] (cap = pf_loader_part_cap, the batch on one
+ *              part), rows past *@p rows are zero
  * @param idx   out: split index of each of the *@p rows examples
  * @return 1 with a batch, 0 at the end of the pass, -1 with @p err filled (a read failed or a
  *         value is not finite or beyond its bin's /stats/sumsq: the message names the shard
@@ -99,5 +101,20 @@ void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle);
  */
 int pf_loader_next(pf_loader *l, const float **x, const size_t **idx, size_t *rows,
                    pf_error *err);
+/** The whole batch pf_loader_next last handed out: the split index of each of its *@p all
+ *  rows (every part's, in order); NULL and 0 before the first. */
+void pf_loader_batch_all(const pf_loader *l, const size_t **idx, size_t *all);
+
+/**
+ * Read only part @p part of @p parts of every batch (data-parallel training: part = rank):
+ * rows [lo, lo + rows) of pf_loader_part_rows; the order of the batches and of the examples in
+ * them stays that of one part. Stops a running pass; parts below 2 mean the whole batch.
+ */
+void pf_loader_set_part(pf_loader *l, int part, int parts);
+/** The most rows a part gets: ceil(batch / parts) (the batch with one part). */
+size_t pf_loader_part_cap(const pf_loader *l);
+/** Rows [*@p lo, *@p lo + *@p rows) of a batch of @p all rows are part @p part of @p parts':
+ *  lo = all part / parts (floor), contiguous, every row in exactly one part. */
+void pf_loader_part_rows(size_t all, int part, int parts, size_t *lo, size_t *rows);
 
 #endif

@@ -141,37 +141,43 @@ void pf_target_decode_frames(const pf_model_meta *meta, const float *out, int fr
     }
 }
 
-/* Mean squared error; dy = 2 (y - t) / (rows * n_out). */
-static double loss_mse(const float *y, const float *t, size_t n, float *dy)
+/* Mean squared error over @p n of @p all values; dy = 2 (y - t) / all. */
+static double loss_mse(const float *y, const float *t, size_t n, size_t all, float *dy)
 {
     double s = 0;
     for (size_t i = 0; i < n; i++) {
         double d = (double)y[i] - t[i];
         s += d * d;
         if (dy)
-            dy[i] = (float)(2.0 * d / (double)n);
+            dy[i] = (float)(2.0 * d / (double)all);
     }
-    return s / (double)n;
+    return s / (double)all;
 }
 
-/* Binary cross-entropy on logits: max(y, 0) - y t + ln(1 + e^-|y|); dy = (sigmoid(y) - t) / n. */
-static double loss_bce(const float *y, const float *t, size_t n, float *dy)
+/* Binary cross-entropy on logits: max(y, 0) - y t + ln(1 + e^-|y|); dy = (sigmoid(y) - t) / all. */
+static double loss_bce(const float *y, const float *t, size_t n, size_t all, float *dy)
 {
     double s = 0;
     for (size_t i = 0; i < n; i++) {
         double v = y[i];
         s += (v > 0 ? v : 0) - v * t[i] + log1p(exp(-fabs(v)));
         if (dy)
-            dy[i] = (float)((sigmoid(v) - t[i]) / (double)n);
+            dy[i] = (float)((sigmoid(v) - t[i]) / (double)all);
     }
-    return s / (double)n;
+    return s / (double)all;
+}
+
+double pf_loss_eval_part(pf_loss loss, const float *y, const float *t, size_t rows,
+                         size_t n_out, size_t all, float *dy)
+{
+    size_t n = rows * n_out, n_all = all * n_out;
+    if (!n_all)
+        return 0;
+    return loss == PF_LOSS_BCE ? loss_bce(y, t, n, n_all, dy) : loss_mse(y, t, n, n_all, dy);
 }
 
 double pf_loss_eval(pf_loss loss, const float *y, const float *t, size_t rows, size_t n_out,
                     float *dy)
 {
-    size_t n = rows * n_out;
-    if (!n)
-        return 0;
-    return loss == PF_LOSS_BCE ? loss_bce(y, t, n, dy) : loss_mse(y, t, n, dy);
+    return pf_loss_eval_part(loss, y, t, rows, n_out, rows, dy);
 }

@@ -36,8 +36,13 @@ typedef struct run {
     pf_loader *train, *val;
     pf_model *model;
     pf_optimizer opt;
-    size_t n_out, batch;
-    float *y, *t, *dy;       /**< [batch][n_out] outputs, targets, dLoss/dy */
+    pf_dist *dist;           /**< the run's processes (NULL: this one alone) */
+    int rank, ranks;         /**< this process's rank and how many (1 alone) */
+    size_t n_out, batch;     /**< batch: rows of this rank's part (the config's on one rank) */
+    float *y, *dy;           /**< [batch][n_out] outputs, dLoss/dy of this rank's rows */
+    float *t;                /**< [config batch][n_out] targets (val: of the whole batch) */
+    float *yall;             /**< [config batch][n_out] val outputs of every rank (y alone) */
+    double exchange_s;       /**< this epoch's seconds in the gradient and loss sums */
     double *est, *ref;       /**< [val size] decoded and true f0 ([val size][frames] for frames) */
     double *conf;            /**< frames: [val size][frames] the largest bin's sigmoid */
     int frames;              /**< spectrogram columns an example (the input's width) */
@@ -160,6 +165,8 @@ static int open_data(run *r, pf_error *err)
     if (c->tuning_measured && apply_tuning(r, &tuning, err))
         return -1;
     pf_loader_set_eq(r->train, c->eq_db);
+    pf_loader_set_part(r->train, r->rank, r->ranks);
+    pf_loader_set_part(r->val, r->rank, r->ranks);
     r->spec = c->model;
     r->spec.layers = pf_calloc(c->model.n_layers, sizeof *r->spec.layers);
     memcpy(r->spec.layers, c->model.layers, c->model.n_layers * sizeof *c->model.layers);
@@ -177,7 +184,8 @@ static int make_model(run *r, pf_error *err)
     int threads = c->threads > 0 ? c->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     threads = pf_nn_threads_allowed(threads);
     r->meta.train_threads = threads > 0 ? threads : 1;
-    r->model = pf_model_new(&r->spec, c->batch, r->meta.train_threads, err);
+    r->batch = pf_loader_part_cap(r->train); /* c->batch on one rank */
+    r->model = pf_model_new(&r->spec, (int)r->batch, r->meta.train_threads, err);
     if (!r->model)
         return pf_error_prefix(err, "%s: model", c->file);
     r->n_out = pf_model_out_size(r->model);
@@ -191,10 +199,11 @@ static int make_model(run *r, pf_error *err)
     pf_model_init_params(r->model, c->seed);
     pf_optimizer_init(&r->opt, c, pf_model_n_params(r->model));
     r->opt.threads = threads > 0 ? threads : 1;
-    r->batch = (size_t)c->batch;
     r->y = pf_calloc(r->batch * r->n_out, sizeof *r->y);
-    r->t = pf_calloc(r->batch * r->n_out, sizeof *r->t);
+    r->t = pf_calloc((size_t)c->batch * r->n_out, sizeof *r->t);
     r->dy = pf_calloc(r->batch * r->n_out, sizeof *r->dy);
+    r->yall = r->ranks > 1 ? pf_calloc((size_t)c->batch * r->n_out, sizeof *r->yall) : r->y;
+    r->meta.train_ranks = r->ranks > 1 ? r->ranks : 0;
     size_t per = c->target == PF_TARGET_FRAMES ? (size_t)r->frames : 1;
     r->est = pf_calloc(pf_loader_size(r->val) * per, sizeof *r->est);
     r->ref = pf_calloc(pf_loader_size(r->val) * per, sizeof *r->ref);
@@ -353,6 +362,11 @@ static int resume(run *r, pf_error *err)
         memcpy(r->opt.v, ck.v, ck.n_params * sizeof(float));
         r->opt.step = ck.step;
         r->epoch0 = ck.epoch;
+        int ranks = ck.ranks > 1 ? ck.ranks : 1;
+        if (ranks != r->ranks && r->o && r->o->verbose)
+            fprintf(stderr, "train: %s was written by a run on %d process%s, this one has %d: "
+                    "it continues, but not bit for bit as the uninterrupted run would "
+                    "(docs/training.md)\n", r->ck_path, ranks, ranks == 1 ? "" : "es", r->ranks);
     }
     pf_checkpoint_release(&ck);
     return rc ? -1 : metrics_truncate(r->metrics_path, r->epoch0, err);
@@ -369,7 +383,8 @@ static int save_checkpoint(run *r, int epoch, pf_error *err)
                         .v = r->opt.v,
                         .config_text = r->c->text,
                         .init_sha256 = r->c->init_model ? r->init_sha256 : NULL,
-                        .threads = r->meta.train_threads};
+                        .threads = r->meta.train_threads,
+                        .ranks = r->ranks};
     return pf_checkpoint_save(r->ck_path, &ck, err);
 }
 
@@ -394,7 +409,7 @@ static size_t decode_frames(run *r, const size_t *idx, size_t rows, size_t at)
     const float *fr = pf_loader_f0_frames(r->val);
     size_t w = (size_t)r->frames;
     for (size_t i = 0; i < rows; i++, at += w) {
-        pf_target_decode_frames(&r->meta, r->y + i * r->n_out, r->frames, r->est + at,
+        pf_target_decode_frames(&r->meta, r->yall + i * r->n_out, r->frames, r->est + at,
                                 r->conf + at);
         for (size_t k = 0; k < w; k++)
             r->ref[at + k] = fr[idx[i] * w + k];
@@ -416,22 +431,57 @@ static void progress(const run *r, int epoch, size_t b, double loss, size_t seen
             epoch, r->c->epochs, b, nb, loss, el > 0 ? (double)seen / el : 0, when);
 }
 
+/* The dropout seed of rank @p rank at step @p step: the (rank + 1)-th draw of the step's stream
+ * (rank 0's is one process's). */
+static uint64_t step_seed(const pf_train_config *c, uint64_t step, int rank)
+{
+    pf_rng g;
+    pf_rng_init(&g, c->seed, PF_STREAM_TRAIN_STEP, step);
+    uint64_t s = pf_rng_u64(&g);
+    for (int k = 0; k < rank; k++)
+        s = pf_rng_u64(&g);
+    return s;
+}
+
+/* Sum the ranks' losses and gradients in rank order (the time to *@p exchange_s); the gradient
+ * only when the loss is finite. */
+static int exchange(pf_dist *d, pf_model *m, double *loss, double *exchange_s,
+                    pf_error *err)
+{
+    if (pf_dist_size(d) == 1)
+        return 0;
+    double t0 = pf_now_s();
+    int rc = pf_dist_sum_f64(d, loss, 1, err) ||
+             (isfinite(*loss) && pf_dist_sum_f32(d, pf_model_grads(m), pf_model_n_params(m), err));
+    *exchange_s += pf_now_s() - t0;
+    return rc ? pf_error_prefix(err, "the gradient exchange") : 0;
+}
+
+/* pf_train_step on this rank's @p rows of a batch of @p all rows over the ranks of @p d. */
+static int train_step_part(pf_model *m, pf_optimizer *o, const pf_train_config *c,
+                           pf_dist *d, const float *x, size_t rows, size_t all,
+                           const float *t, float *y, float *dy, double *loss, double *exchange_s,
+                           pf_error *err)
+{
+    size_t n_out = pf_model_out_size(m);
+    if (pf_model_forward(m, x, y, 1, step_seed(c, o->step, pf_dist_rank(d)), err))
+        return -1;
+    memset(dy, 0, (size_t)pf_model_batch(m) * n_out * sizeof *dy);
+    *loss = pf_loss_eval_part(c->loss, y, t, rows, n_out, all, dy);
+    if (pf_dist_size(d) == 1 && !isfinite(*loss))
+        return 0;
+    if (pf_model_backward(m, dy, err) || exchange(d, m, loss, exchange_s, err))
+        return -1;
+    if (isfinite(*loss))
+        pf_optimizer_step(o, pf_model_params(m), pf_model_grads(m));
+    return 0;
+}
+
 int pf_train_step(pf_model *m, pf_optimizer *o, const pf_train_config *c, const float *x,
                   size_t rows, const float *t, float *y, float *dy, double *loss, pf_error *err)
 {
-    pf_rng g;
-    size_t n_out = pf_model_out_size(m);
-    pf_rng_init(&g, c->seed, PF_STREAM_TRAIN_STEP, o->step);
-    if (pf_model_forward(m, x, y, 1, pf_rng_u64(&g), err))
-        return -1;
-    memset(dy, 0, (size_t)pf_model_batch(m) * n_out * sizeof *dy);
-    *loss = pf_loss_eval(c->loss, y, t, rows, n_out, dy);
-    if (!isfinite(*loss))
-        return 0;
-    if (pf_model_backward(m, dy, err))
-        return -1;
-    pf_optimizer_step(o, pf_model_params(m), pf_model_grads(m));
-    return 0;
+    double ignored = 0;
+    return train_step_part(m, o, c, NULL, x, rows, rows, t, y, dy, loss, &ignored, err);
 }
 
 static int nan_stop(const run *r, int epoch, const char *what, pf_error *err)
@@ -449,23 +499,27 @@ static int nan_stop(const run *r, int epoch, const char *what, pf_error *err)
 static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
 {
     const float *x;
-    const size_t *idx;
-    size_t rows, seen = 0, b = 0;
+    const size_t *idx, *idx_all;
+    size_t rows, all, seen = 0, b = 0;
     double sum = 0, t0 = pf_now_s(), loss = 0;
     int got;
     r->opt.lr = r->c->lr * pow(r->c->lr_decay, epoch - 1);
+    r->exchange_s = 0;
     pf_loader_start(r->train, r->c->seed, (uint64_t)epoch, 1);
     while ((got = pf_loader_next(r->train, &x, &idx, &rows, err)) == 1) {
+        pf_loader_batch_all(r->train, &idx_all, &all);
         encode_batch(r, r->train, idx, rows);
-        if (pf_train_step(r->model, &r->opt, r->c, x, rows, r->t, r->y, r->dy, &loss, err))
+        if (train_step_part(r->model, &r->opt, r->c, r->dist, x, rows, all, r->t, r->y, r->dy,
+                            &loss, &r->exchange_s, err))
             return -1;
         if (!isfinite(loss))
             return nan_stop(r, epoch, "training loss", err);
-        sum += loss * (double)rows;
-        seen += rows;
+        sum += loss * (double)all;
+        seen += all;
         progress(r, epoch, ++b, sum / (double)seen, seen, t0);
     }
     em->seconds = pf_now_s() - t0;
+    em->exchange_seconds = r->exchange_s;
     em->train_loss = seen ? sum / (double)seen : NAN;
     em->examples_per_s = em->seconds > 0 ? (double)seen / em->seconds : 0;
     return got;
@@ -516,11 +570,29 @@ static void choose_voicing(run *r, size_t n)
                 best_oa, at_default, PF_FRAMES_VOICED);
 }
 
+/* Every rank's outputs of the val batch of @p all rows into r->yall, in rank order (each ran
+ * its part: pf_loader_part_rows). */
+static int gather_outputs(run *r, size_t all, pf_error *err)
+{
+    if (r->ranks == 1)
+        return 0;
+    size_t *counts = pf_calloc((size_t)r->ranks, sizeof *counts), lo;
+    for (int k = 0; k < r->ranks; k++) {
+        pf_loader_part_rows(all, k, r->ranks, &lo, &counts[k]);
+        counts[k] *= r->n_out;
+    }
+    int rc = pf_dist_gather_f32(r->dist, r->y, r->yall, counts, err);
+    free(counts);
+    return rc ? pf_error_prefix(err, "the validation outputs") : 0;
+}
+
+/* The val pass: each rank runs its part of every batch, then every rank scores the whole batch
+ * (the same numbers as one process given the same weights). */
 static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
 {
     const float *x;
     const size_t *idx;
-    size_t rows, n = 0;
+    size_t rows, all, n = 0;
     double sum = 0;
     int got;
     const double *f0 = pf_loader_f0(r->val);
@@ -528,14 +600,17 @@ static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
     while ((got = pf_loader_next(r->val, &x, &idx, &rows, err)) == 1) {
         if (pf_model_forward(r->model, x, r->y, 0, 0, err))
             return -1;
-        encode_batch(r, r->val, idx, rows);
-        sum += pf_loss_eval(r->c->loss, r->y, r->t, rows, r->n_out, NULL) * (double)rows;
+        pf_loader_batch_all(r->val, &idx, &all);
+        if (gather_outputs(r, all, err))
+            return -1;
+        encode_batch(r, r->val, idx, all);
+        sum += pf_loss_eval(r->c->loss, r->yall, r->t, all, r->n_out, NULL) * (double)all;
         if (r->c->target == PF_TARGET_FRAMES) {
-            n += decode_frames(r, idx, rows, n);
+            n += decode_frames(r, idx, all, n);
             continue;
         }
-        for (size_t i = 0; i < rows; i++, n++) {
-            r->est[n] = pf_target_decode(&r->meta, r->y + i * r->n_out, r->n_out);
+        for (size_t i = 0; i < all; i++, n++) {
+            r->est[n] = pf_target_decode(&r->meta, r->yall + i * r->n_out, r->n_out);
             r->ref[n] = f0[idx[i]];
         }
     }
@@ -586,6 +661,10 @@ static int metrics_append(const run *r, const pf_epoch_metrics *m, pf_error *err
         json_num(f, "val_oa", m->val_frames.oa[0], 0);
     }
     json_num(f, "examples_per_s", m->examples_per_s, 0);
+    if (r->ranks > 1) { /* absent on one process: its lines as before */
+        fprintf(f, "\"ranks\": %d, ", r->ranks);
+        json_num(f, "exchange_seconds", m->exchange_seconds, 0);
+    }
     json_num(f, "seconds", m->seconds, 1);
     fputs("}\n", f);
     int bad = fflush(f) || fsync(fileno(f)); /* on disk before the checkpoint is */
@@ -612,6 +691,8 @@ static int run_epoch(run *r, int epoch, pf_epoch_metrics *m, pf_error *err)
     if (!isfinite(m->val_loss))
         return nan_stop(r, epoch, "validation loss", err);
     log_epoch(r, m);
+    if (r->rank > 0) /* rank 0 writes the files */
+        return 0;
     /* the line first: a crash between the two leaves a line past the checkpoint, which
      * --resume drops (metrics_truncate), never a checkpoint without its line */
     return metrics_append(r, m, err) || save_checkpoint(r, epoch, err) ? -1 : 0;
@@ -626,18 +707,44 @@ static void run_release(run *r)
     pf_model_free(r->model);
     pf_optimizer_release(&r->opt);
     free(r->spec.layers);
+    if (r->yall != r->y)
+        free(r->yall);
     free(r->y), free(r->t), free(r->dy), free(r->est), free(r->ref), free(r->conf);
     free(r->ck_path), free(r->metrics_path), free(r->model_path);
+}
+
+/* Every rank starts from rank 0's state: weights, optimizer moments, step, epochs done. */
+static int share_state(run *r, pf_error *err)
+{
+    if (r->ranks == 1)
+        return 0;
+    size_t bytes = r->opt.n * sizeof(float);
+    uint64_t counters[2] = {r->opt.step, (uint64_t)r->epoch0};
+    if (pf_dist_bcast(r->dist, pf_model_params(r->model), bytes, err) ||
+        pf_dist_bcast(r->dist, r->opt.m, bytes, err) ||
+        pf_dist_bcast(r->dist, r->opt.v, bytes, err) ||
+        pf_dist_bcast(r->dist, counters, sizeof counters, err))
+        return pf_error_prefix(err, "sharing rank 0's starting state");
+    r->opt.step = counters[0], r->epoch0 = (int)counters[1];
+    return 0;
+}
+
+/* Rank 0: the output folder, and the checkpoint to resume from or a fresh metrics.jsonl. */
+static int start_files(run *r, int resuming, pf_error *err)
+{
+    if (r->rank > 0)
+        return 0;
+    return resuming ? resume(r, err) : metrics_truncate(r->metrics_path, 0, err);
 }
 
 static int run_all(run *r, pf_epoch_metrics *last, pf_error *err)
 {
     const pf_train_config *c = r->c;
     int resuming = r->o && r->o->resume;
-    if (pf_mkdirs(c->output, err) || open_data(r, err) || make_model(r, err) ||
-        (c->init_model && apply_init(r, !resuming, err)))
+    if ((r->rank == 0 && pf_mkdirs(c->output, err)) || open_data(r, err) ||
+        make_model(r, err) || (c->init_model && apply_init(r, !resuming, err)))
         return -1;
-    if (resuming ? resume(r, err) : metrics_truncate(r->metrics_path, 0, err)) return -1;
+    if (start_files(r, resuming, err) || share_state(r, err)) return -1;
     for (int e = r->epoch0 + 1; e <= c->epochs; e++)
         if (run_epoch(r, e, last, err))
             return -1;
@@ -646,7 +753,7 @@ static int run_all(run *r, pf_epoch_metrics *last, pf_error *err)
         if (r->epoch0 >= c->epochs && val_epoch(r, &m, err)) return -1;
         choose_voicing(r, r->val_columns);
     }
-    if (pf_model_save(r->model_path, r->model, &r->spec, &r->meta, err))
+    if (r->rank == 0 && pf_model_save(r->model_path, r->model, &r->spec, &r->meta, err))
         return pf_error_prefix(err, "%s", r->model_path);
     return 0;
 }
@@ -656,7 +763,8 @@ int pf_train(const pf_train_config *c, const pf_train_opts *o, pf_epoch_metrics 
 {
     if (!c || !c->dataset || !c->output)
         return PF_FAIL(err, PF_EINVAL, "pf_train: no config");
-    run r = {.c = c, .o = o};
+    run r = {.c = c, .o = o, .dist = o ? o->dist : NULL};
+    r.rank = pf_dist_rank(r.dist), r.ranks = pf_dist_size(r.dist);
     pf_epoch_metrics scratch = {0};
     r.ck_path = pf_path_dup(c->output, "checkpoint.h5");
     r.metrics_path = pf_path_dup(c->output, "metrics.jsonl");
