@@ -51,7 +51,7 @@ print(f"ok: eval's frame scores of the model equal the trainer's val line (RPA50
 PYEOF
 # the dense output of a hz-style network cannot answer per column
 sed -e 's/model: {preset: track}/model: {preset: fast}/' "$T/track.yaml" > "$T/bad.yaml"
-if "$PF" train "$T/bad.yaml" -q 2> "$T/bad.err"; then fail "a fast preset took target frames"; fi
+if "$PF" train "$T/bad.yaml" -q --force 2> "$T/bad.err"; then fail "a fast preset took target frames"; fi
 grep -q "bins x frames" "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
 echo "ok: $(head -c 160 "$T/bad.err")"
 # predict with a frame-level model: a point every 10 ms (or --hop-ms), f0 0 where unvoiced,

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/interrupt.h"
+#include "core/lock.h"
 #include "core/util.h"
 #include "core/mem.h"
 #include "pitchforge/rng.h"
@@ -44,6 +46,14 @@ typedef struct run {
     pf_model_meta meta;
     char *ck_path, *metrics_path, *model_path;
     int epoch0;              /**< epochs done before this run (resume) */
+    /* the epoch under way: train batches done, sum of loss x rows and rows (from the
+     * checkpoint on resume), for mid-epoch checkpoints */
+    size_t ep_batch, ep_seen;
+    double ep_sum;
+    uint64_t ck_step;        /**< step of the last checkpoint */
+    double ck_time;          /**< when it was written (pf_now_s) */
+    int ck_written;          /**< this run wrote one */
+    pf_dir_lock *lock;       /**< the output folder's */
     char init_sha256[65];    /**< sha256 (hex) of init.model's file, "" without init */
 } run;
 
@@ -342,17 +352,23 @@ static int resume(run *r, pf_error *err)
         memcpy(pf_model_params(r->model), ck.params, ck.n_params * sizeof(float));
         memcpy(r->opt.m, ck.m, ck.n_params * sizeof(float));
         memcpy(r->opt.v, ck.v, ck.n_params * sizeof(float));
-        r->opt.step = ck.step;
+        r->opt.step = r->ck_step = ck.step;
         r->epoch0 = ck.epoch;
+        r->ep_batch = (size_t)ck.batch, r->ep_seen = (size_t)ck.loss_examples;
+        r->ep_sum = ck.loss_sum;
     }
     pf_checkpoint_release(&ck);
     return rc ? -1 : metrics_truncate(r->metrics_path, r->epoch0, err);
 }
 
+/* Write checkpoint.h5: @p epoch epochs done, and r->ep_batch batches of the next. */
 static int save_checkpoint(run *r, int epoch, pf_error *err)
 {
     pf_checkpoint ck = {.epoch = epoch,
                         .step = r->opt.step,
+                        .batch = r->ep_batch,
+                        .loss_sum = r->ep_sum,
+                        .loss_examples = r->ep_seen,
                         .seed = r->c->seed,
                         .n_params = r->opt.n,
                         .params = pf_model_params(r->model),
@@ -361,7 +377,30 @@ static int save_checkpoint(run *r, int epoch, pf_error *err)
                         .config_text = r->c->text,
                         .init_sha256 = r->c->init_model ? r->init_sha256 : NULL,
                         .threads = r->meta.train_threads};
-    return pf_checkpoint_save(r->ck_path, &ck, err);
+    if (pf_checkpoint_save(r->ck_path, &ck, err)) return -1;
+    r->ck_step = r->opt.step, r->ck_time = pf_now_s(), r->ck_written = 1;
+    return 0;
+}
+
+/* A checkpoint inside the epoch is due: checkpoint_every steps or checkpoint_minutes since
+ * the last one. */
+static int checkpoint_due(const run *r)
+{
+    const pf_train_config *c = r->c;
+    return (c->checkpoint_every > 0 && r->opt.step - r->ck_step >= (uint64_t)c->checkpoint_every) ||
+           (c->checkpoint_minutes > 0 && pf_now_s() - r->ck_time >= 60.0 * c->checkpoint_minutes);
+}
+
+/* Stopped on request during epoch @p epoch: checkpoint where the run is, and say so. */
+static int interrupted(run *r, int epoch, pf_error *err)
+{
+    if (r->o && r->o->progress)
+        fputc('\n', stderr);
+    if (save_checkpoint(r, epoch - 1, err))
+        return pf_error_prefix(err, "interrupted, and the checkpoint could not be written");
+    return PF_FAIL(err, PF_EINTR, "interrupted (signal %d) in epoch %d after batch %zu of %zu "
+                   "(step %llu): %s holds the run so far", pf_interrupted(), epoch, r->ep_batch,
+                   pf_loader_batches(r->train), (unsigned long long)r->opt.step, r->ck_path);
 }
 
 /* ---- epochs ---- */
@@ -424,10 +463,10 @@ static int nan_stop(const run *r, int epoch, const char *what, pf_error *err)
 {
     if (r->o && r->o->progress)
         fputc('\n', stderr);
-    if (epoch > 1)
+    if (epoch > 1 || r->ck_written)
         return PF_FAIL(err, PF_EINVAL, "epoch %d: the %s is not finite (diverged: lower "
-                       "optimizer.lr?); stopped; %s holds the last good state (epoch %d)",
-                       epoch, what, r->ck_path, epoch - 1);
+                       "optimizer.lr?); stopped; %s holds the last good state (step %llu)",
+                       epoch, what, r->ck_path, (unsigned long long)r->ck_step);
     return PF_FAIL(err, PF_EINVAL, "epoch %d: the %s is not finite (diverged: lower "
                    "optimizer.lr?); stopped before any checkpoint", epoch, what);
 }
@@ -436,23 +475,27 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
 {
     const float *x;
     const size_t *idx;
-    size_t rows, seen = 0, b = 0;
-    double sum = 0, t0 = pf_now_s(), loss = 0;
+    size_t rows, seen = 0; /* by this process, for the rate */
+    double t0 = pf_now_s(), loss = 0;
     int got;
     r->opt.lr = r->c->lr * pow(r->c->lr_decay, epoch - 1);
-    pf_loader_start(r->train, r->c->seed, (uint64_t)epoch, 1);
+    pf_loader_start_at(r->train, r->c->seed, (uint64_t)epoch, 1, r->ep_batch);
     while ((got = pf_loader_next(r->train, &x, &idx, &rows, err)) == 1) {
         encode_batch(r, r->train, idx, rows);
         if (pf_train_step(r->model, &r->opt, r->c, x, rows, r->t, r->y, r->dy, &loss, err))
             return -1;
         if (!isfinite(loss))
             return nan_stop(r, epoch, "training loss", err);
-        sum += loss * (double)rows;
+        r->ep_sum += loss * (double)rows;
+        r->ep_seen += rows;
+        r->ep_batch++;
         seen += rows;
-        progress(r, epoch, ++b, sum / (double)seen, seen, t0);
+        progress(r, epoch, r->ep_batch, r->ep_sum / (double)r->ep_seen, seen, t0);
+        if (pf_interrupted()) return interrupted(r, epoch, err);
+        if (checkpoint_due(r) && save_checkpoint(r, epoch - 1, err)) return -1;
     }
     em->seconds = pf_now_s() - t0;
-    em->train_loss = seen ? sum / (double)seen : NAN;
+    em->train_loss = r->ep_seen ? r->ep_sum / (double)r->ep_seen : NAN;
     em->examples_per_s = em->seconds > 0 ? (double)seen / em->seconds : 0;
     return got;
 }
@@ -470,7 +513,7 @@ static void score_frames(const run *r, size_t n, pf_melody_scores *s)
     free(voiced);
 }
 
-static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
+static int val_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
 {
     const float *x;
     const size_t *idx;
@@ -480,6 +523,8 @@ static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
     const double *f0 = pf_loader_f0(r->val);
     pf_loader_start(r->val, r->c->seed, 0, 0);
     while ((got = pf_loader_next(r->val, &x, &idx, &rows, err)) == 1) {
+        if (pf_interrupted()) /* the train pass is done: the checkpoint says so */
+            return interrupted(r, epoch, err);
         if (pf_model_forward(r->model, x, r->y, 0, 0, err))
             return -1;
         encode_batch(r, r->val, idx, rows);
@@ -560,13 +605,15 @@ static void log_epoch(const run *r, const pf_epoch_metrics *m)
 static int run_epoch(run *r, int epoch, pf_epoch_metrics *m, pf_error *err)
 {
     *m = (pf_epoch_metrics){.epoch = epoch};
-    if (train_epoch(r, epoch, m, err) || val_epoch(r, m, err))
+    if (pf_interrupted()) return interrupted(r, epoch, err);
+    if (train_epoch(r, epoch, m, err) || val_epoch(r, epoch, m, err))
         return -1;
     if (!isfinite(m->val_loss))
         return nan_stop(r, epoch, "validation loss", err);
     log_epoch(r, m);
     /* the line first: a crash between the two leaves a line past the checkpoint, which
      * --resume drops (metrics_truncate), never a checkpoint without its line */
+    r->ep_batch = r->ep_seen = 0, r->ep_sum = 0;
     return metrics_append(r, m, err) || save_checkpoint(r, epoch, err) ? -1 : 0;
 }
 
@@ -581,16 +628,54 @@ static void run_release(run *r)
     free(r->spec.layers);
     free(r->y), free(r->t), free(r->dy), free(r->est), free(r->ref), free(r->conf);
     free(r->ck_path), free(r->metrics_path), free(r->model_path);
+    pf_dir_unlock(r->lock);
+}
+
+/* An earlier run's files in the output folder are not overwritten unless asked (--resume
+ * continues it, --force replaces it). */
+static int check_earlier(const run *r, pf_error *err)
+{
+    struct stat st;
+    char what[64] = "";
+    if (r->o && (r->o->resume || r->o->force)) return 0;
+    if (stat(r->model_path, &st) == 0) strcat(what, ", model.h5");
+    if (stat(r->ck_path, &st) == 0) strcat(what, ", checkpoint.h5");
+    if (stat(r->metrics_path, &st) == 0 && st.st_size > 0) strcat(what, ", metrics.jsonl");
+    if (!what[0]) return 0;
+    return PF_FAIL(err, PF_EEXIST, "%s holds an earlier run (%s): --resume continues it from its "
+                   "checkpoint, --force replaces it, or set another output in %s", r->c->output,
+                   what + 2, r->c->file);
+}
+
+/* The output folder, locked, and refused when it holds an earlier run not to be touched. */
+static int take_output(run *r, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    if (pf_mkdirs(c->output, err)) return -1;
+    char what[1200];
+    snprintf(what, sizeof what, "pitchforge train %s", c->file);
+    r->lock = pf_dir_lock_take(c->output, 0, 0, r->o && r->o->command ? r->o->command : what, err);
+    return r->lock ? check_earlier(r, err) : -1;
+}
+
+/* A fresh run: the files of an earlier one go (only --force gets here with any). */
+static int start_fresh(run *r, pf_error *err)
+{
+    if ((unlink(r->model_path) && errno != ENOENT) || (unlink(r->ck_path) && errno != ENOENT))
+        return PF_FAIL(err, PF_EIO, "%s: cannot remove the earlier run's files: %s",
+                       r->c->output, strerror(errno));
+    return metrics_truncate(r->metrics_path, 0, err);
 }
 
 static int run_all(run *r, pf_epoch_metrics *last, pf_error *err)
 {
     const pf_train_config *c = r->c;
     int resuming = r->o && r->o->resume;
-    if (pf_mkdirs(c->output, err) || open_data(r, err) || make_model(r, err) ||
+    if (take_output(r, err) || open_data(r, err) || make_model(r, err) ||
         (c->init_model && apply_init(r, !resuming, err)))
         return -1;
-    if (resuming ? resume(r, err) : metrics_truncate(r->metrics_path, 0, err)) return -1;
+    if (resuming ? resume(r, err) : start_fresh(r, err)) return -1;
+    r->ck_time = pf_now_s();
     for (int e = r->epoch0 + 1; e <= c->epochs; e++)
         if (run_epoch(r, e, last, err))
             return -1;
