@@ -146,9 +146,11 @@ soundfonts:
 	          /usr/share/sounds/sf3/MuseScore_General.sf3; do \
 	  [ -f $$f ] && ln -sf $$f soundfonts/ || true; done
 
+# --resume: a second `make run` (or one after Ctrl-C) keeps the shards already whole instead of
+# being refused for the dataset the first one made (use --force to make them all again).
 run: deps
 	@$(MAKE) --no-print-directory pitchforge
-	./pitchforge generate manifests/default.yaml
+	./pitchforge generate manifests/default.yaml --resume
 
 test: deps
 	@$(MAKE) --no-print-directory pitchforge $(TEST_BIN)

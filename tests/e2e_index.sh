@@ -22,7 +22,7 @@ set +e; "$PF" index "$D" 2> "$T/card.err"; rc=$?; set -e
 [ $rc = 1 ] || fail "index with an unwritable card: exit $rc, expected 1"
 grep -q "README.md" "$T/card.err" || fail "message: $(cat "$T/card.err")"
 unchanged "index, card unwritable"
-set +e; "$PF" generate manifests/tiny.yaml -o "$D" -q 2> "$T/gen.err"; rc=$?; set -e
+set +e; "$PF" generate manifests/tiny.yaml -o "$D" -q --force 2> "$T/gen.err"; rc=$?; set -e
 [ $rc != 0 ] || fail "generate with an unwritable card: exit 0"
 unchanged "generate, card unwritable"
 rmdir "$D/README.md.tmp"

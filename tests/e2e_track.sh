@@ -70,7 +70,7 @@ grep -q "voicing_threshold 1.5, not in (0, 1)" "$T/crafted.err" || fail "message
 echo "ok: $(head -c 120 "$T/crafted.err")"
 # the dense output of a hz-style network cannot answer per column
 sed -e 's/model: {preset: track}/model: {preset: fast}/' "$T/track.yaml" > "$T/bad.yaml"
-if "$PF" train "$T/bad.yaml" -q 2> "$T/bad.err"; then fail "a fast preset took target frames"; fi
+if "$PF" train "$T/bad.yaml" -q --force 2> "$T/bad.err"; then fail "a fast preset took target frames"; fi
 grep -q "bins x frames" "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
 echo "ok: $(head -c 160 "$T/bad.err")"
 # columns past the bins' end: refused by default, naming the way out; trained as unvoiced with

@@ -351,6 +351,25 @@ static void loader_limit_and_partial_batch(void **state)
     assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 1);
     pf_loader_start(l, 1, 2, 1);
     assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 1);
+    /* a pass started at batch 2 (a checkpoint inside an epoch) hands out the full pass's
+     * batches 2 and 3, the same examples and the same values */
+    size_t want_idx[32];
+    float *want_x = malloc(32 * 513 * 90 * sizeof *want_x);
+    pf_loader_start(l, 1, 3, 1);
+    for (int b = 0; b < 4 && pf_loader_next(l, &x, &idx, &rows, &err) == 1; b++)
+        if (b >= 2) {
+            memcpy(want_idx + (b - 2) * 16, idx, rows * sizeof *idx);
+            memcpy(want_x + (size_t)(b - 2) * 16 * 513 * 90, x, rows * 513 * 90 * sizeof *x);
+        }
+    pf_loader_start_at(l, 1, 3, 1, 2);
+    for (int b = 0; b < 2; b++) {
+        assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 1);
+        assert_int_equal(rows, b ? 2 : 16);
+        assert_memory_equal(idx, want_idx + b * 16, rows * sizeof *idx);
+        assert_memory_equal(x, want_x + (size_t)b * 16 * 513 * 90, rows * 513 * 90 * sizeof *x);
+    }
+    assert_int_equal(pf_loader_next(l, &x, &idx, &rows, &err), 0);
+    free(want_x);
     pf_loader_free(l);
     pf_loader_free(NULL);
 }
@@ -436,13 +455,17 @@ static void checkpoint_round_trip(void **state)
     (void)state;
     float p[5] = {1, 2, 3, 4, 5}, m[5] = {.1f, .2f, .3f, .4f, .5f}, v[5] = {9, 8, 7, 6, 5};
     pf_checkpoint ck = {.epoch = 3, .step = 77, .seed = 5, .n_params = 5, .params = p, .m = m,
-                        .v = v, .config_text = "dataset: x\n"}, in;
+                        .v = v, .config_text = "dataset: x\n", .batch = 12, .loss_sum = 0.1,
+                        .loss_examples = 48}, in;
     pf_error err = {0};
     assert_int_equal(pf_checkpoint_save(path("ck.h5"), &ck, &err), 0);
     assert_int_equal(access(path("ck.h5.tmp"), F_OK), -1);
     assert_int_equal(pf_checkpoint_load(path("ck.h5"), &in, &err), 0);
     assert_int_equal(in.epoch, 3);
     assert_int_equal(in.step, 77);
+    assert_int_equal(in.batch, 12);
+    assert_true(in.loss_sum == 0.1);
+    assert_int_equal(in.loss_examples, 48);
     assert_int_equal(in.seed, 5);
     assert_int_equal(in.n_params, 5);
     assert_memory_equal(in.params, p, sizeof p);
@@ -451,6 +474,13 @@ static void checkpoint_round_trip(void **state)
     assert_string_equal(in.config_text, "dataset: x\n");
     pf_checkpoint_release(&in);
     pf_h5id f = pf_h5_open(path("ck.h5"), 1, &err);
+    pf_h5_attr_str(f, "schema", "pitchforge-checkpoint/1", &err); /* epoch ends only */
+    pf_h5_close(f);
+    assert_int_equal(pf_checkpoint_load(path("ck.h5"), &in, &err), 0);
+    assert_int_equal(in.epoch, 3);
+    assert_int_equal(in.batch, 0);
+    pf_checkpoint_release(&in);
+    f = pf_h5_open(path("ck.h5"), 1, &err);
     pf_h5_attr_str(f, "schema", "pitchforge-checkpoint/9", &err);
     pf_h5_close(f);
     assert_int_equal(pf_checkpoint_load(path("ck.h5"), &in, &err), -1);
@@ -783,7 +813,12 @@ static void metrics_before_checkpoint(void **state)
     assert_non_null(strstr(err.msg, "checkpoint"));
     assert_int_equal(read_losses("order/metrics.jsonl", loss, 8), 1);
     assert_int_equal(sh("rmdir '%s'", path("order/checkpoint.h5.tmp")), 0);
-    train_ok(&c, 0, NULL);
+    /* the failed run's line is an earlier run's: refused, unless forced */
+    assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
+    assert_int_equal(err.code, PF_EEXIST);
+    assert_non_null(strstr(err.msg, "metrics.jsonl"));
+    o.force = 1;
+    if (pf_train(&c, &o, NULL, &err)) fail_msg("%s", err.msg);
     pf_train_config_release(&c);
     /* a run killed after epoch 2's line, before its checkpoint; a stray later line too */
     FILE *f = fopen(path("order/metrics.jsonl"), "a");
@@ -922,27 +957,29 @@ static void init_resume_and_errors(void **state)
     pf_train_config_release(&c);
 }
 
-/* A diverging run stops with a message and leaves the last good checkpoint alone. */
+/* A diverging run stops with a message and leaves the last good checkpoint alone: the one of
+ * the step before (checkpoint_every: 1), whose weights are finite. */
 static void nan_stops(void **state)
 {
     (void)state;
     pf_train_config c;
     pf_error err = {0};
-    size_t n1, n2;
-    config(&c, data, "nan", SMALL_MODEL "target: {kind: hz}\nepochs: 1\n");
-    train_ok(&c, 0, NULL);
-    pf_train_config_release(&c);
-    float *a = weights("nan/checkpoint.h5", &n1);
-    config(&c, data, "nan", SMALL_MODEL "target: {kind: hz}\nepochs: 3\n"
+    config(&c, data, "nan", SMALL_MODEL "target: {kind: hz}\nepochs: 3\ncheckpoint_every: 1\n"
                                         "optimizer: {kind: sgd, lr: 1.0e+6}\n");
     pf_train_opts o = {0};
     assert_int_equal(pf_train(&c, &o, NULL, &err), -1);
-    if (!strstr(err.msg, "not finite"))
+    if (!strstr(err.msg, "not finite") || !strstr(err.msg, "last good state (step "))
         fail_msg("%s", err.msg);
     pf_train_config_release(&c);
-    float *b = weights("nan/checkpoint.h5", &n2);
-    assert_memory_equal(a, b, n1 * sizeof *a);
-    free(a), free(b);
+    pf_checkpoint ck;
+    if (pf_checkpoint_load(path("nan/checkpoint.h5"), &ck, &err)) fail_msg("%s", err.msg);
+    char want[64];
+    snprintf(want, sizeof want, "(step %llu)", (unsigned long long)ck.step);
+    assert_non_null(strstr(err.msg, want));
+    assert_true(ck.step >= 1);
+    for (size_t i = 0; i < ck.n_params; i++)
+        assert_true(isfinite(ck.params[i]));
+    pf_checkpoint_release(&ck);
 }
 
 static void train_bad_dataset(void **state)

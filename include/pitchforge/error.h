@@ -10,7 +10,10 @@ typedef enum pf_code {
     PF_ESCHEMA,  /**< a file of another schema or version, or a damaged file */
     PF_ECONFIG,  /**< a manifest or config error (message is FILE:LINE:COL: ...) */
     PF_ELIB,     /**< a third-party library reported a failure */
-    PF_EINTERNAL /**< a bug: an invariant did not hold */
+    PF_EINTERNAL, /**< a bug: an invariant did not hold */
+    PF_EEXIST,    /**< the output holds earlier work: resume it or replace it (--resume, --force) */
+    PF_EBUSY,     /**< another run holds the output folder's lock */
+    PF_EINTR      /**< stopped on request (SIGINT, SIGTERM: pf_interrupted) */
 } pf_code;
 
 /** An error: code, the source place that raised it, and a message for the user. */

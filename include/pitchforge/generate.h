@@ -17,6 +17,9 @@ typedef struct pf_generate_opts {
     int part, parts;     /**< make only shards j with j % parts == part - 1 (parts 0: all) */
     int resume;          /**< keep shards already whole (pf_shard_check), make the rest */
     FILE *log;           /**< a line for each shard --resume finds damaged and remakes, or NULL */
+    int force;           /**< replace what the folder holds: another manifest's shards and
+                              dataset.h5 are deleted, this manifest's shards made again
+                              (unless resume); without it and resume such a folder is refused */
     int progress;        /**< 1: redraw a progress line on stderr (a terminal) */
     const char *command; /**< the command line, recorded in the dataset card */
 } pf_generate_opts;
@@ -45,7 +48,11 @@ typedef struct pf_generate_report {
 
 /**
  * Run the whole job: plan, render every shard into m->output, build dataset.h5 and README.md.
- * Shards are whole or absent at any moment; stale shard files of another plan are removed.
+ * Shards are whole or absent at any moment. The folder is locked against other runs
+ * (core/lock.h: PF_EBUSY naming the holder); a folder holding another manifest's dataset, or
+ * this manifest's shards, is refused (PF_EEXIST) unless opts->force (or opts->resume for this
+ * manifest's). Stops between notes when pf_interrupted() (PF_EINTR; the shards being written
+ * are removed, whole ones kept).
  * With opts->parts > 0 only that part's shards are made and no index is built (run
  * `pitchforge index` once every part is done); counts then cover this part only.
  */

@@ -17,8 +17,9 @@ typedef enum pf_optim { PF_OPTIM_ADAM = 0, PF_OPTIM_SGD } pf_optim;
 /** Losses: mean squared error (hz, midi) or binary cross-entropy on sigmoid outputs (bins). */
 typedef enum pf_loss { PF_LOSS_MSE = 0, PF_LOSS_BCE } pf_loss;
 
-/** Schema of checkpoint.h5 (docs/training.md). */
-#define PF_CHECKPOINT_SCHEMA "pitchforge-checkpoint/1"
+/** Schema of checkpoint.h5 (docs/training.md); /2 added the position inside an epoch (a
+ *  checkpoint every checkpoint_every steps); /1 files (epoch ends only) are still read. */
+#define PF_CHECKPOINT_SCHEMA "pitchforge-checkpoint/2"
 /** hz target: the model outputs f0 / PF_TARGET_HZ_SCALE (kHz), so values are of order 1. */
 #define PF_TARGET_HZ_SCALE 1000.0
 /** midi target: the model outputs (midi - PF_TARGET_MIDI_REF) / 12, octaves from A4. */
@@ -45,6 +46,8 @@ typedef struct pf_train_config {
     double lr, momentum, beta1, beta2, eps, weight_decay;
     double lr_decay;       /**< lr of epoch e (1-based) = lr * lr_decay^(e-1); 1: constant */
     int batch, epochs, threads;
+    int checkpoint_every;  /**< a checkpoint inside an epoch every N steps (0: only at its end) */
+    double checkpoint_minutes; /**< ... and at least every this many minutes (0: off) */
     int weights_half;      /**< model.h5 stores weights as float16 (`weights: float16`) */
     double eq_db;          /**< augment.eq_db: random EQ of up to this many dB (0: off) */
     uint64_t seed;
@@ -72,6 +75,10 @@ int pf_model_preset(const char *name, int n_out, pf_model_spec *spec, pf_error *
 /** Options of one run. */
 typedef struct pf_train_opts {
     int resume;   /**< continue from output/checkpoint.h5 */
+    int force;    /**< replace an earlier run's files in output (else such a folder is refused,
+                       unless resume) */
+    const char *command; /**< the command line, recorded in the output folder's lock (NULL:
+                              "pitchforge train FILE") */
     int progress; /**< redraw a progress line on stderr */
     int verbose;  /**< one line per epoch on stderr (a log) */
     pf_dist *dist;       /**< the run's processes (pf_dist_init; NULL: this one alone): each
@@ -90,7 +97,13 @@ typedef struct pf_epoch_metrics {
                                   and loss sums (0 on one process) */
 } pf_epoch_metrics;
 
-/** Train as @p c says; writes output/model.h5, metrics.jsonl, checkpoint.h5. */
+/**
+ * Train as @p c says; writes output/model.h5, metrics.jsonl, checkpoint.h5 (at every epoch's
+ * end and every c->checkpoint_every steps or c->checkpoint_minutes inside one). The output
+ * folder is locked against other runs (PF_EBUSY naming the holder); a folder holding an
+ * earlier run is refused (PF_EEXIST) unless @p o asks to resume or force. Stops after the
+ * current step when pf_interrupted(), writing a checkpoint there first (PF_EINTR).
+ */
 int pf_train(const pf_train_config *c, const pf_train_opts *o, pf_epoch_metrics *last,
              pf_error *err);
 

@@ -37,4 +37,25 @@ const char *pf_cli_closest(const char *s, const char *const *names, size_t n);
 /** 0 if @p path is not a folder; else a usage error naming its dataset.h5 (exit code 2). */
 int pf_cli_file_arg(const pf_command *cmd, const char *path);
 
+/**
+ * Catch SIGINT and SIGTERM for a command whose library code polls pf_interrupted(): the handler
+ * only records the signal; the command cleans up, says what is kept and exits 128 + signal
+ * (pf_cli_interrupted). A second signal kills at once (the handler is reset). A signal the
+ * parent left ignored (nohup, `cmd &` in a script) stays ignored.
+ */
+void pf_cli_catch_signals(void);
+/**
+ * After a command stopped with PF_EINTR: print @p err, then what to run to go on
+ * (@p resume_cmd, or nothing when NULL).
+ * @return the exit code: 128 + the signal (130 SIGINT, 143 SIGTERM)
+ */
+int pf_cli_interrupted(const pf_error *err, const char *resume_cmd);
+/** "@p program NAME ARGS..." of @p argc / @p argv (argv[0] the command name), each argument
+ *  shell-quoted when needed, less the arguments equal to @p drop (may be NULL), with @p add
+ *  appended (may be NULL) unless already there. Caller frees. */
+char *pf_cli_command_line(const char *program, int argc, char **argv, const char *drop,
+                          const char *add);
+/** The program as it was run (main's argv[0], e.g. "./pitchforge"), for commands to copy. */
+const char *pf_cli_program(void);
+
 #endif

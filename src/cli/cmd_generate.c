@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/interrupt.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/util.h"
@@ -18,8 +19,8 @@
 #include "pitchforge/shard.h"
 
 static const char usage[] =
-    "usage: pitchforge generate MANIFEST [-o DIR] [-j N] [--part K/N] [--resume] [--dry-run]\n"
-    "                           [--json] [-q]\n"
+    "usage: pitchforge generate MANIFEST [-o DIR] [-j N] [--part K/N] [--resume] [--force]\n"
+    "                           [--dry-run] [--json] [-q]\n"
     "\n"
     "Render the notes a manifest describes into labelled HDF5 shards, dataset.h5 and a\n"
     "dataset card (README.md) in the manifest's output folder.\n"
@@ -31,18 +32,25 @@ static const char usage[] =
     "                    machines; then 'pitchforge index DIR' joins the parts. Without\n"
     "                    --part, a Slurm job array (SLURM_ARRAY_TASK_ID, _COUNT, _MIN) or an\n"
     "                    mpirun rank (OMPI_COMM_WORLD_RANK, _SIZE) chooses the part\n"
-    "  --resume          keep the shards already whole (after a crash), make the rest;\n"
-    "                    a damaged shard or one of another manifest is named and remade\n"
+    "  --resume          keep the shards already whole (after a crash or Ctrl-C), make the\n"
+    "                    rest; a damaged shard or one of another manifest is named and remade\n"
+    "  --force           replace what DIR holds: another manifest's shards and dataset.h5 are\n"
+    "                    deleted, this manifest's shards made again (kept with --resume).\n"
+    "                    Without --resume or --force, a DIR holding shards is refused\n"
     "  --dry-run         print the plan (examples per split, instrument, octave, segment, disk)\n"
     "                    and exit without rendering\n"
     "  --json            print a JSON summary on stdout when done\n"
     "  -q, --quiet       no progress line (a shard --resume remakes is still named)\n"
     "\n"
-    "Manifest errors are reported as FILE:LINE:COL: message before any work (exit 1).\n";
+    "Manifest errors are reported as FILE:LINE:COL: message before any work (exit 1).\n"
+    "One run writes DIR at a time (a lock, DIR/.pitchforge.lock; parts share it, each locking\n"
+    "its own part): a second is refused at once, naming the first. Ctrl-C or SIGTERM stops\n"
+    "after the current notes: the shards being written are removed, the whole ones kept, and\n"
+    "the command to resume is printed (exit 130 or 143).\n";
 
 typedef struct gen_args {
     const char *manifest, *output;
-    int jobs, dry_run, json, quiet, resume, part, parts;
+    int jobs, dry_run, json, quiet, resume, force, part, parts;
 } gen_args;
 
 /* Parse "K/N" with 1 <= K <= N. */
@@ -93,6 +101,8 @@ static int parse_args(int argc, char **argv, gen_args *a)
                 return pf_cli_usage(&pf_cmd_generate, "--part takes K/N with 1 <= K <= N");
         } else if (!strcmp(s, "--resume"))
             a->resume = 1;
+        else if (!strcmp(s, "--force"))
+            a->force = 1;
         else if (!strcmp(s, "--dry-run"))
             a->dry_run = 1;
         else if (!strcmp(s, "--json"))
@@ -112,18 +122,6 @@ static int parse_args(int argc, char **argv, gen_args *a)
     if (a->parts && (a->part < 1 || a->part > a->parts))
         return pf_cli_usage(&pf_cmd_generate, "part %d of %d is out of range", a->part, a->parts);
     return 0;
-}
-
-static char *join_command(int argc, char **argv)
-{
-    size_t n = strlen("pitchforge") + 1;
-    for (int i = 0; i < argc; i++)
-        n += strlen(argv[i]) + 1;
-    char *s = pf_malloc(n);
-    strcpy(s, "pitchforge");
-    for (int i = 0; i < argc; i++)
-        strcat(strcat(s, " "), argv[i]);
-    return s;
 }
 
 /* Keys left out by the key audit that the summary names one by one. */
@@ -203,6 +201,16 @@ static void print_summary(const pf_generate_report *r, const char *out)
                 r->n_excluded_keys - PF_KEYS_LISTED);
 }
 
+/* Print @p err; after an interrupt also the command that resumes the run. */
+static int fail(const pf_error *err, int argc, char **argv)
+{
+    if (err->code != PF_EINTR) return pf_cli_fail(err);
+    char *again = pf_cli_command_line(pf_cli_program(), argc, argv, "--force", "--resume");
+    int rc = pf_cli_interrupted(err, again);
+    free(again);
+    return rc;
+}
+
 static int run_generate(int argc, char **argv)
 {
     gen_args a;
@@ -224,11 +232,13 @@ static int run_generate(int argc, char **argv)
         pf_manifest_release(&m);
         return rc;
     }
-    char *cmd = join_command(argc, argv);
+    char *cmd = pf_cli_command_line("pitchforge", argc, argv, NULL, NULL);
     pf_generate_opts o = {.jobs = a.jobs, .progress = !a.quiet && isatty(2), .command = cmd,
-                          .part = a.part, .parts = a.parts, .resume = a.resume, .log = stderr};
+                          .part = a.part, .parts = a.parts, .resume = a.resume, .force = a.force,
+                          .log = stderr};
     pf_generate_report rep;
-    rc = pf_generate(&m, &o, &rep, &err) ? pf_cli_fail(&err) : 0;
+    pf_cli_catch_signals();
+    rc = pf_generate(&m, &o, &rep, &err) ? fail(&err, argc, argv) : 0;
     if (!rc && !a.quiet)
         print_summary(&rep, m.output);
     if (!rc && !a.quiet && a.parts)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/interrupt.h"
+#include "core/mem.h"
 #include "pitchforge/manifest.h"
 #include "pitchforge/train.h"
 #include "pitchforge/version.h"
@@ -83,6 +85,77 @@ long pf_cli_parse_count(const char *s)
     return s && *s && !*end && v >= 0 ? v : -1;
 }
 
+static void on_signal(int sig)
+{
+    pf_interrupt_request(sig);
+}
+
+void pf_cli_catch_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART | SA_RESETHAND; /* a second Ctrl-C kills at once */
+    sigemptyset(&sa.sa_mask);
+    static const int sigs[] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        struct sigaction old;
+        /* ignored by whoever started us (nohup, `cmd &` without job control): stays so */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+int pf_cli_interrupted(const pf_error *err, const char *resume_cmd)
+{
+    pf_cli_fail(err);
+    if (resume_cmd) fprintf(stderr, "pitchforge: to go on, run:\n  %s\n", resume_cmd);
+    int sig = pf_interrupted();
+    return 128 + (sig > 0 ? sig : SIGINT);
+}
+
+/* Append @p s to @p out (of *@p cap bytes, grown), single-quoted when the shell needs it. */
+static char *append_quoted(char *out, size_t *cap, const char *s)
+{
+    int plain = *s != '\0';
+    for (const char *p = s; *p; p++)
+        plain &= !!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *p);
+    size_t need = strlen(out) + 4 * strlen(s) + 4;
+    if (need > *cap) out = pf_reallocarray(out, *cap = 2 * need, 1);
+    char *e = out + strlen(out);
+    *e++ = ' ';
+    if (!plain) *e++ = '\'';
+    for (const char *p = s; *p; p++)
+        if (*p == '\'' && !plain) memcpy(e, "'\\''", 4), e += 4;
+        else *e++ = *p;
+    if (!plain) *e++ = '\'';
+    *e = '\0';
+    return out;
+}
+
+static const char *program = "pitchforge";
+
+const char *pf_cli_program(void)
+{
+    return program;
+}
+
+char *pf_cli_command_line(const char *prog, int argc, char **argv, const char *drop,
+                          const char *add)
+{
+    size_t cap = 64;
+    char *out = pf_malloc(cap);
+    out[0] = '\0';
+    out = append_quoted(out, &cap, prog);
+    memmove(out, out + 1, strlen(out)); /* no leading space */
+    int has_add = 0;
+    for (int i = 0; i < argc; i++) {
+        if (drop && !strcmp(argv[i], drop)) continue;
+        has_add |= add && !strcmp(argv[i], add);
+        out = append_quoted(out, &cap, argv[i]);
+    }
+    return add && !has_add ? append_quoted(out, &cap, add) : out;
+}
+
 /* Hidden topics: the key tables printed from the schemas (manifests/README.md holds the first). */
 static const struct {
     const char *name;
@@ -113,6 +186,7 @@ int main(int argc, char **argv)
 {
     /* a file-size limit must fail the write (EFBIG -> a clear error), not kill the process */
     signal(SIGXFSZ, SIG_IGN);
+    if (argc > 0 && argv[0][0]) program = argv[0];
     if (argc < 2) {
         print_overview(stderr);
         return 2;

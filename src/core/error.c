@@ -62,6 +62,9 @@ const char *pf_strerror(int code)
         [PF_ECONFIG] = "configuration error",
         [PF_ELIB] = "library error",
         [PF_EINTERNAL] = "internal error",
+        [PF_EEXIST] = "output exists",
+        [PF_EBUSY] = "output in use",
+        [PF_EINTR] = "interrupted",
     };
     if (code < 0 || code >= (int)(sizeof names / sizeof names[0]) || !names[code])
         return "unknown error";

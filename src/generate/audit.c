@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/interrupt.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/util.h"
@@ -141,6 +142,11 @@ static void audit_part(void *arg, int t, int nt)
     probe p;
     j->rc = probe_init(&p, m, &j->err);
     for (size_t i = (size_t)t; !j->rc && i < j->n; i += (size_t)nt) {
+        if (pf_interrupted()) { /* Ctrl-C: nothing is written yet */
+            j->rc = PF_FAIL(&j->err, PF_EINTR, "interrupted (signal %d) during the label audit, "
+                            "before any shard", pf_interrupted());
+            break;
+        }
         if (m->quality.pitch_check == PF_PCHECK_DROP_PRESET)
             j->rc = audit_one(&p, m, &j->ins[i], &j->preset_off[i], &j->err);
         if (!j->rc && m->quality.key_max_cents > 0 && !j->preset_off[i])

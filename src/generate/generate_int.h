@@ -114,6 +114,14 @@ void pf_run_select_jobs(run *r);
 /** Refuse (-1, r->err) when the shards still to make need more than the output folder's free
  *  space (statvfs), naming both; the shards they replace count as free. */
 int pf_run_check_space(run *r);
+/**
+ * Refuse to destroy what the output folder holds unless the run was asked to: shards or a
+ * dataset.h5 of another manifest need opts->force (then that dataset.h5 is removed; its shards
+ * go with pf_run_remove_stale); shards of this manifest in this run's part (a whole run: any,
+ * or its dataset.h5) need opts->resume or opts->force.
+ * @return 0, or -1 with @p err (PF_EEXIST) naming what is there and the option to use
+ */
+int pf_run_check_output(const run *r, pf_error *err);
 /** Remove shard files of another plan, and temp files of this run's own shards. */
 void pf_run_remove_stale(const run *r);
 

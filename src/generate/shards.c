@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "pitchforge/error.h"
 #include "pitchforge/generate.h"
 #include "pitchforge/plan.h"
+#include "pitchforge/shard.h"
 #include "pitchforge/verify.h"
 
 int pf_run_shard_path(const run *r, const pf_shard_job *job, char *buf, size_t size)
@@ -33,6 +35,73 @@ static long plan_shard(const pf_plan *p, const char *name)
             p->shards[i].count == job.count)
             return (long)i;
     return -1;
+}
+
+/* What an output folder holds, as pf_run_check_output sorts it. */
+typedef struct holdings {
+    size_t mine;           /* this manifest's shards in this run's part (damaged ones too) */
+    size_t other;          /* shards of another manifest or plan */
+    int index_mine, index_other; /* dataset.h5 of this manifest (whole runs only), of another */
+    char example[256];     /* the first other shard by name (or dataset.h5) */
+    char sha[17];          /* its manifest_sha256, shortened ("" unreadable) */
+} holdings;
+
+static int in_part(const run *r, long k)
+{
+    return r->opts->parts <= 0 || (int)((size_t)k % (size_t)r->opts->parts) == r->opts->part - 1;
+}
+
+/* Sort one file of the folder (a shard, or dataset.h5) into @p h. */
+static void survey_file(const run *r, const char *name, holdings *h)
+{
+    int index = !strcmp(name, "dataset.h5");
+    long k = index ? -1 : plan_shard(r->plan, name);
+    if (!index && pf_shard_name_parse(name, &(pf_shard_job){0})) return; /* not ours to judge */
+    char path[4096], *sha = NULL;
+    pf_error ignored = {0};
+    if (pf_path_join(path, sizeof path, r->m->output, name)) return;
+    pf_shard_attr_text(path, "manifest_sha256", &sha, &ignored);
+    int same = sha && !strcmp(sha, r->m->sha256);
+    if (index ? same : k >= 0 && (same || !sha)) { /* an unreadable planned shard: ours, damaged */
+        if (index) h->index_mine = r->opts->parts <= 0;
+        else h->mine += in_part(r, k);
+    } else {
+        if (index) h->index_other = 1;
+        else h->other++;
+        if (!h->example[0] || !strcmp(h->example, "dataset.h5") ||
+            (!index && strcmp(name, h->example) < 0)) { /* the first shard by name, if any */
+            snprintf(h->example, sizeof h->example, "%s", name);
+            snprintf(h->sha, sizeof h->sha, "%.16s", sha ? sha : "");
+        }
+    }
+    free(sha);
+}
+
+int pf_run_check_output(const run *r, pf_error *err)
+{
+    holdings h = {0};
+    DIR *d = opendir(r->m->output);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        survey_file(r, e->d_name, &h);
+    if (d) closedir(d);
+    const char *dir = r->m->output;
+    if ((h.other || h.index_other) && !r->opts->force)
+        return PF_FAIL(err, PF_EEXIST, "%s holds another dataset (%zu shard%s%s of manifest "
+                       "%s%s, e.g. %s): --force deletes it and writes this one there, or choose "
+                       "another folder (-o DIR)", dir, h.other, h.other == 1 ? "" : "s",
+                       h.index_other ? " and its dataset.h5" : "", h.sha[0] ? h.sha : "(unreadable)",
+                       h.sha[0] ? "..." : "", h.example);
+    if ((h.mine || h.index_mine) && !r->opts->resume && !r->opts->force)
+        return PF_FAIL(err, PF_EEXIST, "%s already holds this manifest's dataset (%zu shard%s%s%s "
+                       "from an earlier run): --resume keeps the whole shards and makes the "
+                       "rest, --force makes them all again", dir, h.mine, h.mine == 1 ? "" : "s",
+                       r->opts->parts > 0 ? " of this part" : "",
+                       h.index_mine ? " and dataset.h5" : "");
+    char path[4096];
+    if (h.index_other && pf_path_join(path, sizeof path, dir, "dataset.h5") == 0)
+        unlink(path); /* --force: the other dataset's index goes with its shards */
+    return 0;
 }
 
 /* Remove shard files of another plan, and temp files of this run's shards (a crashed run's),

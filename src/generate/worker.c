@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/interrupt.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/util.h"
@@ -64,9 +65,11 @@ static int process_shard(worker *w, const pf_shard_job *job)
     pf_shard_writer *sw = pf_shard_create(path, &meta, &w->err);
     if (!sw) return -1;
     for (size_t i = 0; i < job->n; i++) {
-        if (atomic_load(&r->failed) ||
+        if (pf_interrupted() && !atomic_load(&r->failed))
+            PF_FAIL(&w->err, PF_EINTR, "interrupted");
+        if (atomic_load(&r->failed) || pf_interrupted() ||
             pf_worker_note(w, &r->plan->notes[r->plan->order[job->first + i]], sw)) {
-            pf_shard_abort(sw);
+            pf_shard_abort(sw); /* its temporary file goes: a shard is whole or absent */
             return -1;
         }
         note_done(w);
@@ -105,6 +108,10 @@ static void worker_main(void *arg, int t, int nt)
     while (!rc) {
         size_t j = atomic_fetch_add(&r->next_job, 1);
         if (j >= r->n_jobs || atomic_load(&r->failed)) break;
+        if (pf_interrupted()) { /* between shards: nothing to remove */
+            rc = PF_FAIL(&w.err, PF_EINTR, "interrupted");
+            break;
+        }
         rc = process_shard(&w, &r->plan->shards[r->jobs[j]]);
     }
     if (rc) atomic_store(&r->failed, 1);

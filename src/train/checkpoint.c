@@ -33,6 +33,9 @@ static int write_attrs(pf_h5id f, const pf_checkpoint *ck, pf_error *err)
                    pf_h5_attr_str(f, "generator_version", "pitchforge " PF_VERSION, err) ||
                    pf_h5_attr_i64(f, "epoch", ck->epoch, err) ||
                    pf_h5_attr_u64(f, "step", ck->step, err) ||
+                   pf_h5_attr_u64(f, "batch", ck->batch, err) ||
+                   pf_h5_attr_f64(f, "epoch_loss_sum", ck->loss_sum, err) ||
+                   pf_h5_attr_u64(f, "epoch_examples", ck->loss_examples, err) ||
                    pf_h5_attr_u64(f, "seed", ck->seed, err) ||
                    pf_h5_attr_u64(f, "rng_stream_shuffle", PF_STREAM_TRAIN_SHUFFLE, err) ||
                    pf_h5_attr_u64(f, "rng_stream_step", PF_STREAM_TRAIN_STEP, err) ||
@@ -90,11 +93,15 @@ static float *read_array(pf_h5id f, const char *name, size_t n, pf_error *err)
     return v;
 }
 
+/* The schema before the position inside an epoch was stored: read with batch 0. */
+#define SCHEMA_V1 "pitchforge-checkpoint/1"
+
+/* 2 for the current schema, 1 for SCHEMA_V1, else -1 with @p err filled. */
 static int check_schema(pf_h5id f, const char *path, pf_error *err)
 {
     char *s = pf_h5_attr_exists(f, "schema") ? pf_h5_attr_read_str(f, "schema", NULL) : NULL;
-    int rc = 0;
-    if (!s || strcmp(s, PF_CHECKPOINT_SCHEMA))
+    int rc = s && !strcmp(s, PF_CHECKPOINT_SCHEMA) ? 2 : s && !strcmp(s, SCHEMA_V1) ? 1 : 0;
+    if (!rc)
         rc = PF_FAIL(err, PF_ESCHEMA, "%s has schema '%s', not %s: train from the start (without "
                      "--resume) or resume with the pitchforge release that wrote it",
                      path, s ? s : "(none)", PF_CHECKPOINT_SCHEMA);
@@ -106,13 +113,19 @@ static int load_unlocked(pf_h5id f, const char *path, pf_checkpoint *ck, pf_erro
 {
     int64_t epoch;
     uint64_t n;
-    if (check_schema(f, path, err) || pf_h5_attr_read_num(f, "epoch", PF_H5_I64, &epoch, err) ||
+    int version = check_schema(f, path, err);
+    if (version < 0 || pf_h5_attr_read_num(f, "epoch", PF_H5_I64, &epoch, err) ||
         pf_h5_attr_read_num(f, "step", PF_H5_U64, &ck->step, err) ||
         pf_h5_attr_read_num(f, "seed", PF_H5_U64, &ck->seed, err) ||
         pf_h5_attr_read_num(f, "n_params", PF_H5_U64, &n, err) ||
         !(ck->config_text = pf_h5_attr_read_str(f, "config", err)) ||
         (pf_h5_attr_exists(f, "init_sha256") &&
          !(ck->init_sha256 = pf_h5_attr_read_str(f, "init_sha256", err))))
+        return -1;
+    if (version >= 2 && (pf_h5_attr_read_num(f, "batch", PF_H5_U64, &ck->batch, err) ||
+                         pf_h5_attr_read_num(f, "epoch_loss_sum", PF_H5_F64, &ck->loss_sum, err) ||
+                         pf_h5_attr_read_num(f, "epoch_examples", PF_H5_U64, &ck->loss_examples,
+                                             err)))
         return -1;
     if (pf_h5_attr_exists(f, "train_threads") &&
         pf_h5_attr_read_num(f, "train_threads", PF_H5_I32, &ck->threads, err))

@@ -13,7 +13,11 @@
 
 /** What a checkpoint holds (arrays owned after pf_checkpoint_load). */
 typedef struct pf_checkpoint {
-    int epoch;         /**< epochs done */
+    int epoch;         /**< epochs done (their val pass and metrics line included) */
+    uint64_t batch;    /**< train batches of the next epoch done (0 at an epoch's end) */
+    double loss_sum;   /**< of those batches: sum of loss x rows, and the rows, so that the
+                            epoch's train_loss comes out as in an uninterrupted run */
+    uint64_t loss_examples;
     uint64_t step;     /**< optimizer steps taken (the next step's dropout seed follows) */
     uint64_t seed;     /**< training seed: the RNG key of shuffles and dropout */
     size_t n_params;
@@ -30,7 +34,8 @@ typedef struct pf_checkpoint {
 int pf_checkpoint_save(const char *path, const pf_checkpoint *ck, pf_error *err);
 /**
  * Read @p path into @p ck (release with pf_checkpoint_release, also after a failure).
- * Another schema is refused (PF_ESCHEMA) naming the one found.
+ * Another schema is refused (PF_ESCHEMA) naming the one found; pitchforge-checkpoint/1 is read
+ * with batch, loss_sum and loss_examples 0 (it was written at epoch ends only).
  */
 int pf_checkpoint_load(const char *path, pf_checkpoint *ck, pf_error *err);
 /** Free the arrays of a loaded checkpoint; a zeroed one is accepted. */

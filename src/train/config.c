@@ -387,6 +387,12 @@ static const pf_key top_rows[] = {
      .step = 3, .help = "key of every random draw"},
     {.key = "threads", .kind = PF_KEY_INT, .min = 0, .max = 1024, .off = CF(threads), .step = 1,
      .help = "oneDNN threads; 0 = every core"},
+    {.key = "checkpoint_every", .kind = PF_KEY_INT, .min = 0, .max = 1 << 30,
+     .off = CF(checkpoint_every), .step = 1,
+     .help = "also write checkpoint.h5 every N steps inside an epoch (0: at epoch ends only)"},
+    {.key = "checkpoint_minutes", .kind = PF_KEY_DOUBLE, .min = 0, .max = 1e6,
+     .off = CF(checkpoint_minutes), .step = 1,
+     .help = "... and at least every this many minutes of training (0: off)"},
     {.key = "limit", .kind = PF_KEY_SECTION, .sub = &limit_keys, .step = 4},
     {.key = "weights", .kind = PF_KEY_ENUM, .names = weights_names, .off = CF(weights_half),
      .help = "how model.h5 stores weights"},
@@ -410,6 +416,7 @@ static void set_defaults(pf_train_config *c)
     c->optimizer = PF_OPTIM_ADAM;
     c->lr = 1e-3, c->lr_decay = 1, c->momentum = 0.9, c->beta1 = 0.9, c->beta2 = 0.999, c->eps = 1e-8;
     c->batch = 32, c->epochs = 10, c->threads = 0, c->seed = 1;
+    c->checkpoint_every = 1000, c->checkpoint_minutes = 10;
 }
 
 /* "out/NAME" from the config file's base name without its extension. */

@@ -54,7 +54,8 @@ struct pf_loader {
     float *f0_frames;        /**< [n][frames] after pf_loader_read_frames, else NULL */
     float *mean, *std;       /**< [planes * bins] */
     size_t *order;           /**< [n] this pass */
-    size_t n_batches, taken; /**< batches per pass, batches handed out */
+    size_t n_batches, taken; /**< batches per pass, batches handed out (or skipped) */
+    size_t first_batch;      /**< the pass starts here (pf_loader_start_at) */
     slot slots[2];
     int held;                /**< slot the consumer holds, -1 none */
     pthread_t thread;
@@ -429,7 +430,7 @@ static void fill(pf_loader *l, size_t b, slot *s)
 static void *prefetch(void *arg)
 {
     pf_loader *l = arg;
-    for (size_t b = 0; b < l->n_batches; b++) {
+    for (size_t b = l->first_batch; b < l->n_batches; b++) {
         slot *s = &l->slots[b % 2];
         pthread_mutex_lock(&l->mu);
         while (s->full && !l->stop)
@@ -472,6 +473,11 @@ void pf_loader_set_eq(pf_loader *l, double eq_db)
 
 void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle)
 {
+    pf_loader_start_at(l, seed, epoch, shuffle, 0);
+}
+
+void pf_loader_start_at(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle, size_t batch)
+{
     pass_stop(l);
     l->seed = seed, l->epoch = epoch;
     for (size_t i = 0; i < l->n; i++)
@@ -485,7 +491,7 @@ void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle)
             l->order[j] = t;
         }
     }
-    l->taken = 0;
+    l->taken = l->first_batch = batch < l->n_batches ? batch : l->n_batches;
     if (pthread_create(&l->thread, NULL, prefetch, l))
         abort();
     l->running = 1;

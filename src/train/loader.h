@@ -89,6 +89,9 @@ void pf_loader_eq_curve(uint64_t seed, uint64_t epoch, uint64_t idx, double eq_d
  * prefetch thread starts filling the first batch. A pass still running is stopped first.
  */
 void pf_loader_start(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle);
+/** pf_loader_start, then skip the first @p batch batches of the pass (none are read): the pass
+ *  a checkpoint taken after @p batch steps of the epoch goes on with. */
+void pf_loader_start_at(pf_loader *l, uint64_t seed, uint64_t epoch, int shuffle, size_t batch);
 /**
  * The next batch of the pass, or this part's rows of it (pf_loader_set_part); the previous one
  * is handed back to the prefetch thread.

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/interrupt.h"
+#include "core/lock.h"
 #include "core/util.h"
 #include "core/mem.h"
 #include "pitchforge/rng.h"
@@ -50,6 +52,14 @@ typedef struct run {
     char *ck_path, *metrics_path, *model_path;
     int epoch0;              /**< epochs done before this run (resume) */
     size_t val_columns;      /**< frames: columns in r->est / r->conf of the last val pass */
+    /* the epoch under way: train batches done, sum of loss x rows and rows (from the
+     * checkpoint on resume), for mid-epoch checkpoints */
+    size_t ep_batch, ep_seen;
+    double ep_sum;
+    uint64_t ck_step;        /**< step of the last checkpoint */
+    double ck_time;          /**< when it was written (pf_now_s) */
+    int ck_written;          /**< this run wrote one */
+    pf_dir_lock *lock;       /**< the output folder's */
     char init_sha256[65];    /**< sha256 (hex) of init.model's file, "" without init */
 } run;
 
@@ -360,22 +370,28 @@ static int resume(run *r, pf_error *err)
         memcpy(pf_model_params(r->model), ck.params, ck.n_params * sizeof(float));
         memcpy(r->opt.m, ck.m, ck.n_params * sizeof(float));
         memcpy(r->opt.v, ck.v, ck.n_params * sizeof(float));
-        r->opt.step = ck.step;
+        r->opt.step = r->ck_step = ck.step;
         r->epoch0 = ck.epoch;
         int ranks = ck.ranks > 1 ? ck.ranks : 1;
         if (ranks != r->ranks && r->o && r->o->verbose)
             fprintf(stderr, "train: %s was written by a run on %d process%s, this one has %d: "
                     "it continues, but not bit for bit as the uninterrupted run would "
                     "(docs/training.md)\n", r->ck_path, ranks, ranks == 1 ? "" : "es", r->ranks);
+        r->ep_batch = (size_t)ck.batch, r->ep_seen = (size_t)ck.loss_examples;
+        r->ep_sum = ck.loss_sum;
     }
     pf_checkpoint_release(&ck);
     return rc ? -1 : metrics_truncate(r->metrics_path, r->epoch0, err);
 }
 
+/* Write checkpoint.h5: @p epoch epochs done, and r->ep_batch batches of the next. */
 static int save_checkpoint(run *r, int epoch, pf_error *err)
 {
     pf_checkpoint ck = {.epoch = epoch,
                         .step = r->opt.step,
+                        .batch = r->ep_batch,
+                        .loss_sum = r->ep_sum,
+                        .loss_examples = r->ep_seen,
                         .seed = r->c->seed,
                         .n_params = r->opt.n,
                         .params = pf_model_params(r->model),
@@ -385,7 +401,31 @@ static int save_checkpoint(run *r, int epoch, pf_error *err)
                         .init_sha256 = r->c->init_model ? r->init_sha256 : NULL,
                         .threads = r->meta.train_threads,
                         .ranks = r->ranks};
-    return pf_checkpoint_save(r->ck_path, &ck, err);
+    /* rank 0 writes; every rank keeps the same count of when (the same steps everywhere) */
+    if (r->rank == 0 && pf_checkpoint_save(r->ck_path, &ck, err)) return -1;
+    r->ck_step = r->opt.step, r->ck_time = pf_now_s(), r->ck_written = 1;
+    return 0;
+}
+
+/* A checkpoint inside the epoch is due: checkpoint_every steps or checkpoint_minutes since
+ * the last one. */
+static int checkpoint_due(const run *r)
+{
+    const pf_train_config *c = r->c;
+    return (c->checkpoint_every > 0 && r->opt.step - r->ck_step >= (uint64_t)c->checkpoint_every) ||
+           (c->checkpoint_minutes > 0 && pf_now_s() - r->ck_time >= 60.0 * c->checkpoint_minutes);
+}
+
+/* Stopped on request during epoch @p epoch: checkpoint where the run is, and say so. */
+static int interrupted(run *r, int epoch, pf_error *err)
+{
+    if (r->o && r->o->progress)
+        fputc('\n', stderr);
+    if (save_checkpoint(r, epoch - 1, err))
+        return pf_error_prefix(err, "interrupted, and the checkpoint could not be written");
+    return PF_FAIL(err, PF_EINTR, "interrupted (signal %d) in epoch %d after batch %zu of %zu "
+                   "(step %llu): %s holds the run so far", pf_interrupted(), epoch, r->ep_batch,
+                   pf_loader_batches(r->train), (unsigned long long)r->opt.step, r->ck_path);
 }
 
 /* ---- epochs ---- */
@@ -488,10 +528,10 @@ static int nan_stop(const run *r, int epoch, const char *what, pf_error *err)
 {
     if (r->o && r->o->progress)
         fputc('\n', stderr);
-    if (epoch > 1)
+    if (epoch > 1 || r->ck_written)
         return PF_FAIL(err, PF_EINVAL, "epoch %d: the %s is not finite (diverged: lower "
-                       "optimizer.lr?); stopped; %s holds the last good state (epoch %d)",
-                       epoch, what, r->ck_path, epoch - 1);
+                       "optimizer.lr?); stopped; %s holds the last good state (step %llu)",
+                       epoch, what, r->ck_path, (unsigned long long)r->ck_step);
     return PF_FAIL(err, PF_EINVAL, "epoch %d: the %s is not finite (diverged: lower "
                    "optimizer.lr?); stopped before any checkpoint", epoch, what);
 }
@@ -500,12 +540,12 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
 {
     const float *x;
     const size_t *idx, *idx_all;
-    size_t rows, all, seen = 0, b = 0;
-    double sum = 0, t0 = pf_now_s(), loss = 0;
+    size_t rows, all, seen = 0; /* by this run, for the rate */
+    double t0 = pf_now_s(), loss = 0;
     int got;
     r->opt.lr = r->c->lr * pow(r->c->lr_decay, epoch - 1);
     r->exchange_s = 0;
-    pf_loader_start(r->train, r->c->seed, (uint64_t)epoch, 1);
+    pf_loader_start_at(r->train, r->c->seed, (uint64_t)epoch, 1, r->ep_batch);
     while ((got = pf_loader_next(r->train, &x, &idx, &rows, err)) == 1) {
         pf_loader_batch_all(r->train, &idx_all, &all);
         encode_batch(r, r->train, idx, rows);
@@ -514,13 +554,17 @@ static int train_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
             return -1;
         if (!isfinite(loss))
             return nan_stop(r, epoch, "training loss", err);
-        sum += loss * (double)all;
+        r->ep_sum += loss * (double)all;
+        r->ep_seen += all;
+        r->ep_batch++;
         seen += all;
-        progress(r, epoch, ++b, sum / (double)seen, seen, t0);
+        progress(r, epoch, r->ep_batch, r->ep_sum / (double)r->ep_seen, seen, t0);
+        if (pf_interrupted()) return interrupted(r, epoch, err);
+        if (checkpoint_due(r) && save_checkpoint(r, epoch - 1, err)) return -1;
     }
     em->seconds = pf_now_s() - t0;
     em->exchange_seconds = r->exchange_s;
-    em->train_loss = seen ? sum / (double)seen : NAN;
+    em->train_loss = r->ep_seen ? r->ep_sum / (double)r->ep_seen : NAN;
     em->examples_per_s = em->seconds > 0 ? (double)seen / em->seconds : 0;
     return got;
 }
@@ -588,7 +632,7 @@ static int gather_outputs(run *r, size_t all, pf_error *err)
 
 /* The val pass: each rank runs its part of every batch, then every rank scores the whole batch
  * (the same numbers as one process given the same weights). */
-static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
+static int val_epoch(run *r, int epoch, pf_epoch_metrics *em, pf_error *err)
 {
     const float *x;
     const size_t *idx;
@@ -598,6 +642,8 @@ static int val_epoch(run *r, pf_epoch_metrics *em, pf_error *err)
     const double *f0 = pf_loader_f0(r->val);
     pf_loader_start(r->val, r->c->seed, 0, 0);
     while ((got = pf_loader_next(r->val, &x, &idx, &rows, err)) == 1) {
+        if (pf_interrupted()) /* the train pass is done: the checkpoint says so */
+            return interrupted(r, epoch, err);
         if (pf_model_forward(r->model, x, r->y, 0, 0, err))
             return -1;
         pf_loader_batch_all(r->val, &idx, &all);
@@ -686,7 +732,8 @@ static void log_epoch(const run *r, const pf_epoch_metrics *m)
 static int run_epoch(run *r, int epoch, pf_epoch_metrics *m, pf_error *err)
 {
     *m = (pf_epoch_metrics){.epoch = epoch};
-    if (train_epoch(r, epoch, m, err) || val_epoch(r, m, err))
+    if (pf_interrupted()) return interrupted(r, epoch, err);
+    if (train_epoch(r, epoch, m, err) || val_epoch(r, epoch, m, err))
         return -1;
     if (!isfinite(m->val_loss))
         return nan_stop(r, epoch, "validation loss", err);
@@ -695,6 +742,7 @@ static int run_epoch(run *r, int epoch, pf_epoch_metrics *m, pf_error *err)
         return 0;
     /* the line first: a crash between the two leaves a line past the checkpoint, which
      * --resume drops (metrics_truncate), never a checkpoint without its line */
+    r->ep_batch = r->ep_seen = 0, r->ep_sum = 0;
     return metrics_append(r, m, err) || save_checkpoint(r, epoch, err) ? -1 : 0;
 }
 
@@ -711,6 +759,43 @@ static void run_release(run *r)
         free(r->yall);
     free(r->y), free(r->t), free(r->dy), free(r->est), free(r->ref), free(r->conf);
     free(r->ck_path), free(r->metrics_path), free(r->model_path);
+    pf_dir_unlock(r->lock);
+}
+
+/* An earlier run's files in the output folder are not overwritten unless asked (--resume
+ * continues it, --force replaces it). */
+static int check_earlier(const run *r, pf_error *err)
+{
+    struct stat st;
+    char what[64] = "";
+    if (r->o && (r->o->resume || r->o->force)) return 0;
+    if (stat(r->model_path, &st) == 0) strcat(what, ", model.h5");
+    if (stat(r->ck_path, &st) == 0) strcat(what, ", checkpoint.h5");
+    if (stat(r->metrics_path, &st) == 0 && st.st_size > 0) strcat(what, ", metrics.jsonl");
+    if (!what[0]) return 0;
+    return PF_FAIL(err, PF_EEXIST, "%s holds an earlier run (%s): --resume continues it from its "
+                   "checkpoint, --force replaces it, or set another output in %s", r->c->output,
+                   what + 2, r->c->file);
+}
+
+/* The output folder, locked, and refused when it holds an earlier run not to be touched. */
+static int take_output(run *r, pf_error *err)
+{
+    const pf_train_config *c = r->c;
+    if (pf_mkdirs(c->output, err)) return -1;
+    char what[1200];
+    snprintf(what, sizeof what, "pitchforge train %s", c->file);
+    r->lock = pf_dir_lock_take(c->output, 0, 0, r->o && r->o->command ? r->o->command : what, err);
+    return r->lock ? check_earlier(r, err) : -1;
+}
+
+/* A fresh run: the files of an earlier one go (only --force gets here with any). */
+static int start_fresh(run *r, pf_error *err)
+{
+    if ((unlink(r->model_path) && errno != ENOENT) || (unlink(r->ck_path) && errno != ENOENT))
+        return PF_FAIL(err, PF_EIO, "%s: cannot remove the earlier run's files: %s",
+                       r->c->output, strerror(errno));
+    return metrics_truncate(r->metrics_path, 0, err);
 }
 
 /* Every rank starts from rank 0's state: weights, optimizer moments, step, epochs done. */
@@ -719,38 +804,35 @@ static int share_state(run *r, pf_error *err)
     if (r->ranks == 1)
         return 0;
     size_t bytes = r->opt.n * sizeof(float);
-    uint64_t counters[2] = {r->opt.step, (uint64_t)r->epoch0};
+    uint64_t counters[4] = {r->opt.step, (uint64_t)r->epoch0, r->ep_batch, r->ep_seen};
     if (pf_dist_bcast(r->dist, pf_model_params(r->model), bytes, err) ||
         pf_dist_bcast(r->dist, r->opt.m, bytes, err) ||
         pf_dist_bcast(r->dist, r->opt.v, bytes, err) ||
-        pf_dist_bcast(r->dist, counters, sizeof counters, err))
+        pf_dist_bcast(r->dist, counters, sizeof counters, err) ||
+        pf_dist_bcast(r->dist, &r->ep_sum, sizeof r->ep_sum, err))
         return pf_error_prefix(err, "sharing rank 0's starting state");
     r->opt.step = counters[0], r->epoch0 = (int)counters[1];
+    r->ep_batch = (size_t)counters[2], r->ep_seen = (size_t)counters[3];
     return 0;
-}
-
-/* Rank 0: the output folder, and the checkpoint to resume from or a fresh metrics.jsonl. */
-static int start_files(run *r, int resuming, pf_error *err)
-{
-    if (r->rank > 0)
-        return 0;
-    return resuming ? resume(r, err) : metrics_truncate(r->metrics_path, 0, err);
 }
 
 static int run_all(run *r, pf_epoch_metrics *last, pf_error *err)
 {
     const pf_train_config *c = r->c;
     int resuming = r->o && r->o->resume;
-    if ((r->rank == 0 && pf_mkdirs(c->output, err)) || open_data(r, err) ||
-        make_model(r, err) || (c->init_model && apply_init(r, !resuming, err)))
+    if ((r->rank == 0 && take_output(r, err)) || open_data(r, err) || make_model(r, err) ||
+        (c->init_model && apply_init(r, !resuming, err)))
         return -1;
-    if (start_files(r, resuming, err) || share_state(r, err)) return -1;
+    if ((r->rank == 0 && (resuming ? resume(r, err) : start_fresh(r, err))) ||
+        share_state(r, err))
+        return -1;
+    r->ck_time = pf_now_s();
     for (int e = r->epoch0 + 1; e <= c->epochs; e++)
         if (run_epoch(r, e, last, err))
             return -1;
     if (c->target == PF_TARGET_FRAMES) { /* a val pass of the final weights, unless just run */
         pf_epoch_metrics m = {0};
-        if (r->epoch0 >= c->epochs && val_epoch(r, &m, err)) return -1;
+        if (r->epoch0 >= c->epochs && val_epoch(r, c->epochs, &m, err)) return -1;
         choose_voicing(r, r->val_columns);
     }
     if (r->rank == 0 && pf_model_save(r->model_path, r->model, &r->spec, &r->meta, err))
