@@ -55,14 +55,14 @@ sums() { (cd "$1" && sha256sum model.h5 checkpoint.h5); }
 conf "$T/o" 2 > "$T/o.yaml"
 "$PF" train "$T/o.yaml" -q
 plain=$(sums "$T/o")
-mpi 1 "$PF" train "$T/o.yaml" -q
+mpi 1 "$PF" train "$T/o.yaml" -q --force
 [ "$(sums "$T/o")" = "$plain" ] || fail "mpirun -n 1 differs from the plain run"
 echo "ok: mpirun -n 1 writes the plain run's model.h5 and checkpoint.h5 byte for byte"
 
 # two runs on 2 ranks: the same bytes; rank 0 alone wrote metrics.jsonl, one line an epoch
-mpi 2 "$PF" train "$T/o.yaml" -q
+mpi 2 "$PF" train "$T/o.yaml" -q --force
 two=$(sums "$T/o")
-mpi 2 "$PF" train "$T/o.yaml" -q
+mpi 2 "$PF" train "$T/o.yaml" -q --force
 [ "$(sums "$T/o")" = "$two" ] || fail "two runs of mpirun -n 2 differ"
 [ "$two" != "$plain" ] || fail "mpirun -n 2 wrote the plain run's files (did it run on 2 ranks?)"
 [ "$(grep -c '"ranks": 2' "$T/o/metrics.jsonl")" = 2 ] || fail "metrics.jsonl: $(cat "$T/o/metrics.jsonl")"

@@ -54,3 +54,14 @@ for env in OMP_DYNAMIC=true OMP_THREAD_LIMIT=1; do
   [ "$got" = "$want" ] || fail "predict under $env: $got, without: $want"
 done
 echo "ok: predict answers the same under OMP_DYNAMIC=true and OMP_THREAD_LIMIT=1: $want"
+# PF_NN_CONV_ALG=direct (Winograd off) under OMP_DYNAMIC=true once spun forever: it must end, and
+# predict must answer as without either (timeout: a hang fails the test instead of stalling it)
+got=$(OMP_DYNAMIC=true PF_NN_CONV_ALG=direct timeout 120 "$PF" predict models/pitch.h5 "$T/c4.wav" --json -j 2) ||
+  fail "predict with PF_NN_CONV_ALG=direct and OMP_DYNAMIC=true: exit $?"
+[ "$(echo "$got" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)["f0_hz"], 1))')" = \
+  "$(echo "$want" | "$PY" -c 'import json,sys; print(round(json.load(sys.stdin)["f0_hz"], 1))')" ] ||
+  fail "PF_NN_CONV_ALG=direct: $got, default: $want"
+conf "$T/e" > "$T/e.yaml"
+OMP_DYNAMIC=true PF_NN_CONV_ALG=direct timeout 300 "$PF" train "$T/e.yaml" -q ||
+  fail "training with PF_NN_CONV_ALG=direct and OMP_DYNAMIC=true: exit $?"
+echo "ok: PF_NN_CONV_ALG=direct under OMP_DYNAMIC=true ends (predict $(echo "$got" | cut -c1-60)...)"

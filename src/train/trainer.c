@@ -738,11 +738,11 @@ static int run_epoch(run *r, int epoch, pf_epoch_metrics *m, pf_error *err)
     if (!isfinite(m->val_loss))
         return nan_stop(r, epoch, "validation loss", err);
     log_epoch(r, m);
+    r->ep_batch = r->ep_seen = 0, r->ep_sum = 0; /* every rank: the next epoch starts at 0 */
     if (r->rank > 0) /* rank 0 writes the files */
         return 0;
     /* the line first: a crash between the two leaves a line past the checkpoint, which
      * --resume drops (metrics_truncate), never a checkpoint without its line */
-    r->ep_batch = r->ep_seen = 0, r->ep_sum = 0;
     return metrics_append(r, m, err) || save_checkpoint(r, epoch, err) ? -1 : 0;
 }
 
