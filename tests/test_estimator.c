@@ -436,13 +436,18 @@ static void columns_pitch_weighted_by_loudness(void **state)
         conf[m] = note ? 0.9 : tail ? 0.6 : 0.2;
         w[m] = note ? 1.0 : tail ? 0.05 : 0.5;
     }
-    pf_columns_pitch(f0, conf, w, N, &hz, &c);
+    pf_columns_pitch(f0, conf, w, N, 0.5, &hz, &c);
     assert_true(hz >= 440.0 && hz <= 440.2);           /* 20 x 1.0 against 60 x 0.05 */
     assert_float_equal(c, (20 * 0.9 + 3.0 * 0.6) / 23.0, 1e-12);
-    pf_columns_pitch(f0, conf, NULL, N, &hz, &c);       /* unweighted: the tail's 60 win */
+    pf_columns_pitch(f0, conf, NULL, N, 0.5, &hz, &c);       /* unweighted: the tail's 60 win */
     assert_float_equal(hz, 220.0, 0);
+    pf_columns_pitch(f0, conf, w, N, 0.7, &hz, &c); /* a higher threshold: the tail is out */
+    assert_true(hz >= 440.0 && hz <= 440.2);
+    assert_float_equal(c, 0.9, 1e-12);
+    pf_columns_pitch(f0, conf, NULL, N, 0.7, &hz, &c);
+    assert_true(hz >= 440.0 && hz <= 440.2);
     for (int m = 0; m < N; m++) conf[m] = 0.49;
-    pf_columns_pitch(f0, conf, w, N, &hz, &c);
+    pf_columns_pitch(f0, conf, w, N, 0.5, &hz, &c);
     assert_float_equal(hz, 0, 0);
     assert_float_equal(c, 0, 0);
     /* the weights: a 0.5-amplitude square wave has RMS 0.5 over any whole window, a window
