@@ -40,7 +40,7 @@ cp -r "$T/d" "$T/e"
 "$PY" -c "import h5py, numpy as np, sys
 with h5py.File(sys.argv[1], 'a') as f: f['train'].attrs['n_shards'] = np.uint64(10**18)" "$T/e/dataset.h5"
 sed -i "s|^dataset: .*|dataset: $T/e/dataset.h5|" "$T/train.yaml"
-msg=$(refused "$PF" train "$T/train.yaml" -q)
+msg=$(refused "$PF" train "$T/train.yaml" -q --force)
 echo "$msg" | grep -q "train/n_shards is 1000000000000000000, more than 99999" || fail "n_shards: $msg"
 echo "ok: $msg"
 
