@@ -77,3 +77,13 @@ set +e; "$PF" train "$T/whole.yaml" -q --resume --force 2> /dev/null; rc=$?; set
 [ "$(wc -l < "$T/whole/metrics.jsonl")" = 2 ] || fail "train --force: metrics.jsonl"
 echo "ok: train --resume and --force go on"
 
+
+# a folder holding the user's own README.md: the card would replace it, so generate refuses
+# (the file untouched) unless --force; a card pitchforge wrote is replaced without a word
+mkdir -p "$T/mine" && printf '# my notes\nkeep me\n' > "$T/mine/README.md"
+if "$PF" generate manifests/tiny.yaml -o "$T/mine" -q 2> "$T/mine.err"; then fail "a user's README.md was overwritten"; fi
+grep -q "README.md is not a dataset card pitchforge wrote" "$T/mine.err" || fail "message: $(cat "$T/mine.err")"
+[ "$(cat "$T/mine/README.md")" = "$(printf '# my notes\nkeep me')" ] || fail "the user's README.md changed"
+"$PF" generate manifests/tiny.yaml -o "$T/mine" -q --force
+grep -q "pitchforge" "$T/mine/README.md" || fail "--force: no card"
+echo "ok: a user's README.md refused ($(head -c 90 "$T/mine.err")...), replaced with --force"

@@ -77,8 +77,26 @@ static void survey_file(const run *r, const char *name, holdings *h)
     free(sha);
 }
 
+/* 1 when DIR/README.md is there and is not a card pitchforge wrote (no "pitchforge" in its
+ * first 64 KB): the user's own file, which the card would replace. */
+static int foreign_readme(const char *dir)
+{
+    char path[4096], buf[65536];
+    if (pf_path_join(path, sizeof path, dir, "README.md")) return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, "pitchforge") == NULL;
+}
+
 int pf_run_check_output(const run *r, pf_error *err)
 {
+    if (!r->opts->force && foreign_readme(r->m->output))
+        return PF_FAIL(err, PF_EEXIST, "%s/README.md is not a dataset card pitchforge wrote, and "
+                       "generate writes the card there: move it, --force replaces it, or choose "
+                       "another folder (-o DIR)", r->m->output);
     holdings h = {0};
     DIR *d = opendir(r->m->output);
     struct dirent *e;
