@@ -152,6 +152,7 @@ static int model_frames(eval_run *e, const char *dataset, const char *split, pf_
     double *f0 = pf_calloc(EVAL_BATCH * w, sizeof *f0), *cf = pf_calloc(EVAL_BATCH * w, sizeof *cf);
     double *rms = pf_calloc(EVAL_BATCH * w, sizeof *rms);
     unsigned char *voiced = pf_calloc(EVAL_BATCH * w, 1);
+    double voicing = pf_estimator_voicing(e->estimator);
     int rc = 0;
     for (size_t first = 0; !rc && first < e->n; first += EVAL_BATCH) {
         size_t rows = e->n - first < EVAL_BATCH ? e->n - first : EVAL_BATCH;
@@ -160,11 +161,10 @@ static int model_frames(eval_run *e, const char *dataset, const char *split, pf_
              pf_estimator_run_frames(e->estimator, x, rows, f0, cf, NULL, err) ||
              column_weights(e, dataset, split, first, rows, w, audio, info.audio_len, rms, err);
         for (size_t i = 0; !rc && i < rows * w; i++)
-            voiced[i] = cf[i] >= pf_estimator_voicing(e->estimator);
+            voiced[i] = cf[i] >= voicing;
         if (!rc) pf_eval_frames_add(&e->frames_model, e->labels + first, ref, f0, voiced, rows, w);
         for (size_t r = 0; !rc && r < rows; r++)
-            pf_columns_pitch(f0 + r * w, cf + r * w, rms + r * w, w,
-                             pf_estimator_voicing(e->estimator), &e->est[first + r],
+            pf_columns_pitch(f0 + r * w, cf + r * w, rms + r * w, w, voicing, &e->est[first + r],
                              &e->conf[first + r]);
         progress(e, "model", first + rows);
     }
