@@ -33,20 +33,7 @@ for sig in INT TERM; do
   echo "ok: SIG$sig + the printed '$again' give the bytes of one run"
 done
 
-cat > "$T/t.yaml" <<YAML
-dataset: $T/ref/dataset.h5
-output: $T/m
-model:
-  layers:
-    - {kind: timestats, k: 8}
-    - {kind: dense, out: 64}
-    - relu
-    - {kind: dropout, p: 0.2}
-batch: 4
-epochs: 2
-seed: 1
-threads: 1
-YAML
+tiny_train_config "$T/ref/dataset.h5" "$T/m" > "$T/t.yaml"
 sed "s|^output: .*|output: $T/whole|" "$T/t.yaml" > "$T/whole.yaml"
 "$PF" train "$T/whole.yaml" -q
 

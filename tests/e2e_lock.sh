@@ -7,20 +7,7 @@
 trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$T"' EXIT
 M=manifests/tiny.yaml
 "$PF" generate $M -o "$T/ref" -q
-cat > "$T/t.yaml" <<YAML
-dataset: $T/ref/dataset.h5
-output: $T/m
-model:
-  layers:
-    - {kind: timestats, k: 8}
-    - {kind: dense, out: 64}
-    - relu
-    - {kind: dropout, p: 0.2}
-batch: 4
-epochs: 2
-seed: 1
-threads: 1
-YAML
+tiny_train_config "$T/ref/dataset.h5" "$T/m" > "$T/t.yaml"
 
 # ---- 17: one run per folder ----
 has_tmp() { [ -n "$(find "$T/l" -name '*.tmp' 2>/dev/null)" ]; }

@@ -47,20 +47,7 @@ says "$T/part.err" "a part run again" "of this part" "--resume"
 "$PF" generate $M -o "$T/p" --part 1/2 -q --resume
 
 # ---- 16: train refuses to replace an earlier run unless asked ----
-cat > "$T/t.yaml" <<YAML
-dataset: $T/ref/dataset.h5
-output: $T/m
-model:
-  layers:
-    - {kind: timestats, k: 8}
-    - {kind: dense, out: 64}
-    - relu
-    - {kind: dropout, p: 0.2}
-batch: 4
-epochs: 2
-seed: 1
-threads: 1
-YAML
+tiny_train_config "$T/ref/dataset.h5" "$T/m" > "$T/t.yaml"
 sed "s|^output: .*|output: $T/whole|" "$T/t.yaml" > "$T/whole.yaml"
 "$PF" train "$T/whole.yaml" -q
 cp -a "$T/whole" "$T/whole.before"

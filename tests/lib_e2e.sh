@@ -9,6 +9,8 @@
 #   start_frozen COND CMD...: run CMD in the background (pid in $bg, stderr in $T/bg.err) and
 #         freeze it (SIGSTOP) as soon as the shell function COND holds: a run caught in the middle
 #         without a race; fails if CMD ends first
+#   tiny_train_config DATASET OUTPUT: print a small training config (timestats, dense 64, dropout;
+#         batch 4, 2 epochs, seed 1, one thread) for DATASET writing to OUTPUT
 #   dfl_int CMD...: exec CMD with SIGINT at its default (a script's `cmd &` starts it ignored);
 #         replaces the shell it runs in: for `start_frozen COND dfl_int CMD...` only
 set -euo pipefail
@@ -35,4 +37,20 @@ start_frozen() {
 }
 dfl_int() {
   exec "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+tiny_train_config() {
+  cat <<YAML
+dataset: $1
+output: $2
+model:
+  layers:
+    - {kind: timestats, k: 8}
+    - {kind: dense, out: 64}
+    - relu
+    - {kind: dropout, p: 0.2}
+batch: 4
+epochs: 2
+seed: 1
+threads: 1
+YAML
 }
