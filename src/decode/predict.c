@@ -168,7 +168,7 @@ static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r
 
 /* The columns of a frame-level model over a file: f0, confidence, loudness (RMS of the column's
  * window in the file as it is) and the shape of the posteriors (for the flags) of column m,
- * centred (length / 2 + m hop) samples in; with a Viterbi path also the logits of the columns
+ * centred m hops into the file (centre_columns); with a Viterbi path also the logits of the columns
  * the track's points read: post [slots][n_bins], slot[m] column m's row or -1. */
 typedef struct columns {
     size_t n, hop, half;
@@ -247,7 +247,7 @@ static size_t track_points(const pf_predictor *p, double duration_s)
 static size_t point_column(const pf_predictor *p, const columns *c, size_t i)
 {
     double t = (double)i * p->hop_s;
-    double m = (t * p->meta.sample_rate - (double)c->half) / (double)c->hop;
+    double m = t * p->meta.sample_rate / (double)c->hop; /* centre_columns */
     return m <= 0 ? 0 : (size_t)llround(m) < c->n ? (size_t)llround(m) : c->n - 1;
 }
 
@@ -322,10 +322,22 @@ static void frames_summary(const pf_predictor *p, const columns *c, pf_pitch_res
     free(f0), free(conf), free(w);
 }
 
-static int analyse_frames(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r,
+/* The file with half a STFT window of silence before it, so column m is centred m hops in. */
+static float *centre_columns(const pf_predictor *p, const float *s, size_t n, size_t *np)
+{
+    size_t half = (size_t)pf_model_spec_config(&p->meta).length / 2;
+    float *sp = pf_calloc(n + half + 1, sizeof *sp);
+    memcpy(sp + half, s, n * sizeof *sp);
+    *np = n + half;
+    return sp;
+}
+
+static int analyse_frames(pf_predictor *p, const float *s0, size_t n0, pf_pitch_result *r,
                           pf_error *err)
 {
     columns c = {0};
+    size_t n;
+    float *s = centre_columns(p, s0, n0, &n);
     columns_init(p, s, n, &c);
     if (p->viterbi) plan_posteriors(p, &c, track_points(p, r->duration_s));
     int rc = analyse_columns(p, s, n, &c, err);
@@ -340,6 +352,7 @@ static int analyse_frames(pf_predictor *p, const float *s, size_t n, pf_pitch_re
             r->flags |= PF_FLAG_RANGE; /* beyond C1 .. C8, wherever the bins end */
     }
     free(c.f0), free(c.conf), free(c.rms), free(c.shape), free(c.slot), free(c.post);
+    free(s);
     return rc;
 }
 
