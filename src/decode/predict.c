@@ -21,9 +21,10 @@
 #include "pitchforge/train.h"
 
 #define PREDICT_BATCH 16
-/* A frame-level model's windows a batch: its activations are per column (about 10 MB a window
- * for the track preset), and a file of a few seconds has only a few windows. */
-#define PREDICT_FRAMES_BATCH 2
+/* A frame-level model's windows a batch: its activations are per column (about 3 MB a window
+ * for models/track.h5), and one window a batch is as fast as 2 (8: a third slower) with the
+ * least memory. */
+#define PREDICT_FRAMES_BATCH 1
 #define HOP_S 0.110           /* window hop */
 #define SILENCE_DBFS -60.0    /* as the quality gate of the training data */
 #define WINDOW_PEAK 0.6       /* inside the training data's volume range (0.2 .. 1.0) */

@@ -240,6 +240,11 @@ void pf_nn_harmonics_table(const pf_layer_spec *s, int in_w, int32_t *idx, float
         }
 }
 
+/* The gather's rows (a column's time steps) are short, and -O2's cost model leaves them scalar:
+ * vectorised, the same element-wise operations in the same order give the same bits, about 18%
+ * less CPU for predict with models/track.h5. */
+#define HARM_VECTORIZE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+
 /* One harmonics call: the examples are split among the threads (each example's output is its
  * own, so the bits do not depend on the thread count). */
 typedef struct harm_job {
@@ -256,6 +261,7 @@ static void harm_range(int n, int t, int nt, int *a, int *b)
     *a = (int)((int64_t)n * t / nt), *b = (int)((int64_t)n * (t + 1) / nt);
 }
 
+HARM_VECTORIZE
 static void harm_forward_job(void *arg, int t, int nt)
 {
     const harm_job *j = arg;
@@ -290,6 +296,7 @@ void pf_nn_harmonics_forward(const pf_layer_spec *s, int n, int c, int in_w, int
     pf_nn_parallel(threads, harm_forward_job, &j);
 }
 
+HARM_VECTORIZE
 static void harm_backward_job(void *arg, int t, int nt)
 {
     const harm_job *j = arg;
