@@ -122,6 +122,8 @@ for line in open(f"{out}/predict.jsonl"):
     r = json.loads(line)
     r["f0_hz"] = r["f0_hz"] or 0  # null: unvoiced
     ans[r["file"]] = r
+if any("flag_measures" not in r for r in ans.values()):
+    sys.exit(f"bench-flags: {model} gives no flags: a note-level model (flags need a frame-level one)")
 th = {m[0]: float(m[1]) for m in re.findall(r"#define PF_FLAG_(\w+) ([0-9.eE+-]+)", open(header).read())}
 lo, hi = th["RANGE_LO_HZ"], th["RANGE_HI_HZ"]
 cats = list(dict.fromkeys(f["category"] for f in t["files"]))
