@@ -65,7 +65,7 @@ Q        := $(if $(filter 1,$(V)),,@)
 SAY      = $(if $(filter 1,$(V)),@true,@echo)
 
 .PHONY: all deps fuzz-deps run test test-cluster test-c test-py test-e2e asan fuzz fuzz-build bench \
-        bench-predict bench-train bench-deps bench-basic-pitch format clean soundfonts
+        bench-predict bench-flags bench-train bench-deps bench-basic-pitch format clean soundfonts
 all: pitchforge soundfonts
 
 pitchforge $(BUILD)/pitchforge: $(CLI_OBJ) $(LIB)
@@ -211,6 +211,11 @@ bench: pitchforge $(BENCH_BIN)
 # predict's real-time factor on one core with the tracking model, cold start and peak memory
 bench-predict: pitchforge
 	@bash bench/predict.sh
+
+# predict's low-confidence flags on notes, melodies, chords, noise and out-of-range tones made from a
+# split (bench/flags.sh): make bench-flags [MODEL=models/track.h5] [SET=val|heldout|room] [N=300] [OUT=dir]
+bench-flags: pitchforge
+	@SET="$(or $(SET),val)" N="$(N)" OUT="$(OUT)" PY=$(PY) bash bench/flags.sh $(or $(MODEL),models/track.h5)
 
 bench-train: pitchforge $(BUILD)/bench/bench_nn
 	@bash bench/train.sh

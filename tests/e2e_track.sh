@@ -159,8 +159,9 @@ for m in model/model.h5 biased.h5; do
   "$PF" predict "$T/$m" "$T"/{s20,s5k,chord,noise}.wav >> "$T/flags.txt"
 done
 "$PY" - "$T" <<'PYEOF'
-import json, sys
+import json, re, sys
 d = sys.argv[1]
+th = {k: float(v) for k, v in re.findall(r"#define PF_FLAG_(\w+) ([0-9.]+)", open("include/pitchforge/flags.h").read())}
 rows = [json.loads(l) for l in open(d + "/flags.jsonl")]
 text = [l.rstrip("\n").split("\t") for l in open(d + "/flags.txt")]
 assert len(rows) == len(text) == 8
@@ -168,8 +169,9 @@ seen = set()
 for r, t in zip(rows, text):
     m, flags = r["flag_measures"], r["flags"]
     beyond = r["f0_hz"] is not None and not 32.7031956 <= r["f0_hz"] <= 4186.0090449  # C1 .. C8
-    want = [f for f, on in (("out_of_range", m["edge"] >= 0.25 or beyond), ("polyphonic", m["second_pitch"] >= 0.25),
-                            ("noisy", m["voiced"] < 0.5 and m["peak_to_mean"] < 20)) if on]
+    want = [f for f, on in (("out_of_range", m["edge"] >= th["EDGE_SHARE"] or beyond),
+                            ("polyphonic", m["second_pitch"] >= th["POLY_SHARE"]),
+                            ("noisy", m["voiced"] < th["NOISE_VOICED"] and m["peak_to_mean"] < th["NOISE_PEAK_TO_MEAN"])) if on]
     assert flags == want, (r["file"], flags, m)
     assert r["f0_hz"] is None or flags, ("a confident note without a flag", r)
     words = {"out_of_range", "polyphonic", "noisy"}

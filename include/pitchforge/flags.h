@@ -27,15 +27,16 @@ enum {
 #define PF_FLAG_POLY_APART_CENTS 100.0
 /** ... and farther than this from any octave of it (1200, 2400, ... cents) ... */
 #define PF_FLAG_POLY_OCTAVE_CENTS 50.0
-/** ... whose probability is at least this share of the largest bin's. */
-#define PF_FLAG_POLY_RATIO 0.5
+/** ... whose probability is at least this share of the largest bin's. The polyphonic and noisy
+ *  numbers were chosen on val with `make bench-flags` (docs/tracking.md). */
+#define PF_FLAG_POLY_RATIO 0.85
 /** polyphonic: at least this share of the voiced columns have a second pitch. */
-#define PF_FLAG_POLY_SHARE 0.25
+#define PF_FLAG_POLY_SHARE 0.2
 /** noisy: under this share of the analysed columns voiced ... */
-#define PF_FLAG_NOISE_VOICED 0.5
+#define PF_FLAG_NOISE_VOICED 0.7
 /** ... and their median peak-to-mean ratio (largest bin's probability over the mean of all
  *  bins') under this. */
-#define PF_FLAG_NOISE_PEAK_TO_MEAN 20.0
+#define PF_FLAG_NOISE_PEAK_TO_MEAN 35.0
 
 /** What the rules read of one column's posteriors. */
 typedef struct pf_column_shape {
