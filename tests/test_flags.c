@@ -56,13 +56,17 @@ static void shape_peak_and_second(void **state)
 }
 
 /* Not a second pitch: within 100 cents (bin 104: 80 cents), an octave (bin 160: 1200 cents),
- * two octaves down within 50 cents (peak 200, bin 82: 2360 cents); a second pitch: 60 cents off
- * the octave (bin 163), a fifth (bin 135), 100 cents exactly (bin 95). */
+ * two octaves down within 50 cents (peak 200, bin 82: 2360 cents), the twelfth (bin 195: 1900
+ * cents, 3 times the frequency), the seventeenth below (peak 200, bin 61: 2780 cents, 1/5),
+ * 7 times (bin 268: 3360 cents); a second pitch: 60 cents off the octave (bin 163), a fifth (bin
+ * 135), 100 cents exactly (bin 95), 60 cents off the twelfth (bin 198: 1960 cents), an eleventh
+ * (bin 185: 1700 cents), 8 times plus 60 cents (bin 283: 3660 cents). */
 static void shape_octaves_apart(void **state)
 {
     (void)state;
-    const struct { int peak, bin, second; } c[] = {{100, 104, 0}, {100, 160, 0}, {200, 82, 0},
-                                                   {100, 163, 1}, {100, 135, 1}, {100, 95, 1}};
+    const struct { int peak, bin, second; } c[] = {
+        {100, 104, 0}, {100, 160, 0}, {200, 82, 0}, {100, 195, 0}, {200, 61, 0}, {100, 268, 0},
+        {100, 163, 1}, {100, 135, 1}, {100, 95, 1}, {100, 198, 1}, {100, 185, 1}, {100, 283, 1}};
     for (size_t k = 0; k < sizeof c / sizeof *c; k++) {
         pf_column_shape s;
         shape_of(c[k].peak, 0.9, c[k].bin, 0.7, &s);

@@ -25,8 +25,11 @@ enum {
 #define PF_FLAG_EDGE_SHARE 0.25
 /** A second pitch: a local maximum at least this far from the largest bin ... */
 #define PF_FLAG_POLY_APART_CENTS 100.0
-/** ... and farther than this from any octave of it (1200, 2400, ... cents) ... */
+/** ... and farther than this from any octave of it (1200, 2400, ... cents) and from k times
+ *  its frequency or 1/k of it, k = 3 .. PF_FLAG_POLY_HARMONICS (1902, 2786, 3102, 3369 cents) ... */
 #define PF_FLAG_POLY_OCTAVE_CENTS 50.0
+/** The highest harmonic relation (k) the polyphonic rule leaves out. */
+#define PF_FLAG_POLY_HARMONICS 7
 /** ... whose probability is at least this share of the largest bin's. The polyphonic and noisy
  *  numbers were chosen on val with `make bench-flags` (docs/tracking.md). */
 #define PF_FLAG_POLY_RATIO 0.85

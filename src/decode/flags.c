@@ -13,12 +13,18 @@ static double sigmoid(double x)
     return 1.0 / (1.0 + exp(-x));
 }
 
-/* 1 when @p cents from the peak is a second pitch: far enough from it and from its octaves. */
+/* 1 when @p cents from the peak is a second pitch: far enough from it, from its octaves and
+ * from its other harmonic relations (k or 1/k times its frequency, k up to
+ * PF_FLAG_POLY_HARMONICS: the twelfth, the seventeenth, ...), which are the model's doubt about
+ * which partial is the note, not a second note. */
 static int apart(double cents)
 {
     if (cents < PF_FLAG_POLY_APART_CENTS) return 0;
     double r = fmod(cents, 1200.0), off = r < 600 ? r : 1200 - r;
-    return cents < 1200 - PF_FLAG_POLY_OCTAVE_CENTS || off > PF_FLAG_POLY_OCTAVE_CENTS;
+    if (cents >= 1200 - PF_FLAG_POLY_OCTAVE_CENTS && off <= PF_FLAG_POLY_OCTAVE_CENTS) return 0;
+    for (int k = 3; k <= PF_FLAG_POLY_HARMONICS; k++)
+        if (fabs(cents - 1200.0 * log2(k)) <= PF_FLAG_POLY_OCTAVE_CENTS) return 0;
+    return 1;
 }
 
 void pf_column_shape_measure(const float *logits, size_t n_bins, size_t stride, double step_cents,
