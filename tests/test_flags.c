@@ -112,16 +112,16 @@ static void judge_clean(void **state)
     assert_float_equal(m.peak_to_mean, 180, 1e-9);
 }
 
-/* A second pitch at 0.85 of the peak in 20 of 100 voiced columns: polyphonic; in 19, or at
- * 0.8 of the peak in 50: not. */
+/* A second pitch at 0.5 of the peak in 10 of 100 voiced columns: polyphonic; in 9, or at 0.45
+ * of the peak in 50: not. */
 static void judge_polyphony(void **state)
 {
     (void)state;
     pf_flag_measures m;
-    assert_int_equal(judge(columns(100, 100, 0.005, 20, 0.85, 0, 0), 100, &m), PF_FLAG_POLYPHONY);
-    assert_float_equal(m.second_pitch, 0.2, 1e-12);
-    assert_int_equal(judge(columns(100, 100, 0.005, 19, 0.85, 0, 0), 100, &m), 0);
-    assert_int_equal(judge(columns(100, 100, 0.005, 50, 0.8, 0, 0), 100, &m), 0);
+    assert_int_equal(judge(columns(100, 100, 0.005, 10, 0.5, 0, 0), 100, &m), PF_FLAG_POLYPHONY);
+    assert_float_equal(m.second_pitch, 0.1, 1e-12);
+    assert_int_equal(judge(columns(100, 100, 0.005, 9, 0.5, 0, 0), 100, &m), 0);
+    assert_int_equal(judge(columns(100, 100, 0.005, 50, 0.45, 0, 0), 100, &m), 0);
 }
 
 /* Peaks in the 3 lowest or highest bins in a quarter of the columns: out of range; at bin 3 or
@@ -150,10 +150,10 @@ static pf_column_shape *broad(size_t n, size_t voiced, double mean_p)
     return c;
 }
 
-/* Under 70% of the columns voiced and a median peak-to-mean under 35: noisy. 49 voiced of 100
- * with the rest at 0.2 / 0.02 = 10: noisy; with the rest sharp (0.2 / 0.005 = 40): not. 69
+/* Under 70% of the columns voiced and a median peak-to-mean under 50: noisy. 49 voiced of 100
+ * with the rest at 0.2 / 0.02 = 10: noisy; with the rest sharp (0.2 / 0.003 = 66.7): not. 69
  * voiced with every mean at 0.03 (median 0.9 / 0.03 = 30): noisy; 70 voiced, or the means at
- * 0.025 (36): not. */
+ * 0.015 (60): not. */
 static void judge_noise(void **state)
 {
     (void)state;
@@ -161,13 +161,13 @@ static void judge_noise(void **state)
     assert_int_equal(judge(columns(100, 49, 0.02, 0, 0, 0, 0), 100, &m), PF_FLAG_NOISE);
     assert_float_equal(m.voiced, 0.49, 1e-12);
     assert_float_equal(m.peak_to_mean, 10, 1e-9);
-    assert_int_equal(judge(columns(100, 49, 0.005, 0, 0, 0, 0), 100, &m), 0);
+    assert_int_equal(judge(columns(100, 49, 0.003, 0, 0, 0, 0), 100, &m), 0);
     assert_int_equal(judge(broad(100, 69, 0.03), 100, &m), PF_FLAG_NOISE);
     assert_float_equal(m.voiced, 0.69, 1e-12);
     assert_float_equal(m.peak_to_mean, 30, 1e-9);
     assert_int_equal(judge(broad(100, 70, 0.03), 100, &m), 0);
-    assert_int_equal(judge(broad(100, 69, 0.025), 100, &m), 0);
-    assert_float_equal(m.peak_to_mean, 36, 1e-9);
+    assert_int_equal(judge(broad(100, 69, 0.015), 100, &m), 0);
+    assert_float_equal(m.peak_to_mean, 60, 1e-9);
 }
 
 /* Silent columns (peak -1) count for nothing; a file of silence has no flag. */

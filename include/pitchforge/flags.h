@@ -32,14 +32,14 @@ enum {
 #define PF_FLAG_POLY_HARMONICS 7
 /** ... whose probability is at least this share of the largest bin's. The polyphonic and noisy
  *  numbers were chosen on val with `make bench-flags` (docs/tracking.md). */
-#define PF_FLAG_POLY_RATIO 0.85
+#define PF_FLAG_POLY_RATIO 0.5
 /** polyphonic: at least this share of the voiced columns have a second pitch. */
-#define PF_FLAG_POLY_SHARE 0.2
+#define PF_FLAG_POLY_SHARE 0.1
 /** noisy: under this share of the analysed columns voiced ... */
 #define PF_FLAG_NOISE_VOICED 0.7
 /** ... and their median peak-to-mean ratio (largest bin's probability over the mean of all
  *  bins') under this. */
-#define PF_FLAG_NOISE_PEAK_TO_MEAN 35.0
+#define PF_FLAG_NOISE_PEAK_TO_MEAN 50.0
 
 /** What the rules read of one column's posteriors. */
 typedef struct pf_column_shape {
