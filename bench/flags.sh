@@ -131,7 +131,7 @@ rows = {c: [(f, ans[f["file"]]) for f in t["files"] if f["category"] == c] for c
 def flags(r, edge, poly, nv, ptm):
     """The flags of r recomputed from its flag_measures with these file-level thresholds."""
     m, f = r["flag_measures"], set()
-    if m["edge"] >= edge or (r["f0_hz"] > 0 and not lo <= r["f0_hz"] <= hi): f.add("out_of_range")
+    if m["edge"] >= edge or m.get("above_c8", 0) >= edge or (r["f0_hz"] > 0 and not lo <= r["f0_hz"] <= hi): f.add("out_of_range")
     if m["second_pitch"] >= poly: f.add("polyphonic")
     if m["columns"] and m["voiced"] < nv and m["peak_to_mean"] < ptm: f.add("noisy")
     return f

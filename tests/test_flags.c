@@ -170,6 +170,60 @@ static void judge_noise(void **state)
     assert_float_equal(m.peak_to_mean, 60, 1e-9);
 }
 
+/* A magnitude column of 513 bins 15.625 Hz apart (16 kHz, 1024-point FFT) at stride 3 with a
+ * partial of magnitude 1 at each of @p hz [n] (on its nearest bin and half on its neighbours). */
+static float *spectrum(const double *hz, size_t n)
+{
+    float *mag = calloc(513 * 3, sizeof *mag);
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)lround(hz[i] / 15.625);
+        mag[b * 3] += 1, mag[(b - 1) * 3] += 0.5f, mag[(b + 1) * 3] += 0.5f;
+    }
+    return mag;
+}
+
+/* Sounding above C8: a 5 kHz sine answered 2.5 kHz is; a 2.5 kHz note with its octave is not;
+ * with its fundamental's energy 0.09 of the octave's it is, at 0.11 it is not; an answer
+ * under half of C8 (1.5 kHz over a 3 kHz sine) is not, nor one whose octave is past the
+ * spectrum (4.1 kHz). */
+static void shape_above_c8(void **state)
+{
+    (void)state;
+    const double sine[] = {5000}, note[] = {2500, 5000}, high[] = {3000};
+    float *m = spectrum(sine, 1);
+    assert_int_equal(pf_column_above_c8(m, 513, 3, 15.625, 2500), 1);
+    assert_int_equal(pf_column_above_c8(m, 513, 3, 15.625, 5000), 0); /* no octave to compare */
+    free(m);
+    m = spectrum(note, 2);
+    assert_int_equal(pf_column_above_c8(m, 513, 3, 15.625, 2500), 0);
+    free(m);
+    m = spectrum(note + 1, 1);
+    size_t b = (size_t)lround(2500 / 15.625);
+    m[b * 3] = (float)sqrt(0.09 * 1.5); /* the fundamental's energy 0.09 of the octave's 1.5 */
+    assert_int_equal(pf_column_above_c8(m, 513, 3, 15.625, 2500), 1);
+    m[b * 3] = (float)sqrt(0.11 * 1.5); /* 0.11: not */
+    assert_int_equal(pf_column_above_c8(m, 513, 3, 15.625, 2500), 0);
+    free(m);
+    m = spectrum(high, 1);
+    assert_int_equal(pf_column_above_c8(m, 513, 3, 15.625, 1500), 0);
+    assert_int_equal(pf_column_above_c8(m, 513, 3, 15.625, 4100), 0);
+    free(m);
+}
+
+/* Voiced columns sounding above C8 in a quarter of them: out of range; in 24 of 100: not. */
+static void judge_above_c8(void **state)
+{
+    (void)state;
+    pf_flag_measures m;
+    pf_column_shape *c = columns(100, 100, 0.005, 0, 0, 0, 0);
+    for (size_t k = 0; k < 25; k++) c[k].above = 1;
+    assert_int_equal(judge(c, 100, &m), PF_FLAG_RANGE);
+    assert_float_equal(m.above_c8, 0.25, 1e-12);
+    c = columns(100, 100, 0.005, 0, 0, 0, 0);
+    for (size_t k = 0; k < 24; k++) c[k].above = 1;
+    assert_int_equal(judge(c, 100, &m), 0);
+}
+
 /* Silent columns (peak -1) count for nothing; a file of silence has no flag. */
 static void judge_silence(void **state)
 {
@@ -199,6 +253,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shape_peak_and_second), cmocka_unit_test(shape_octaves_apart),
+        cmocka_unit_test(shape_above_c8), cmocka_unit_test(judge_above_c8),
         cmocka_unit_test(judge_clean),           cmocka_unit_test(judge_polyphony),
         cmocka_unit_test(judge_range),           cmocka_unit_test(judge_noise),
         cmocka_unit_test(judge_silence),         cmocka_unit_test(names),

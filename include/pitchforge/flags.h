@@ -21,6 +21,11 @@ enum {
 #define PF_FLAG_EDGE_BINS 3
 /** A column counts for the range rule when its largest bin's probability reaches this. */
 #define PF_FLAG_EDGE_MIN_P 0.1
+/** out_of_range also when at least PF_FLAG_EDGE_SHARE of the voiced columns sound above C8: the
+ *  answer at or above half of C8 and the magnitude spectrum's energy around it under this share
+ *  of the energy around twice it (pf_column_above_c8): the sound is the partial an octave up,
+ *  which the model names an octave down. */
+#define PF_FLAG_ABOVE_RATIO 0.1
 /** out_of_range: at least this share of those columns at the edge. */
 #define PF_FLAG_EDGE_SHARE 0.25
 /** A second pitch: a local maximum at least this far from the largest bin ... */
@@ -47,6 +52,7 @@ typedef struct pf_column_shape {
     double peak_p;   /**< its probability (sigmoid of its logit): the column's confidence */
     double second_p; /**< the largest second pitch's probability (see the rule), 0 if none */
     double mean_p;   /**< the mean probability over the bins */
+    int above;       /**< the column sounds above C8 (pf_column_above_c8) */
 } pf_column_shape;
 
 /**
@@ -56,6 +62,15 @@ typedef struct pf_column_shape {
 void pf_column_shape_measure(const float *logits, size_t n_bins, size_t stride, double step_cents,
                              pf_column_shape *s);
 
+/**
+ * 1 when a column whose answer is @p f0_hz sounds above C8 rather than at f0: f0 at or above
+ * PF_FLAG_RANGE_HI_HZ / 2, twice it inside the spectrum, and the energy of the magnitude
+ * spectrum @p mag [n_bins] (at stride @p stride, bins @p bin_hz apart) within 3% of f0 under
+ * PF_FLAG_ABOVE_RATIO of that within 3% of 2 f0.
+ */
+int pf_column_above_c8(const float *mag, size_t n_bins, size_t stride, double bin_hz,
+                       double f0_hz);
+
 /** What the rules measure over a file's columns (each share 0 when it has no columns to
  *  count). */
 typedef struct pf_flag_measures {
@@ -64,6 +79,7 @@ typedef struct pf_flag_measures {
                               peak within PF_FLAG_EDGE_BINS of either end */
     double second_pitch; /**< share of the voiced columns with a second pitch of at least
                               PF_FLAG_POLY_RATIO of their peak */
+    double above_c8;     /**< share of the voiced columns that sound above C8 */
     double voiced;       /**< share of the analysed columns voiced */
     double peak_to_mean; /**< median over the analysed columns of peak_p / mean_p */
 } pf_flag_measures;
@@ -71,7 +87,7 @@ typedef struct pf_flag_measures {
 /**
  * The flags of a file from its columns @p cols [n] (silent ones, peak -1, are left out), a
  * model of @p n_bins bins whose columns are voiced from @p voiced_p: PF_FLAG_RANGE when
- * measures->edge reaches PF_FLAG_EDGE_SHARE; PF_FLAG_POLYPHONY when second_pitch reaches
+ * measures->edge or measures->above_c8 reaches PF_FLAG_EDGE_SHARE; PF_FLAG_POLYPHONY when second_pitch reaches
  * PF_FLAG_POLY_SHARE; PF_FLAG_NOISE when voiced is under PF_FLAG_NOISE_VOICED and
  * peak_to_mean under PF_FLAG_NOISE_PEAK_TO_MEAN.
  * @param measures out (may be NULL): what the rules measured

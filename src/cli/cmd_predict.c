@@ -26,7 +26,10 @@ static const char usage[] =
     "A frame-level model's answer carries flags when it is unreliable (text: after the answer;\n"
     "JSON: \"flags\": [...]; rules in docs/tracking.md):\n"
     "  out_of_range   a quarter or more of the columns peak in the model's 3 lowest or highest\n"
-    "                 bins: the pitch is at or beyond the ends of its range\n"
+    "                 bins: the pitch is at or beyond the ends of its range; or a quarter or\n"
+    "                 more of the voiced columns sound above C8 (the answer at or above C7\n"
+    "                 holds under a tenth of the energy of its octave); or the answer is\n"
+    "                 outside C1 .. C8\n"
     "  polyphonic     a tenth or more of the voiced columns have a second peak at least half\n"
     "                 the first, 100 cents or more from it and not at an octave, twelfth or\n"
     "                 other harmonic of it (k or 1/k times its frequency, k up to 7)\n"
@@ -92,9 +95,9 @@ static void print_json(const char *file, const pf_pitch_result *r, int track, in
             if (r->flags & (1u << b)) printf("%s\"%s\"", n++ ? ", " : "", pf_flag_name(1u << b));
         putchar(']');
         const pf_flag_measures *m = &r->measures;
-        printf(", \"flag_measures\": {\"columns\": %zu, \"edge\": %.4f, \"second_pitch\": %.4f, "
-               "\"voiced\": %.4f, \"peak_to_mean\": %.2f}",
-               m->columns, m->edge, m->second_pitch, m->voiced, m->peak_to_mean);
+        printf(", \"flag_measures\": {\"columns\": %zu, \"edge\": %.4f, \"above_c8\": %.4f, "
+               "\"second_pitch\": %.4f, \"voiced\": %.4f, \"peak_to_mean\": %.2f}",
+               m->columns, m->edge, m->above_c8, m->second_pitch, m->voiced, m->peak_to_mean);
     }
     if (track) {
         printf(", \"track\": [");

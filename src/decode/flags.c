@@ -50,6 +50,27 @@ void pf_column_shape_measure(const float *logits, size_t n_bins, size_t stride, 
     s->second_p = second > -INFINITY ? sigmoid(second) : 0;
 }
 
+/* The energy of @p mag's bins within 3% of @p hz (at least the nearest bin). */
+static double band_energy(const float *mag, size_t n_bins, size_t stride, double bin_hz,
+                          double hz)
+{
+    size_t lo = (size_t)floor(0.97 * hz / bin_hz), hi = (size_t)ceil(1.03 * hz / bin_hz);
+    double e = 0;
+    for (size_t i = lo; i <= hi && i < n_bins; i++)
+        e += (double)mag[i * stride] * mag[i * stride];
+    return e;
+}
+
+int pf_column_above_c8(const float *mag, size_t n_bins, size_t stride, double bin_hz,
+                       double f0_hz)
+{
+    if (!(f0_hz >= PF_FLAG_RANGE_HI_HZ / 2) || 1.03 * 2 * f0_hz / bin_hz >= (double)n_bins - 1)
+        return 0;
+    double at = band_energy(mag, n_bins, stride, bin_hz, f0_hz);
+    double up = band_energy(mag, n_bins, stride, bin_hz, 2 * f0_hz);
+    return up > 0 && at < PF_FLAG_ABOVE_RATIO * up;
+}
+
 /* The median of @p x [n] (sorted in place); 0 for none. */
 static double median(double *x, size_t n)
 {
@@ -62,7 +83,7 @@ static double median(double *x, size_t n)
 static void measure(const pf_column_shape *cols, size_t n, size_t n_bins, double voiced_p,
                     pf_flag_measures *out)
 {
-    size_t analysed = 0, believed = 0, edge = 0, voiced = 0, poly = 0;
+    size_t analysed = 0, believed = 0, edge = 0, voiced = 0, poly = 0, above = 0;
     double *ratio = pf_calloc(n + 1, sizeof *ratio);
     for (size_t m = 0; m < n; m++) {
         const pf_column_shape *c = &cols[m];
@@ -73,10 +94,12 @@ static void measure(const pf_column_shape *cols, size_t n, size_t n_bins, double
         edge += c->peak_p >= PF_FLAG_EDGE_MIN_P && at_edge;
         voiced += c->peak_p >= voiced_p;
         poly += c->peak_p >= voiced_p && c->second_p >= PF_FLAG_POLY_RATIO * c->peak_p;
+        above += c->peak_p >= voiced_p && c->above;
     }
     *out = (pf_flag_measures){.columns = analysed,
                               .edge = believed ? (double)edge / (double)believed : 0,
                               .second_pitch = voiced ? (double)poly / (double)voiced : 0,
+                              .above_c8 = voiced ? (double)above / (double)voiced : 0,
                               .voiced = analysed ? (double)voiced / (double)analysed : 0,
                               .peak_to_mean = median(ratio, analysed)};
     free(ratio);
@@ -89,7 +112,7 @@ unsigned pf_flags_judge(const pf_column_shape *cols, size_t n, size_t n_bins, do
     measure(cols, n, n_bins, voiced_p, &m);
     if (measures) *measures = m;
     unsigned flags = 0;
-    if (m.edge >= PF_FLAG_EDGE_SHARE) flags |= PF_FLAG_RANGE;
+    if (m.edge >= PF_FLAG_EDGE_SHARE || m.above_c8 >= PF_FLAG_EDGE_SHARE) flags |= PF_FLAG_RANGE;
     if (m.second_pitch >= PF_FLAG_POLY_SHARE) flags |= PF_FLAG_POLYPHONY;
     if (m.columns && m.voiced < PF_FLAG_NOISE_VOICED && m.peak_to_mean < PF_FLAG_NOISE_PEAK_TO_MEAN)
         flags |= PF_FLAG_NOISE;

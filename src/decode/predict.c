@@ -173,6 +173,7 @@ static int analyse(pf_predictor *p, const float *s, size_t n, pf_pitch_result *r
  * the track's points read: post [slots][n_bins], slot[m] column m's row or -1. */
 typedef struct columns {
     size_t n, hop, half;
+    double bin_hz; /* the spectrogram's bins apart (pf_column_above_c8) */
     double voicing; /* voiced from this confidence on (pf_estimator_voicing) */
     double *f0, *conf, *rms;
     pf_column_shape *shape;
@@ -198,6 +199,9 @@ static int run_frames_batch(pf_predictor *p, size_t rows, const size_t *wins, co
             const float *y = p->logits + r * p->frames * p->n_bins + k;
             pf_column_shape_measure(y, p->n_bins, p->frames, 100 * p->meta.bins_step,
                                     &c->shape[m]);
+            c->shape[m].above = pf_column_above_c8(p->x + r * p->in_size + k,
+                                                   p->in_size / p->frames, p->frames,
+                                                   c->bin_hz, c->f0[m]);
             for (size_t i = 0; c->slot && c->slot[m] >= 0 && i < p->n_bins; i++)
                 c->post[(size_t)c->slot[m] * p->n_bins + i] = y[i * p->frames];
         }
@@ -209,6 +213,7 @@ static void columns_init(const pf_predictor *p, const float *s, size_t n, column
 {
     const pf_spec_config cfg = pf_model_spec_config(&p->meta);
     c->hop = (size_t)(cfg.length - cfg.overlap), c->half = (size_t)cfg.length / 2;
+    c->bin_hz = (double)cfg.rate_hz / cfg.nfft;
     c->voicing = pf_estimator_voicing(p->est);
     c->n = n > c->half ? (n - c->half) / c->hop + 1 : 1;
     c->f0 = pf_calloc(c->n, sizeof *c->f0), c->conf = pf_calloc(c->n, sizeof *c->conf);
