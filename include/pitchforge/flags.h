@@ -33,11 +33,11 @@ enum {
 /** ... and farther than this from any octave of it (1200, 2400, ... cents) and from k times
  *  its frequency or 1/k of it, k = 3 .. PF_FLAG_POLY_HARMONICS (1902, 2786, 3102, 3369 cents) ... */
 #define PF_FLAG_POLY_OCTAVE_CENTS 50.0
-/** The highest harmonic relation (k) the polyphonic rule leaves out. */
-#define PF_FLAG_POLY_HARMONICS 7
 /** ... whose probability is at least this share of the largest bin's. The polyphonic and noisy
  *  numbers were chosen on val with `make bench-flags` (docs/tracking.md). */
 #define PF_FLAG_POLY_RATIO 0.5
+/** The highest harmonic relation (k) the polyphonic rule leaves out (see above). */
+#define PF_FLAG_POLY_HARMONICS 7
 /** polyphonic: at least this share of the voiced columns have a second pitch. */
 #define PF_FLAG_POLY_SHARE 0.1
 /** noisy: under this share of the analysed columns voiced ... */
@@ -87,8 +87,8 @@ typedef struct pf_flag_measures {
 /**
  * The flags of a file from its columns @p cols [n] (silent ones, peak -1, are left out), a
  * model of @p n_bins bins whose columns are voiced from @p voiced_p: PF_FLAG_RANGE when
- * measures->edge or measures->above_c8 reaches PF_FLAG_EDGE_SHARE; PF_FLAG_POLYPHONY when second_pitch reaches
- * PF_FLAG_POLY_SHARE; PF_FLAG_NOISE when voiced is under PF_FLAG_NOISE_VOICED and
+ * measures->edge or measures->above_c8 reaches PF_FLAG_EDGE_SHARE; PF_FLAG_POLYPHONY when
+ * second_pitch reaches PF_FLAG_POLY_SHARE; PF_FLAG_NOISE when voiced is under PF_FLAG_NOISE_VOICED and
  * peak_to_mean under PF_FLAG_NOISE_PEAK_TO_MEAN.
  * @param measures out (may be NULL): what the rules measured
  * @return the flags (0: none; no analysed column: none)
